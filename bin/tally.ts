@@ -1,0 +1,1 @@
+console.log('tally', process.argv.slice(2));

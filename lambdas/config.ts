@@ -1,0 +1,135 @@
+// Tally's one configuration, shared by the command line, the Lambdas and the CDK app. It is parsed once
+// against this schema; a bad setting fails at start with the setting's path in the message.
+import { z } from 'zod';
+import { InvalidConfigError } from './domain/errors';
+
+const identifier = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain identifier (letters, digits, _ and $)');
+
+export const tableSchema = z
+  .object({
+    schema: identifier.default('public'),
+    name: identifier,
+    primaryKey: z
+      .union([identifier, z.array(identifier).min(1)])
+      .transform((v) => (Array.isArray(v) ? v : [v])),
+    cursorColumn: identifier,
+    targetName: identifier.optional(),
+  })
+  .strict();
+
+export const postgresSchema = z
+  .object({
+    url: z.string().min(1).optional(),
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).default(5432),
+    database: z.string().min(1).optional(),
+    user: z.string().min(1).optional(),
+    password: z.string().optional(),
+    /** Read the password from this file instead of the configuration. */
+    passwordFile: z.string().optional(),
+    ssl: z.boolean().default(false),
+    connectTimeoutMs: z.number().int().positive().default(10_000),
+    statementTimeoutMs: z.number().int().positive().default(600_000),
+  })
+  .strict()
+  .refine((p) => p.url !== undefined || (p.host !== undefined && p.database !== undefined), {
+    message: 'set either url, or host and database',
+  });
+
+export const s3Schema = z
+  .object({
+    bucket: z.string().min(3),
+    region: z.string().min(1).default('us-east-1'),
+    prefix: z.string().default('tally'),
+    endpoint: z.string().url().optional(),
+    forcePathStyle: z.boolean().default(false),
+    accessKeyId: z.string().optional(),
+    secretAccessKey: z.string().optional(),
+    /** SSE-KMS key id; without it objects are encrypted with SSE-S3 (AES256). */
+    kmsKeyId: z.string().optional(),
+  })
+  .strict();
+
+export const snowflakeSchema = z
+  .object({
+    account: z.string().min(1),
+    username: z.string().min(1),
+    password: z.string().optional(),
+    privateKey: z.string().optional(),
+    privateKeyFile: z.string().optional(),
+    /** Only for a stand-in or a private link: where the driver connects instead of the account's URL. */
+    accessUrl: z.string().url().optional(),
+    database: identifier,
+    schema: identifier.default('PUBLIC'),
+    warehouse: identifier.optional(),
+    role: identifier.optional(),
+    stage: identifier.default('TALLY_STAGE'),
+    fileFormat: identifier.default('TALLY_CSV'),
+    auditTable: identifier.default('TALLY_AUDIT_LOG'),
+    storageIntegration: identifier.optional(),
+    statementTimeoutSeconds: z.number().int().positive().default(3600),
+  })
+  .strict()
+  .refine((s) => s.password !== undefined || s.privateKey !== undefined || s.privateKeyFile !== undefined, {
+    message: 'set password, privateKey or privateKeyFile',
+  });
+
+export const pipelineSchema = z
+  .object({
+    /** How far below the last verified watermark an incremental window starts. */
+    lookbackSeconds: z.number().int().min(0).default(300),
+    /** How far an incremental window's upper bound lags behind the source's clock. */
+    lagSeconds: z.number().int().min(0).default(60),
+    maxFileBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(128 * 1024 * 1024),
+    gzipLevel: z.number().int().min(1).max(9).default(6),
+    /** Rows per historical chunk; larger tables are split by primary-key range. */
+    chunkRows: z.number().int().positive().default(5_000_000),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    tables: z.array(tableSchema).min(1),
+    postgres: postgresSchema,
+    s3: s3Schema,
+    snowflake: snowflakeSchema,
+    pipeline: pipelineSchema.default(() => pipelineSchema.parse({})),
+  })
+  .strict();
+
+export type TallyConfig = z.infer<typeof configSchema>;
+export type TableConfig = z.infer<typeof tableSchema>;
+export type PostgresConfig = z.infer<typeof postgresSchema>;
+export type S3Config = z.infer<typeof s3Schema>;
+export type SnowflakeConfig = z.infer<typeof snowflakeSchema>;
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+
+/** Formats zod issues as `path: problem` lines so the message names each wrong setting. */
+export function describeIssues(error: z.ZodError, root = ''): string {
+  return error.issues
+    .map((i) => {
+      const path = [root, ...i.path.map(String)].filter((p) => p !== '').join('.');
+      return `${path || '(root)'}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+export function parseConfig(value: unknown, origin = 'configuration'): TallyConfig {
+  const result = configSchema.safeParse(value);
+  if (!result.success) throw new InvalidConfigError(`invalid ${origin}: ${describeIssues(result.error)}`);
+  const names = new Set<string>();
+  for (const t of result.data.tables) {
+    const key = `${t.schema}.${t.name}`;
+    if (names.has(key)) throw new InvalidConfigError(`invalid ${origin}: tables: ${key} is listed twice`);
+    names.add(key);
+  }
+  return result.data;
+}

@@ -1,0 +1,36 @@
+// What a configured table is, before and after it has been checked against the source catalog.
+
+export interface TableSpec {
+  /** PostgreSQL schema; defaults to `public` where configured without one. */
+  readonly schema: string;
+  readonly name: string;
+  /** Primary-key columns, in key order. */
+  readonly primaryKey: readonly string[];
+  /** The column whose value marks a row as new or changed (e.g. `updated_at`). */
+  readonly cursorColumn: string;
+  /** Target table name in Snowflake; defaults to the upper-cased source name. */
+  readonly targetName?: string;
+}
+
+/** A column as the source catalog describes it. */
+export interface ColumnInfo {
+  readonly name: string;
+  /** `format_type()` text, e.g. `numeric(20,6)`, `timestamp with time zone`, `integer[]`. */
+  readonly pgType: string;
+  /** PostgreSQL's `typcategory` letter: A array, B boolean, D date/time, E enum, N numeric, S string, U user... */
+  readonly category: string;
+  /** Base type name (`udt_name` without a leading underscore for arrays), e.g. `int4`, `timestamptz`. */
+  readonly baseType: string;
+  readonly nullable: boolean;
+}
+
+/** A table that exists, with every configured column confirmed by the catalog. */
+export interface ResolvedTable extends TableSpec {
+  readonly columns: readonly ColumnInfo[];
+  readonly cursorKind: 'timestamp' | 'integer';
+  readonly targetName: string;
+}
+
+export function qualifiedName(t: Pick<TableSpec, 'schema' | 'name'>): string {
+  return `${t.schema}.${t.name}`;
+}

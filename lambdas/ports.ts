@@ -1,0 +1,106 @@
+// The interfaces the pipeline steps need from the outside world. Adapters in `adapters/` implement them
+// against PostgreSQL, S3, Snowflake and SNS; tests run them against the embedded stand-ins.
+import type { Readable } from 'node:stream';
+import type { AuditEvent } from './domain/audit';
+import type { ResolvedTable, TableSpec } from './domain/table';
+import type { Window } from './domain/window';
+
+/** Which rows of a table: all, a primary-key range, or a window on the cursor column. */
+export type Slice =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'keyRange'; readonly range: Window }
+  | { readonly kind: 'window'; readonly window: Window };
+
+export interface StagedFile {
+  readonly key: string;
+  readonly rows: number;
+  readonly rawBytes: number;
+  readonly compressedBytes: number;
+}
+
+export interface ExportResult {
+  /** Rows counted in the export's snapshot before the export began. */
+  readonly sourceCount: number;
+  /** Rows written to the files (sum over `files`). */
+  readonly rows: number;
+  readonly rawBytes: number;
+  readonly compressedBytes: number;
+  readonly files: readonly StagedFile[];
+  /** For a window export: the upper bound actually used, read in the export's snapshot. */
+  readonly upper?: string;
+}
+
+export interface ExportOptions {
+  /** The S3 key prefix of this export; part files are `<prefix>/part-00000.csv.gz`, ... */
+  readonly keyPrefix: string;
+  /** Start a new part file once the compressed size reaches this many bytes. Default 128 MiB. */
+  readonly maxFileBytes?: number;
+  /** gzip level, 1..9. Default 6. */
+  readonly gzipLevel?: number;
+}
+
+export interface Source {
+  /** Checks a configured table against the catalog; throws SourceSchemaError naming what is wrong. */
+  resolve(spec: TableSpec): Promise<ResolvedTable>;
+  count(table: ResolvedTable, slice: Slice): Promise<number>;
+  /** Counts and exports one slice in one REPEATABLE READ snapshot, streaming gzip CSV into the stage. */
+  export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult>;
+  close(): Promise<void>;
+}
+
+export interface Stage {
+  /** The bucket the keys live in. */
+  readonly bucket: string;
+  /** Streams a body to `key` (multipart); a failure aborts the upload so no partial object remains. */
+  upload(key: string, body: Readable, contentType?: string): Promise<{ key: string; bytes: number }>;
+  putJson(key: string, value: unknown): Promise<void>;
+  getJson<T>(key: string): Promise<T | null>;
+  list(prefix: string): Promise<string[]>;
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+export interface FileLoadResult {
+  readonly file: string;
+  readonly status: 'LOADED' | 'LOAD_SKIPPED' | 'LOAD_FAILED' | 'PARTIALLY_LOADED';
+  readonly rowsParsed: number;
+  readonly rowsLoaded: number;
+  readonly firstError: string | null;
+}
+
+export interface LoadResult {
+  readonly files: readonly FileLoadResult[];
+  readonly rowsParsed: number;
+  readonly rowsLoaded: number;
+  /** For a MERGE: rows inserted and updated in the target. */
+  readonly inserted?: number;
+  readonly updated?: number;
+}
+
+export interface Warehouse {
+  /** Creates, if missing, the target tables, the audit table, the file format and the stage. */
+  bootstrap(tables: readonly ResolvedTable[]): Promise<void>;
+  /** Historical load: COPY INTO the target with an explicit FILES list, ON_ERROR = ABORT_STATEMENT. */
+  copyInto(table: ResolvedTable, keys: readonly string[], options?: { force?: boolean }): Promise<LoadResult>;
+  /** Incremental load: COPY into a transient staging table, then MERGE on the primary key. */
+  merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
+  count(table: ResolvedTable, slice: Slice): Promise<number>;
+  insertAudit(events: readonly AuditEvent[]): Promise<void>;
+  readAudit(filter?: AuditFilter): Promise<AuditEvent[]>;
+  close(): Promise<void>;
+}
+
+export interface AuditFilter {
+  readonly jobId?: string;
+  readonly table?: string;
+  readonly since?: string;
+}
+
+export interface Alert {
+  readonly subject: string;
+  readonly message: string;
+  readonly executionId: string;
+}
+
+export interface Notifier {
+  publish(alert: Alert): Promise<void>;
+}

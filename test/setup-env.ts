@@ -1,0 +1,3 @@
+// Runs in every test worker before any test module loads: keep every library on loopback.
+process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
