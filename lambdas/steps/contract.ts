@@ -1,0 +1,106 @@
+// What travels between the steps of the state machine: names of the states, the execution input and each
+// step's input and output. Payloads carry table names, window bounds, S3 keys and counts, never rows.
+import { z } from 'zod';
+import { PIPELINES } from '../domain/audit';
+
+/** State names, shared by the CDK definition, the handlers and the local runner. */
+export const STATE = {
+  plan: 'Plan',
+  transferTables: 'TransferTables',
+  countSource: 'CountSource',
+  exportToS3: 'ExportToS3',
+  loadSnowflake: 'LoadSnowflake',
+  verifyCounts: 'VerifyCounts',
+  auditSuccess: 'AuditSuccess',
+  auditFailure: 'AuditFailure',
+  tableFailed: 'TableFailed',
+  anyTableFailed: 'AnyTableFailed',
+  publishAlert: 'PublishAlert',
+  auditAlert: 'AuditAlert',
+  failed: 'TransferFailed',
+  succeeded: 'TransferSucceeded',
+} as const;
+
+/** What a user or the schedule starts an execution with. */
+export const executionInputSchema = z
+  .object({
+    pipeline: z.enum(PIPELINES),
+    /** Tables to transfer (`schema.name` or `name`); all configured tables when omitted. */
+    tables: z.array(z.string().min(1)).min(1).optional(),
+    /** Reload files already loaded (COPY ... FORCE = TRUE). */
+    force: z.boolean().optional(),
+  })
+  .strict();
+export type ExecutionInput = z.infer<typeof executionInputSchema>;
+
+/** Every step is told which execution and which attempt it is running in. */
+export const invocationSchema = z.object({
+  executionId: z.string().min(1),
+  /** 0 on the first attempt; `$$.State.RetryCount` in the definition. */
+  attempt: z.number().int().min(0),
+});
+
+const windowSchema = z.object({ from: z.string().nullable(), to: z.string().nullable() });
+
+/** One table's unit of work, as the Map hands it to each iteration. */
+export const tableWorkSchema = z.object({
+  jobId: z.string().min(1),
+  pipeline: z.enum(PIPELINES),
+  table: z.string().min(1),
+  window: windowSchema,
+  force: z.boolean().default(false),
+  startedAt: z.string(),
+});
+export type TableWork = z.infer<typeof tableWorkSchema>;
+
+export const planOutputSchema = z.object({
+  executionId: z.string(),
+  pipeline: z.enum(PIPELINES),
+  tables: z.array(tableWorkSchema),
+});
+export type PlanOutput = z.infer<typeof planOutputSchema>;
+
+export const countOutputSchema = z.object({ sourceCount: z.number().int().min(0) });
+export const exportOutputSchema = z.object({
+  sourceCount: z.number().int().min(0),
+  rows: z.number().int().min(0),
+  rawBytes: z.number().int().min(0),
+  compressedBytes: z.number().int().min(0),
+  keys: z.array(z.string()),
+  /** For an incremental export, the window's upper bound as read in the export's snapshot. */
+  upper: z.string().nullable(),
+});
+export const loadOutputSchema = z.object({
+  rowsParsed: z.number().int().min(0),
+  rowsLoaded: z.number().int().min(0),
+  inserted: z.number().int().min(0).nullable(),
+  updated: z.number().int().min(0).nullable(),
+  files: z.number().int().min(0),
+});
+export const verifyOutputSchema = z.object({
+  targetCount: z.number().int().min(0),
+  countMatch: z.literal(true),
+});
+
+/**
+ * The state of one Map iteration as it grows: each step's result is stored under its own key
+ * (`ResultPath`), so later steps and the audit writer see everything before them.
+ */
+export const tableStateSchema = z.object({
+  work: tableWorkSchema,
+  executionId: z.string(),
+  count: countOutputSchema.optional(),
+  export: exportOutputSchema.optional(),
+  load: loadOutputSchema.optional(),
+  verify: verifyOutputSchema.optional(),
+  /** Set by a Catch: `{ Error, Cause }`. */
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+export type TableState = z.infer<typeof tableStateSchema>;
+
+/** What each Map iteration ends with. */
+export const tableOutcomeSchema = z.object({
+  table: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+});
+export type TableOutcome = z.infer<typeof tableOutcomeSchema>;
