@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/config';
+import { InvalidConfigError } from '../../lambdas/domain/errors';
+
+const valid = {
+  tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
+  postgres: { url: 'postgres://u:p@127.0.0.1:5432/db' },
+  s3: { bucket: 'tally-bucket' },
+  snowflake: { account: 'acct', username: 'svc', privateKeyFile: 'key.p8', database: 'ANALYTICS' },
+};
+
+function errorOf(value: unknown): Error {
+  try {
+    parseConfig(value);
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('configuration', () => {
+  it('fills documented defaults', () => {
+    const config = parseConfig(valid);
+    expect(config.tables[0]).toMatchObject({ schema: 'public', primaryKey: ['id'] });
+    expect(config.pipeline).toMatchObject({
+      lookbackSeconds: 300,
+      maxFileBytes: 128 * 1024 * 1024,
+      gzipLevel: 6,
+    });
+    expect(config.snowflake).toMatchObject({
+      schema: 'PUBLIC',
+      stage: 'TALLY_STAGE',
+      auditTable: 'TALLY_AUDIT_LOG',
+    });
+  });
+
+  it('names the setting that is missing', () => {
+    const err = errorOf({ ...valid, s3: {} });
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err.message).toMatch(/s3\.bucket/);
+  });
+
+  it('names a table setting that is not an identifier', () => {
+    const err = errorOf({
+      ...valid,
+      tables: [{ name: 'x"; drop table y; --', primaryKey: 'id', cursorColumn: 'u' }],
+    });
+    expect(err.message).toMatch(/tables\.0\.name: must be a plain identifier/);
+  });
+
+  it('refuses an unknown setting instead of ignoring it', () => {
+    expect(errorOf({ ...valid, pipeline: { lookbak: 5 } }).message).toMatch(/pipeline/);
+  });
+
+  it('refuses Snowflake without any credential', () => {
+    const { privateKeyFile: _drop, ...snowflake } = valid.snowflake;
+    expect(errorOf({ ...valid, snowflake }).message).toMatch(
+      /snowflake: set password, privateKey or privateKeyFile/,
+    );
+  });
+
+  it('refuses a table listed twice', () => {
+    expect(errorOf({ ...valid, tables: [valid.tables[0], valid.tables[0]] }).message).toMatch(
+      /public\.orders is listed twice/,
+    );
+  });
+});

@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  inWindow,
+  nextWindow,
+  splitKeyRange,
+  validateWindow,
+  WHOLE_TABLE,
+  windowLabel,
+} from '../../../lambdas/domain/window';
+
+describe('windows', () => {
+  it('are half-open: the lower bound is in, the upper bound is out', () => {
+    const w = { from: '10', to: '20' };
+    expect(inWindow('10', w, 'integer')).toBe(true);
+    expect(inWindow('19', w, 'integer')).toBe(true);
+    expect(inWindow('20', w, 'integer')).toBe(false);
+    expect(inWindow('9', w, 'integer')).toBe(false);
+  });
+
+  it('compare timestamps by instant, not by text', () => {
+    const w = { from: '2024-01-01T00:00:00Z', to: '2024-01-01T01:00:00+01:00' };
+    // 01:00+01:00 is midnight UTC, so the window is empty.
+    expect(() => validateWindow(w, 'timestamp')).toThrow(/must be before/);
+    expect(
+      inWindow('2024-01-01T00:30:00+01:00', { from: null, to: '2024-01-01T00:00:00Z' }, 'timestamp'),
+    ).toBe(true);
+  });
+
+  it('refuse malformed bounds with a message naming the bound', () => {
+    expect(() => validateWindow({ from: 'yesterday', to: null }, 'timestamp')).toThrow(/window start/);
+    expect(() => validateWindow({ from: null, to: '1.5' }, 'integer')).toThrow(
+      /window end must be an integer/,
+    );
+  });
+
+  it('start the next window a lookback below the watermark', () => {
+    expect(
+      nextWindow({
+        watermark: '2024-01-01T00:30:00.000Z',
+        upper: '2024-01-01T01:00:00.000Z',
+        lookback: 300_000,
+        kind: 'timestamp',
+      }),
+    ).toEqual({ from: '2024-01-01T00:25:00.000Z', to: '2024-01-01T01:00:00.000Z' });
+    expect(nextWindow({ watermark: null, upper: '100', lookback: 5, kind: 'integer' })).toEqual({
+      from: null,
+      to: '100',
+    });
+    expect(nextWindow({ watermark: '100', upper: '90', lookback: 5, kind: 'integer' })).toEqual({
+      from: '90',
+      to: '90',
+    });
+  });
+
+  it('split a key range into contiguous ranges that cover it exactly once', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt(-1000n, 1000n),
+        fc.bigInt(0n, 2000n),
+        fc.integer({ min: 1, max: 50 }),
+        (min, span, parts) => {
+          const max = min + span;
+          const ranges = splitKeyRange(min, max, parts);
+          expect(ranges.length).toBeLessThanOrEqual(parts);
+          expect(ranges[0]?.from).toBe(min.toString());
+          expect(ranges.at(-1)?.to).toBe((max + 1n).toString());
+          for (let i = 1; i < ranges.length; i++) expect(ranges[i]?.from).toBe(ranges[i - 1]?.to);
+          for (const r of ranges) expect(BigInt(r.from!)).toBeLessThan(BigInt(r.to!));
+        },
+      ),
+    );
+  });
+
+  it('label windows stably and safely for object keys', () => {
+    expect(windowLabel(WHOLE_TABLE)).toBe('all');
+    const label = windowLabel({ from: '2024-01-01T00:00:00.000Z', to: '2024-01-01T00:30:00+00:00' });
+    expect(label).toMatch(/^[0-9A-Za-z._-]+$/);
+    expect(label).toBe(windowLabel({ from: '2024-01-01T00:00:00.000Z', to: '2024-01-01T00:30:00+00:00' }));
+    expect(label).not.toBe(windowLabel({ from: '2024-01-01T00:00:00.000Z', to: null }));
+  });
+});
