@@ -104,3 +104,40 @@ export const tableOutcomeSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
 });
 export type TableOutcome = z.infer<typeof tableOutcomeSchema>;
+
+/**
+ * What the Map ends with: the plan's output plus one outcome per table (Map `ResultPath: $.outcomes`).
+ * The alert step reads it.
+ */
+export const runStateSchema = planOutputSchema.extend({ outcomes: z.array(tableOutcomeSchema) });
+export type RunState = z.infer<typeof runStateSchema>;
+
+/**
+ * The payload of every Lambda task, the same in AWS and locally:
+ * `{ "executionId.$": "$$.Execution.Id", "attempt.$": "$$.State.RetryCount", "state.$": "$" }`,
+ * plus a literal `mode` for the audit writer. `state` is the execution input for Plan, the table state
+ * inside the Map, and the run state for the alert. Each task stores its result under its own key
+ * (`ResultPath: $.count`, `$.export`, `$.load`, `$.verify`); AuditSuccess and AuditFailure replace the
+ * iteration's state with the table's outcome.
+ */
+export const STEP_PAYLOAD = {
+  'executionId.$': '$$.Execution.Id',
+  'attempt.$': '$$.State.RetryCount',
+  'state.$': '$',
+} as const;
+
+export const planEventSchema = invocationSchema.extend({ state: z.unknown() });
+export type PlanEvent = z.infer<typeof planEventSchema>;
+
+export const tableEventSchema = invocationSchema.extend({ state: tableStateSchema });
+export type TableEvent = z.infer<typeof tableEventSchema>;
+
+export const AUDIT_MODES = ['success', 'failure', 'alert'] as const;
+export type AuditMode = (typeof AUDIT_MODES)[number];
+
+export const writeAuditEventSchema = z.discriminatedUnion('mode', [
+  invocationSchema.extend({ mode: z.literal('success'), state: tableStateSchema }),
+  invocationSchema.extend({ mode: z.literal('failure'), state: tableStateSchema }),
+  invocationSchema.extend({ mode: z.literal('alert'), state: runStateSchema }),
+]);
+export type WriteAuditEvent = z.infer<typeof writeAuditEventSchema>;
