@@ -42,11 +42,32 @@ export const invocationSchema = z.object({
 
 const windowSchema = z.object({ from: z.string().nullable(), to: z.string().nullable() });
 
+/** A table as Plan resolved it against the source catalog, so later steps need not ask again. */
+export const resolvedTableSchema = z.object({
+  schema: z.string(),
+  name: z.string(),
+  primaryKey: z.array(z.string()).min(1),
+  cursorColumn: z.string(),
+  targetName: z.string(),
+  cursorKind: z.enum(['timestamp', 'integer']),
+  columns: z.array(
+    z.object({
+      name: z.string(),
+      pgType: z.string(),
+      category: z.string(),
+      baseType: z.string(),
+      nullable: z.boolean(),
+    }),
+  ),
+});
+
 /** One table's unit of work, as the Map hands it to each iteration. */
 export const tableWorkSchema = z.object({
   jobId: z.string().min(1),
   pipeline: z.enum(PIPELINES),
+  /** `schema.name`, as the audit log's SOURCE_TABLE names it. */
   table: z.string().min(1),
+  resolved: resolvedTableSchema,
   window: windowSchema,
   force: z.boolean().default(false),
   startedAt: z.string(),

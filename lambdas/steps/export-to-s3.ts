@@ -1,0 +1,29 @@
+// ExportToS3: streams the table or window as gzip CSV into the stage. Keys are fixed by job, table and
+// window, so a retry overwrites its own files instead of adding new ones.
+import { windowLabel } from '../domain/window';
+import { sliceOf } from './common';
+import { STATE, type TableWork } from './contract';
+import type { StepDeps } from './deps';
+import { tableStep } from './table-step';
+
+export const exportToS3 = tableStep(STATE.exportToS3, async ({ state }, deps) => {
+  const { work } = state;
+  const { maxFileBytes, gzipLevel } = deps.config.pipeline;
+  const result = await deps.ports.source.export(work.resolved, sliceOf(work), deps.ports.stage, {
+    keyPrefix: exportPrefix(deps, work),
+    maxFileBytes,
+    gzipLevel,
+  });
+  return {
+    sourceCount: result.sourceCount,
+    rows: result.rows,
+    rawBytes: result.rawBytes,
+    compressedBytes: result.compressedBytes,
+    keys: result.files.map((f) => f.key),
+    upper: result.upper ?? null,
+  };
+});
+
+export function exportPrefix(deps: StepDeps, work: TableWork): string {
+  return `${deps.config.s3.prefix}/staging/${work.pipeline}/${work.table}/${work.jobId}/${windowLabel(work.window)}`;
+}

@@ -1,0 +1,30 @@
+// LoadSnowflake: COPY the staged files into the target (historical) or MERGE them on the primary key
+// (incremental). A file that did not load completely fails the table; a retry cannot fix bad data.
+import { LoadIncompleteError } from '../domain/errors';
+import { STATE } from './contract';
+import { tableStep } from './table-step';
+
+export const loadSnowflake = tableStep(STATE.loadSnowflake, async ({ state }, deps) => {
+  const { work } = state;
+  const keys = state.export?.keys;
+  if (keys === undefined) throw new LoadIncompleteError(`${work.table}: nothing was exported to load`);
+  const { warehouse } = deps.ports;
+  const result =
+    work.pipeline === 'historical'
+      ? await warehouse.copyInto(work.resolved, keys, { force: work.force })
+      : await warehouse.merge(work.resolved, keys);
+  const bad = result.files.filter((f) => f.status === 'LOAD_FAILED' || f.status === 'PARTIALLY_LOADED');
+  if (bad.length > 0) {
+    const first = bad[0];
+    throw new LoadIncompleteError(
+      `${work.table}: ${bad.length} file(s) did not load completely; first: ${first?.file} (${first?.status}: ${first?.firstError ?? 'no error given'})`,
+    );
+  }
+  return {
+    rowsParsed: result.rowsParsed,
+    rowsLoaded: result.rowsLoaded,
+    inserted: result.inserted ?? null,
+    updated: result.updated ?? null,
+    files: result.files.length,
+  };
+});

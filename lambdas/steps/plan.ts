@@ -1,0 +1,162 @@
+// Plan: validates the execution input, resolves each table against the source catalog, works out its
+// window, makes sure the warehouse objects exist and records a `start` event per table.
+import type { TableConfig } from '../config';
+import type { AuditEvent, AuditEventInput, PipelineName } from '../domain/audit';
+import { errorName, InvalidInputError, TallyError } from '../domain/errors';
+import { newJobId } from '../domain/ids';
+import { qualifiedName, type ResolvedTable } from '../domain/table';
+import { nextWindow, WHOLE_TABLE, type Window } from '../domain/window';
+import { appendAudit, auditRetry } from './audit-writer';
+import { parseEvent, SOURCE_SYSTEM, TARGET_SYSTEM, tableEventBase } from './common';
+import {
+  type ExecutionInput,
+  executionInputSchema,
+  type PlanOutput,
+  planEventSchema,
+  STATE,
+  type TableWork,
+} from './contract';
+import type { StepDeps } from './deps';
+
+export async function plan(event: unknown, deps: StepDeps): Promise<PlanOutput> {
+  const { executionId, attempt, state } = parseEvent(planEventSchema, event, 'event');
+  const input = parseEvent(executionInputSchema, state, 'input');
+  const jobId = newJobId(deps.now().getTime());
+  const startedAt = deps.now().toISOString();
+  const job = { executionId, jobId, startedAt, pipeline: input.pipeline };
+  if (attempt > 0) await auditRetry(deps, jobEventBase(job, null), STATE.plan, attempt);
+  const specs = selectTables(deps, input);
+  let current: TableConfig | undefined;
+  try {
+    const resolved: ResolvedTable[] = [];
+    for (const spec of specs) {
+      current = spec;
+      resolved.push(await deps.ports.source.resolve(spec));
+    }
+    current = undefined;
+    await deps.ports.warehouse.bootstrap(resolved);
+    const watermarks = input.pipeline === 'incremental' ? await readWatermarks(deps, resolved) : new Map();
+    const tables: TableWork[] = resolved.map((table) => ({
+      jobId,
+      pipeline: input.pipeline,
+      table: qualifiedName(table),
+      resolved: { ...table, primaryKey: [...table.primaryKey], columns: [...table.columns] },
+      window:
+        input.pipeline === 'historical'
+          ? WHOLE_TABLE
+          : windowFor(deps, table, watermarks.get(qualifiedName(table)) ?? null),
+      force: input.force ?? false,
+      startedAt,
+    }));
+    await appendAudit(
+      deps,
+      tables.map((work) => tableEventBase(deps, executionId, work, 'start')),
+    );
+    return { executionId, pipeline: input.pipeline, tables };
+  } catch (err) {
+    // A terminal failure ends the execution before any table's Catch exists: record it here.
+    if (!(err instanceof TallyError && err.transient)) {
+      await recordPlanFailure(deps, jobEventBase(job, current ? qualifiedName(current) : null), err);
+    }
+    throw err;
+  }
+}
+
+/** The configured tables the input names (all when it names none); an unknown name is an input error. */
+function selectTables(deps: StepDeps, input: ExecutionInput): TableConfig[] {
+  const configured = deps.config.tables;
+  if (input.tables === undefined) return configured;
+  return input.tables.map((name, i) => {
+    const found = configured.find((t) => qualifiedName(t) === name || t.name === name);
+    if (!found) {
+      const known = configured.map(qualifiedName).join(', ');
+      throw new InvalidInputError(
+        `invalid input: input.tables.${i}: '${name}' is not a configured table (${known})`,
+      );
+    }
+    return found;
+  });
+}
+
+/** The last verified upper bound of each table: WINDOW_END of its latest `success` event. */
+async function readWatermarks(
+  deps: StepDeps,
+  tables: readonly ResolvedTable[],
+): Promise<Map<string, string | null>> {
+  const names = new Set(tables.map(qualifiedName));
+  const latest = new Map<string, AuditEvent>();
+  for (const e of await deps.ports.warehouse.readAudit()) {
+    if (e.eventType !== 'success' || e.sourceTable === null || !names.has(e.sourceTable)) continue;
+    const seen = latest.get(e.sourceTable);
+    if (!seen || `${e.createdAt}${e.eventId}` > `${seen.createdAt}${seen.eventId}`)
+      latest.set(e.sourceTable, e);
+  }
+  return new Map([...latest].map(([table, e]) => [table, e.windowEnd]));
+}
+
+/**
+ * `[watermark − lookback, now − lag)` on a timestamp cursor. An integer cursor has no clock to lag
+ * behind: its window is open above and the export fixes the bound it read up to.
+ */
+function windowFor(deps: StepDeps, table: ResolvedTable, watermark: string | null): Window {
+  const { lookbackSeconds, lagSeconds } = deps.config.pipeline;
+  if (table.cursorKind === 'integer') return { from: watermark, to: null };
+  const upper = new Date(deps.now().getTime() - lagSeconds * 1000).toISOString();
+  return nextWindow({ watermark, upper, lookback: lookbackSeconds * 1000, kind: 'timestamp' });
+}
+
+interface Job {
+  readonly executionId: string;
+  readonly jobId: string;
+  readonly startedAt: string;
+  readonly pipeline: PipelineName;
+}
+
+/** Best effort: when the warehouse itself is what failed, the original error must still surface. */
+async function recordPlanFailure(deps: StepDeps, base: AuditEventInput, err: unknown): Promise<void> {
+  const end = deps.now();
+  await appendAudit(deps, [
+    {
+      ...base,
+      eventType: 'failure',
+      status: 'FAILED',
+      jobEndTime: end.toISOString(),
+      durationMs: end.getTime() - Date.parse(base.jobStartTime),
+      errorType: errorName(err),
+      errorMessage: err instanceof Error ? err.message : String(err),
+    },
+  ]).catch(() => undefined);
+}
+
+/** An event about the job as a whole (or one table before it was resolved). */
+function jobEventBase(job: Job, table: string | null): AuditEventInput {
+  return {
+    jobId: job.jobId,
+    executionId: job.executionId,
+    pipelineName: job.pipeline,
+    eventType: 'start',
+    status: 'RUNNING',
+    sourceSystem: SOURCE_SYSTEM,
+    targetSystem: TARGET_SYSTEM,
+    sourceTable: table,
+    targetTable: null,
+    windowStart: null,
+    windowEnd: null,
+    recordCountBefore: null,
+    rowsExported: null,
+    files: null,
+    bytes: null,
+    rowsParsed: null,
+    rowsLoaded: null,
+    recordCountAfter: null,
+    countMatch: null,
+    jobStartTime: job.startedAt,
+    jobEndTime: null,
+    durationMs: null,
+    errorType: null,
+    errorMessage: null,
+    retryCount: 0,
+    retryStatus: null,
+    alertTriggered: false,
+  };
+}

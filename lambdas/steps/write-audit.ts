@@ -1,0 +1,110 @@
+// WriteAudit: closes a table's job with a `success` or `failure` event carrying everything measured on
+// the way, or, after an alert was published, records one `alert` event per failed table.
+import type { AuditEventInput } from '../domain/audit';
+import { appendAudit, auditRetry } from './audit-writer';
+import { effectiveWindow, parseEvent, tableEventBase } from './common';
+import {
+  type RunState,
+  STATE,
+  type TableOutcome,
+  type TableState,
+  type WriteAuditEvent,
+  writeAuditEventSchema,
+} from './contract';
+import type { StepDeps } from './deps';
+
+export async function writeAudit(raw: unknown, deps: StepDeps): Promise<TableOutcome | { alerted: number }> {
+  const event = parseEvent(writeAuditEventSchema, raw, 'event');
+  if (event.mode === 'alert') return writeAlerts(event.executionId, event.attempt, event.state, deps);
+  const { state, executionId, attempt } = event;
+  const stateName = event.mode === 'success' ? STATE.auditSuccess : STATE.auditFailure;
+  if (attempt > 0) {
+    await auditRetry(deps, tableEventBase(deps, executionId, state.work, 'retry'), stateName, attempt);
+  }
+  await appendAudit(deps, [await tableResult(event, deps)]);
+  return { table: state.work.table, status: event.mode === 'success' ? 'succeeded' : 'failed' };
+}
+
+async function tableResult(
+  event: Extract<WriteAuditEvent, { mode: 'success' | 'failure' }>,
+  deps: StepDeps,
+): Promise<AuditEventInput> {
+  const { state, executionId, mode } = event;
+  const { work } = state;
+  const end = deps.now();
+  const window = effectiveWindow(state);
+  const error = state.error ? describeError(state.error) : null;
+  return {
+    ...tableEventBase(deps, executionId, work, mode),
+    status: mode === 'success' ? 'SUCCEEDED' : 'FAILED',
+    windowStart: window.from,
+    windowEnd: window.to,
+    recordCountBefore: state.export?.sourceCount ?? state.count?.sourceCount ?? null,
+    rowsExported: state.export?.rows ?? null,
+    files: state.export?.keys.length ?? null,
+    bytes: state.export?.compressedBytes ?? null,
+    rowsParsed: state.load?.rowsParsed ?? null,
+    rowsLoaded: state.load?.rowsLoaded ?? null,
+    recordCountAfter: state.verify?.targetCount ?? null,
+    countMatch: mode === 'success' ? true : error?.type === 'CountMismatchError' ? false : null,
+    jobEndTime: end.toISOString(),
+    durationMs: end.getTime() - Date.parse(work.startedAt),
+    errorType: error?.type ?? null,
+    errorMessage: error?.message ?? null,
+    retryCount: await retriesSoFar(deps, state),
+  };
+}
+
+/** Retries of this table's job, as its `retry` events record them. */
+async function retriesSoFar(deps: StepDeps, state: TableState): Promise<number> {
+  const events = await deps.ports.warehouse.readAudit({ jobId: state.work.jobId, table: state.work.table });
+  return events.filter(
+    (e) => e.eventType === 'retry' && e.jobId === state.work.jobId && e.sourceTable === state.work.table,
+  ).length;
+}
+
+/**
+ * A Catch hands over `{ Error, Cause }`. A Lambda's Cause is the JSON of its error (errorType,
+ * errorMessage, trace); the local interpreter's is the bare message. Either way keep only the message.
+ */
+export function describeError(error: { Error: string; Cause?: string | undefined }): {
+  type: string;
+  message: string;
+} {
+  const cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return { type: error.Error, message: parsed.errorMessage };
+  } catch {
+    // Not JSON: the cause is the message itself.
+  }
+  return { type: error.Error, message: cause };
+}
+
+async function writeAlerts(
+  executionId: string,
+  attempt: number,
+  state: RunState,
+  deps: StepDeps,
+): Promise<{ alerted: number }> {
+  const failed = new Set(state.outcomes.filter((o) => o.status === 'failed').map((o) => o.table));
+  const works = state.tables.filter((w) => failed.has(w.table));
+  const first = works[0];
+  if (attempt > 0 && first) {
+    await auditRetry(deps, tableEventBase(deps, executionId, first, 'retry'), STATE.auditAlert, attempt);
+  }
+  const end = deps.now();
+  await appendAudit(
+    deps,
+    works.map((work) => ({
+      ...tableEventBase(deps, executionId, work, 'alert'),
+      status: 'ALERTED',
+      jobEndTime: end.toISOString(),
+      durationMs: end.getTime() - Date.parse(work.startedAt),
+      errorType: 'TableFailed',
+      errorMessage: `${work.table} failed in execution ${executionId}; an alert was published`,
+      alertTriggered: true,
+    })),
+  );
+  return { alerted: works.length };
+}

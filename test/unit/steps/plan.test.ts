@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { sealEvent } from '../../../lambdas/domain/audit';
+import { InvalidInputError, SourceSchemaError } from '../../../lambdas/domain/errors';
+import { plan } from '../../../lambdas/steps/plan';
+import { fakeDeps } from './fakes';
+
+const event = (state: unknown, attempt = 0) => ({ executionId: 'exec-1', attempt, state });
+
+describe('plan', () => {
+  it('rejects a malformed input with an InvalidInputError naming the field', async () => {
+    const { deps } = fakeDeps();
+    const err = await plan(event({ pipeline: 'weekly' }), deps).catch((e) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err.message).toContain('input.pipeline');
+  });
+
+  it('rejects a table that is not configured, naming it', async () => {
+    const { deps } = fakeDeps();
+    const err = await plan(event({ pipeline: 'historical', tables: ['nope'] }), deps).catch((e) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err.message).toContain("input.tables.0: 'nope'");
+  });
+
+  it('plans every configured table over the whole table and writes one start event each', async () => {
+    const { deps, warehouse } = fakeDeps();
+    const out = await plan(event({ pipeline: 'historical' }), deps);
+    expect(out.tables.map((t) => [t.table, t.window])).toEqual([
+      ['public.orders', { from: null, to: null }],
+      ['public.customers', { from: null, to: null }],
+    ]);
+    expect(new Set(out.tables.map((t) => t.jobId)).size).toBe(1);
+    expect(warehouse.bootstrapped).toEqual(['orders', 'customers']);
+    expect(warehouse.audit.map((e) => [e.eventType, e.sourceTable, e.executionId])).toEqual([
+      ['start', 'public.orders', 'exec-1'],
+      ['start', 'public.customers', 'exec-1'],
+    ]);
+  });
+
+  it('starts an incremental window at the last verified watermark minus the lookback, up to now minus the lag', async () => {
+    const { deps, warehouse } = fakeDeps(new Date('2025-01-01T12:00:00.000Z'));
+    const base = (await plan(event({ pipeline: 'historical', tables: ['orders'] }), deps)).tables[0]!;
+    const success = (windowEnd: string, createdAt: string) =>
+      sealEvent(
+        {
+          ...warehouse.audit[0]!,
+          eventType: 'success',
+          status: 'SUCCEEDED',
+          windowEnd,
+          createdAt,
+        },
+        null,
+      );
+    warehouse.audit.push(
+      success('2025-01-01T10:00:00.000Z', '2025-01-01T10:01:00.000Z'),
+      success('2025-01-01T11:00:00.000Z', '2025-01-01T11:01:00.000Z'),
+    );
+    const out = await plan(event({ pipeline: 'incremental', tables: [base.table, 'customers'] }), deps);
+    expect(out.tables.map((t) => t.window)).toEqual([
+      { from: '2025-01-01T10:55:00.000Z', to: '2025-01-01T11:59:00.000Z' },
+      { from: null, to: '2025-01-01T11:59:00.000Z' },
+    ]);
+  });
+
+  it('records a retry event before planning again', async () => {
+    const { deps, warehouse } = fakeDeps();
+    await plan(event({ pipeline: 'historical', tables: ['orders'] }, 2), deps);
+    expect(warehouse.audit.map((e) => [e.eventType, e.retryCount, e.retryStatus])).toEqual([
+      ['retry', 2, 'retrying'],
+      ['start', 0, null],
+    ]);
+  });
+
+  it('records a failure event naming a missing source table, then fails', async () => {
+    const { deps, warehouse, source } = fakeDeps();
+    source.missing.add('customers');
+    const err = await plan(event({ pipeline: 'historical' }), deps).catch((e) => e);
+    expect(err).toBeInstanceOf(SourceSchemaError);
+    expect(warehouse.audit.map((e) => [e.eventType, e.sourceTable, e.errorType])).toEqual([
+      ['failure', 'public.customers', 'SourceSchemaError'],
+    ]);
+  });
+});

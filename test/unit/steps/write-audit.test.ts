@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { verifyChain } from '../../../lambdas/domain/audit';
+import { CountMismatchError } from '../../../lambdas/domain/errors';
+import type { TableState } from '../../../lambdas/steps/contract';
+import { plan } from '../../../lambdas/steps/plan';
+import { verifyCounts } from '../../../lambdas/steps/verify-counts';
+import { writeAudit } from '../../../lambdas/steps/write-audit';
+import { fakeDeps } from './fakes';
+
+async function planned() {
+  const start = new Date('2025-01-01T12:00:00.000Z');
+  let now = start;
+  const env = fakeDeps();
+  const deps = { ...env.deps, now: () => now };
+  const out = await plan({ executionId: 'exec-1', attempt: 0, state: { pipeline: 'historical' } }, deps);
+  now = new Date(start.getTime() + 4_250);
+  const state = (i: number): TableState => ({
+    work: out.tables[i]!,
+    executionId: 'exec-1',
+    count: { sourceCount: 10 },
+    export: { sourceCount: 10, rows: 10, rawBytes: 500, compressedBytes: 120, keys: ['a', 'b'], upper: null },
+    load: { rowsParsed: 10, rowsLoaded: 10, inserted: null, updated: null, files: 2 },
+  });
+  return { ...env, deps, out, state };
+}
+
+describe('verifyCounts', () => {
+  it('throws a CountMismatchError naming the target stage when a target row is missing', async () => {
+    const { deps, warehouse, state } = await planned();
+    warehouse.targetCount = 9;
+    const err = await verifyCounts({ executionId: 'exec-1', attempt: 0, state: state(0) }, deps).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(CountMismatchError);
+    expect(err.message).toContain("stage 'target'");
+  });
+
+  it('passes when every stage saw the same count', async () => {
+    const { deps, warehouse, state } = await planned();
+    warehouse.targetCount = 10;
+    await expect(verifyCounts({ executionId: 'exec-1', attempt: 0, state: state(0) }, deps)).resolves.toEqual(
+      {
+        targetCount: 10,
+        countMatch: true,
+      },
+    );
+  });
+});
+
+describe('writeAudit', () => {
+  it('closes a table with a success event carrying counts and duration, chained and mirrored to S3', async () => {
+    const { deps, warehouse, stage, state } = await planned();
+    const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const } };
+    const out = await writeAudit({ mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    expect(out).toEqual({ table: 'public.orders', status: 'succeeded' });
+    const success = warehouse.audit.at(-1)!;
+    expect(success).toMatchObject({
+      eventType: 'success',
+      status: 'SUCCEEDED',
+      recordCountBefore: 10,
+      rowsExported: 10,
+      files: 2,
+      bytes: 120,
+      rowsParsed: 10,
+      rowsLoaded: 10,
+      recordCountAfter: 10,
+      countMatch: true,
+      durationMs: 4250,
+      targetTable: 'DB.PUBLIC.ORDERS',
+    });
+    expect(verifyChain(warehouse.audit)).toBeNull();
+    expect(stage.json.get(`tally/audit/${success.jobId}/${success.eventId}.json`)).toEqual(success);
+  });
+
+  it('records the error of a failed table from a Lambda error cause', async () => {
+    const { deps, warehouse, state } = await planned();
+    const cause = JSON.stringify({ errorType: 'CountMismatchError', errorMessage: 'counts do not close' });
+    const s = { ...state(1), error: { Error: 'CountMismatchError', Cause: cause } };
+    const out = await writeAudit({ mode: 'failure', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    expect(out).toEqual({ table: 'public.customers', status: 'failed' });
+    expect(warehouse.audit.at(-1)).toMatchObject({
+      eventType: 'failure',
+      status: 'FAILED',
+      errorType: 'CountMismatchError',
+      errorMessage: 'counts do not close',
+      countMatch: false,
+    });
+  });
+
+  it('counts the retries of the job on its closing event', async () => {
+    const { deps, warehouse, state } = await planned();
+    await verifyCounts({ executionId: 'exec-1', attempt: 1, state: state(0) }, deps).catch(() => undefined);
+    const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const } };
+    await writeAudit({ mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    expect(warehouse.audit.map((e) => [e.eventType, e.retryCount])).toEqual([
+      ['start', 0],
+      ['start', 0],
+      ['retry', 1],
+      ['success', 1],
+    ]);
+  });
+
+  it('writes one alert event per failed table', async () => {
+    const { deps, warehouse, out } = await planned();
+    const runState = {
+      ...out,
+      outcomes: [
+        { table: 'public.orders', status: 'succeeded' as const },
+        { table: 'public.customers', status: 'failed' as const },
+      ],
+    };
+    await expect(
+      writeAudit({ mode: 'alert', executionId: 'exec-1', attempt: 0, state: runState }, deps),
+    ).resolves.toEqual({ alerted: 1 });
+    const alerts = warehouse.audit.filter((e) => e.eventType === 'alert');
+    expect(alerts.map((e) => [e.sourceTable, e.status, e.alertTriggered])).toEqual([
+      ['public.customers', 'ALERTED', true],
+    ]);
+    expect(verifyChain(warehouse.audit)).toBeNull();
+  });
+});
