@@ -1,0 +1,63 @@
+// What a Lambda reads from its environment, read once at cold start: the configuration as JSON and,
+// in AWS, the Secrets Manager secrets that hold the credentials it leaves out.
+import { parseConfig, type TallyConfig } from '../config';
+import { InvalidConfigError } from '../domain/errors';
+
+/** Environment variable names, shared with the CDK construct that sets them. */
+export const ENV = {
+  config: 'TALLY_CONFIG_JSON',
+  postgresSecretArn: 'TALLY_POSTGRES_SECRET_ARN',
+  snowflakeSecretArn: 'TALLY_SNOWFLAKE_SECRET_ARN',
+} as const;
+
+export interface RuntimeSettings {
+  readonly config: TallyConfig;
+  readonly postgresSecretArn?: string;
+  readonly snowflakeSecretArn?: string;
+}
+
+/**
+ * Parses the configuration; a bad one throws at cold start naming the setting. When the Snowflake
+ * credentials come from a secret, the configuration need not hold any, and the secret fills them in
+ * before the first connection (see `credentials.ts`).
+ */
+export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  const raw = env[ENV.config];
+  if (raw === undefined || raw.trim() === '') {
+    throw new InvalidConfigError(`${ENV.config} is not set: it must hold Tally's configuration as JSON`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new InvalidConfigError(`${ENV.config} is not valid JSON: ${(err as Error).message}`);
+  }
+  const postgresSecretArn = nonEmpty(env[ENV.postgresSecretArn]);
+  const snowflakeSecretArn = nonEmpty(env[ENV.snowflakeSecretArn]);
+  const config = parseConfig(
+    snowflakeSecretArn ? withSecretCredentialSlot(json) : json,
+    `configuration in ${ENV.config}`,
+  );
+  return {
+    config,
+    ...(postgresSecretArn ? { postgresSecretArn } : {}),
+    ...(snowflakeSecretArn ? { snowflakeSecretArn } : {}),
+  };
+}
+
+/** Marks the Snowflake credential as supplied by the secret, so validation does not demand one here. */
+export const FROM_SECRET = '(from Secrets Manager)';
+
+function withSecretCredentialSlot(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null) return json;
+  const snowflake = (json as { snowflake?: unknown }).snowflake;
+  if (typeof snowflake !== 'object' || snowflake === null) return json;
+  const s = snowflake as Record<string, unknown>;
+  const hasCredential =
+    s.password !== undefined || s.privateKey !== undefined || s.privateKeyFile !== undefined;
+  return hasCredential ? json : { ...json, snowflake: { ...s, password: FROM_SECRET } };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value : undefined;
+}

@@ -1,0 +1,36 @@
+// Builds a step's Lambda handler: configuration read at cold start (a bad one fails there, naming the
+// setting), credentials from Secrets Manager through middy's cached middleware, Powertools logging.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import secretsManager from '@middy/secrets-manager';
+import type { Step } from '../steps';
+import { loadRuntimeSettings } from './env';
+import { type TallyContext, tallyRuntime } from './middleware';
+import type { PortFactories } from './ports';
+import { Runtime } from './runtime';
+
+/** How long a fetched secret is trusted before it is read again (a rotation is picked up within it). */
+const SECRET_CACHE_MS = 15 * 60 * 1000;
+
+export function createHandler(
+  stateName: string,
+  step: Step,
+  factories: PortFactories,
+  env: NodeJS.ProcessEnv = process.env,
+) {
+  const settings = loadRuntimeSettings(env);
+  const runtime = new Runtime(settings, factories);
+  const logger = new Logger({ serviceName: 'tally' });
+  const base = (event: unknown, context: TallyContext) => step(event, context.tally);
+  const handler = middy<unknown, unknown, Error, TallyContext>(base).use(
+    injectLambdaContext(logger, { resetKeys: true }),
+  );
+  const fetchData: Record<string, string> = {};
+  if (settings.postgresSecretArn) fetchData.postgresSecret = settings.postgresSecretArn;
+  if (settings.snowflakeSecretArn) fetchData.snowflakeSecret = settings.snowflakeSecretArn;
+  if (Object.keys(fetchData).length > 0) {
+    handler.use(secretsManager({ fetchData, setToContext: true, cacheExpiry: SECRET_CACHE_MS }));
+  }
+  return handler.use(tallyRuntime(stateName, runtime, logger));
+}

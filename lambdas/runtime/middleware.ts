@@ -1,0 +1,60 @@
+// The middy middleware that hands a step its dependencies, tags every log line with the job and table,
+// and drops connections after a transient failure so a retry starts clean. It logs no payload values
+// beyond ids, counts and names, and never a credential.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { errorName, TallyError } from '../domain/errors';
+import type { StepDeps } from '../steps/deps';
+import type { Secrets } from './credentials';
+import type { Runtime } from './runtime';
+
+export interface TallyContext extends Context {
+  tally: StepDeps;
+  postgresSecret?: unknown;
+  snowflakeSecret?: unknown;
+}
+
+interface EventShape {
+  executionId?: unknown;
+  attempt?: unknown;
+  mode?: unknown;
+  state?: { work?: { jobId?: unknown; table?: unknown } };
+}
+
+export function tallyRuntime(
+  stateName: string,
+  runtime: Runtime,
+  logger: Logger,
+): MiddlewareObj<unknown, unknown, Error, TallyContext> {
+  return {
+    before: async (request) => {
+      const event = (request.event ?? {}) as EventShape;
+      const work = event.state?.work;
+      logger.appendKeys({
+        step: stateName,
+        executionId: typeof event.executionId === 'string' ? event.executionId : undefined,
+        attempt: typeof event.attempt === 'number' ? event.attempt : undefined,
+        jobId: typeof work?.jobId === 'string' ? work.jobId : undefined,
+        table: typeof work?.table === 'string' ? work.table : undefined,
+      });
+      const secrets: Secrets = {
+        ...(request.context.postgresSecret !== undefined ? { postgres: request.context.postgresSecret } : {}),
+        ...(request.context.snowflakeSecret !== undefined
+          ? { snowflake: request.context.snowflakeSecret }
+          : {}),
+      };
+      request.context.tally = runtime.deps(secrets);
+      logger.info('step started', { mode: typeof event.mode === 'string' ? event.mode : undefined });
+    },
+    after: async () => {
+      logger.info('step finished');
+    },
+    onError: async (request) => {
+      const error = request.error;
+      const transient = error instanceof TallyError && error.transient;
+      logger.error('step failed', { errorName: errorName(error), errorMessage: error?.message, transient });
+      if (transient || !(error instanceof TallyError)) await runtime.reset();
+    },
+  };
+}
