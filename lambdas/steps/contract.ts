@@ -138,8 +138,10 @@ export type RunState = z.infer<typeof runStateSchema>;
  * `{ "executionId.$": "$$.Execution.Id", "attempt.$": "$$.State.RetryCount", "state.$": "$" }`,
  * plus a literal `mode` for the audit writer. `state` is the execution input for Plan, the table state
  * inside the Map, and the run state for the alert. Each task stores its result under its own key
- * (`ResultPath: $.count`, `$.export`, `$.load`, `$.verify`); AuditSuccess and AuditFailure replace the
- * iteration's state with the table's outcome.
+ * (`ResultPath: $.count`, `$.export`, `$.load`, `$.verify`) as the function returned it, without the
+ * `lambda:invoke` envelope (`payloadResponseOnly: true`, or unwrap `$.Payload`); AuditSuccess and
+ * AuditFailure replace the iteration's state with the table's outcome. The local runner accepts both the
+ * function ARN and `arn:aws:states:::lambda:invoke` as a task's Resource.
  */
 export const STEP_PAYLOAD = {
   'executionId.$': '$$.Execution.Id',
