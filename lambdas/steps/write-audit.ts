@@ -2,7 +2,7 @@
 // the way, or, after an alert was published, records one `alert` event per failed table.
 import type { AuditEventInput } from '../domain/audit';
 import { appendAudit, auditRetry } from './audit-writer';
-import { effectiveWindow, parseEvent, tableEventBase } from './common';
+import { effectiveWindow, parseEvent, sliceOf, tableEventBase } from './common';
 import {
   type RunState,
   STATE,
@@ -45,7 +45,7 @@ async function tableResult(
     bytes: state.export?.compressedBytes ?? null,
     rowsParsed: state.load?.rowsParsed ?? null,
     rowsLoaded: state.load?.rowsLoaded ?? null,
-    recordCountAfter: state.verify?.targetCount ?? null,
+    recordCountAfter: state.verify?.targetCount ?? (await targetCountAfterFailure(deps, state)),
     countMatch: mode === 'success' ? true : error?.type === 'CountMismatchError' ? false : null,
     jobEndTime: end.toISOString(),
     durationMs: end.getTime() - Date.parse(work.startedAt),
@@ -53,6 +53,17 @@ async function tableResult(
     errorMessage: error?.message ?? null,
     retryCount: await retriesSoFar(deps, state),
   };
+}
+
+/**
+ * When a loaded table failed (say, its counts did not close), what the target holds for the window is
+ * the number an operator needs next; best effort, since the warehouse may be what failed.
+ */
+async function targetCountAfterFailure(deps: StepDeps, state: TableState): Promise<number | null> {
+  if (!state.load) return null;
+  return deps.ports.warehouse
+    .count(state.work.resolved, sliceOf(state.work, state.export?.upper ?? null))
+    .catch(() => null);
 }
 
 /** Retries of this table's job, as its `retry` events record them. */

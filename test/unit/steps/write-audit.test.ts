@@ -74,6 +74,7 @@ describe('writeAudit', () => {
 
   it('records the error of a failed table from a Lambda error cause', async () => {
     const { deps, warehouse, state } = await planned();
+    warehouse.targetCount = 9;
     const cause = JSON.stringify({ errorType: 'CountMismatchError', errorMessage: 'counts do not close' });
     const s = { ...state(1), error: { Error: 'CountMismatchError', Cause: cause } };
     const out = await writeAudit({ mode: 'failure', executionId: 'exec-1', attempt: 0, state: s }, deps);
@@ -84,6 +85,8 @@ describe('writeAudit', () => {
       errorType: 'CountMismatchError',
       errorMessage: 'counts do not close',
       countMatch: false,
+      recordCountBefore: 10,
+      recordCountAfter: 9,
     });
   });
 

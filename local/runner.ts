@@ -1,0 +1,168 @@
+// Runs the state machine definition the CDK app synthesizes on this machine: each Lambda task bound
+// in-process to the same step function its handler wraps, the SNS task to a local notifier, retry waits
+// shortened. Tally without AWS Step Functions, against whatever the configuration points at.
+import { ulid } from 'ulid';
+import type { TallyConfig } from '../lambdas/config';
+import { errorName } from '../lambdas/domain/errors';
+import { LazyPorts, type PortFactories } from '../lambdas/runtime/ports';
+import { type ExecutionInput, type TableOutcome, tableOutcomeSchema } from '../lambdas/steps/contract';
+import type { Ports, StepDeps } from '../lambdas/steps/deps';
+import { STEP_BY_STATE } from '../lambdas/steps/index';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from './interpreter';
+import { LocalNotifier, type PublishedAlert } from './notifier';
+
+export type ProgressPhase = 'started' | 'succeeded' | 'failed';
+
+export interface Progress {
+  /** The state (step) name, e.g. `ExportToS3`. */
+  readonly state: string;
+  /** `schema.name` for a step inside the Map; null for Plan and the alert. */
+  readonly table: string | null;
+  readonly phase: ProgressPhase;
+  readonly attempt: number;
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+export interface RunPipelineOptions {
+  readonly config: TallyConfig;
+  readonly input: ExecutionInput;
+  /** The ASL the CDK app synthesizes for this configuration. */
+  readonly definition: StateMachineDefinition;
+  /** How to open PostgreSQL, S3 and Snowflake. */
+  readonly factories: PortFactories;
+  /** Wait between retries instead of the definition's backoff. Default 50 ms. */
+  readonly retryIntervalMs?: number;
+  /** Where published alerts are appended as JSON lines; none when omitted. */
+  readonly alertsFile?: string;
+  readonly onProgress?: (progress: Progress) => void;
+  /** Prints each published alert; default: standard error. */
+  readonly printAlert?: (line: string) => void;
+  /** Wraps the opened ports, e.g. to inject a fault at a named point. */
+  readonly wrapPorts?: (ports: Ports) => Ports;
+}
+
+export interface Verdict {
+  readonly status: 'succeeded' | 'failed';
+  readonly executionId: string;
+  /** Why the execution failed, as the final Fail state or the failing state reported it. */
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly tables: readonly TableOutcome[];
+  readonly alerts: readonly PublishedAlert[];
+}
+
+const LAMBDA_INVOKE = /:states:::lambda:invoke$/;
+const SNS_PUBLISH = /:states:::sns:publish$/;
+
+export async function runPipeline(options: RunPipelineOptions): Promise<Verdict> {
+  const { config, input, definition } = options;
+  const executionName = `${input.pipeline}-${ulid()}`;
+  const executionId = `arn:aws:states:local:000000000000:execution:tally:${executionName}`;
+  const opened = new LazyPorts(config, options.factories);
+  const ports = options.wrapPorts ? options.wrapPorts(opened) : opened;
+  const deps: StepDeps = { config, ports, now: () => new Date() };
+  const notifier = new LocalNotifier(options.alertsFile, options.printAlert);
+  const outcomes = new Map<string, TableOutcome>();
+  const progress = options.onProgress ?? (() => {});
+
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  const retryIntervals: Record<string, number> = {};
+  for (const [name, state] of taskStates(definition)) {
+    retryIntervals[name] = options.retryIntervalMs ?? 50;
+    if (SNS_PUBLISH.test(state.Resource)) {
+      handlers[name] = async (params) => {
+        const { Subject, Message } = params as { Subject?: string; Message?: unknown };
+        const message = typeof Message === 'string' ? Message : JSON.stringify(Message);
+        await notifier.publish({ subject: Subject ?? 'Tally alert', message, executionId });
+        return { MessageId: ulid() };
+      };
+      continue;
+    }
+    const step = STEP_BY_STATE[name];
+    if (!step) throw new Error(`the definition has a task state '${name}' that no step is bound to`);
+    // With the optimised integration the function's event is under Payload and its result comes back
+    // under Payload; a task naming the function directly passes both through.
+    const wrapped = LAMBDA_INVOKE.test(state.Resource);
+    handlers[name] = async (taskInput) => {
+      const event = wrapped ? (taskInput as { Payload?: unknown }).Payload : taskInput;
+      const shown = describeEvent(event);
+      progress({ state: name, table: shown.table, phase: 'started', attempt: shown.attempt });
+      try {
+        const result = await step(event, deps);
+        const outcome = tableOutcomeSchema.safeParse(result);
+        if (outcome.success) outcomes.set(outcome.data.table, outcome.data);
+        progress({ state: name, table: shown.table, phase: 'succeeded', attempt: shown.attempt });
+        return wrapped ? { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' } : result;
+      } catch (err) {
+        const error = { name: errorName(err), message: err instanceof Error ? err.message : String(err) };
+        progress({ state: name, table: shown.table, phase: 'failed', attempt: shown.attempt, error });
+        throw err;
+      }
+    };
+  }
+
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      retryIntervalOverrides: retryIntervals,
+    },
+    context: {
+      Execution: { Id: executionId, Name: executionName, StartTime: new Date().toISOString() },
+      StateMachine: { Id: 'arn:aws:states:local:000000000000:stateMachine:tally', Name: 'tally' },
+    } as never,
+  });
+  try {
+    await execution.result;
+    return { status: 'succeeded', executionId, tables: [...outcomes.values()], alerts: notifier.published };
+  } catch (err) {
+    return {
+      status: 'failed',
+      executionId,
+      error: executionFailure(err),
+      tables: [...outcomes.values()],
+      alerts: notifier.published,
+    };
+  } finally {
+    await opened.close();
+  }
+}
+
+interface TaskState {
+  readonly Type: 'Task';
+  readonly Resource: string;
+}
+
+/** Every Task state of the definition, including those inside Map and Parallel states. */
+export function* taskStates(definition: { States: Record<string, unknown> }): Generator<[string, TaskState]> {
+  for (const [name, raw] of Object.entries(definition.States)) {
+    const state = raw as {
+      Type: string;
+      Resource?: string;
+      ItemProcessor?: { States: Record<string, unknown> };
+      Iterator?: { States: Record<string, unknown> };
+      Branches?: { States: Record<string, unknown> }[];
+    };
+    if (state.Type === 'Task' && typeof state.Resource === 'string') {
+      yield [name, { Type: 'Task', Resource: state.Resource }];
+    }
+    const inner = state.ItemProcessor ?? state.Iterator;
+    if (inner) yield* taskStates(inner);
+    for (const branch of state.Branches ?? []) yield* taskStates(branch);
+  }
+}
+
+function describeEvent(event: unknown): { table: string | null; attempt: number } {
+  const e = (event ?? {}) as { attempt?: unknown; state?: { work?: { table?: unknown } } };
+  const table = e.state?.work?.table;
+  return {
+    table: typeof table === 'string' ? table : null,
+    attempt: typeof e.attempt === 'number' ? e.attempt : 0,
+  };
+}
+
+/** The error of a failed execution: a Fail state's Error/Cause, or the error that escaped a state. */
+function executionFailure(err: unknown): { name: string; message: string } {
+  const cause = err instanceof ExecutionError ? (err.cause as unknown) : err;
+  if (cause instanceof Error) return { name: cause.name, message: cause.message };
+  return { name: errorName(err), message: err instanceof Error ? err.message : String(err) };
+}
