@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidConfigError } from '../../../lambdas/domain/errors';
+import { applySecrets } from '../../../lambdas/runtime/credentials';
+import { ENV, loadRuntimeSettings } from '../../../lambdas/runtime/env';
+
+const base = {
+  tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
+  postgres: { host: 'db.internal', database: 'shop' },
+  s3: { bucket: 'bucket' },
+  snowflake: { account: 'acct', username: 'tally', database: 'DB' },
+};
+
+describe('Lambda configuration at cold start', () => {
+  it('fails naming the variable when the configuration is missing', () => {
+    expect(() => loadRuntimeSettings({})).toThrow(new RegExp(ENV.config));
+  });
+
+  it('fails naming the wrong setting', () => {
+    const json = JSON.stringify({
+      ...base,
+      s3: { bucket: 'b' },
+      snowflake: { ...base.snowflake, password: 'x' },
+    });
+    const err = (() => {
+      try {
+        loadRuntimeSettings({ [ENV.config]: json });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err?.message).toContain('s3.bucket');
+  });
+
+  it('requires no Snowflake credential in the configuration when a secret provides it', () => {
+    const settings = loadRuntimeSettings({
+      [ENV.config]: JSON.stringify(base),
+      [ENV.snowflakeSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sf',
+    });
+    const config = applySecrets(settings.config, { snowflake: { privateKey: 'KEY' } });
+    expect(config.snowflake.privateKey).toBe('KEY');
+    expect(config.snowflake.password).toBeUndefined();
+  });
+
+  it('demands a Snowflake credential when no secret provides it', () => {
+    expect(() => loadRuntimeSettings({ [ENV.config]: JSON.stringify(base) })).toThrow(/snowflake/);
+  });
+});
+
+describe('credentials from Secrets Manager', () => {
+  it('takes PostgreSQL credentials from an RDS-style secret', () => {
+    const settings = loadRuntimeSettings({
+      [ENV.config]: JSON.stringify({ ...base, snowflake: { ...base.snowflake, password: 'x' } }),
+    });
+    const config = applySecrets(settings.config, {
+      postgres: { username: 'reader', password: 'p@ss', host: 'pg.internal', port: '6432', dbname: 'shop2' },
+    });
+    expect(config.postgres).toMatchObject({
+      host: 'pg.internal',
+      port: 6432,
+      database: 'shop2',
+      user: 'reader',
+    });
+    expect(config.postgres.password).toBe('p@ss');
+  });
+
+  it('names the missing field of a secret without showing any value', () => {
+    const settings = loadRuntimeSettings({
+      [ENV.config]: JSON.stringify({ ...base, snowflake: { ...base.snowflake, password: 'x' } }),
+    });
+    const err = (() => {
+      try {
+        applySecrets(settings.config, { postgres: { username: 'reader', pass: 'hunter2-secret' } });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err?.message).toContain('password');
+    expect(err?.message).not.toContain('hunter2-secret');
+  });
+});
