@@ -1,0 +1,49 @@
+// `tally local up`: starts the embedded defaults, prints their endpoints as one JSON line on stdout, and
+// keeps them up until SIGINT or SIGTERM.
+import type { Command } from 'commander';
+import { writeConfigFile } from '../config-file';
+import { DEMO_TABLES } from '../demo-data';
+import { startLocalStack } from '../stack';
+import { log, nextShutdownSignal, seconds, stopStack } from './common';
+import { localConfig } from './local-config';
+
+export function registerLocalUp(program: Command): void {
+  const local = program
+    .command('local')
+    .description('the embedded defaults: PostgreSQL, S3 and Snowflake stand-ins');
+  local
+    .command('up')
+    .description(
+      'start the embedded defaults, print their endpoints as one JSON line on stdout, keep them up until Ctrl-C',
+    )
+    .option('--write-config <file>', 'also write a Tally configuration file for them (the demo tables)')
+    .action(async (options: { writeConfig?: string }) => {
+      await localUp(options);
+    });
+}
+
+async function localUp(options: { writeConfig?: string }): Promise<void> {
+  const shutdown = nextShutdownSignal();
+  let signalled = false;
+  void shutdown.signal.then(() => {
+    signalled = true;
+  });
+  log('starting the embedded defaults...');
+  const started = Date.now();
+  const stack = await startLocalStack();
+  try {
+    if (signalled) return;
+    if (options.writeConfig !== undefined) {
+      await writeConfigFile(options.writeConfig, localConfig(stack.info, DEMO_TABLES));
+      log(`wrote ${options.writeConfig}`);
+    }
+    process.stdout.write(`${JSON.stringify(stack.info)}\n`);
+    log(`ready in ${seconds(Date.now() - started)}; press Ctrl-C to stop`);
+    const signal = await shutdown.signal;
+    log(`${signal}: stopping`);
+  } finally {
+    shutdown.dispose();
+    await stopStack(stack);
+    log('stopped');
+  }
+}

@@ -1,0 +1,49 @@
+// `tally local up` as a user runs it: a child process that prints one JSON line once the embedded
+// defaults are ready, serves them until SIGTERM, then stops cleanly with exit code 0.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import type { StackInfo } from '../../local/stack';
+
+describe('tally local up', () => {
+  it('prints one JSON line of working endpoints, then stops on SIGTERM with exit code 0', async () => {
+    const child = spawn(process.execPath, ['bin/tally.js', 'local', 'up'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const lines: string[] = [];
+    const firstLine = new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        lines.push(line);
+        if (lines.length === 1) resolve(line);
+      });
+      child.on('exit', (code) => reject(new Error(`local up exited early with code ${code}`)));
+    });
+    try {
+      const info = JSON.parse(await firstLine) as StackInfo;
+
+      const client = new pg.Client({ connectionString: info.postgres.url });
+      await client.connect();
+      const { rows } = await client.query<{ answer: number }>('SELECT 41 + 1 AS answer');
+      await client.end();
+      expect(rows[0]?.answer).toBe(42);
+
+      const s3 = new S3Client({
+        endpoint: info.s3.endpoint,
+        region: info.s3.region,
+        forcePathStyle: info.s3.forcePathStyle,
+        credentials: { accessKeyId: info.s3.accessKeyId, secretAccessKey: info.s3.secretAccessKey },
+      });
+      await s3.send(new PutObjectCommand({ Bucket: info.s3.bucket, Key: 'probe.txt', Body: 'hello' }));
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: info.s3.bucket }));
+      s3.destroy();
+      expect(listed.Contents?.map((o) => o.Key)).toContain('probe.txt');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(lines).toHaveLength(1);
+  });
+});
