@@ -3,6 +3,15 @@ import { InvalidConfigError } from '../../../lambdas/domain/errors';
 import { applySecrets } from '../../../lambdas/runtime/credentials';
 import { ENV, loadRuntimeSettings } from '../../../lambdas/runtime/env';
 
+function thrown(fn: () => unknown): Error | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  return undefined;
+}
+
 const base = {
   tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
   postgres: { host: 'db.internal', database: 'shop' },
@@ -21,13 +30,7 @@ describe('Lambda configuration at cold start', () => {
       s3: { bucket: 'b' },
       snowflake: { ...base.snowflake, password: 'x' },
     });
-    const err = (() => {
-      try {
-        loadRuntimeSettings({ [ENV.config]: json });
-      } catch (e) {
-        return e as Error;
-      }
-    })();
+    const err = thrown(() => loadRuntimeSettings({ [ENV.config]: json }));
     expect(err).toBeInstanceOf(InvalidConfigError);
     expect(err?.message).toContain('s3.bucket');
   });
@@ -68,13 +71,9 @@ describe('credentials from Secrets Manager', () => {
     const settings = loadRuntimeSettings({
       [ENV.config]: JSON.stringify({ ...base, snowflake: { ...base.snowflake, password: 'x' } }),
     });
-    const err = (() => {
-      try {
-        applySecrets(settings.config, { postgres: { username: 'reader', pass: 'hunter2-secret' } });
-      } catch (e) {
-        return e as Error;
-      }
-    })();
+    const err = thrown(() =>
+      applySecrets(settings.config, { postgres: { username: 'reader', pass: 'hunter2-secret' } }),
+    );
     expect(err).toBeInstanceOf(InvalidConfigError);
     expect(err?.message).toContain('password');
     expect(err?.message).not.toContain('hunter2-secret');
