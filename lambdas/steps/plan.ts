@@ -115,17 +115,23 @@ interface Job {
 /** Best effort: when the warehouse itself is what failed, the original error must still surface. */
 async function recordPlanFailure(deps: StepDeps, base: AuditEventInput, err: unknown): Promise<void> {
   const end = deps.now();
-  await appendAudit(deps, [
-    {
-      ...base,
-      eventType: 'failure',
-      status: 'FAILED',
-      jobEndTime: end.toISOString(),
-      durationMs: end.getTime() - Date.parse(base.jobStartTime),
-      errorType: errorName(err),
-      errorMessage: err instanceof Error ? err.message : String(err),
-    },
-  ]).catch(() => undefined);
+  // On a first run the failure may come before the audit table exists.
+  await deps.ports.warehouse
+    .bootstrap([])
+    .then(() =>
+      appendAudit(deps, [
+        {
+          ...base,
+          eventType: 'failure',
+          status: 'FAILED',
+          jobEndTime: end.toISOString(),
+          durationMs: end.getTime() - Date.parse(base.jobStartTime),
+          errorType: errorName(err),
+          errorMessage: err instanceof Error ? err.message : String(err),
+        },
+      ]),
+    )
+    .catch(() => undefined);
 }
 
 /** An event about the job as a whole (or one table before it was resolved). */
