@@ -1,0 +1,69 @@
+// Shared by the PostgreSQL export tests: configurations for the embedded servers, and reading exported
+// part files back from S3 as parsed CSV records (NULL kept apart from the empty string).
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type PostgresConfig, postgresSchema, type S3Config, s3Schema } from '../../lambdas/config';
+
+export function pgConfig(overrides: Record<string, unknown> = {}): PostgresConfig {
+  return postgresSchema.parse({ url: inject('stack').postgres.url, connectTimeoutMs: 5_000, ...overrides });
+}
+
+export function s3Config(overrides: Record<string, unknown> = {}): S3Config {
+  const { endpoint, region, bucket, accessKeyId, secretAccessKey, forcePathStyle } = inject('stack').s3;
+  return s3Schema.parse({
+    endpoint,
+    region,
+    bucket,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle,
+    ...overrides,
+  });
+}
+
+export async function pgClient(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: inject('stack').postgres.url });
+  await client.connect();
+  return client;
+}
+
+export async function getObject(client: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from((await res.Body?.transformToByteArray()) ?? []);
+}
+
+export interface ParsedPart {
+  readonly header: string[];
+  readonly records: (string | null)[][];
+  /** The decompressed bytes, to look at record boundaries directly. */
+  readonly text: string;
+}
+
+/** Parses one gzip CSV part: an unquoted empty field is NULL, a quoted one ("") the empty string. */
+export function parsePart(gzipped: Buffer): ParsedPart {
+  const text = gunzipSync(gzipped).toString('utf8');
+  const rows = parse(text, {
+    record_delimiter: '\n',
+    cast: (value, context) => (value === '' && !context.quoting ? null : value),
+  }) as (string | null)[][];
+  const [header, ...records] = rows;
+  return { header: (header ?? []).map(String), records, text };
+}
+
+export async function readParts(
+  client: S3Client,
+  bucket: string,
+  keys: readonly string[],
+): Promise<ParsedPart[]> {
+  return Promise.all(keys.map(async (key) => parsePart(await getObject(client, bucket, key))));
+}
+
+/** Records of parts as objects keyed by the header. */
+export function recordsAsObjects(parts: readonly ParsedPart[]): Record<string, string | null>[] {
+  return parts.flatMap((p) =>
+    p.records.map((r) => Object.fromEntries(p.header.map((h, i) => [h, r[i] ?? null]))),
+  );
+}
