@@ -1,5 +1,6 @@
 // The `tally` command line: one commander program, one module per subcommand.
 import { Command } from 'commander';
+import { registerBench } from './bench';
 import { registerLocalUp } from './local-up';
 
 export function createProgram(): Command {
@@ -10,5 +11,6 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerLocalUp(program);
+  registerBench(program);
   return program;
 }
