@@ -1,16 +1,22 @@
 // The `tally` command line: one commander program, one module per subcommand.
-import { Command } from 'commander';
+import { Command, type OutputConfiguration } from 'commander';
 import { registerBench } from './bench';
+import { registerDemo } from './demo';
 import { registerLocalUp } from './local-up';
+import { registerStart } from './start';
 
-export function createProgram(): Command {
+/** `output` redirects commander's own messages (help, usage errors), e.g. in tests. */
+export function createProgram(output?: OutputConfiguration): Command {
   const program = new Command('tally')
     .description(
       'Audited PostgreSQL → S3 → Snowflake transfers: run them locally, start them in AWS, read the audit log',
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  if (output) program.configureOutput(output);
   registerLocalUp(program);
+  registerDemo(program);
   registerBench(program);
+  registerStart(program);
   return program;
 }

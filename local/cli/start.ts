@@ -1,0 +1,78 @@
+// `tally start`: starts an execution of the deployed state machine in AWS and prints its ARN.
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { type Command, Option } from 'commander';
+import { ulid } from 'ulid';
+import { PIPELINES, type PipelineName } from '../../lambdas/domain/audit';
+import { type ExecutionInput, executionInputSchema } from '../../lambdas/steps/contract';
+import { CliError, EXIT, tableList } from './common';
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+interface StartOptions {
+  pipeline: PipelineName;
+  tables?: string[];
+  stateMachineArn: string;
+  region?: string;
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('start an execution of the deployed state machine (AWS Step Functions) and print its ARN')
+    .addOption(new Option('--pipeline <name>', 'which pipeline').choices(PIPELINES).makeOptionMandatory())
+    .option('--tables <a,b>', 'tables to transfer (default: every configured table)', tableList)
+    .requiredOption(
+      '--state-machine-arn <arn>',
+      'the state machine the Tally stack deployed (a stack output)',
+    )
+    .option('--region <region>', 'AWS region (default: the one in the ARN)')
+    .action(async (options: StartOptions) => {
+      const request = startRequest(options);
+      const client = new SFNClient({ region: request.region });
+      try {
+        const { executionArn } = await client.send(
+          new StartExecutionCommand({
+            stateMachineArn: request.stateMachineArn,
+            name: request.name,
+            input: JSON.stringify(request.input),
+          }),
+        );
+        console.log(executionArn);
+      } catch (err) {
+        const e = err as Error;
+        throw new CliError(`could not start the execution: ${e.name}: ${e.message}`);
+      } finally {
+        client.destroy();
+      }
+    });
+}
+
+/** Checks the arguments before anything touches the network. */
+export function startRequest(options: StartOptions): {
+  stateMachineArn: string;
+  region: string;
+  name: string;
+  input: ExecutionInput;
+} {
+  const match = STATE_MACHINE_ARN.exec(options.stateMachineArn);
+  if (!match) {
+    throw new CliError(
+      `--state-machine-arn '${options.stateMachineArn}' is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)`,
+      EXIT.usage,
+    );
+  }
+  const region = options.region ?? (match[1] as string);
+  if (region !== match[1]) {
+    throw new CliError(`--region ${region} differs from the state machine's region ${match[1]}`, EXIT.usage);
+  }
+  const input = executionInputSchema.parse({
+    pipeline: options.pipeline,
+    ...(options.tables !== undefined ? { tables: options.tables } : {}),
+  });
+  return {
+    stateMachineArn: options.stateMachineArn,
+    region,
+    name: `${options.pipeline}-manual-${ulid()}`,
+    input,
+  };
+}

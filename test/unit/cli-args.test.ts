@@ -1,0 +1,114 @@
+// The command line's argument checks, run in-process: wrong arguments end in a usage error naming the
+// problem, before any server starts or any request is sent.
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { CliError, EXIT, exitCodeFor, formatTable } from '../../local/cli/common';
+import { createProgram } from '../../local/cli/program';
+import { startRequest } from '../../local/cli/start';
+
+async function parse(...args: string[]): Promise<{ error: unknown; stderr: string; stdout: string }> {
+  let stderr = '';
+  let stdout = '';
+  const program = createProgram({
+    writeErr: (s) => {
+      stderr += s;
+    },
+    writeOut: (s) => {
+      stdout += s;
+    },
+  });
+  const error = await program.parseAsync(['node', 'tally', ...args]).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  return { error, stderr, stdout };
+}
+
+describe('tally command line', () => {
+  it('lists every user-facing command in --help and hides the benchmark worker', async () => {
+    const { error, stdout } = await parse('--help');
+    expect((error as CommanderError).exitCode).toBe(0);
+    for (const command of ['local', 'demo', 'bench', 'start']) expect(stdout).toContain(command);
+    expect(stdout).not.toContain('bench-worker');
+  });
+
+  it('refuses an unknown command', async () => {
+    const { error, stderr } = await parse('deploy');
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(stderr).toContain("unknown command 'deploy'");
+  });
+
+  it('refuses a row count that is not a positive integer', async () => {
+    for (const rows of ['abc', '0', '-5', '1.5']) {
+      const { error, stderr } = await parse('bench', '--rows', rows);
+      expect(error, rows).toBeInstanceOf(CommanderError);
+      expect(stderr).toContain('--rows');
+      expect(stderr).toContain('must be a positive integer');
+    }
+  });
+
+  it('refuses a pipeline other than historical or incremental', async () => {
+    const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tally';
+    const { error, stderr } = await parse('start', '--pipeline', 'weekly', '--state-machine-arn', arn);
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(stderr).toContain('historical, incremental');
+  });
+
+  it('requires the state machine ARN to start an execution', async () => {
+    const { error, stderr } = await parse('start', '--pipeline', 'historical');
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(stderr).toContain('--state-machine-arn');
+  });
+
+  it('refuses a malformed state machine ARN before sending any request', async () => {
+    const { error } = await parse('start', '--pipeline', 'historical', '--state-machine-arn', 'Tally');
+    expect(error).toBeInstanceOf(CliError);
+    expect(exitCodeFor(error)).toBe(EXIT.usage);
+    expect((error as Error).message).toContain('is not a state machine ARN');
+  });
+});
+
+describe('startRequest', () => {
+  const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:TallyPipeline';
+
+  it('takes the region from the ARN and builds the execution input', () => {
+    const request = startRequest({
+      pipeline: 'historical',
+      tables: ['orders', 'customers'],
+      stateMachineArn: arn,
+    });
+    expect(request.region).toBe('eu-west-1');
+    expect(request.input).toEqual({ pipeline: 'historical', tables: ['orders', 'customers'] });
+    expect(request.name).toMatch(/^historical-manual-[0-9A-Z]{26}$/);
+  });
+
+  it('leaves the tables out when none are named, so every configured table runs', () => {
+    expect(startRequest({ pipeline: 'incremental', stateMachineArn: arn }).input).toEqual({
+      pipeline: 'incremental',
+    });
+  });
+
+  it('refuses a region that contradicts the ARN', () => {
+    expect(() => startRequest({ pipeline: 'historical', stateMachineArn: arn, region: 'us-east-1' })).toThrow(
+      /differs from the state machine's region eu-west-1/,
+    );
+  });
+});
+
+describe('formatTable', () => {
+  it('aligns columns and right-aligns numbers', () => {
+    const text = formatTable(
+      ['table', 'rows'],
+      [
+        ['orders', 10000],
+        ['customers', 2],
+      ],
+    );
+    expect(text.split('\n')).toEqual([
+      'table       rows',
+      '---------  -----',
+      'orders     10000',
+      'customers      2',
+    ]);
+  });
+});
