@@ -1,0 +1,97 @@
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { InvalidConfigError } from '../../../lambdas/domain/errors';
+import { ENV } from '../../../lambdas/runtime/env';
+import { createHandler } from '../../../lambdas/runtime/handler';
+import { STATE } from '../../../lambdas/steps/contract';
+import { countSource } from '../../../lambdas/steps/count-source';
+import { plan } from '../../../lambdas/steps/plan';
+import { FakeSource, FakeStage, FakeWarehouse } from './fakes';
+
+const PASSWORD = 'sf-password-never-logged';
+const env = {
+  [ENV.config]: JSON.stringify({
+    tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
+    postgres: { url: 'postgres://reader:pg-password-never-logged@127.0.0.1/db' },
+    s3: { bucket: 'bucket' },
+    snowflake: { account: 'acct', username: 'u', password: PASSWORD, database: 'DB' },
+  }),
+  POWERTOOLS_DEV: 'false',
+};
+
+function factories() {
+  const warehouse = new FakeWarehouse();
+  const source = new FakeSource();
+  let opened = 0;
+  return {
+    warehouse,
+    opened: () => opened,
+    factories: {
+      source: () => {
+        opened++;
+        return source;
+      },
+      stage: () => new FakeStage(),
+      warehouse: () => warehouse,
+    },
+  };
+}
+
+const context = {
+  functionName: 'tally-step',
+  awsRequestId: 'req-1',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:tally-step',
+  memoryLimitInMB: '512',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
+
+function captureLogs(): string[] {
+  const lines: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  return lines;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('a step handler', () => {
+  it('fails at cold start naming the missing setting', () => {
+    expect(() => createHandler(STATE.plan, plan, factories().factories, {})).toThrow(InvalidConfigError);
+    expect(() => createHandler(STATE.plan, plan, factories().factories, {})).toThrow(ENV.config);
+  });
+
+  it('runs its step and tags every log line with the job and table, never a credential', async () => {
+    const f = factories();
+    const planHandler = createHandler(STATE.plan, plan, f.factories, env);
+    const countHandler = createHandler(STATE.countSource, countSource, f.factories, env);
+    const lines = captureLogs();
+    const planned = (await planHandler(
+      { executionId: 'exec-1', attempt: 0, state: { pipeline: 'historical' } },
+      context,
+    )) as { tables: { jobId: string; table: string }[] };
+    const work = planned.tables[0]!;
+    lines.length = 0;
+    const counted = await countHandler(
+      { executionId: 'exec-1', attempt: 0, state: { work, executionId: 'exec-1' } },
+      context,
+    );
+    vi.restoreAllMocks();
+    expect(counted).toEqual({ sourceCount: 0 });
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.length).toBeGreaterThan(0);
+    for (const line of logged) expect(line).toMatchObject({ jobId: work.jobId, table: 'public.orders' });
+    expect(lines.join('')).not.toContain('never-logged');
+  });
+
+  it('reuses its connections across warm invocations', async () => {
+    const f = factories();
+    const handler = createHandler(STATE.plan, plan, f.factories, env);
+    captureLogs();
+    for (let i = 0; i < 3; i++) {
+      await handler({ executionId: `exec-${i}`, attempt: 0, state: { pipeline: 'historical' } }, context);
+    }
+    expect(f.opened()).toBe(1);
+  });
+});
