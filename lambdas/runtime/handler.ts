@@ -4,6 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
+import type { Context } from 'aws-lambda';
 import type { Step } from '../steps';
 import { loadRuntimeSettings } from './env';
 import { type TallyContext, tallyRuntime } from './middleware';
@@ -22,8 +23,9 @@ export function createHandler(
   const settings = loadRuntimeSettings(env);
   const runtime = new Runtime(settings, factories);
   const logger = new Logger({ serviceName: 'tally' });
-  const base = (event: unknown, context: TallyContext) => step(event, context.tally);
-  const handler = middy<unknown, unknown, Error, TallyContext>(base).use(
+  // The middleware below puts the step's dependencies on the context before the step runs.
+  const base = (event: unknown, context: Context) => step(event, (context as TallyContext).tally);
+  const handler = middy<unknown, unknown, Error, Context>(base).use(
     injectLambdaContext(logger, { resetKeys: true }),
   );
   const fetchData: Record<string, string> = {};

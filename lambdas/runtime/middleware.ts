@@ -26,7 +26,7 @@ export function tallyRuntime(
   stateName: string,
   runtime: Runtime,
   logger: Logger,
-): MiddlewareObj<unknown, unknown, Error, TallyContext> {
+): MiddlewareObj<unknown, unknown, Error, Context> {
   return {
     before: async (request) => {
       const event = (request.event ?? {}) as EventShape;
@@ -38,13 +38,12 @@ export function tallyRuntime(
         jobId: typeof work?.jobId === 'string' ? work.jobId : undefined,
         table: typeof work?.table === 'string' ? work.table : undefined,
       });
+      const context = request.context as TallyContext;
       const secrets: Secrets = {
-        ...(request.context.postgresSecret !== undefined ? { postgres: request.context.postgresSecret } : {}),
-        ...(request.context.snowflakeSecret !== undefined
-          ? { snowflake: request.context.snowflakeSecret }
-          : {}),
+        ...(context.postgresSecret !== undefined ? { postgres: context.postgresSecret } : {}),
+        ...(context.snowflakeSecret !== undefined ? { snowflake: context.snowflakeSecret } : {}),
       };
-      request.context.tally = runtime.deps(secrets);
+      context.tally = runtime.deps(secrets);
       logger.info('step started', { mode: typeof event.mode === 'string' ? event.mode : undefined });
     },
     after: async () => {
