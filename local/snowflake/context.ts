@@ -1,0 +1,98 @@
+// What a statement handler gets from the engine: the session, its binds, its DuckDB connection (writes
+// go through `write` so a failed statement inside a transaction can be undone by replay), and helpers.
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
+import { databaseExists, objectMissing, schemaExists } from './catalog';
+import type { Bind, EngineOptions, QueryResult, SessionState } from './engine-types';
+import { SnowflakeSqlError } from './engine-types';
+import { textColumn } from './sf-types';
+import { sqlString } from './sql-tokens';
+import type { TranslateContext } from './sql-translate';
+
+export interface Ctx {
+  readonly session: SessionState;
+  readonly binds: readonly Bind[];
+  readonly conn: DuckDBConnection;
+  readonly options: EngineOptions;
+  /** True while the session has an explicit transaction open. */
+  readonly inTransaction: boolean;
+  /** Runs a statement that changes data; replayed if a later statement of the transaction fails. */
+  write(sql: string): Promise<DuckDBResultReader>;
+  /** Runs a statement that only reads. */
+  read(sql: string): Promise<DuckDBResultReader>;
+  /** Keeps a temporary file until the statement's transaction ends (a replay may read it again). */
+  keepFile(file: string): void;
+  translation(row?: number): TranslateContext;
+}
+
+/** Completes a partial name with the session's current database and schema. */
+export function qualify(session: SessionState, parts: readonly string[], what = 'CREATE TABLE'): string[] {
+  if (parts.length === 3) return [...parts];
+  if (parts.length === 2) {
+    if (!session.database) throw noCurrent('database', what);
+    return [session.database, ...parts];
+  }
+  if (!session.database) throw noCurrent('database', what);
+  if (!session.schema) throw noCurrent('schema', what);
+  return [session.database, session.schema, ...parts];
+}
+
+function noCurrent(kind: 'database' | 'schema', what: string): SnowflakeSqlError {
+  const verb = kind === 'database' ? "'USE DATABASE'" : "'USE SCHEMA'";
+  return new SnowflakeSqlError(
+    '090105',
+    '22000',
+    `Cannot perform ${what}. This session does not have a current ${kind}. Call ${verb}, or use a qualified name.`,
+  );
+}
+
+export async function requireSchema(conn: DuckDBConnection, db: string, schema: string): Promise<void> {
+  if (!(await databaseExists(conn, db))) throw objectMissing([db], 'Database');
+  if (!(await schemaExists(conn, db, schema))) throw objectMissing([db, schema], 'Schema');
+}
+
+export type TableLocation =
+  | { readonly kind: 'table'; readonly name: string[] }
+  | { readonly kind: 'temp'; readonly name: string[] };
+
+/** Finds a table as Snowflake would: a session's temporary table first, then the qualified name. */
+export async function findTable(ctx: Ctx, parts: readonly string[]): Promise<TableLocation | undefined> {
+  const last = parts[parts.length - 1] as string;
+  if (parts.length === 1 && (await tableExists(ctx.conn, 'temp', 'main', last))) {
+    return { kind: 'temp', name: ['temp', 'main', last] };
+  }
+  const name = qualify(ctx.session, parts, 'this statement');
+  if (await tableExists(ctx.conn, name[0] as string, name[1] as string, name[2] as string))
+    return { kind: 'table', name };
+  return undefined;
+}
+
+export async function requireTable(ctx: Ctx, parts: readonly string[]): Promise<TableLocation> {
+  const found = await findTable(ctx, parts);
+  if (!found)
+    throw objectMissing(
+      parts.length === 1 ? qualify(ctx.session, parts, 'this statement') : qualifyLoose(ctx.session, parts),
+    );
+  return found;
+}
+
+function qualifyLoose(session: SessionState, parts: readonly string[]): string[] {
+  return parts.length === 2 ? [session.database || '?', ...parts] : [...parts];
+}
+
+export async function tableExists(
+  conn: DuckDBConnection,
+  db: string,
+  schema: string,
+  table: string,
+): Promise<boolean> {
+  const r = await conn.runAndReadAll(
+    `SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(db)} AND schema_name = ${sqlString(
+      schema,
+    )} AND table_name = ${sqlString(table)}`,
+  );
+  return r.currentRowCount > 0;
+}
+
+export function statusResult(message: string, statementTypeId: number): QueryResult {
+  return { columns: [textColumn('status')], rows: [[message]], statementTypeId };
+}

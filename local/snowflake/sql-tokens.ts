@@ -1,0 +1,287 @@
+// A tokenizer for Snowflake SQL, so that translation never touches what is inside string literals, quoted
+// identifiers or comments, plus a small cursor used by the statement parsers.
+import { SnowflakeSqlError } from './engine-types';
+
+export type TokenKind = 'ws' | 'comment' | 'word' | 'qident' | 'string' | 'number' | 'bind' | 'stage' | 'op';
+
+export interface Token {
+  readonly kind: TokenKind;
+  /** Source text of the token. */
+  readonly text: string;
+  /** Decoded value: a string literal's content, a quoted identifier's name, a word's uppercase form. */
+  readonly value: string;
+  /** For binds: the 1-based bind position. */
+  readonly bindIndex?: number;
+  readonly pos: number;
+}
+
+const OPERATORS = ['::', '<>', '!=', '>=', '<=', '||', '=>', '->', '->>'];
+
+export function syntaxError(message: string): SnowflakeSqlError {
+  return new SnowflakeSqlError('001003', '42000', `SQL compilation error:\n${message}`);
+}
+
+/** Splits SQL into tokens; positional binds `?` are numbered left to right, `:n` keep their number. */
+export function tokenize(sql: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  let nextBind = 1;
+  const n = sql.length;
+  while (i < n) {
+    const c = sql[i] as string;
+    const start = i;
+    if (/\s/.test(c)) {
+      while (i < n && /\s/.test(sql[i] as string)) i++;
+      tokens.push({ kind: 'ws', text: sql.slice(start, i), value: ' ', pos: start });
+    } else if ((c === '-' && sql[i + 1] === '-') || (c === '/' && sql[i + 1] === '/')) {
+      while (i < n && sql[i] !== '\n') i++;
+      tokens.push({ kind: 'comment', text: sql.slice(start, i), value: ' ', pos: start });
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      if (end < 0) throw syntaxError(`syntax error line 1 at position ${start} unexpected end of comment.`);
+      i = end + 2;
+      tokens.push({ kind: 'comment', text: sql.slice(start, i), value: ' ', pos: start });
+    } else if (c === "'") {
+      let value = '';
+      i++;
+      for (;;) {
+        if (i >= n) throw syntaxError(`syntax error line 1 at position ${start} unexpected end of string.`);
+        const ch = sql[i] as string;
+        if (ch === '\\' && i + 1 < n) {
+          value += unescapeChar(sql[i + 1] as string);
+          i += 2;
+        } else if (ch === "'") {
+          if (sql[i + 1] === "'") {
+            value += "'";
+            i += 2;
+          } else {
+            i++;
+            break;
+          }
+        } else {
+          value += ch;
+          i++;
+        }
+      }
+      tokens.push({ kind: 'string', text: sql.slice(start, i), value, pos: start });
+    } else if (c === '$' && sql[i + 1] === '$') {
+      const end = sql.indexOf('$$', i + 2);
+      if (end < 0) throw syntaxError(`syntax error line 1 at position ${start} unexpected end of string.`);
+      i = end + 2;
+      tokens.push({
+        kind: 'string',
+        text: sql.slice(start, i),
+        value: sql.slice(start + 2, end),
+        pos: start,
+      });
+    } else if (c === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        if (i >= n)
+          throw syntaxError(`syntax error line 1 at position ${start} unexpected end of identifier.`);
+        const ch = sql[i] as string;
+        if (ch === '"') {
+          if (sql[i + 1] === '"') {
+            value += '"';
+            i += 2;
+          } else {
+            i++;
+            break;
+          }
+        } else {
+          value += ch;
+          i++;
+        }
+      }
+      tokens.push({ kind: 'qident', text: sql.slice(start, i), value, pos: start });
+    } else if (/[A-Za-z_]/.test(c)) {
+      while (i < n && /[A-Za-z0-9_$]/.test(sql[i] as string)) i++;
+      const text = sql.slice(start, i);
+      tokens.push({ kind: 'word', text, value: text.toUpperCase(), pos: start });
+    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
+      while (i < n && /[0-9.]/.test(sql[i] as string)) i++;
+      if ((sql[i] === 'e' || sql[i] === 'E') && /[-+0-9]/.test(sql[i + 1] ?? '')) {
+        i += 2;
+        while (i < n && /[0-9]/.test(sql[i] as string)) i++;
+      }
+      const text = sql.slice(start, i);
+      tokens.push({ kind: 'number', text, value: text, pos: start });
+    } else if (c === '?') {
+      i++;
+      tokens.push({ kind: 'bind', text: '?', value: '?', bindIndex: nextBind++, pos: start });
+    } else if (c === ':' && /[0-9]/.test(sql[i + 1] ?? '')) {
+      i++;
+      while (i < n && /[0-9]/.test(sql[i] as string)) i++;
+      const text = sql.slice(start, i);
+      tokens.push({ kind: 'bind', text, value: text, bindIndex: Number(text.slice(1)), pos: start });
+    } else if (c === '@') {
+      // A stage reference runs to the next blank, comma, parenthesis or semicolon; quoted parts may hold blanks.
+      i++;
+      while (i < n && !/[\s,();]/.test(sql[i] as string)) {
+        if (sql[i] === '"') {
+          const end = sql.indexOf('"', i + 1);
+          i = end < 0 ? n : end + 1;
+        } else i++;
+      }
+      const text = sql.slice(start, i);
+      tokens.push({ kind: 'stage', text, value: text.slice(1), pos: start });
+    } else {
+      const op = OPERATORS.find((o) => sql.startsWith(o, i)) ?? c;
+      i += op.length;
+      tokens.push({ kind: 'op', text: op, value: op, pos: start });
+    }
+  }
+  return tokens;
+}
+
+function unescapeChar(ch: string): string {
+  switch (ch) {
+    case 'n':
+      return '\n';
+    case 't':
+      return '\t';
+    case 'r':
+      return '\r';
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    case '0':
+      return '\0';
+    default:
+      return ch;
+  }
+}
+
+/** Tokens that carry meaning (no blanks or comments). */
+export function significant(tokens: readonly Token[]): Token[] {
+  return tokens.filter((t) => t.kind !== 'ws' && t.kind !== 'comment');
+}
+
+/** A DuckDB string literal for any text. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A DuckDB quoted identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Identifier name as Snowflake resolves it: unquoted uppercased, quoted kept. */
+export function identName(token: Token): string | undefined {
+  if (token.kind === 'word') return token.value;
+  if (token.kind === 'qident') return token.value;
+  return undefined;
+}
+
+/** Walks significant tokens; the statement parsers use it for the shapes they accept. */
+export class Cursor {
+  index = 0;
+  constructor(readonly tokens: readonly Token[]) {}
+
+  peek(offset = 0): Token | undefined {
+    return this.tokens[this.index + offset];
+  }
+
+  done(): boolean {
+    return (
+      this.index >= this.tokens.length || (this.peek()?.text === ';' && this.index === this.tokens.length - 1)
+    );
+  }
+
+  next(): Token {
+    const t = this.tokens[this.index];
+    if (!t) throw syntaxError('syntax error line 1 at position 0 unexpected end of statement.');
+    this.index++;
+    return t;
+  }
+
+  isWord(...words: string[]): boolean {
+    const t = this.peek();
+    return t?.kind === 'word' && words.includes(t.value);
+  }
+
+  /** Consumes the given sequence of keywords if all are next. */
+  accept(...words: string[]): boolean {
+    for (let k = 0; k < words.length; k++) {
+      const t = this.peek(k);
+      if (t?.kind !== 'word' || t.value !== words[k]) return false;
+    }
+    this.index += words.length;
+    return true;
+  }
+
+  expect(...words: string[]): void {
+    if (!this.accept(...words)) throw this.unexpected();
+  }
+
+  acceptOp(op: string): boolean {
+    if (this.peek()?.kind === 'op' && this.peek()?.text === op) {
+      this.index++;
+      return true;
+    }
+    return false;
+  }
+
+  expectOp(op: string): void {
+    if (!this.acceptOp(op)) throw this.unexpected();
+  }
+
+  unexpected(): SnowflakeSqlError {
+    const t = this.peek();
+    return t
+      ? syntaxError(`syntax error line 1 at position ${t.pos} unexpected '${t.text}'.`)
+      : syntaxError('syntax error line 1 at position 0 unexpected end of statement.');
+  }
+
+  ident(): string {
+    const t = this.next();
+    const name = identName(t);
+    if (name === undefined) {
+      this.index--;
+      throw this.unexpected();
+    }
+    return name;
+  }
+
+  /** A dotted name of one to three parts. */
+  name(): string[] {
+    const parts = [this.ident()];
+    while (parts.length < 3 && this.acceptOp('.')) parts.push(this.ident());
+    return parts;
+  }
+
+  /** Tokens up to the matching close parenthesis; the cursor must be on `(`. */
+  parenGroup(): Token[] {
+    this.expectOp('(');
+    const start = this.index;
+    let depth = 1;
+    while (depth > 0) {
+      const t = this.next();
+      if (t.kind === 'op' && t.text === '(') depth++;
+      if (t.kind === 'op' && t.text === ')') depth--;
+    }
+    return this.tokens.slice(start, this.index - 1) as Token[];
+  }
+
+  rest(): Token[] {
+    const out = this.tokens.slice(this.index).filter((t) => t.text !== ';');
+    this.index = this.tokens.length;
+    return out as Token[];
+  }
+}
+
+/** Splits tokens on top-level commas. */
+export function splitTopLevel(tokens: readonly Token[], separator = ','): Token[][] {
+  const parts: Token[][] = [[]];
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind === 'op' && t.text === '(') depth++;
+    if (t.kind === 'op' && t.text === ')') depth--;
+    if (depth === 0 && t.kind === 'op' && t.text === separator) parts.push([]);
+    else parts[parts.length - 1]?.push(t);
+  }
+  return parts.filter((p) => p.length > 0);
+}

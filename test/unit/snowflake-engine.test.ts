@@ -1,0 +1,275 @@
+// The stand-in's SQL engine called directly: DDL, binds, wire encoding, DML result rows, errors,
+// transactions, grants and persistence across a restart.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEngine } from '../../local/snowflake/engine';
+import type { Bind, Engine, QueryResult, SessionState } from '../../local/snowflake/engine-types';
+
+const s3 = {
+  endpoint: 'http://127.0.0.1:9',
+  region: 'us-east-1',
+  accessKeyId: 'x',
+  secretAccessKey: 'y',
+  forcePathStyle: true,
+};
+
+let dir: string;
+let engine: Engine;
+let counter = 0;
+
+function session(role = 'SYSADMIN', user = 'ADMIN'): SessionState {
+  counter++;
+  return {
+    id: `s${counter}`,
+    user,
+    role,
+    database: 'TALLY',
+    schema: 'PUBLIC',
+    warehouse: 'WH',
+    transaction: null,
+  };
+}
+
+async function open(): Promise<Engine> {
+  return createEngine({
+    file: path.join(dir, 'sf.duckdb'),
+    s3,
+    defaultDatabase: 'TALLY',
+    defaultSchema: 'PUBLIC',
+  });
+}
+
+function text(v: string | null): Bind {
+  return { type: 'TEXT', value: v };
+}
+
+async function run(s: SessionState, sql: string, binds: Bind[] = []): Promise<QueryResult> {
+  return engine.execute(sql, binds, s);
+}
+
+async function failure(p: Promise<unknown>): Promise<{ code: string; sqlState: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code: string; sqlState: string; message: string };
+  }
+  throw new Error('expected the statement to fail');
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'sf-engine-'));
+  engine = await open();
+});
+
+afterEach(async () => {
+  await engine.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('DDL, INSERT and SELECT', () => {
+  it('creates a table with Snowflake types and reports them back with wire-encoded values', async () => {
+    const s = session();
+    const created = await run(
+      s,
+      `create table t (id number(38,0) primary key, amount number(12,2), name varchar, ok boolean, d date, tm time,
+        ntz timestamp_ntz, ltz timestamp_ltz, tz timestamp_tz, v variant, b binary, f float, unique (name))`,
+    );
+    expect(created.rows).toEqual([['Table T successfully created.']]);
+    expect(created.columns.map((c) => c.name)).toEqual(['status']);
+    const inserted = await run(
+      s,
+      'insert into t values (?, ?, ?, ?, ?, ?, ?, ?, ?, parse_json(?), to_binary(?), ?)',
+      [
+        { type: 'FIXED', value: '1' },
+        { type: 'TEXT', value: '-12.5' },
+        text("it's"),
+        { type: 'BOOLEAN', value: 'true' },
+        text('2024-01-02'),
+        text('01:02:03.5'),
+        text('2024-01-01 00:00:00.123456'),
+        text('2024-01-01T00:00:00.000Z'),
+        text('2024-01-01 01:00:00+01:00'),
+        text('{"a":[1,2]}'),
+        text('ab01'),
+        { type: 'REAL', value: 'Infinity' },
+      ],
+    );
+    expect(inserted.rows).toEqual([['1']]);
+    expect(inserted.columns[0]?.name).toBe('number of rows inserted');
+    const r = await run(s, 'select id, amount, name, ok, d, tm, ntz, ltz, tz, v, b, f from t');
+    expect(r.columns.map((c) => c.type)).toEqual([
+      'fixed',
+      'fixed',
+      'text',
+      'boolean',
+      'date',
+      'time',
+      'timestamp_ntz',
+      'timestamp_ltz',
+      'timestamp_tz',
+      'variant',
+      'binary',
+      'real',
+    ]);
+    expect(r.columns[1]).toMatchObject({
+      precision: 12,
+      scale: 2,
+      database: 'TALLY',
+      schema: 'PUBLIC',
+      table: 'T',
+    });
+    expect(r.rows).toEqual([
+      [
+        '1',
+        '-12.50',
+        "it's",
+        'TRUE',
+        '19724',
+        '3723.500000000',
+        '1704067200.123456000',
+        '1704067200.000000000',
+        '1704067200.000000000 1440',
+        '{"a":[1,2]}',
+        'AB01',
+        'inf',
+      ],
+    ]);
+  });
+
+  it('uppercases unquoted identifiers and keeps quoted ones', async () => {
+    const s = session();
+    await run(s, 'create table Mixed (Id int, "lower" varchar)');
+    await run(s, 'insert into MIXED (id, "lower") values (1, \'x\')');
+    const r = await run(s, 'select id, "lower" from tally.public.mixed');
+    expect(r.columns.map((c) => c.name)).toEqual(['ID', 'lower']);
+  });
+
+  it('names computed columns as Snowflake does and counts', async () => {
+    const s = session();
+    await run(s, 'create table n (x int)');
+    await run(s, 'insert into n (x) values (?)', [{ type: 'FIXED', value: ['1', '2', '3'] }]);
+    const r = await run(s, 'select count(*), max(x) as top, sum(x) from n where x >= :1', [
+      { type: 'FIXED', value: '2' },
+    ]);
+    expect(r.columns.map((c) => c.name)).toEqual(['COUNT(*)', 'TOP', 'SUM(X)']);
+    expect(r.rows).toEqual([['2', '3', '5']]);
+  });
+
+  it('inserts one row per element of array binds', async () => {
+    const s = session();
+    await run(s, 'create table a (id int, name string)');
+    const r = await run(s, 'insert into a (id, name) values (?, ?)', [
+      { type: 'FIXED', value: ['1', '2'] },
+      { type: 'TEXT', value: ['x', null] },
+    ]);
+    expect(r.rows).toEqual([['2']]);
+    expect((await run(s, 'select name from a order by id')).rows).toEqual([['x'], [null]]);
+  });
+
+  it('answers UPDATE and DELETE with Snowflake result rows', async () => {
+    const s = session();
+    await run(s, 'create table u (id int, v int)');
+    await run(s, 'insert into u values (1, 1), (2, 2), (3, 3)');
+    const up = await run(s, 'update u set v = v + 10 where id > 1');
+    expect(up.columns.map((c) => c.name)).toEqual([
+      'number of rows updated',
+      'number of multi-joined rows updated',
+    ]);
+    expect(up.rows).toEqual([['2', '0']]);
+    const del = await run(s, 'delete from u where id = 1');
+    expect(del.columns.map((c) => c.name)).toEqual(['number of rows deleted']);
+    expect(del.rows).toEqual([['1']]);
+  });
+
+  it('supports CREATE DATABASE, SCHEMA, USE and three-part names', async () => {
+    const s = session();
+    expect((await run(s, 'create database other')).rows).toEqual([['Database OTHER successfully created.']]);
+    expect(s.database).toBe('OTHER');
+    await run(s, 'create schema if not exists raw');
+    await run(s, 'create table other.raw.t (x int)');
+    await run(s, 'use database tally');
+    await run(s, 'insert into other.raw.t values (7)');
+    await run(s, 'use schema other.raw');
+    expect((await run(s, 'select x from t')).rows).toEqual([['7']]);
+    const again = await run(s, 'create table if not exists t (x int)');
+    expect(again.rows).toEqual([['T already exists, statement succeeded.']]);
+  });
+
+  it('creates a table LIKE another, keeping declared types', async () => {
+    const s = session();
+    await run(s, 'create table src (ts timestamp_tz, v object)');
+    await run(s, 'create transient table dst like src');
+    await run(s, "insert into dst select '2024-01-01 00:00:00+00', parse_json('{}')");
+    const r = await run(s, 'select ts, v from dst');
+    expect(r.columns.map((c) => c.type)).toEqual(['timestamp_tz', 'object']);
+  });
+
+  it('keeps data across close and reopen', async () => {
+    const s = session();
+    await run(s, 'create database keep');
+    await run(s, 'create table k (x varchar)');
+    await run(s, "insert into k values ('persisted')");
+    await engine.close();
+    engine = await open();
+    const s2 = session();
+    const r = await run(s2, 'select x from keep.public.k');
+    expect(r.rows).toEqual([['persisted']]);
+  });
+});
+
+describe('errors', () => {
+  it('reports a missing table as 002003 with its qualified name', async () => {
+    const e = await failure(run(session(), 'select * from nope'));
+    expect(e).toMatchObject({ code: '002003', sqlState: '42S02' });
+    expect(e.message).toBe(
+      "SQL compilation error:\nObject 'TALLY.PUBLIC.NOPE' does not exist or not authorized.",
+    );
+  });
+
+  it('reports a syntax error as 001003', async () => {
+    expect(await failure(run(session(), 'selec 1'))).toMatchObject({ code: '001003', sqlState: '42000' });
+    expect(await failure(run(session(), 'select from where'))).toMatchObject({
+      code: '001003',
+      sqlState: '42000',
+    });
+  });
+
+  it('reports an unknown column as 000904', async () => {
+    const s = session();
+    await run(s, 'create table c (x int)');
+    expect(await failure(run(s, 'select y from c'))).toMatchObject({ code: '000904', sqlState: '42000' });
+  });
+
+  it('reports an existing table as 002002', async () => {
+    const s = session();
+    await run(s, 'create table e (x int)');
+    expect(await failure(run(s, 'create table e (x int)'))).toMatchObject({
+      code: '002002',
+      sqlState: '42710',
+    });
+  });
+
+  it('reports a bad number as 100038', async () => {
+    const s = session();
+    await run(s, 'create table b (x number(10,0))');
+    expect(await failure(run(s, "insert into b values ('abc')"))).toMatchObject({
+      code: '100038',
+      sqlState: '22018',
+    });
+  });
+
+  it('refuses unsupported statements by name instead of succeeding', async () => {
+    const e = await failure(run(session(), 'create pipe p as copy into t from @s'));
+    expect(e).toMatchObject({ code: '000002', sqlState: '0A000' });
+    expect(e.message).toMatch(/^not supported by the local Snowflake stand-in: CREATE PIPE/);
+    const alter = await failure(run(session(), 'alter table x add column y int'));
+    expect(alter.message).toMatch(/^not supported by the local Snowflake stand-in: ALTER TABLE/);
+  });
+
+  it('accepts ALTER SESSION SET as a no-op', async () => {
+    const r = await run(session(), "alter session set timezone = 'UTC'");
+    expect(r.rows).toEqual([['Statement executed successfully.']]);
+  });
+});
