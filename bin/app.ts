@@ -1,0 +1,36 @@
+// The CDK app: the Tally stack, configured from Tally's configuration file. Credentials in that file are
+// never deployed; the functions read them from Secrets Manager (see "Deploying to AWS" in the README).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseConfig } from '../lambdas/config';
+import { TallyStack } from '../lib/tally-stack';
+
+const EXAMPLE_CONFIG = fileURLToPath(new URL('../lib/tally.example.json', import.meta.url));
+
+const app = new App();
+const context = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+};
+
+const configPath = context('config') ?? process.env.TALLY_CONFIG ?? EXAMPLE_CONFIG;
+const config = parseConfig(JSON.parse(readFileSync(configPath, 'utf8')), `configuration file ${configPath}`);
+const alertEmails = context('alertEmails')
+  ?.split(',')
+  .map((e) => e.trim());
+
+// Environment-agnostic on purpose: no account or region is fixed, so synth needs no AWS credentials and
+// the same template deploys wherever the CLI's profile points (except with vpcId, which looks the VPC up).
+new TallyStack(app, context('stackName') ?? 'Tally', {
+  description: 'Tally: audited PostgreSQL to Snowflake transfers',
+  config,
+  postgresSecret: context('postgresSecret'),
+  snowflakeSecret: context('snowflakeSecret'),
+  useConfiguredBucket: context('useConfiguredBucket') === 'true',
+  vpcId: context('vpcId'),
+  alertEmails,
+});
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,127 @@
+// The deployable stack: one AuditedTransferPipeline configured from Tally's configuration file, with the
+// credentials' secrets either named (existing) or created as placeholders to be filled in after deploy.
+import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { TallyConfig } from '../lambdas/config';
+import {
+  AuditedTransferPipeline,
+  type PostgresEndpoint,
+  type SnowflakeTarget,
+} from './audited-transfer-pipeline';
+
+export interface TallyStackProps extends StackProps {
+  /** The validated configuration (tables, PostgreSQL endpoint, Snowflake objects, pipeline settings). */
+  readonly config: TallyConfig;
+  /**
+   * Name or ARN of an existing secret with the PostgreSQL credentials.
+   * @default a placeholder secret is created; put the credentials into it after the first deploy
+   */
+  readonly postgresSecret?: string;
+  /**
+   * Name or ARN of an existing secret with the Snowflake credentials.
+   * @default a placeholder secret is created; put the credentials into it after the first deploy
+   */
+  readonly snowflakeSecret?: string;
+  /**
+   * Use the bucket named in the configuration (`s3.bucket`) instead of creating one.
+   * @default false
+   */
+  readonly useConfiguredBucket?: boolean;
+  /**
+   * Id of the VPC PostgreSQL runs in; the functions run in its private subnets. Looked up at synth
+   * time, which needs AWS credentials once (the result is cached in cdk.context.json).
+   * @default the functions run outside any VPC
+   */
+  readonly vpcId?: string;
+  /**
+   * @default none
+   */
+  readonly alertEmails?: readonly string[];
+}
+
+export class TallyStack extends Stack {
+  readonly pipeline: AuditedTransferPipeline;
+
+  constructor(scope: Construct, id: string, props: TallyStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const vpc = props.vpcId ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId }) : undefined;
+    this.pipeline = new AuditedTransferPipeline(this, 'Pipeline', {
+      tables: config.tables,
+      postgres: postgresEndpoint(config),
+      snowflake: snowflakeTarget(config),
+      postgresSecret: this.secret('PostgresSecret', props.postgresSecret, 'PostgreSQL', {
+        username: config.postgres.user ?? 'tally',
+      }),
+      snowflakeSecret: this.secret('SnowflakeSecret', props.snowflakeSecret, 'Snowflake', {
+        username: config.snowflake.username,
+      }),
+      pipeline: config.pipeline,
+      s3Prefix: config.s3.prefix,
+      ...(props.useConfiguredBucket
+        ? { bucket: s3.Bucket.fromBucketName(this, 'ConfiguredBucket', config.s3.bucket) }
+        : {}),
+      ...(vpc ? { vpc } : {}),
+      ...(props.alertEmails ? { alertEmails: props.alertEmails } : {}),
+    });
+  }
+
+  private secret(
+    id: string,
+    nameOrArn: string | undefined,
+    system: string,
+    template: Record<string, string>,
+  ): secretsmanager.ISecret {
+    if (nameOrArn !== undefined) {
+      if (!nameOrArn.startsWith('arn:')) return secretsmanager.Secret.fromSecretNameV2(this, id, nameOrArn);
+      // Secrets Manager appends six random characters to a secret's ARN; without them the ARN is partial.
+      return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, id, nameOrArn)
+        : secretsmanager.Secret.fromSecretPartialArn(this, id, nameOrArn);
+    }
+    // A placeholder with the right shape and a random password that works nowhere: replace its value
+    // with the real credentials (`aws secretsmanager put-secret-value`) before the first run.
+    const secret = new secretsmanager.Secret(this, id, {
+      description: `Tally: ${system} credentials (placeholder until replaced with the real ones)`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify(template),
+        generateStringKey: 'password',
+        excludePunctuation: true,
+      },
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason: `The ${system} credentials are issued and rotated by the ${system} owner, outside this stack; Secrets Manager cannot rotate them without a rotation function for that system.`,
+    });
+    return secret;
+  }
+}
+
+/** The PostgreSQL endpoint without credentials; a `url` is split into its parts and its password dropped. */
+export function postgresEndpoint(config: TallyConfig): PostgresEndpoint {
+  const { url, password: _password, passwordFile: _passwordFile, ...rest } = config.postgres;
+  if (url === undefined) return rest;
+  const parsed = new URL(url);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  return {
+    ...rest,
+    host: rest.host ?? parsed.hostname,
+    ...(parsed.port ? { port: Number(parsed.port) } : {}),
+    ...(database ? { database: rest.database ?? database } : {}),
+    ...(parsed.username ? { user: rest.user ?? decodeURIComponent(parsed.username) } : {}),
+  };
+}
+
+/** The Snowflake target without credentials. */
+export function snowflakeTarget(config: TallyConfig): SnowflakeTarget {
+  const {
+    password: _password,
+    privateKey: _privateKey,
+    privateKeyFile: _privateKeyFile,
+    ...rest
+  } = config.snowflake;
+  return rest;
+}
