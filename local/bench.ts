@@ -8,8 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { PostgresSource } from '../lambdas/adapters/postgres';
-import { S3Stage } from '../lambdas/adapters/s3';
 import { postgresSchema, s3Schema } from '../lambdas/config';
 import type { StackInfo } from './stack';
 
@@ -75,6 +73,11 @@ export async function measure(spec: BenchSpec): Promise<BenchRun> {
 
 async function measureExport(spec: BenchSpec): Promise<Omit<BenchRun, 'kind' | 'maxRssBytes'>> {
   const { stack } = spec;
+  // Loaded here, so the baseline process does not carry the adapters and the AWS SDK.
+  const [{ PostgresSource }, { S3Stage }] = await Promise.all([
+    import('../lambdas/adapters/postgres'),
+    import('../lambdas/adapters/s3'),
+  ]);
   const source = new PostgresSource(postgresSchema.parse({ url: stack.postgres.url }));
   const stage = new S3Stage(s3Schema.parse({ ...stack.s3, prefix: 'bench' }));
   try {

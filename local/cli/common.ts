@@ -1,8 +1,9 @@
 // What every subcommand shares: exit codes, diagnostics on stderr, option parsers, signal handling and
-// the embedded defaults started for the length of one command.
+// the embedded defaults started for the length of one command. Heavy modules load only when a command
+// runs, so that --help and argument errors answer at once.
 import { InvalidArgumentError } from 'commander';
 import { InvalidConfigError, InvalidInputError, TallyError } from '../../lambdas/domain/errors';
-import { type LocalStack, startLocalStack } from '../stack';
+import type { LocalStack } from '../stack';
 
 /** 0 success, 1 the work failed, 2 the command line or configuration was wrong, 130/143 interrupted. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -110,6 +111,7 @@ export async function withLocalStack<T>(work: (stack: LocalStack) => Promise<T>)
   const shutdown = nextShutdownSignal();
   log('starting the embedded defaults...');
   const started = Date.now();
+  const { startLocalStack } = await import('../stack');
   const stack = await startLocalStack();
   log(`embedded defaults ready in ${seconds(Date.now() - started)}`);
   void shutdown.signal.then(async (signal) => {

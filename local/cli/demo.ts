@@ -1,8 +1,6 @@
 // `tally demo` (what `npm start` runs): the embedded defaults, the seeded demo schema, and each demo table
 // exported to the S3 stand-in with a summary of what was written.
 import type { Command } from 'commander';
-import { PostgresSource } from '../../lambdas/adapters/postgres';
-import { S3Stage } from '../../lambdas/adapters/s3';
 import { postgresSchema, s3Schema } from '../../lambdas/config';
 import { DEMO_TABLES, type DemoTable, seedDemo } from '../demo-data';
 import { CliError, formatTable, log, nonNegativeInt, positiveInt, seconds, withLocalStack } from './common';
@@ -28,6 +26,10 @@ export function registerDemo(program: Command): void {
 
 async function demo(options: { rows: number; seed: number }): Promise<void> {
   const started = Date.now();
+  const [{ PostgresSource }, { S3Stage }] = await Promise.all([
+    import('../../lambdas/adapters/postgres'),
+    import('../../lambdas/adapters/s3'),
+  ]);
   await withLocalStack(async ({ info }) => {
     log(`seeding the demo tables (${options.rows.toLocaleString('en-US')} orders, seed ${options.seed})...`);
     const seeded = await seedDemo(info.postgres.url, options);

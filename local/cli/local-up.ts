@@ -1,11 +1,7 @@
 // `tally local up`: starts the embedded defaults, prints their endpoints as one JSON line on stdout, and
 // keeps them up until SIGINT or SIGTERM.
 import type { Command } from 'commander';
-import { writeConfigFile } from '../config-file';
-import { DEMO_TABLES } from '../demo-data';
-import { startLocalStack } from '../stack';
 import { log, nextShutdownSignal, seconds, stopStack } from './common';
-import { localConfig } from './local-config';
 
 export function registerLocalUp(program: Command): void {
   const local = program
@@ -30,6 +26,12 @@ async function localUp(options: { writeConfig?: string }): Promise<void> {
   });
   log('starting the embedded defaults...');
   const started = Date.now();
+  const [{ startLocalStack }, { writeConfigFile }, { DEMO_TABLES }, { localConfig }] = await Promise.all([
+    import('../stack'),
+    import('../config-file'),
+    import('../demo-data'),
+    import('./local-config'),
+  ]);
   const stack = await startLocalStack();
   try {
     if (signalled) return;

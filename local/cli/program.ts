@@ -1,8 +1,10 @@
 // The `tally` command line: one commander program, one module per subcommand.
 import { Command, type OutputConfiguration } from 'commander';
+import { registerAudit } from './audit';
 import { registerBench } from './bench';
 import { registerDemo } from './demo';
 import { registerLocalUp } from './local-up';
+import { registerRun } from './run';
 import { registerStart } from './start';
 
 /** `output` redirects commander's own messages (help, usage errors), e.g. in tests. */
@@ -16,6 +18,8 @@ export function createProgram(output?: OutputConfiguration): Command {
   if (output) program.configureOutput(output);
   registerLocalUp(program);
   registerDemo(program);
+  registerRun(program);
+  registerAudit(program);
   registerBench(program);
   registerStart(program);
   return program;

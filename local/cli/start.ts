@@ -1,5 +1,4 @@
 // `tally start`: starts an execution of the deployed state machine in AWS and prints its ARN.
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Command, Option } from 'commander';
 import { ulid } from 'ulid';
 import { PIPELINES, type PipelineName } from '../../lambdas/domain/audit';
@@ -28,6 +27,7 @@ export function registerStart(program: Command): void {
     .option('--region <region>', 'AWS region (default: the one in the ARN)')
     .action(async (options: StartOptions) => {
       const request = startRequest(options);
+      const { SFNClient, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
       const client = new SFNClient({ region: request.region });
       try {
         const { executionArn } = await client.send(

@@ -1,14 +1,19 @@
 // The `tally` process as a user meets it when something is wrong: one line on stderr naming the problem,
 // nothing on stdout, and exit code 2 for a wrong argument or configuration.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 
 async function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/tally.js', ...args], { timeout: 60_000 });
+    // A TALLY_CONFIG in the caller's environment must not stand in for a missing --config.
+    const { TALLY_CONFIG: _ignored, ...env } = process.env;
+    const { stdout, stderr } = await run(process.execPath, ['bin/tally.js', ...args], { timeout: 60_000, env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -16,7 +21,46 @@ async function tally(...args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tally-cli-errors-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const goodConfig = {
+  tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
+  postgres: { url: 'postgres://tally:pw@127.0.0.1:1/shop' },
+  s3: { bucket: 'tally-bucket', endpoint: 'http://127.0.0.1:1', forcePathStyle: true },
+  snowflake: { account: 'acme', username: 'TALLY', password: 'pw', database: 'ANALYTICS' },
+};
+
 describe('tally errors', () => {
+  it('stops at a bad configuration file before running anything, naming the setting', async () => {
+    const path = join(dir, 'bad.json');
+    await writeFile(path, JSON.stringify({ ...goodConfig, pipeline: { gzipLevel: 12 } }));
+    const result = await tally('run', '--pipeline', 'historical', '--config', path);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^tally: InvalidConfigError: invalid configuration file .*bad\.json: pipeline\.gzipLevel: /);
+  });
+
+  it('names a configuration file that does not exist', async () => {
+    const result = await tally('audit', '--config', join(dir, 'missing.json'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('missing.json does not exist');
+  });
+
+  it('asks for a configuration when reading the audit log without one', async () => {
+    const result = await tally('audit');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('pass --config FILE');
+  });
+
+
   it('refuses a malformed state machine ARN with one line and exit code 2', async () => {
     const result = await tally('start', '--pipeline', 'historical', '--state-machine-arn', 'my-machine');
     expect(result.code).toBe(2);

@@ -1,0 +1,95 @@
+// Runs one pipeline locally for the command line: the synthesized definition through the local runner,
+// with progress on stderr and the outcome per table and the verdict on stdout.
+import type { TallyConfig } from '../../lambdas/config';
+import type { AuditEvent } from '../../lambdas/domain/audit';
+import type { AuditFilter } from '../../lambdas/ports';
+import { ADAPTERS } from '../../lambdas/runtime/adapters';
+import type { ExecutionInput } from '../../lambdas/steps/contract';
+import { synthesizeDefinition } from '../../lib/synthesize-definition';
+import type { StateMachineDefinition } from '../interpreter';
+import { type Progress, runPipeline, type Verdict } from '../runner';
+import { formatTable, log, seconds } from './common';
+
+export interface LocalRunOptions {
+  /** Wait between retries; the definition's own backoff is meant for AWS. */
+  readonly retryIntervalMs?: number;
+  /** Where alerts are appended as JSON lines. */
+  readonly alertsFile?: string;
+}
+
+export async function runLocalPipeline(
+  config: TallyConfig,
+  input: ExecutionInput,
+  options: LocalRunOptions = {},
+): Promise<Verdict> {
+  const started = Date.now();
+  // Plain ASL as CDK wrote it; the interpreter validates it when it loads it.
+  const definition = synthesizeDefinition(config) as unknown as StateMachineDefinition;
+  log(
+    `${input.pipeline} pipeline: ${input.tables?.join(', ') ?? `all ${config.tables.length} configured tables`}`,
+  );
+  const verdict = await runPipeline({
+    config,
+    input,
+    definition,
+    factories: ADAPTERS,
+    ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    ...(options.alertsFile !== undefined ? { alertsFile: options.alertsFile } : {}),
+    onProgress: (p) => log(describeProgress(p)),
+    printAlert: (line) => log(line),
+  });
+  if (verdict.tables.length > 0) {
+    console.log(
+      formatTable(
+        ['table', 'status'],
+        verdict.tables.map((t) => [t.table, t.status]),
+      ),
+    );
+  }
+  console.log(verdictLine(input, verdict, Date.now() - started));
+  return verdict;
+}
+
+function describeProgress(p: Progress): string {
+  const what = `${p.table ?? 'job'} ${p.state}${p.attempt > 0 ? ` (retry ${p.attempt})` : ''}`;
+  if (p.phase === 'started') return `  … ${what}`;
+  if (p.phase === 'succeeded') return `  ✓ ${what}`;
+  return `  ✗ ${what}: ${p.error?.name}: ${p.error?.message}`;
+}
+
+export function verdictLine(input: ExecutionInput, verdict: Verdict, ms: number): string {
+  const ok = verdict.tables.filter((t) => t.status === 'succeeded').length;
+  const tables = `${ok} of ${verdict.tables.length} tables transferred`;
+  if (verdict.status === 'succeeded') {
+    return `${input.pipeline} pipeline SUCCEEDED in ${seconds(ms)}: ${tables}, every count matched (${verdict.executionId})`;
+  }
+  const why = verdict.error ? `: ${verdict.error.name}: ${verdict.error.message}` : '';
+  const alerts = verdict.alerts.length > 0 ? `, ${verdict.alerts.length} alert(s) published` : '';
+  return `${input.pipeline} pipeline FAILED in ${seconds(ms)}${why} (${tables}${alerts}; ${verdict.executionId})`;
+}
+
+/** The audit log through the warehouse adapter, oldest first. */
+export async function readAudit(config: TallyConfig, filter: AuditFilter = {}): Promise<AuditEvent[]> {
+  const warehouse = ADAPTERS.warehouse(config);
+  try {
+    const events = await warehouse.readAudit(filter);
+    return [...events].sort((a, b) => (a.createdAt + a.eventId).localeCompare(b.createdAt + b.eventId));
+  } finally {
+    await warehouse.close();
+  }
+}
+
+export function auditTable(events: readonly AuditEvent[]): string {
+  return formatTable(
+    ['job', 'table', 'event', 'count before', 'count after', 'duration', 'status'],
+    events.map((e) => [
+      e.jobId,
+      e.sourceTable ?? '',
+      e.eventType,
+      e.recordCountBefore,
+      e.recordCountAfter,
+      e.durationMs === null ? '' : seconds(e.durationMs),
+      e.status,
+    ]),
+  );
+}
