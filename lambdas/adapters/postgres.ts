@@ -307,6 +307,10 @@ export class PostgresSource implements Source {
     } catch (err) {
       throw this.translate(err);
     }
+    // A connection lost while checked out is reported to the running query too; without a listener the
+    // client's own 'error' event would be an uncaught exception.
+    const ignore = () => {};
+    client.on('error', ignore);
     let failed = false;
     try {
       return await work(client);
@@ -314,6 +318,7 @@ export class PostgresSource implements Source {
       failed = true;
       throw this.translate(err);
     } finally {
+      client.off('error', ignore);
       client.release(failed);
     }
   }

@@ -204,4 +204,28 @@ describe('part files', () => {
     // The source connection is usable afterwards.
     expect(await source.count(table, { kind: 'all' })).toBe(TOTAL);
   });
+
+  it('ends in a transient error and leaves no object when PostgreSQL drops the connection mid-export', async () => {
+    const prefix = `${SCHEMA}/split/terminated`;
+    let uploads = 0;
+    // The real stage; when the second part starts, the export's backend is terminated by an administrator.
+    const watching: S3Stage = Object.create(stage);
+    watching.upload = async (key, body, contentType) => {
+      uploads++;
+      if (uploads === 2) {
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE application_name = 'tally' AND query LIKE 'COPY%' AND query LIKE '%${SCHEMA}%'`,
+        );
+      }
+      return stage.upload(key, body, contentType);
+    };
+    await expect(
+      source.export(table, { kind: 'all' }, watching, { keyPrefix: prefix, maxFileBytes: MiB, gzipLevel: 1 }),
+    ).rejects.toMatchObject({ name: 'SourceUnavailableError', transient: true });
+    // Rows already in flight may start another part before the loss is seen; none of them may remain.
+    expect(uploads).toBeGreaterThanOrEqual(2);
+    expect(await stage.list(`${prefix}/`)).toEqual([]);
+    expect(await source.count(table, { kind: 'all' })).toBe(TOTAL);
+  });
 });
