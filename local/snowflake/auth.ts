@@ -190,6 +190,8 @@ export class Directory {
 const USER_ADMIN_ROLES = new Set(['ACCOUNTADMIN', 'SECURITYADMIN', 'USERADMIN']);
 const IDENT = `("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
 function syntaxError(near: string): SnowflakeSqlError {
   return new SnowflakeSqlError(
     '001003',
@@ -228,11 +230,13 @@ function applyProperties(directory: Directory, user: string, props: Map<string, 
  * User management, which belongs to the login side: CREATE/ALTER/DROP USER and GRANT/REVOKE ROLE ... TO
  * USER. Returns null for any other statement. Only the user-administration roles may run these.
  */
-export function runUserStatement(
+export async function runUserStatement(
   directory: Directory,
   session: SessionState,
   sql: string,
-): QueryResult | null {
+  /** Runs a statement in the engine, which keeps the catalog's record of users and role grants. */
+  record: (sql: string) => Promise<QueryResult>,
+): Promise<QueryResult | null> {
   const text = sql.trim().replace(/;\s*$/, '');
   const create = new RegExp(
     `^create\\s+(or\\s+replace\\s+)?user\\s+(if\\s+not\\s+exists\\s+)?${IDENT}([\\s\\S]*)$`,
@@ -273,6 +277,7 @@ export function runUserStatement(
       );
     }
     const props = parseProperties(rest);
+    await record(`CREATE USER IF NOT EXISTS ${quoted(name)}`);
     directory.addUser({ name, roles: ['PUBLIC'], defaultRole: 'PUBLIC' });
     applyProperties(directory, name, props);
     return statusResult(`User ${name} successfully created.`, STATEMENT_TYPE.DDL);
@@ -297,11 +302,14 @@ export function runUserStatement(
     const [, ifExists, rawName] = drop;
     const name = normalizeIdentifier(rawName ?? '');
     if (!directory.dropUser(name) && !ifExists) throw missing(name);
+    await record(`DROP USER IF EXISTS ${quoted(name)}`);
     return statusResult(`${name} successfully dropped.`, STATEMENT_TYPE.DDL);
   }
   const [, verb = '', rawRole, , rawUser] = grant ?? [];
   const user = normalizeIdentifier(rawUser ?? '');
   if (!directory.hasUser(user)) throw missing(user);
+  // The engine checks that the role exists and records the grant.
+  await record(text);
   if (verb.toLowerCase() === 'grant') directory.grantRole(user, rawRole ?? '');
   else directory.revokeRole(user, rawRole ?? '');
   return statusResult('Statement executed successfully.', STATEMENT_TYPE.DDL);

@@ -244,9 +244,10 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
     queryId: string,
   ): Promise<Envelope> {
     try {
+      const record = (sql: string) => engine.execute(sql, [], session.state);
       const result =
         runSessionStatement(session, sqlText) ??
-        runUserStatement(directory, session.state, sqlText) ??
+        (await runUserStatement(directory, session.state, sqlText, record)) ??
         (await engine.execute(sqlText, binds, session.state));
       return ok(resultData(result, queryId, session.state, session.parameters));
     } catch (err) {

@@ -62,6 +62,9 @@ class FakeEngine implements Engine {
         statementTypeId: STATEMENT_TYPE.INSERT,
       };
     }
+    if (/^(create|drop|grant|revoke) /i.test(sql)) {
+      return { columns: [text('status')], rows: [['done']], statementTypeId: STATEMENT_TYPE.DDL };
+    }
     if (/^select who/i.test(sql)) {
       return { columns: [text('ROLE')], rows: [[session.role]], statementTypeId: STATEMENT_TYPE.SELECT };
     }
