@@ -4,10 +4,12 @@
 import { ulid } from 'ulid';
 import type { TallyConfig } from '../lambdas/config';
 import { errorName } from '../lambdas/domain/errors';
+import { ADAPTERS } from '../lambdas/runtime/adapters';
 import { LazyPorts, type PortFactories } from '../lambdas/runtime/ports';
 import { type ExecutionInput, type TableOutcome, tableOutcomeSchema } from '../lambdas/steps/contract';
 import type { Ports, StepDeps } from '../lambdas/steps/deps';
 import { STEP_BY_STATE } from '../lambdas/steps/index';
+import { synthesizeDefinition } from '../lib/synthesize-definition';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from './interpreter';
 import { LocalNotifier, type PublishedAlert } from './notifier';
 
@@ -26,10 +28,10 @@ export interface Progress {
 export interface RunPipelineOptions {
   readonly config: TallyConfig;
   readonly input: ExecutionInput;
-  /** The ASL the CDK app synthesizes for this configuration. */
-  readonly definition: StateMachineDefinition;
-  /** How to open PostgreSQL, S3 and Snowflake. */
-  readonly factories: PortFactories;
+  /** The ASL to run. Default: what the CDK app synthesizes for this configuration. */
+  readonly definition?: StateMachineDefinition;
+  /** How to open PostgreSQL, S3 and Snowflake. Default: the same adapters the Lambdas use. */
+  readonly factories?: PortFactories;
   /** Wait between retries instead of the definition's backoff. Default 50 ms. */
   readonly retryIntervalMs?: number;
   /** Where published alerts are appended as JSON lines; none when omitted. */
@@ -54,10 +56,12 @@ const LAMBDA_INVOKE = /:states:::lambda:invoke$/;
 const SNS_PUBLISH = /:states:::sns:publish$/;
 
 export async function runPipeline(options: RunPipelineOptions): Promise<Verdict> {
-  const { config, input, definition } = options;
+  const { config, input } = options;
+  const definition =
+    options.definition ?? (synthesizeDefinition(config) as unknown as StateMachineDefinition);
   const executionName = `${input.pipeline}-${ulid()}`;
   const executionId = `arn:aws:states:local:000000000000:execution:tally:${executionName}`;
-  const opened = new LazyPorts(config, options.factories);
+  const opened = new LazyPorts(config, options.factories ?? ADAPTERS);
   const ports = options.wrapPorts ? options.wrapPorts(opened) : opened;
   const deps: StepDeps = { config, ports, now: () => new Date() };
   const notifier = new LocalNotifier(options.alertsFile, options.printAlert);
