@@ -31,7 +31,6 @@ export async function initMetadata(conn: DuckDBConnection): Promise<void> {
     'USERS (NAME VARCHAR)',
     'ROLE_GRANTS (ROLE VARCHAR, GRANTEE_KIND VARCHAR, GRANTEE VARCHAR)',
     'GRANTS (PRIVILEGE VARCHAR, OBJECT_KIND VARCHAR, OBJECT_NAME VARCHAR, ROLE VARCHAR)',
-    'LOAD_HISTORY (DB VARCHAR, SCH VARCHAR, TBL VARCHAR, FILE VARCHAR, ETAG VARCHAR, SIZE BIGINT, ROWS_LOADED BIGINT, LOADED_AT TIMESTAMPTZ)',
   ];
   for (const t of tables) await conn.run(`CREATE TABLE IF NOT EXISTS ${m(t)}`);
 }
@@ -332,6 +331,16 @@ export function objectMissing(parts: readonly string[], kind = 'Object'): Snowfl
 }
 
 // ---- load history -------------------------------------------------------------------------------------
+// Kept inside each database's own file: DuckDB lets one transaction write to one attached file only, and
+// a COPY writes the rows and their load record in the same transaction.
+
+const history = (db: string): string => `${quoteIdent(db)}.main.__SF_LOAD_HISTORY`;
+
+export async function initLoadHistory(conn: DuckDBConnection, db: string): Promise<void> {
+  await conn.run(
+    `CREATE TABLE IF NOT EXISTS ${history(db)} (SCH VARCHAR, TBL VARCHAR, FILE VARCHAR, ETAG VARCHAR, SIZE BIGINT, ROWS_LOADED BIGINT, LOADED_AT TIMESTAMPTZ)`,
+  );
+}
 
 export interface LoadedFile {
   readonly file: string;
@@ -339,23 +348,22 @@ export interface LoadedFile {
   readonly size: number;
 }
 
+function whereTable(table: readonly string[]): string {
+  return `SCH = ${sqlString(table[1] as string)} AND TBL = ${sqlString(table[2] as string)}`;
+}
+
 export async function loadedFiles(conn: DuckDBConnection, table: readonly string[]): Promise<LoadedFile[]> {
-  const [db, sch, tbl] = table.map(sqlString);
   return (
-    await rows(
-      conn,
-      `SELECT FILE, ETAG, SIZE FROM ${m('LOAD_HISTORY')} WHERE DB = ${db} AND SCH = ${sch} AND TBL = ${tbl}`,
-    )
+    await rows(conn, `SELECT FILE, ETAG, SIZE FROM ${history(table[0] as string)} WHERE ${whereTable(table)}`)
   ).map((r) => ({ file: r[0] as string, etag: r[1] as string, size: Number(r[2]) }));
 }
 
 export function recordLoadSql(table: readonly string[], file: LoadedFile, rowsLoaded: number): string {
-  return `INSERT INTO ${m('LOAD_HISTORY')} VALUES (${table.map(sqlString).join(', ')}, ${sqlString(file.file)}, ${sqlString(
-    file.etag,
-  )}, ${file.size}, ${rowsLoaded}, now())`;
+  return `INSERT INTO ${history(table[0] as string)} VALUES (${sqlString(table[1] as string)}, ${sqlString(
+    table[2] as string,
+  )}, ${sqlString(file.file)}, ${sqlString(file.etag)}, ${file.size}, ${rowsLoaded}, now())`;
 }
 
 export async function resetLoadHistory(conn: DuckDBConnection, table: readonly string[]): Promise<void> {
-  const [db, sch, tbl] = table.map(sqlString);
-  await conn.run(`DELETE FROM ${m('LOAD_HISTORY')} WHERE DB = ${db} AND SCH = ${sch} AND TBL = ${tbl}`);
+  await conn.run(`DELETE FROM ${history(table[0] as string)} WHERE ${whereTable(table)}`);
 }

@@ -14,6 +14,7 @@ import {
   type GrantObjectKind,
   grant,
   grantRole,
+  initLoadHistory,
   integrationExists,
   isAdmin,
   META,
@@ -136,6 +137,7 @@ export async function attachNewDatabase(ctx: Pick<Ctx, 'conn' | 'options'>, name
   await rm(`${file}.wal`, { force: true });
   await ctx.conn.run(`ATTACH ${sqlString(file)} AS ${quoteIdent(name)}`);
   await ctx.conn.run(`CREATE SCHEMA IF NOT EXISTS ${q([name, 'PUBLIC'])}`);
+  await initLoadHistory(ctx.conn, name);
   await addDatabase(ctx.conn, name, file);
 }
 

@@ -20,7 +20,7 @@
 // yes/no, on/off). ALTER SESSION SET ... is accepted and ignored: results are always in UTC.
 import { rm } from 'node:fs/promises';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
-import { databaseExists, initMetadata, listDatabases, META, schemaExists } from './catalog';
+import { databaseExists, initLoadHistory, initMetadata, listDatabases, META, schemaExists } from './catalog';
 import type { Ctx } from './context';
 import { statusResult } from './context';
 import { copyInto } from './copy-into';
@@ -69,6 +69,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   await initMetadata(admin);
   for (const db of await listDatabases(admin)) {
     await admin.run(`ATTACH ${sqlString(db.file)} AS ${quoteIdent(db.name)}`);
+    await initLoadHistory(admin, db.name);
   }
   if (!(await databaseExists(admin, options.defaultDatabase))) {
     await attachNewDatabase({ conn: admin, options }, options.defaultDatabase);
@@ -403,5 +404,5 @@ async function runQuery(ctx: Ctx, head: string, tokens: readonly Token[]): Promi
 }
 
 async function removeFiles(files: readonly string[]): Promise<void> {
-  await Promise.all(files.map((f) => rm(f, { force: true })));
+  await Promise.all(files.map((f) => rm(f, { force: true, recursive: true })));
 }
