@@ -273,3 +273,196 @@ describe('errors', () => {
     expect(r.rows).toEqual([['Statement executed successfully.']]);
   });
 });
+
+describe('MERGE', () => {
+  it('inserts the new rows, updates the matched ones and says how many of each', async () => {
+    const s = session();
+    await run(s, 'create table tgt (id int primary key, v varchar)');
+    await run(s, "insert into tgt values (1, 'old'), (2, 'same')");
+    await run(s, 'create transient table stg (id int, v varchar)');
+    await run(s, "insert into stg values (1, 'new'), (3, 'added')");
+    const r = await run(
+      s,
+      `merge into tgt t using (select id, v from stg) s on t.id = s.id
+       when matched then update set v = s.v
+       when not matched then insert (id, v) values (s.id, s.v)`,
+    );
+    expect(r.columns.map((c) => c.name)).toEqual(['number of rows inserted', 'number of rows updated']);
+    expect(r.rows).toEqual([['1', '1']]);
+    expect((await run(s, 'select id, v from tgt order by id')).rows).toEqual([
+      ['1', 'new'],
+      ['2', 'same'],
+      ['3', 'added'],
+    ]);
+  });
+
+  it('reports only the clauses present', async () => {
+    const s = session();
+    await run(s, 'create table only_ins (id int)');
+    const r = await run(
+      s,
+      'merge into only_ins t using (select 5 as id) s on t.id = s.id when not matched then insert (id) values (s.id)',
+    );
+    expect(r.columns.map((c) => c.name)).toEqual(['number of rows inserted']);
+    expect(r.rows).toEqual([['1']]);
+  });
+
+  it('refuses a target row matched by two source rows with 100090 and changes nothing', async () => {
+    const s = session();
+    await run(s, 'create table dup (id int, v int)');
+    await run(s, 'insert into dup values (1, 0)');
+    const e = await failure(
+      run(
+        s,
+        'merge into dup using (select 1 as id, 10 as v union all select 1, 20) src on dup.id = src.id when matched then update set v = src.v when not matched then insert values (src.id, src.v)',
+      ),
+    );
+    expect(e).toMatchObject({ code: '100090', sqlState: '42P18' });
+    expect((await run(s, 'select v from dup')).rows).toEqual([['0']]);
+  });
+});
+
+describe('transactions', () => {
+  it('rolls back only the failed statement inside a transaction', async () => {
+    const s = session();
+    await run(s, 'create table tx (id number(5,0))');
+    await run(s, 'begin');
+    await run(s, 'insert into tx values (1)');
+    await failure(run(s, "insert into tx values ('bad')"));
+    await run(s, 'insert into tx values (2)');
+    await run(s, 'commit');
+    expect((await run(s, 'select id from tx order by id')).rows).toEqual([['1'], ['2']]);
+  });
+
+  it('discards everything on ROLLBACK and hides uncommitted rows from other sessions', async () => {
+    const a = session();
+    const b = session();
+    await run(a, 'create table iso (id int)');
+    await run(a, 'start transaction');
+    await run(a, 'insert into iso values (1)');
+    expect((await run(b, 'select count(*) from iso')).rows).toEqual([['0']]);
+    expect(a.transaction).not.toBeNull();
+    await run(a, 'rollback');
+    expect(a.transaction).toBeNull();
+    expect((await run(a, 'select count(*) from iso')).rows).toEqual([['0']]);
+  });
+
+  it('commits an open transaction when DDL runs', async () => {
+    const a = session();
+    const b = session();
+    await run(a, 'create table ddl_commit (id int)');
+    await run(a, 'begin');
+    await run(a, 'insert into ddl_commit values (1)');
+    await run(a, 'create table other_table (x int)');
+    await run(a, 'rollback');
+    expect((await run(b, 'select count(*) from ddl_commit')).rows).toEqual([['1']]);
+  });
+
+  it('rolls back an open transaction when the session closes', async () => {
+    const a = session();
+    await run(a, 'create table closing (id int)');
+    await run(a, 'begin');
+    await run(a, 'insert into closing values (1)');
+    await engine.closeSession(a);
+    expect((await run(session(), 'select count(*) from closing')).rows).toEqual([['0']]);
+  });
+
+  it('serves many sessions at once without losing a row', async () => {
+    const setup = session();
+    await run(setup, 'create table many (id int, who varchar)');
+    const sessions = Array.from({ length: 8 }, () => session());
+    await Promise.all(
+      sessions.map(async (s, i) => {
+        for (let k = 0; k < 5; k++)
+          await run(s, 'insert into many values (?, ?)', [{ type: 'FIXED', value: String(k) }, text(s.id)]);
+        if (i % 2 === 0) {
+          await run(s, 'begin');
+          await run(s, 'insert into many values (99, ?)', [text(s.id)]);
+          await run(s, 'commit');
+        }
+      }),
+    );
+    expect((await run(setup, 'select count(*) from many')).rows).toEqual([['44']]);
+  });
+});
+
+describe('grants', () => {
+  async function auditSetup(): Promise<SessionState> {
+    const admin = session('ACCOUNTADMIN');
+    await run(admin, 'create table audit_log (event_id varchar, status varchar)');
+    await run(admin, 'create role if not exists audit_writer');
+    await run(admin, 'create user if not exists writer_svc');
+    await run(admin, 'grant usage on database tally to role audit_writer');
+    await run(admin, 'grant usage on schema tally.public to role audit_writer');
+    await run(admin, 'grant insert, select on table tally.public.audit_log to role audit_writer');
+    await run(admin, 'grant role audit_writer to user writer_svc');
+    await run(admin, "insert into audit_log values ('e0', 'start')");
+    return session('AUDIT_WRITER', 'WRITER_SVC');
+  }
+
+  it('lets an INSERT-only role insert and read the audit table', async () => {
+    const writer = await auditSetup();
+    await run(writer, 'insert into audit_log values (?, ?)', [text('e1'), text('success')]);
+    expect((await run(writer, 'select count(*) from audit_log')).rows).toEqual([['2']]);
+  });
+
+  it('refuses UPDATE, DELETE, TRUNCATE and MERGE to an INSERT-only role with 003001', async () => {
+    const writer = await auditSetup();
+    for (const sql of [
+      "update audit_log set status = 'x'",
+      'delete from audit_log',
+      'truncate table audit_log',
+      "merge into audit_log a using (select 'e0' as id) s on a.event_id = s.id when matched then update set status = 'x'",
+    ]) {
+      const e = await failure(run(writer, sql));
+      expect(e).toMatchObject({ code: '003001', sqlState: '42501' });
+      expect(e.message).toBe(
+        "SQL access control error:\nInsufficient privileges to operate on table 'AUDIT_LOG'",
+      );
+    }
+    expect((await run(session('SYSADMIN'), 'select status from audit_log')).rows).toEqual([['start']]);
+  });
+
+  it('hides tables from a role with no grant on them', async () => {
+    const writer = await auditSetup();
+    await run(session('SYSADMIN'), 'create table secret (x int)');
+    expect(await failure(run(writer, 'select * from secret'))).toMatchObject({ code: '002003' });
+    expect(await failure(run(writer, 'insert into secret values (1)'))).toMatchObject({ code: '002003' });
+  });
+
+  it('switches roles with USE ROLE and honours grants on all tables in a schema', async () => {
+    const admin = session('ACCOUNTADMIN');
+    await run(admin, 'create table loadable (x int)');
+    await run(admin, 'create role loader');
+    await run(
+      admin,
+      'grant select, insert, update, delete on all tables in schema tally.public to role loader',
+    );
+    const s = session('PUBLIC');
+    expect(await failure(run(s, 'select * from loadable'))).toMatchObject({ code: '002003' });
+    await run(s, 'use role loader');
+    await run(s, 'insert into loadable values (1)');
+    expect((await run(s, 'update loadable set x = 2')).rows).toEqual([['1', '0']]);
+    expect(await failure(run(s, 'use role nobody'))).toMatchObject({ code: '002003' });
+  });
+});
+
+describe('session statements', () => {
+  it('describes a table with its declared types and lists tables', async () => {
+    const s = session();
+    await run(s, 'create table described (id number(10,2) not null, ts timestamp_ltz)');
+    const d = await run(s, 'describe table described');
+    expect(d.rows.map((r) => [r[0], r[1], r[3]])).toEqual([
+      ['ID', 'NUMBER(10,2)', 'N'],
+      ['TS', 'TIMESTAMP_LTZ(9)', 'Y'],
+    ]);
+    const shown = await run(s, "show tables like 'DESCR%'");
+    expect(shown.rows.map((r) => r[0])).toEqual(['DESCRIBED']);
+  });
+
+  it('answers CURRENT_DATABASE, CURRENT_ROLE and CURRENT_TIMESTAMP', async () => {
+    const r = await run(session(), 'select current_database(), current_role(), current_timestamp() as now');
+    expect(r.rows[0]?.slice(0, 2)).toEqual(['TALLY', 'SYSADMIN']);
+    expect(r.columns[2]?.type).toBe('timestamp_ltz');
+  });
+});
