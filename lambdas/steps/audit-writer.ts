@@ -1,7 +1,11 @@
 // Appends events to the audit log: seals each into the hash chain after the table's current tail, mirrors
 // it to S3 as JSON first (so an event the warehouse cannot take is still kept), then inserts it.
+import { monotonicFactory } from 'ulid';
 import { type AuditEvent, type AuditEventInput, sealEvent } from '../domain/audit';
 import type { StepDeps } from './deps';
+
+/** Event ids that sort in write order, even for events written within the same millisecond. */
+const nextEventId = monotonicFactory();
 
 /** Chains writes from one process one after another, so concurrent tables never fork the chain here. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -18,7 +22,8 @@ async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promis
   let prevHash = chainTail(await warehouse.readAudit());
   const sealed: AuditEvent[] = [];
   for (const input of inputs) {
-    const event = sealEvent(input, prevHash, deps.now());
+    const now = deps.now();
+    const event = sealEvent({ eventId: nextEventId(now.getTime()), ...input }, prevHash, now);
     sealed.push(event);
     prevHash = event.rowHash;
   }
