@@ -184,6 +184,21 @@ describe('COPY INTO from an S3 stage', () => {
     expect(fresh.map((r) => r.status)).toEqual(['LOADED', 'LOADED']);
   });
 
+  it('remembers loaded files across a restart of the engine', async () => {
+    await run('create or replace table rs (id int)');
+    await put('rs/a.csv.gz', 'id\n1\n');
+    expect(byName(await run('copy into rs from @st/rs')).map((r) => r.status)).toEqual(['LOADED']);
+    await engine.close();
+    engine = await createEngine({
+      file: path.join(dir, 'sf.duckdb'),
+      s3: stack.s3,
+      defaultDatabase: 'TALLY',
+      defaultSchema: 'PUBLIC',
+    });
+    expect(byName(await run('copy into rs from @st/rs')).map((r) => r.status)).toEqual(['LOAD_SKIPPED']);
+    expect((await run('select count(*) from rs')).rows).toEqual([['1']]);
+  });
+
   it('loads a changed file again', async () => {
     await run('create or replace table ch (id int)');
     await put('ch/a.csv.gz', 'id\n1\n');

@@ -157,6 +157,17 @@ describe('DDL, INSERT and SELECT', () => {
     expect(r.rows).toEqual([['2', '3', '5']]);
   });
 
+  it('never rewrites string literals, comments or quoted names, and treats bind values as data', async () => {
+    const s = session();
+    await run(s, 'create table "Odd Name" ("a b" varchar) -- trailing comment');
+    await run(s, `insert into "Odd Name" values ('select -- not a comment; it''s'), (:1) /* block */`, [
+      text('x\'); drop table "Odd Name"; --'),
+    ]);
+    const r = await run(s, 'select "a b" from "Odd Name" order by 1');
+    expect(r.columns[0]?.name).toBe('a b');
+    expect(r.rows).toEqual([["select -- not a comment; it's"], ['x\'); drop table "Odd Name"; --']]);
+  });
+
   it('inserts one row per element of array binds', async () => {
     const s = session();
     await run(s, 'create table a (id int, name string)');
