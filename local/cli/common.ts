@@ -108,10 +108,11 @@ export async function stopStack(stack: LocalStack, timeoutMs = 15_000): Promise<
  * the process exits with 130/143 once they are down).
  */
 export async function withLocalStack<T>(work: (stack: LocalStack) => Promise<T>): Promise<T> {
-  const shutdown = nextShutdownSignal();
   log('starting the embedded defaults...');
   const started = Date.now();
   const { startLocalStack } = await import('../stack');
+  // After the import: the embedded PostgreSQL package installs its own signal hook when it loads.
+  const shutdown = nextShutdownSignal();
   const stack = await startLocalStack();
   log(`embedded defaults ready in ${seconds(Date.now() - started)}`);
   void shutdown.signal.then(async (signal) => {

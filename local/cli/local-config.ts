@@ -1,31 +1,13 @@
 // The configuration that points Tally at the embedded defaults: what `local up --write-config` writes and
-// what `run`, `demo` and `audit` use when no configuration file is given.
+// what `run` and `demo` use when no configuration file is given.
 import { type PipelineConfig, parseConfig, type TableConfig, type TallyConfig } from '../../lambdas/config';
 import type { StackInfo } from '../stack';
-import { CliError } from './common';
-
-interface SnowflakeInfo {
-  readonly accessUrl: string;
-  readonly account: string;
-  readonly username: string;
-  readonly password: string;
-  readonly database: string;
-  readonly schema?: string;
-  readonly warehouse?: string;
-  readonly role?: string;
-}
 
 export function localConfig(
   info: StackInfo,
   tables: readonly TableConfig[],
   pipeline: Partial<PipelineConfig> = {},
 ): TallyConfig {
-  const snowflake = (info as StackInfo & { snowflake?: SnowflakeInfo }).snowflake;
-  if (snowflake === undefined) {
-    throw new CliError(
-      'the embedded defaults include no Snowflake stand-in yet, so no full configuration exists',
-    );
-  }
   return parseConfig(
     {
       tables,
@@ -38,7 +20,7 @@ export function localConfig(
         accessKeyId: info.s3.accessKeyId,
         secretAccessKey: info.s3.secretAccessKey,
       },
-      snowflake: { ...snowflake },
+      snowflake: { ...info.snowflake },
       pipeline,
     },
     'configuration for the embedded defaults',

@@ -19,11 +19,6 @@ export function registerLocalUp(program: Command): void {
 }
 
 async function localUp(options: { writeConfig?: string }): Promise<void> {
-  const shutdown = nextShutdownSignal();
-  let signalled = false;
-  void shutdown.signal.then(() => {
-    signalled = true;
-  });
   log('starting the embedded defaults...');
   const started = Date.now();
   const [{ startLocalStack }, { writeConfigFile }, { DEMO_TABLES }, { localConfig }] = await Promise.all([
@@ -32,6 +27,12 @@ async function localUp(options: { writeConfig?: string }): Promise<void> {
     import('../demo-data'),
     import('./local-config'),
   ]);
+  // After the imports: the embedded PostgreSQL package installs its own signal hook when it loads.
+  const shutdown = nextShutdownSignal();
+  let signalled = false;
+  void shutdown.signal.then(() => {
+    signalled = true;
+  });
   const stack = await startLocalStack();
   try {
     if (signalled) return;

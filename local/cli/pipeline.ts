@@ -1,12 +1,10 @@
-// Runs one pipeline locally for the command line: the synthesized definition through the local runner,
+// Runs one pipeline locally for the command line: the definition CDK synthesizes, through the local runner,
 // with progress on stderr and the outcome per table and the verdict on stdout.
 import type { TallyConfig } from '../../lambdas/config';
 import type { AuditEvent } from '../../lambdas/domain/audit';
 import type { AuditFilter } from '../../lambdas/ports';
 import { ADAPTERS } from '../../lambdas/runtime/adapters';
 import type { ExecutionInput } from '../../lambdas/steps/contract';
-import { synthesizeDefinition } from '../../lib/synthesize-definition';
-import type { StateMachineDefinition } from '../interpreter';
 import { type Progress, runPipeline, type Verdict } from '../runner';
 import { formatTable, log, seconds } from './common';
 
@@ -23,16 +21,12 @@ export async function runLocalPipeline(
   options: LocalRunOptions = {},
 ): Promise<Verdict> {
   const started = Date.now();
-  // Plain ASL as CDK wrote it; the interpreter validates it when it loads it.
-  const definition = synthesizeDefinition(config) as unknown as StateMachineDefinition;
   log(
     `${input.pipeline} pipeline: ${input.tables?.join(', ') ?? `all ${config.tables.length} configured tables`}`,
   );
   const verdict = await runPipeline({
     config,
     input,
-    definition,
-    factories: ADAPTERS,
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
     ...(options.alertsFile !== undefined ? { alertsFile: options.alertsFile } : {}),
     onProgress: (p) => log(describeProgress(p)),

@@ -1,16 +1,27 @@
 // `tally local up` as a user runs it: a child process that prints one JSON line once the embedded
 // defaults are ready, serves them until SIGTERM, then stops cleanly with exit code 0.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../local/config-file';
+import { DEMO_TABLES } from '../../local/demo-data';
 import type { StackInfo } from '../../local/stack';
 
 describe('tally local up', () => {
-  it('prints one JSON line of working endpoints, then stops on SIGTERM with exit code 0', async () => {
-    const child = spawn(process.execPath, ['bin/tally.js', 'local', 'up'], {
+  it('prints one JSON line of working endpoints and writes a config for them, then stops on SIGTERM with exit code 0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tally-local-up-'));
+    const configPath = join(dir, 'tally.json');
+    const child = spawn(process.execPath, ['bin/tally.js', 'local', 'up', '--write-config', configPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const lines: string[] = [];
@@ -19,7 +30,7 @@ describe('tally local up', () => {
         lines.push(line);
         if (lines.length === 1) resolve(line);
       });
-      child.on('exit', (code) => reject(new Error(`local up exited early with code ${code}`)));
+      child.on('exit', (code) => reject(new Error(`local up exited early with code ${code}: ${stderr}`)));
     });
     try {
       const info = JSON.parse(await firstLine) as StackInfo;
@@ -40,10 +51,20 @@ describe('tally local up', () => {
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: info.s3.bucket }));
       s3.destroy();
       expect(listed.Contents?.map((o) => o.Key)).toContain('probe.txt');
+
+      const config = await loadConfigFile(configPath);
+      expect(config.tables.map((t) => t.name)).toEqual(DEMO_TABLES.map((t) => t.name));
+      expect(config.postgres.url).toBe(info.postgres.url);
+      expect(config.s3).toMatchObject({ endpoint: info.s3.endpoint, bucket: info.s3.bucket });
+      expect(config.snowflake).toMatchObject({
+        accessUrl: info.snowflake.accessUrl,
+        account: info.snowflake.account,
+      });
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
     expect(lines).toHaveLength(1);
+    await rm(dir, { recursive: true, force: true });
   });
 });
