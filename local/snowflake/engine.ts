@@ -55,7 +55,6 @@ interface SessionRuntime {
   log: string[];
   /** Temporary files a replay may read again; removed when the transaction ends. */
   files: string[];
-  searchPath: string;
 }
 
 type Kind = 'query' | 'ddl' | 'session' | 'transaction';
@@ -144,7 +143,7 @@ class LocalEngine implements Engine {
   private async runtime(session: SessionState): Promise<SessionRuntime> {
     let rt = this.sessions.get(session.id);
     if (!rt) {
-      rt = { conn: await this.instance.connect(), inTransaction: false, log: [], files: [], searchPath: '' };
+      rt = { conn: await this.instance.connect(), inTransaction: false, log: [], files: [] };
       this.sessions.set(session.id, rt);
     }
     return rt;
@@ -159,10 +158,8 @@ class LocalEngine implements Engine {
           ? q([session.database, session.schema])
           : quoteIdent(session.database);
     }
-    if (path !== rt.searchPath) {
-      await rt.conn.run(`USE ${path}`);
-      rt.searchPath = path;
-    }
+    // Always re-applied: DDL (DROP DATABASE) may have moved the connection elsewhere.
+    await rt.conn.run(`USE ${path}`);
   }
 
   private context(rt: SessionRuntime, session: SessionState, binds: readonly Bind[]): Ctx {
