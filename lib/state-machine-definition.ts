@@ -97,7 +97,7 @@ export class TransferDefinition extends Construct {
     };
 
     // AuditSuccess returns the table's outcome, which replaces the table's state.
-    const auditSuccess = onFailure(this.invoke(STATE.auditSuccess, fn.writeAudit, '$', 'success'));
+    const auditSuccess = onFailure(this.invoke(STATE.auditSuccess, fn.writeAudit, undefined, 'success'));
     const tableChain = sfn.Chain.start(onFailure(this.invoke(STATE.countSource, fn.countSource, '$.count')))
       .next(onFailure(this.invoke(STATE.exportToS3, fn.exportToS3, '$.export')))
       .next(onFailure(this.invoke(STATE.loadSnowflake, fn.loadSnowflake, '$.load')))
@@ -118,7 +118,7 @@ export class TransferDefinition extends Construct {
     // After the Map: the alert, once, for the whole execution.
     const failed = new sfn.Fail(this, STATE.failed, {
       error: 'TransferFailed',
-      cause: 'A table failed or its counts did not close; see the alert and the audit log.',
+      cause: 'Planning failed, a table failed, or its counts did not close; see the alert and the audit log.',
     });
     const auditAlert = this.invoke(STATE.auditAlert, fn.writeAudit, '$.audit', 'alert');
     auditAlert.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.auditError' });
@@ -159,7 +159,7 @@ export class TransferDefinition extends Construct {
       resultPath: '$.summary',
     });
 
-    const plan = this.invoke(STATE.plan, fn.plan, '$');
+    const plan = this.invoke(STATE.plan, fn.plan);
     plan.addCatch(publishAlert, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
     this.startState = sfn.Chain.start(plan).next(transferTables).next(summarizeOutcomes).next(anyTableFailed);
@@ -173,14 +173,15 @@ export class TransferDefinition extends Construct {
   private invoke(
     name: string,
     fn: lambda.IFunction,
-    resultPath: string,
+    /** Where the result goes; by default it replaces the state. */
+    resultPath?: string,
     mode?: AuditMode,
   ): tasks.LambdaInvoke {
     const task = new tasks.LambdaInvoke(this, name, {
       lambdaFunction: fn,
       payloadResponseOnly: true,
       payload: sfn.TaskInput.fromObject({ ...(mode ? { mode } : {}), ...STEP_PAYLOAD }),
-      resultPath,
+      ...(resultPath !== undefined ? { resultPath } : {}),
     });
     task.addRetry({
       errors: [...RETRYABLE_ERRORS],

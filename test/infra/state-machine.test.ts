@@ -1,0 +1,292 @@
+// The state machine as deployed: every Lambda task retries Tally's transient errors with backoff and
+// full jitter and catches everything else into the failure audit; a failed table ends in one native SNS
+// publish, an alert audit event and a failed execution. Checked on the definition the stack synthesizes.
+import aslValidator from 'asl-validator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TRANSIENT_ERROR_NAMES } from '../../lambdas/domain/errors';
+import { STATE } from '../../lambdas/steps/contract';
+import { ROUTING_STATE } from '../../lib/state-machine-definition';
+import { type AslDefinition, synthesizeDefinition } from '../../lib/synthesize-definition';
+import { StateMachine } from '../../local/interpreter';
+import { render, resourcesOf, TEST_CONFIG, tallyStack } from './fixtures';
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: string;
+}
+interface AslState {
+  Type: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  ResultPath?: string | null;
+  Retry?: Retrier[];
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  Next?: string;
+  Default?: string;
+  Choices?: { Next: string }[];
+  ItemProcessor?: { StartAt: string; States: Record<string, AslState> };
+  MaxConcurrency?: number;
+  ItemsPath?: string;
+}
+
+/** Every state, including those inside the Map, by name. */
+function allStates(states: Record<string, AslState>): Map<string, AslState> {
+  const found = new Map<string, AslState>();
+  for (const [name, state] of Object.entries(states)) {
+    found.set(name, state);
+    if (state.ItemProcessor) for (const [n, s] of allStates(state.ItemProcessor.States)) found.set(n, s);
+  }
+  return found;
+}
+
+let definition: AslDefinition;
+let states: Map<string, AslState>;
+let lambdaTasks: [string, AslState][];
+
+beforeAll(() => {
+  definition = synthesizeDefinition(TEST_CONFIG);
+  states = allStates(definition.States as Record<string, AslState>);
+  lambdaTasks = [...states].filter(([, s]) => s.Type === 'Task' && s.Resource?.includes(':lambda:'));
+});
+
+describe('the synthesized definition', () => {
+  it('passes the ASL validator', () => {
+    // The validator fills in defaults (QueryLanguage) on what it is given: hand it a copy.
+    const { isValid, errorsText } = aslValidator(structuredClone(definition));
+    expect(errorsText(), errorsText()).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('is the definition the stack deploys, with references replaced by local placeholder ARNs', () => {
+    const { template } = tallyStack();
+    const machines = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(1);
+    const deployed = render(machines[0]?.Properties?.DefinitionString)
+      .replace(/<Pipeline(\w+?)Function[0-9A-F]{8}\.Arn>/g, 'arn:aws:lambda:local:000000000000:function:$1')
+      .replace(/<PipelineAlertTopic[0-9A-F]{8}>/g, 'arn:aws:sns:local:000000000000:TallyAlerts')
+      .replace(/<AWS::Partition>/g, 'aws');
+    expect(JSON.parse(deployed)).toEqual(definition);
+  });
+
+  it('uses the state names the steps and the local runner share', () => {
+    for (const name of Object.values(STATE)) expect(states.has(name), name).toBe(true);
+    expect([...states.keys()].sort()).toEqual(
+      [...Object.values(STATE), ...Object.values(ROUTING_STATE)].sort(),
+    );
+  });
+
+  it('names each step function in its task, so the local runner and the logs can tell them apart', () => {
+    const resources = Object.fromEntries(lambdaTasks.map(([name, s]) => [name, s.Resource]));
+    const fn = (name: string) => `arn:aws:lambda:local:000000000000:function:${name}`;
+    expect(resources).toEqual({
+      [STATE.plan]: fn('Plan'),
+      [STATE.countSource]: fn('CountSource'),
+      [STATE.exportToS3]: fn('ExportToS3'),
+      [STATE.loadSnowflake]: fn('LoadSnowflake'),
+      [STATE.verifyCounts]: fn('VerifyCounts'),
+      [STATE.auditSuccess]: fn('WriteAudit'),
+      [STATE.auditFailure]: fn('WriteAudit'),
+      [STATE.auditAlert]: fn('WriteAudit'),
+    });
+  });
+
+  it('retries every Lambda task on each transient error with exponential backoff and full jitter', () => {
+    expect(lambdaTasks).toHaveLength(8);
+    for (const [name, state] of lambdaTasks) {
+      const retriers = state.Retry ?? [];
+      const transient = retriers.find((r) => r.ErrorEquals.includes('SourceUnavailableError'));
+      expect(transient, name).toBeDefined();
+      expect(transient?.ErrorEquals, name).toEqual(expect.arrayContaining([...TRANSIENT_ERROR_NAMES]));
+      expect(transient, name).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL' });
+      expect(transient?.MaxAttempts, name).toBeGreaterThanOrEqual(2);
+      // A timeout or out-of-memory end would only repeat: it must reach the Catch, not a retry.
+      const retried = retriers.flatMap((r) => r.ErrorEquals);
+      expect(retried, name).not.toContain('Lambda.Unknown');
+      expect(retried, name).not.toContain('States.ALL');
+      expect(retried, name).not.toContain('States.TaskFailed');
+    }
+  });
+
+  it('never retries a terminal error such as a count mismatch', () => {
+    for (const [name, state] of lambdaTasks) {
+      const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      for (const terminal of [
+        'CountMismatchError',
+        'InvalidInputError',
+        'SourceSchemaError',
+        'WarehouseAuthError',
+      ]) {
+        expect(retried, name).not.toContain(terminal);
+      }
+    }
+  });
+
+  it('catches every error of every Lambda task into the failure path', () => {
+    const expectedTarget: Record<string, string> = {
+      [STATE.plan]: STATE.publishAlert,
+      [STATE.auditFailure]: STATE.tableFailed,
+      [STATE.auditAlert]: STATE.failed,
+    };
+    for (const [name, state] of lambdaTasks) {
+      const catchAll = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
+      expect(catchAll, name).toBeDefined();
+      expect(catchAll?.Next, name).toBe(expectedTarget[name] ?? STATE.auditFailure);
+      expect(catchAll?.ResultPath, name).toMatch(/^\$\.\w+$/);
+    }
+  });
+
+  it('hands every Lambda task the execution id, the attempt number and the state', () => {
+    for (const [name, state] of lambdaTasks) {
+      expect(state.Parameters, name).toMatchObject({
+        'executionId.$': '$$.Execution.Id',
+        'attempt.$': '$$.State.RetryCount',
+        'state.$': '$',
+      });
+    }
+    expect(states.get(STATE.auditSuccess)?.Parameters?.mode).toBe('success');
+    expect(states.get(STATE.auditFailure)?.Parameters?.mode).toBe('failure');
+    expect(states.get(STATE.auditAlert)?.Parameters?.mode).toBe('alert');
+  });
+
+  it('keeps each step result under its own key of the table state', () => {
+    expect(states.get(STATE.countSource)?.ResultPath).toBe('$.count');
+    expect(states.get(STATE.exportToS3)?.ResultPath).toBe('$.export');
+    expect(states.get(STATE.loadSnowflake)?.ResultPath).toBe('$.load');
+    expect(states.get(STATE.verifyCounts)?.ResultPath).toBe('$.verify');
+    const map = states.get(STATE.transferTables);
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.tables',
+      ResultPath: '$.outcomes',
+      MaxConcurrency: 4,
+    });
+  });
+
+  it('publishes the alert through the native SNS integration, not a Lambda, when a table failed', () => {
+    const publish = states.get(STATE.publishAlert);
+    expect(publish?.Type).toBe('Task');
+    expect(publish?.Resource).toBe('arn:aws:states:::sns:publish');
+    expect(publish?.Parameters?.TopicArn).toBe('arn:aws:sns:local:000000000000:TallyAlerts');
+    const choice = states.get(STATE.anyTableFailed);
+    expect(choice?.Type).toBe('Choice');
+    expect(choice?.Choices?.map((c) => c.Next)).toEqual([STATE.publishAlert]);
+    expect(choice?.Default).toBe(STATE.succeeded);
+    expect(states.get(STATE.failed)?.Type).toBe('Fail');
+    expect(states.get(STATE.succeeded)?.Type).toBe('Succeed');
+  });
+});
+
+describe('routing of the synthesized definition, run by the local interpreter with stand-in steps', () => {
+  type Step = (event: { attempt: number; mode?: string; state: Record<string, never> }) => Promise<unknown>;
+
+  async function execute(fail: { table?: string; plan?: boolean; transientOnce?: string }) {
+    const calls: string[] = [];
+    const published: unknown[] = [];
+    const failWith = (name: string, message: string) => Object.assign(new Error(message), { name });
+    const tableOf = (state: { work?: { table?: string } }) => state.work?.table ?? '';
+    const step =
+      (name: string): Step =>
+      async (event) => {
+        const table = tableOf(event.state as { work?: { table?: string } });
+        calls.push(`${name}${table ? `(${table})` : ''}#${event.attempt}`);
+        if (name === STATE.plan) {
+          if (fail.plan) throw failWith('InvalidInputError', 'pipeline: expected historical or incremental');
+          return {
+            executionId: 'arn:aws:states:local:000000000000:execution:tally:test',
+            pipeline: 'incremental',
+            tables: ['public.customers', 'sales.orders'].map((t) => ({ table: t, jobId: `job-${t}` })),
+          };
+        }
+        if (name === STATE.countSource && table === fail.transientOnce && event.attempt === 0) {
+          throw failWith('SourceUnavailableError', 'connection refused');
+        }
+        if (name === STATE.verifyCounts && table === fail.table)
+          throw failWith('CountMismatchError', '10 != 9');
+        if (event.mode === 'success' || event.mode === 'failure') {
+          return { table, status: event.mode === 'success' ? 'succeeded' : 'failed' };
+        }
+        return {};
+      };
+    const names = [
+      STATE.plan,
+      STATE.countSource,
+      STATE.exportToS3,
+      STATE.loadSnowflake,
+      STATE.verifyCounts,
+      STATE.auditSuccess,
+      STATE.auditFailure,
+      STATE.auditAlert,
+    ];
+    const handlers: Record<string, (input: never) => Promise<unknown>> = Object.fromEntries(
+      names.map((n) => [n, step(n)]),
+    );
+    handlers[STATE.publishAlert] = async (params: never) => {
+      published.push(params);
+      return { MessageId: 'local' };
+    };
+    const execution = new StateMachine(definition as never, { validationOptions: { checkArn: false } }).run(
+      { pipeline: 'incremental' } as never,
+      {
+        overrides: {
+          taskResourceLocalHandlers: handlers as never,
+          retryIntervalOverrides: Object.fromEntries([...names, STATE.publishAlert].map((n) => [n, 0])),
+        },
+        context: { Execution: { Id: 'arn:aws:states:local:000000000000:execution:tally:test' } } as never,
+      },
+    );
+    const result: { status: 'succeeded' | 'failed'; output?: unknown; error?: string } =
+      await execution.result.then(
+        (output: unknown) => ({ status: 'succeeded' as const, output }),
+        (err: { cause?: { name?: string } }) => ({ status: 'failed' as const, error: err.cause?.name }),
+      );
+    return { ...result, calls, published };
+  }
+
+  it('ends succeeded with one outcome per table and no alert when every table closes', async () => {
+    const run = await execute({});
+    expect(run.status).toBe('succeeded');
+    expect(run.published).toEqual([]);
+    expect((run as { output: { outcomes: unknown } }).output.outcomes).toEqual([
+      { table: 'public.customers', status: 'succeeded' },
+      { table: 'sales.orders', status: 'succeeded' },
+    ]);
+  });
+
+  it('retries a transient error and hands the retry its attempt number', async () => {
+    const run = await execute({ transientOnce: 'sales.orders' });
+    expect(run.status).toBe('succeeded');
+    expect(run.calls).toContain('CountSource(sales.orders)#0');
+    expect(run.calls).toContain('CountSource(sales.orders)#1');
+    expect(run.calls).toContain('ExportToS3(sales.orders)#0');
+  });
+
+  it('audits a count mismatch as a failure, publishes one alert, audits the alert and fails', async () => {
+    const run = await execute({ table: 'sales.orders' });
+    expect(run.status).toBe('failed');
+    expect(run.error).toBe('TransferFailed');
+    expect(run.calls.filter((c) => c.startsWith('VerifyCounts(sales.orders)'))).toEqual([
+      'VerifyCounts(sales.orders)#0',
+    ]);
+    expect(run.calls).toContain('AuditFailure(sales.orders)#0');
+    expect(run.calls).toContain('AuditSuccess(public.customers)#0');
+    expect(run.published).toHaveLength(1);
+    const message = JSON.parse((run.published[0] as { Message: string }).Message) as { outcomes: unknown };
+    expect(message.outcomes).toEqual([
+      { table: 'public.customers', status: 'succeeded' },
+      { table: 'sales.orders', status: 'failed' },
+    ]);
+    expect(run.calls.filter((c) => c.startsWith('AuditAlert'))).toEqual(['AuditAlert#0']);
+  });
+
+  it('alerts when planning fails and ends failed without running any table', async () => {
+    const run = await execute({ plan: true });
+    expect(run.status).toBe('failed');
+    expect(run.error).toBe('TransferFailed');
+    expect(run.published).toHaveLength(1);
+    expect(run.calls).toEqual(['Plan#0']);
+  });
+});
