@@ -1,0 +1,253 @@
+// Template assertions on the Tally stack: the schedule, the bucket and topic protections, the functions'
+// settings and environment, the state machine's logging and tracing, and IAM scoped to what it needs.
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FROM_SECRET, loadRuntimeSettings } from '../../lambdas/runtime/env';
+import type { TallyStack } from '../../lib/tally-stack';
+import { logicalIdOf, render, resourcesOf, tallyStack } from './fixtures';
+
+let stack: TallyStack;
+let template: Template;
+let json: string;
+
+beforeAll(() => {
+  ({ stack, template } = tallyStack());
+  json = JSON.stringify(template.toJSON());
+});
+
+const id = (construct: { node: { defaultChild?: unknown } }) => logicalIdOf(stack, construct);
+
+describe('the schedule', () => {
+  it('starts the incremental pipeline on the state machine every 30 minutes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(30 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: id(stack.pipeline.stateMachine) },
+          Input: JSON.stringify({ pipeline: 'incremental' }),
+        }),
+      ],
+    });
+    template.resourceCountIs('AWS::Events::Rule', 1);
+  });
+});
+
+describe('the staging bucket', () => {
+  it('is encrypted, blocks public access, keeps its data on stack deletion and logs access', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    });
+  });
+
+  it('refuses every request that does not use TLS', () => {
+    const bucketId = id(stack.pipeline.bucket);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('expires staged files after two weeks but keeps the audit mirror for years', () => {
+    const buckets = resourcesOf(template, 'AWS::S3::Bucket');
+    const props = buckets[id(stack.pipeline.bucket)]?.Properties as {
+      LifecycleConfiguration: { Rules: { Prefix?: string; ExpirationInDays?: number; Status: string }[] };
+    };
+    const rules = props.LifecycleConfiguration.Rules;
+    const staging = rules.find((r) => r.Prefix === 'tally/staging/');
+    const audit = rules.find((r) => r.Prefix === 'tally/audit/');
+    expect(staging).toMatchObject({ Status: 'Enabled', ExpirationInDays: 14 });
+    expect(audit?.Status).toBe('Enabled');
+    expect(audit?.ExpirationInDays).toBeGreaterThanOrEqual(365 * 7);
+  });
+});
+
+describe('the alert topic', () => {
+  it('is encrypted with the pipeline key and refuses requests without TLS', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [id(stack.pipeline.key), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+});
+
+describe('the step functions', () => {
+  it('run Node.js 22 on ARM64 with X-Ray tracing and their own log group', () => {
+    const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+    expect(functions).toHaveLength(6);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/LogGroup/) } },
+      });
+    }
+    const groups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(7);
+    for (const group of groups) {
+      expect(group.Properties).toMatchObject({ RetentionInDays: 365, KmsKeyId: expect.anything() });
+    }
+  });
+
+  it('give the export the memory and the 15 minutes it may need', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('export'),
+      MemorySize: 2048,
+      Timeout: 900,
+    });
+  });
+
+  it('carry a configuration without credentials that the handlers accept, with the secrets named', () => {
+    const fn = resourcesOf(template, 'AWS::Lambda::Function')[
+      id(stack.pipeline.functions.exportToS3.function)
+    ];
+    const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, render(v)]));
+    const settings = loadRuntimeSettings(env);
+    expect(settings.config.tables.map((t) => `${t.schema}.${t.name}`)).toEqual([
+      'public.customers',
+      'sales.orders',
+    ]);
+    expect(settings.config.postgres).toMatchObject({
+      host: '10.0.1.20',
+      port: 5433,
+      database: 'shop',
+      user: 'tally',
+    });
+    expect(settings.config.postgres.password).toBeUndefined();
+    expect(settings.config.snowflake.password).toBe(FROM_SECRET);
+    expect(settings.config.s3.bucket).toBe(`<${id(stack.pipeline.bucket)}>`);
+    expect(settings.postgresSecretArn).toMatch(/PostgresSecret/);
+    expect(settings.snowflakeSecretArn).toMatch(/SnowflakeSecret/);
+  });
+
+  it('never deploy a credential written in the configuration file', () => {
+    expect(json).not.toContain('do-not-deploy');
+  });
+});
+
+describe('the state machine', () => {
+  it('is a standard workflow that logs everything to an encrypted log group, traces, and times out', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    const machine = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))[0];
+    const definition = JSON.parse(render(machine?.Properties?.DefinitionString)) as {
+      TimeoutSeconds: number;
+    };
+    expect(definition.TimeoutSeconds).toBe(7200);
+  });
+});
+
+describe('IAM', () => {
+  type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+  const policies = () =>
+    Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).map(([policyId, p]) => ({
+      policyId,
+      roles: render((p.Properties?.Roles as unknown[])[0]),
+      statements: (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement,
+    }));
+  const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+  // Actions AWS does not scope to a resource: X-Ray segments and CloudWatch Logs delivery setup.
+  const unscopable =
+    /^(xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))/;
+
+  it('allows a wildcard resource only for actions AWS cannot scope', () => {
+    for (const { policyId, statements } of policies()) {
+      for (const s of statements.filter((st) => list(st.Resource).includes('*'))) {
+        for (const action of list(s.Action)) expect(action, policyId).toMatch(unscopable);
+      }
+    }
+  });
+
+  it('scopes the functions to the bucket, the secrets, their log groups and nothing else', () => {
+    const p = stack.pipeline;
+    const allowed = [
+      `<${id(p.bucket)}.Arn>`,
+      `<${id(p.bucket)}.Arn>/tally/*`,
+      `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`,
+      `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
+      ...Object.values(p.functions).map((f) => `<${id(f.logGroup)}.Arn>`),
+    ];
+    const fnRoles = new Set(Object.values(p.functions).map((f) => `<${id(f.role)}>`));
+    const fnPolicies = policies().filter((pol) => fnRoles.has(pol.roles));
+    expect(fnPolicies).toHaveLength(6);
+    for (const { policyId, statements } of fnPolicies) {
+      for (const s of statements) {
+        for (const resource of list(s.Resource).map(render)) {
+          if (resource === '*') continue;
+          expect(allowed, `${policyId}: ${resource}`).toContain(resource);
+        }
+      }
+    }
+  });
+
+  it('gives the PostgreSQL secret only to the steps that read PostgreSQL', () => {
+    const pgSecret = `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`;
+    const readers = policies()
+      .filter((pol) => pol.statements.some((s) => list(s.Resource).map(render).includes(pgSecret)))
+      .map((pol) => pol.roles);
+    const f = stack.pipeline.functions;
+    expect(readers.sort()).toEqual(
+      [f.plan, f.countSource, f.exportToS3, f.verifyCounts].map((fn) => `<${id(fn.role)}>`).sort(),
+    );
+  });
+
+  it('lets the state machine invoke only the step functions and publish only to the alert topic', () => {
+    const p = stack.pipeline;
+    const smRole = `<${id(p.stateMachine.role)}>`;
+    const statements = policies().find((pol) => pol.roles === smRole)?.statements ?? [];
+    const byAction = (prefix: string) =>
+      statements
+        .filter((s) => list(s.Action).some((a) => a.startsWith(prefix)))
+        .flatMap((s) => list(s.Resource).map(render));
+    const fnArns = Object.values(p.functions).flatMap((f) => [
+      `<${id(f.function)}.Arn>`,
+      `<${id(f.function)}.Arn>:*`,
+    ]);
+    expect(new Set(byAction('lambda:'))).toEqual(new Set(fnArns));
+    expect(new Set(byAction('sns:'))).toEqual(new Set([`<${id(p.alertTopic)}>`]));
+    expect(new Set(byAction('kms:'))).toEqual(new Set([`<${id(p.key)}.Arn>`]));
+  });
+
+  it('attaches no managed policy to the step functions', () => {
+    for (const f of Object.values(stack.pipeline.functions)) {
+      const role = resourcesOf(template, 'AWS::IAM::Role')[id(f.role)];
+      expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
