@@ -23,6 +23,8 @@ export interface BenchRun {
   readonly compressedBytes: number;
   readonly files: number;
   readonly seconds: number;
+  /** CPU time of the measuring process (user + system) over the whole run, less sensitive to other load. */
+  readonly cpuSeconds: number;
   readonly maxRssBytes: number;
 }
 
@@ -67,11 +69,16 @@ export async function createBenchTable(pgUrl: string, rows: number): Promise<voi
 
 /** Runs inside the child: measures one export (Tally or baseline) and reports it with its own peak RSS. */
 export async function measure(spec: BenchSpec): Promise<BenchRun> {
+  const before = process.resourceUsage();
   const result = spec.kind === 'export' ? await measureExport(spec) : await measureBaseline(spec);
-  return { ...result, kind: spec.kind, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  const after = process.resourceUsage();
+  const cpuMicros = after.userCPUTime + after.systemCPUTime - (before.userCPUTime + before.systemCPUTime);
+  return { ...result, kind: spec.kind, cpuSeconds: cpuMicros / 1e6, maxRssBytes: after.maxRSS * 1024 };
 }
 
-async function measureExport(spec: BenchSpec): Promise<Omit<BenchRun, 'kind' | 'maxRssBytes'>> {
+async function measureExport(
+  spec: BenchSpec,
+): Promise<Omit<BenchRun, 'kind' | 'cpuSeconds' | 'maxRssBytes'>> {
   const { stack } = spec;
   // Loaded here, so the baseline process does not carry the adapters and the AWS SDK.
   const [{ PostgresSource }, { S3Stage }] = await Promise.all([
@@ -107,7 +114,9 @@ async function measureExport(spec: BenchSpec): Promise<Omit<BenchRun, 'kind' | '
   }
 }
 
-async function measureBaseline(spec: BenchSpec): Promise<Omit<BenchRun, 'kind' | 'maxRssBytes'>> {
+async function measureBaseline(
+  spec: BenchSpec,
+): Promise<Omit<BenchRun, 'kind' | 'cpuSeconds' | 'maxRssBytes'>> {
   const client = new pg.Client({ connectionString: spec.stack.postgres.url });
   await client.connect();
   try {

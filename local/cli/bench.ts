@@ -78,10 +78,19 @@ async function bench(options: BenchOptions): Promise<void> {
   });
   console.log(
     formatTable(
-      ['measurement', 'rows', 'seconds', 'rows/s', 'MB/s (raw CSV)', 'compressed MB', 'peak RSS MB'],
+      ['measurement', 'rows', 'seconds', 'rows/s', 'MB/s (raw CSV)', 'compressed MB', 'CPU s', 'peak RSS MB'],
       MEASUREMENTS.map((kind) => {
         const r = report.results[kind];
-        return [kind, r.rows, r.seconds, r.rowsPerSecond, r.mbPerSecond, r.compressedMb, r.peakRssMb];
+        return [
+          kind,
+          r.rows,
+          r.seconds,
+          r.rowsPerSecond,
+          r.mbPerSecond,
+          r.compressedMb,
+          r.cpuSeconds,
+          r.peakRssMb,
+        ];
       }),
     ),
   );
@@ -100,7 +109,7 @@ const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 *
 
 function describeRun(run: BenchRun): string {
   const t = throughput(run);
-  return `${run.seconds.toFixed(2)} s, ${Math.round(t.rowsPerSecond).toLocaleString('en-US')} rows/s, ${t.mbPerSecond.toFixed(1)} MB/s, peak RSS ${mb(run.maxRssBytes)} MB`;
+  return `${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s), ${Math.round(t.rowsPerSecond).toLocaleString('en-US')} rows/s, ${t.mbPerSecond.toFixed(1)} MB/s, peak RSS ${mb(run.maxRssBytes)} MB`;
 }
 
 /** The fastest run of each measurement counts for throughput; the largest RSS of any run counts for memory. */
@@ -115,6 +124,7 @@ function summarize(options: BenchOptions, runs: readonly BenchRun[]) {
       rawMb: number;
       compressedMb: number;
       files: number;
+      cpuSeconds: number;
       peakRssMb: number;
     }
   >;
@@ -130,6 +140,7 @@ function summarize(options: BenchOptions, runs: readonly BenchRun[]) {
       rawMb: round(best.rawBytes / 1e6, 1),
       compressedMb: round(best.compressedBytes / 1e6, 1),
       files: best.files,
+      cpuSeconds: round(best.cpuSeconds, 2),
       peakRssMb: mb(Math.max(...mine.map((r) => r.maxRssBytes))),
     };
   }
