@@ -133,7 +133,8 @@ describe('the step functions', () => {
     const fn = resourcesOf(template, 'AWS::Lambda::Function')[
       id(stack.pipeline.functions.exportToS3.function)
     ];
-    const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables =
+      (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, render(v)]));
     const settings = loadRuntimeSettings(env);
     expect(settings.config.tables.map((t) => `${t.schema}.${t.name}`)).toEqual([
@@ -178,8 +179,8 @@ describe('IAM', () => {
   const policies = () =>
     Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).map(([policyId, p]) => ({
       policyId,
-      roles: render((p.Properties?.Roles as unknown[])[0]),
-      statements: (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement,
+      roles: render((p.Properties?.Roles as unknown[] | undefined)?.[0]),
+      statements: (p.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
     }));
   const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
   // Actions AWS does not scope to a resource: X-Ray segments and CloudWatch Logs delivery setup.
