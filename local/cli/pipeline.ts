@@ -29,7 +29,7 @@ export async function runLocalPipeline(
     input,
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
     ...(options.alertsFile !== undefined ? { alertsFile: options.alertsFile } : {}),
-    onProgress: (p) => log(describeProgress(p)),
+    onProgress: progressPrinter(),
     printAlert: (line) => log(line),
   });
   if (verdict.tables.length > 0) {
@@ -44,11 +44,21 @@ export async function runLocalPipeline(
   return verdict;
 }
 
-function describeProgress(p: Progress): string {
-  const what = `${p.table ?? 'job'} ${p.state}${p.attempt > 0 ? ` (retry ${p.attempt})` : ''}`;
-  if (p.phase === 'started') return `  … ${what}`;
-  if (p.phase === 'succeeded') return `  ✓ ${what}`;
-  return `  ✗ ${what}: ${p.error?.name}: ${p.error?.message}`;
+/** One line per finished step with its duration; a retry is announced when it starts. */
+function progressPrinter(): (p: Progress) => void {
+  const startedAt = new Map<string, number>();
+  return (p) => {
+    const key = `${p.table}|${p.state}`;
+    const what = `${p.table ?? 'job'} ${p.state}${p.attempt > 0 ? ` (retry ${p.attempt})` : ''}`;
+    if (p.phase === 'started') {
+      startedAt.set(key, Date.now());
+      if (p.attempt > 0) log(`  ↻ ${what}`);
+      return;
+    }
+    const took = seconds(Date.now() - (startedAt.get(key) ?? Date.now()));
+    if (p.phase === 'succeeded') log(`  ✓ ${what} ${took}`);
+    else log(`  ✗ ${what} ${took}: ${p.error?.name}: ${p.error?.message}`);
+  };
 }
 
 export function verdictLine(input: ExecutionInput, verdict: Verdict, ms: number): string {
