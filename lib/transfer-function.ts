@@ -129,9 +129,15 @@ export class TransferFunction extends Construct {
         target: 'node22',
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
-        // Bundled CommonJS dependencies (snowflake-sdk) call require() for Node's built-in modules.
-        banner:
-          "import { createRequire as tallyCreateRequire } from 'node:module'; const require = tallyCreateRequire(import.meta.url);",
+        // Bundled CommonJS dependencies (snowflake-sdk and its own) call require() for Node's built-in
+        // modules and read __dirname, neither of which an ES module has.
+        banner: [
+          "import { createRequire as tallyCreateRequire } from 'node:module';",
+          "import { fileURLToPath as tallyFileURLToPath } from 'node:url';",
+          'const require = tallyCreateRequire(import.meta.url);',
+          'const __filename = tallyFileURLToPath(import.meta.url);',
+          "const __dirname = tallyFileURLToPath(new URL('.', import.meta.url));",
+        ].join(' '),
         // When the stack is synthesized without bundling (only the definition is wanted), a fixed
         // hash spares fingerprinting the whole project directory.
         ...(Stack.of(this).bundlingRequired ? {} : { assetHash: `unbundled-${id}` }),
