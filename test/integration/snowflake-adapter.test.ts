@@ -1,0 +1,236 @@
+// The Snowflake warehouse adapter against the stand-in through the unmodified snowflake-sdk: files the
+// PostgreSQL adapter exported to the S3 stand-in are loaded by COPY and MERGE and read back value by value.
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PostgresSource } from '../../lambdas/adapters/postgres';
+import { S3Stage } from '../../lambdas/adapters/s3';
+import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
+import { snowflakeSchema } from '../../lambdas/config';
+import type { ResolvedTable } from '../../lambdas/domain/table';
+import {
+  ALL_TYPES_COLUMNS,
+  type AllTypesColumn,
+  allTypesSpec,
+  createAllTypes,
+  readAllTypes,
+} from '../fixtures/all-types';
+import { pgClient, pgConfig, s3Config } from './postgres-helpers';
+import { type Connection, connect, destroy, exec } from './snowflake-client';
+
+const run = randomBytes(3).toString('hex');
+const PG_SCHEMA = `sf_adapter_${run}`;
+const SF_SCHEMA = `ADAPTER_${run.toUpperCase()}`;
+const stack = inject('stack');
+const s3 = s3Config({ prefix: `sf-adapter-${run}` });
+const sfConfig = snowflakeSchema.parse({ ...stack.snowflake, schema: SF_SCHEMA });
+
+let admin: pg.Client;
+let source: PostgresSource;
+let stage: S3Stage;
+let warehouse: SnowflakeWarehouse;
+let reader: Connection;
+
+beforeAll(async () => {
+  admin = await pgClient();
+  await createAllTypes(admin, { schema: PG_SCHEMA });
+  source = new PostgresSource(pgConfig());
+  stage = new S3Stage(s3);
+  warehouse = new SnowflakeWarehouse(sfConfig, s3);
+  // Values fetched as strings keep SQL NULL as null, not the text 'NULL'.
+  reader = await connect({ ...stack.snowflake, schema: SF_SCHEMA, representNullAsStringNull: false });
+});
+
+afterAll(async () => {
+  await warehouse?.close();
+  await closeSnowflakeConnections();
+  if (reader) await destroy(reader);
+  await source?.close();
+  await admin?.end();
+});
+
+async function exportAll(table: ResolvedTable, label: string): Promise<string[]> {
+  const result = await source.export(table, { kind: 'all' }, stage, { keyPrefix: `${s3.prefix}/${label}` });
+  return result.files.map((f) => f.key);
+}
+
+// -- comparing a PostgreSQL text value with what snowflake-sdk returns -----------------------------------
+
+type SfInstant = Date & { getEpochSeconds(): number; getNanoSeconds(): number };
+
+/** Epoch nanoseconds of PostgreSQL's `YYYY-MM-DD HH:MM:SS[.ffffff][+00]` (UTC), years 1 to 9999. */
+function pgInstantNanos(text: string): bigint {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:\+00)?$/.exec(text);
+  if (!m) throw new Error(`unexpected timestamp text ${text}`);
+  const d = new Date(0);
+  d.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  d.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), 0);
+  const fraction = BigInt((m[7] ?? '').padEnd(9, '0'));
+  return BigInt(d.getTime()) * 1_000_000n + fraction;
+}
+
+const sfInstantNanos = (value: SfInstant): bigint =>
+  BigInt(value.getEpochSeconds()) * 1_000_000_000n + BigInt(value.getNanoSeconds());
+
+const trimFraction = (t: string): string => t.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+
+function floatOf(text: string): number {
+  const special: Record<string, number> = {
+    Infinity: Infinity,
+    '-Infinity': -Infinity,
+    inf: Infinity,
+    '-inf': -Infinity,
+  };
+  const n = special[text] ?? Number(text);
+  // The sign of a zero is not kept: -0 reads back as 0 (see the README's type mapping).
+  return n === 0 ? 0 : n;
+}
+
+/** What the Snowflake value must be, for the PostgreSQL text of a column, as a comparable form. */
+function comparable(column: AllTypesColumn, value: unknown, side: 'pg' | 'sf'): unknown {
+  if (value === null || value === undefined) return null;
+  const pgText = value as string;
+  switch (column) {
+    case 'id':
+    case 'c_smallint':
+    case 'c_integer':
+    case 'c_bigint':
+    case 'c_numeric_scaled':
+      return String(value);
+    case 'c_real':
+    case 'c_double':
+      return floatOf(String(value));
+    case 'c_boolean':
+      return side === 'pg' ? pgText === 't' : value;
+    case 'c_date':
+      return side === 'pg' ? pgText : (value as Date).toISOString().slice(0, 10);
+    case 'c_time':
+      return trimFraction(String(value));
+    case 'c_timestamp':
+    case 'c_timestamptz':
+    case 'updated_at':
+      return side === 'pg' ? pgInstantNanos(pgText) : sfInstantNanos(value as SfInstant);
+    case 'c_jsonb':
+      return side === 'pg' ? JSON.parse(pgText) : value;
+    default:
+      return value;
+  }
+}
+
+describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
+  it('loads every type of the fixture so that it reads back equal to PostgreSQL value by value', async () => {
+    const table = await source.resolve(allTypesSpec({ schema: PG_SCHEMA }));
+    await warehouse.bootstrap([table]);
+    await warehouse.bootstrap([table]); // idempotent
+    const keys = await exportAll(table, 'all-types');
+    const load = await warehouse.copyInto(table, keys);
+    const expected = await readAllTypes(admin, { schema: PG_SCHEMA });
+    expect(load.rowsLoaded).toBe(expected.length);
+    expect(load.files.every((f) => f.status === 'LOADED')).toBe(true);
+
+    await exec(reader, "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6'");
+    const { rows } = await exec(reader, `SELECT * FROM ${table.targetName} ORDER BY ID`, undefined, {
+      fetchAsString: ['Number'],
+    });
+    expect(rows).toHaveLength(expected.length);
+    const columns = Object.keys(ALL_TYPES_COLUMNS) as AllTypesColumn[];
+    for (const [i, pgRow] of expected.entries()) {
+      const sfRow = rows[i] ?? {};
+      for (const column of columns) {
+        const want = comparable(column, pgRow[column], 'pg');
+        const got = comparable(column, sfRow[column.toUpperCase()], 'sf');
+        expect({ id: pgRow.id, column, value: got }).toEqual({ id: pgRow.id, column, value: want });
+      }
+    }
+    expect(await warehouse.count(table, { kind: 'all' })).toBe(expected.length);
+  });
+
+  it('skips files already loaded on a re-run and loads them again with FORCE', async () => {
+    await admin.query(
+      `CREATE TABLE ${PG_SCHEMA}.rerun (id int PRIMARY KEY, updated_at timestamptz NOT NULL, v text)`,
+    );
+    await admin.query(
+      `INSERT INTO ${PG_SCHEMA}.rerun SELECT g, '2024-01-01'::timestamptz + g * interval '1 hour', 'v' || g FROM generate_series(1, 50) g`,
+    );
+    const table = await source.resolve({
+      schema: PG_SCHEMA,
+      name: 'rerun',
+      primaryKey: ['id'],
+      cursorColumn: 'updated_at',
+    });
+    await warehouse.bootstrap([table]);
+    const keys = await exportAll(table, 'rerun');
+
+    const first = await warehouse.copyInto(table, keys);
+    expect(first.files.map((f) => f.status)).toEqual(keys.map(() => 'LOADED'));
+    expect(first.rowsLoaded).toBe(50);
+
+    const again = await warehouse.copyInto(table, keys);
+    expect(again.files.map((f) => f.status)).toEqual(keys.map(() => 'LOAD_SKIPPED'));
+    expect(again.rowsLoaded).toBe(0);
+    expect(await warehouse.count(table, { kind: 'all' })).toBe(50);
+
+    const forced = await warehouse.copyInto(table, keys, { force: true });
+    expect(forced.files.map((f) => f.status)).toEqual(keys.map(() => 'LOADED'));
+    expect(await warehouse.count(table, { kind: 'all' })).toBe(100);
+  });
+
+  it('merges an overlapping window: inserts the new rows, updates the changed and duplicates nothing', async () => {
+    await admin.query(
+      `CREATE TABLE ${PG_SCHEMA}.orders (id int PRIMARY KEY, updated_at timestamptz NOT NULL, amount numeric(12,2))`,
+    );
+    await admin.query(
+      `INSERT INTO ${PG_SCHEMA}.orders SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', g * 1.5 FROM generate_series(1, 20) g`,
+    );
+    const table = await source.resolve({
+      schema: PG_SCHEMA,
+      name: 'orders',
+      primaryKey: ['id'],
+      cursorColumn: 'updated_at',
+    });
+    await warehouse.bootstrap([table]);
+    await warehouse.copyInto(table, await exportAll(table, 'orders-initial'));
+
+    // Rows 16-20 change, 21-25 are new; the window [minute 11, ...) also re-reads 11-15 unchanged.
+    await admin.query(
+      `UPDATE ${PG_SCHEMA}.orders SET amount = amount + 100, updated_at = '2024-01-01'::timestamptz + interval '30 minutes' + id * interval '1 second' WHERE id > 15`,
+    );
+    await admin.query(
+      `INSERT INTO ${PG_SCHEMA}.orders SELECT g, '2024-01-01'::timestamptz + interval '31 minutes' + g * interval '1 second', g FROM generate_series(21, 25) g`,
+    );
+    const window = { from: '2024-01-01T00:11:00.000Z', to: '2024-01-02T00:00:00.000Z' };
+    const exported = await source.export(table, { kind: 'window', window }, stage, {
+      keyPrefix: `${s3.prefix}/orders-window`,
+    });
+    expect(exported.rows).toBe(15);
+
+    const merged = await warehouse.merge(
+      table,
+      exported.files.map((f) => f.key),
+    );
+    expect(merged.rowsLoaded).toBe(15);
+    expect(merged.inserted).toBe(5);
+    expect(merged.updated).toBe(10);
+    expect(await warehouse.count(table, { kind: 'all' })).toBe(25);
+    expect(await warehouse.count(table, { kind: 'window', window })).toBe(15);
+
+    const { rows } = await exec(
+      reader,
+      'SELECT ID, AMOUNT FROM ORDERS WHERE ID IN (15, 16, 25) ORDER BY ID',
+      undefined,
+      {
+        fetchAsString: ['Number'],
+      },
+    );
+    expect(rows).toEqual([
+      { ID: '15', AMOUNT: '22.50' },
+      { ID: '16', AMOUNT: '124.00' },
+      { ID: '25', AMOUNT: '25.00' },
+    ]);
+    const dup = await exec(
+      reader,
+      'SELECT COUNT(*) AS N FROM (SELECT ID FROM ORDERS GROUP BY ID HAVING COUNT(*) > 1)',
+    );
+    expect(dup.rows).toEqual([{ N: 0 }]);
+  });
+});
