@@ -21,6 +21,8 @@ export async function runLocalPipeline(
   options: LocalRunOptions = {},
 ): Promise<Verdict> {
   const started = Date.now();
+  const failures: StepFailure[] = [];
+  const printProgress = progressPrinter();
   log(
     `${input.pipeline} pipeline: ${input.tables?.join(', ') ?? `all ${config.tables.length} configured tables`}`,
   );
@@ -29,7 +31,10 @@ export async function runLocalPipeline(
     input,
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
     ...(options.alertsFile !== undefined ? { alertsFile: options.alertsFile } : {}),
-    onProgress: progressPrinter(),
+    onProgress: (p) => {
+      printProgress(p);
+      if (p.phase === 'failed' && p.error) failures.push({ table: p.table, ...p.error });
+    },
     printAlert: (line) => log(line),
   });
   if (verdict.tables.length > 0) {
@@ -40,8 +45,14 @@ export async function runLocalPipeline(
       ),
     );
   }
-  console.log(verdictLine(input, verdict, Date.now() - started));
+  console.log(verdictLine(input, verdict, Date.now() - started, failures.at(-1)));
   return verdict;
+}
+
+interface StepFailure {
+  readonly table: string | null;
+  readonly name: string;
+  readonly message: string;
 }
 
 /** One line per finished step with its duration; a retry is announced when it starts. */
@@ -61,13 +72,21 @@ function progressPrinter(): (p: Progress) => void {
   };
 }
 
-export function verdictLine(input: ExecutionInput, verdict: Verdict, ms: number): string {
+/** The verdict in one line; a failure names the last step error, which says what went wrong and where. */
+export function verdictLine(
+  input: ExecutionInput,
+  verdict: Verdict,
+  ms: number,
+  lastFailure?: StepFailure,
+): string {
   const ok = verdict.tables.filter((t) => t.status === 'succeeded').length;
   const tables = `${ok} of ${verdict.tables.length} tables transferred`;
   if (verdict.status === 'succeeded') {
     return `${input.pipeline} pipeline SUCCEEDED in ${seconds(ms)}: ${tables}, every count matched (${verdict.executionId})`;
   }
-  const why = verdict.error ? `: ${verdict.error.name}: ${verdict.error.message}` : '';
+  const cause = lastFailure ?? verdict.error;
+  const where = lastFailure?.table ? `${lastFailure.table}: ` : '';
+  const why = cause ? `: ${where}${cause.name}: ${cause.message}` : '';
   const alerts = verdict.alerts.length > 0 ? `, ${verdict.alerts.length} alert(s) published` : '';
   return `${input.pipeline} pipeline FAILED in ${seconds(ms)}${why} (${tables}${alerts}; ${verdict.executionId})`;
 }

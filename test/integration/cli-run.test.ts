@@ -1,0 +1,91 @@
+// `tally run` against a configuration that is valid but wrong about the world: the run fails fast,
+// names the problem, records a failure in the audit log when the warehouse is reachable, and exits 1.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localConfig } from '../../local/cli/local-config';
+import { readAudit } from '../../local/cli/pipeline';
+import { writeConfigFile } from '../../local/config-file';
+
+const execute = promisify(execFile);
+
+async function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execute(process.execPath, ['bin/tally.js', ...args], {
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tally-cli-run-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('tally run', () => {
+  it('fails on a table missing from PostgreSQL, names it, and audits the failure', {
+    timeout: 150_000,
+  }, async () => {
+    const missing = `missing_${process.pid}`;
+    const config = localConfig(inject('stack'), [
+      { schema: 'public', name: missing, primaryKey: ['id'], cursorColumn: 'updated_at' },
+    ]);
+    const path = join(dir, 'missing.json');
+    await writeConfigFile(path, config);
+
+    const result = await tally('run', '--pipeline', 'historical', '--config', path);
+
+    expect(result.code).toBe(1);
+    const verdict = result.stdout.trim().split('\n').at(-1);
+    expect(verdict).toMatch(
+      /^historical pipeline FAILED in .*: SourceSchemaError: table "missing_\d+" does not exist/,
+    );
+    const events = await readAudit(config, { table: `public.${missing}` });
+    expect(events.map((e) => [e.eventType, e.errorType])).toContainEqual(['failure', 'SourceSchemaError']);
+  });
+
+  it('fails on an unreachable PostgreSQL after its retries and says what to check', {
+    timeout: 150_000,
+  }, async () => {
+    const config = localConfig(inject('stack'), [
+      { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
+    ]);
+    const path = join(dir, 'unreachable.json');
+    await writeConfigFile(path, {
+      ...config,
+      postgres: {
+        ...config.postgres,
+        url: 'postgres://tally:wrong@127.0.0.1:1/tally',
+        connectTimeoutMs: 2000,
+      },
+    });
+
+    const result = await tally(
+      'run',
+      '--pipeline',
+      'historical',
+      '--config',
+      path,
+      '--retry-interval-ms',
+      '10',
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /FAILED in .*SourceUnavailableError: PostgreSQL at 127\.0\.0\.1:1\/tally is unavailable/,
+    );
+    expect(result.stdout).toContain('check postgres.host and postgres.port');
+    expect(result.stderr).toContain('(retry 1)');
+    expect(`${result.stdout}${result.stderr}`).not.toContain('wrong');
+  });
+});
