@@ -30,7 +30,8 @@ const COLD_START_ENV = {
 };
 
 describe('bundling', () => {
-  it('builds each step into an ES module that loads and exports its handler', () => {
+  // Six esbuild runs and six module loads: minutes on a busy machine, not a hang.
+  it('builds each step into an ES module that loads and exports its handler', { timeout: 300_000 }, () => {
     const app = new App({ outdir });
     const stack = buildStack({}, app);
     const template = Template.fromStack(stack);
