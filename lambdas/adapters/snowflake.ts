@@ -65,6 +65,8 @@ function connectionOptions(config: SnowflakeConfig): snowflake.ConnectionOptions
     ...(config.warehouse !== undefined ? { warehouse: config.warehouse } : {}),
     ...(config.role !== undefined ? { role: config.role } : {}),
     application: 'Tally',
+    // Fail a sign-in fast: the state machine's Retry waits with backoff instead of a Lambda idling.
+    sfRetryMaxLoginRetries: 2,
   };
   if (config.privateKey !== undefined) {
     return { ...base, authenticator: 'SNOWFLAKE_JWT', privateKey: config.privateKey };
