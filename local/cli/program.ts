@@ -5,6 +5,7 @@ import { registerBench } from './bench';
 import { registerDemo } from './demo';
 import { registerLocalUp } from './local-up';
 import { registerRun } from './run';
+import { registerSnowflakeDdl } from './snowflake-ddl';
 import { registerStart } from './start';
 
 /** `output` redirects commander's own messages (help, usage errors), e.g. in tests. */
@@ -22,5 +23,6 @@ export function createProgram(output?: OutputConfiguration): Command {
   registerAudit(program);
   registerBench(program);
   registerStart(program);
+  registerSnowflakeDdl(program);
   return program;
 }
