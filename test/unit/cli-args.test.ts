@@ -28,7 +28,8 @@ describe('tally command line', () => {
   it('lists every user-facing command in --help and hides the benchmark worker', async () => {
     const { error, stdout } = await parse('--help');
     expect((error as CommanderError).exitCode).toBe(0);
-    for (const command of ['local', 'demo', 'bench', 'start']) expect(stdout).toContain(command);
+    for (const command of ['local', 'demo', 'run', 'audit', 'bench', 'start', 'snowflake-ddl'])
+      expect(stdout).toContain(command);
     expect(stdout).not.toContain('bench-worker');
   });
 
@@ -52,6 +53,24 @@ describe('tally command line', () => {
     const { error, stderr } = await parse('start', '--pipeline', 'weekly', '--state-machine-arn', arn);
     expect(error).toBeInstanceOf(CommanderError);
     expect(stderr).toContain('historical, incremental');
+  });
+
+  it('refuses an audit time filter that is not ISO 8601', async () => {
+    const { error, stderr } = await parse('audit', '--since', 'yesterday');
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(stderr).toContain('must be an ISO 8601 time');
+  });
+
+  it('requires a pipeline to run', async () => {
+    const { error, stderr } = await parse('run', '--tables', 'orders');
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(stderr).toContain("required option '--pipeline <name>'");
+  });
+
+  it('refuses an empty table list', async () => {
+    const { error, stderr } = await parse('run', '--pipeline', 'historical', '--tables', ' , ');
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(stderr).toContain('must name at least one table');
   });
 
   it('requires the state machine ARN to start an execution', async () => {
