@@ -1,0 +1,243 @@
+// The synthesized state machine run locally against the embedded PostgreSQL, S3 and Snowflake stand-ins:
+// what the audit log says after a historical run, an incremental run, a retried transient failure and a
+// count mismatch.
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TallyConfig } from '../../lambdas/config';
+import { type AuditEvent, verifyChain } from '../../lambdas/domain/audit';
+import { SourceUnavailableError } from '../../lambdas/domain/errors';
+import { ADAPTERS } from '../../lambdas/runtime/adapters';
+import type { Ports } from '../../lambdas/steps/deps';
+import { synthesizeDefinition } from '../../lib/synthesize-definition';
+import { localConfig } from '../../local/cli/local-config';
+import { changeDemo, DEMO_TABLES, type DemoCounts, seedDemo } from '../../local/demo-data';
+import type { StateMachineDefinition } from '../../local/interpreter';
+import { runPipeline, type Verdict } from '../../local/runner';
+
+const stack = inject('stack');
+const label = `pipe_${process.pid}`;
+let config: TallyConfig;
+let definition: StateMachineDefinition;
+let seeded: DemoCounts;
+let historical: Verdict;
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function auditLog(): Promise<AuditEvent[]> {
+  const warehouse = ADAPTERS.warehouse(config);
+  try {
+    return chainOrder(await warehouse.readAudit());
+  } finally {
+    await warehouse.close();
+  }
+}
+
+async function auditOf(executionId: string): Promise<AuditEvent[]> {
+  return (await auditLog()).filter((e) => e.executionId === executionId);
+}
+
+/** The audit log in the order its hash chain links it. */
+function chainOrder(events: readonly AuditEvent[]): AuditEvent[] {
+  const byPrev = new Map(events.map((e) => [e.prevHash, e]));
+  const hashes = new Set(events.map((e) => e.rowHash));
+  const ordered: AuditEvent[] = [];
+  let next = events.find((e) => e.prevHash === null || !hashes.has(e.prevHash));
+  while (next) {
+    ordered.push(next);
+    next = byPrev.get(next.rowHash);
+  }
+  expect(ordered).toHaveLength(events.length);
+  return ordered;
+}
+
+function run(
+  input: Parameters<typeof runPipeline>[0]['input'],
+  extra: Partial<Parameters<typeof runPipeline>[0]> = {},
+) {
+  return runPipeline({ config, input, definition, retryIntervalMs: 10, printAlert: () => {}, ...extra });
+}
+
+beforeAll(async () => {
+  // A database and a Snowflake schema of this file's own, so parallel test files never meet here.
+  await sql(stack.postgres.url, `DROP DATABASE IF EXISTS ${label}`);
+  await sql(stack.postgres.url, `CREATE DATABASE ${label}`);
+  const url = new URL(stack.postgres.url);
+  url.pathname = `/${label}`;
+  seeded = await seedDemo(url.toString(), { rows: 200, seed: 11 });
+  const base = localConfig(stack, DEMO_TABLES, { lagSeconds: 0, lookbackSeconds: 300 });
+  config = {
+    ...base,
+    postgres: { ...base.postgres, url: url.toString() },
+    s3: { ...base.s3, prefix: label },
+    snowflake: { ...base.snowflake, schema: label.toUpperCase() },
+  };
+  definition = synthesizeDefinition(config) as unknown as StateMachineDefinition;
+  historical = await run({ pipeline: 'historical' });
+}, 240_000);
+
+afterAll(async () => {
+  await sql(stack.postgres.url, `DROP DATABASE IF EXISTS ${label} WITH (FORCE)`);
+});
+
+describe('the synthesized definition, run locally', () => {
+  it('leaves an audit log whose hash chain verifies after every run', async () => {
+    await run({ pipeline: 'incremental', tables: ['order_lines'] });
+    const log = await auditLog();
+    expect(log.length).toBeGreaterThan(DEMO_TABLES.length * 2);
+    expect(verifyChain(log)).toBeNull();
+  });
+
+  it('transfers every table in a historical run, with start and success rows that carry the counts', async () => {
+    expect(historical.status).toBe('succeeded');
+    expect(historical.alerts).toEqual([]);
+    const events = await auditOf(historical.executionId);
+    for (const table of DEMO_TABLES) {
+      const name = `public.${table.name}`;
+      const rows = events.filter((e) => e.sourceTable === name);
+      expect(rows.map((e) => e.eventType)).toEqual(['start', 'success']);
+      const [start, success] = rows as [AuditEvent, AuditEvent];
+      const expected = seeded[table.name as keyof DemoCounts];
+      expect(start).toMatchObject({
+        status: 'RUNNING',
+        recordCountBefore: null,
+        windowStart: null,
+        windowEnd: null,
+      });
+      expect(success).toMatchObject({
+        status: 'SUCCEEDED',
+        jobId: start.jobId,
+        recordCountBefore: expected,
+        rowsExported: expected,
+        rowsParsed: expected,
+        rowsLoaded: expected,
+        recordCountAfter: expected,
+        countMatch: true,
+        retryCount: 0,
+        jobStartTime: start.jobStartTime,
+      });
+      expect(success.durationMs).toBe(Date.parse(success.jobEndTime!) - Date.parse(success.jobStartTime));
+      expect(success.durationMs).toBeGreaterThan(0);
+      expect(success.files).toBeGreaterThan(0);
+    }
+  });
+
+  it('moves only the changed rows in an incremental run after the last verified window', async () => {
+    const first = await run({ pipeline: 'incremental', tables: ['orders'] });
+    expect(first.status).toBe('succeeded');
+    const changes = await changeDemo(config.postgres.url!, { seed: 3 });
+    const second = await run({ pipeline: 'incremental', tables: ['orders'] });
+    expect(second.status).toBe('succeeded');
+    const [firstSuccess] = (await auditOf(first.executionId)).filter((e) => e.eventType === 'success');
+    const rows = await auditOf(second.executionId);
+    expect(rows.map((e) => e.eventType)).toEqual(['start', 'success']);
+    const [start, success] = rows as [AuditEvent, AuditEvent];
+    const changed = changes.inserted.orders + changes.updated.orders;
+    expect(start.windowStart).toBe(
+      new Date(Date.parse(firstSuccess!.windowEnd!) - config.pipeline.lookbackSeconds * 1000).toISOString(),
+    );
+    expect(success).toMatchObject({
+      windowStart: start.windowStart,
+      recordCountBefore: changed,
+      rowsExported: changed,
+      rowsLoaded: changed,
+      recordCountAfter: changed,
+      countMatch: true,
+    });
+    expect(success.durationMs).toBe(Date.parse(success.jobEndTime!) - Date.parse(success.jobStartTime));
+  });
+
+  it('recovers from a transient source failure after one retry and audits the retry', async () => {
+    let failed = false;
+    const flakyExport = (ports: Ports): Ports => ({
+      get stage() {
+        return ports.stage;
+      },
+      get warehouse() {
+        return ports.warehouse;
+      },
+      get source() {
+        const source = ports.source;
+        return new Proxy(source, {
+          get(target, prop, receiver) {
+            if (prop === 'export' && !failed) {
+              return async () => {
+                failed = true;
+                throw new SourceUnavailableError('connection refused (injected)');
+              };
+            }
+            const value = Reflect.get(target, prop, receiver);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    });
+    const verdict = await run({ pipeline: 'incremental', tables: ['customers'] }, { wrapPorts: flakyExport });
+    expect(verdict.status).toBe('succeeded');
+    expect(verdict.tables).toEqual([{ table: 'public.customers', status: 'succeeded' }]);
+    const rows = await auditOf(verdict.executionId);
+    expect(rows.map((e) => [e.eventType, e.retryCount])).toEqual([
+      ['start', 0],
+      ['retry', 1],
+      ['success', 1],
+    ]);
+    expect(rows[1]).toMatchObject({
+      status: 'RETRYING',
+      retryStatus: 'retrying',
+      sourceTable: 'public.customers',
+    });
+    expect(rows[2]!.countMatch).toBe(true);
+  });
+
+  it('fails a table whose target count does not close: a failure row, one alert, an alert row', async () => {
+    const alertsFile = join(tmpdir(), `${label}-alerts.jsonl`);
+    const shortCount = (ports: Ports): Ports => ({
+      get source() {
+        return ports.source;
+      },
+      get stage() {
+        return ports.stage;
+      },
+      get warehouse() {
+        const warehouse = ports.warehouse;
+        return new Proxy(warehouse, {
+          get(target, prop, receiver) {
+            // A row deleted from the target behind Tally's back, as the target count sees it.
+            if (prop === 'count')
+              return async (...args: Parameters<typeof warehouse.count>) => (await target.count(...args)) - 1;
+            const value = Reflect.get(target, prop, receiver);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    });
+    const verdict = await run(
+      { pipeline: 'incremental', tables: ['events'] },
+      { wrapPorts: shortCount, alertsFile },
+    );
+    expect(verdict.status).toBe('failed');
+    expect(verdict.error?.name).toBe('TransferFailed');
+    expect(verdict.tables).toEqual([{ table: 'public.events', status: 'failed' }]);
+    expect(verdict.alerts).toHaveLength(1);
+    const lines = (await readFile(alertsFile, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ executionId: verdict.executionId });
+    const rows = await auditOf(verdict.executionId);
+    expect(rows.map((e) => e.eventType)).toEqual(['start', 'failure', 'alert']);
+    const [, failure, alert] = rows as [AuditEvent, AuditEvent, AuditEvent];
+    expect(failure).toMatchObject({ status: 'FAILED', errorType: 'CountMismatchError', countMatch: false });
+    expect(failure.errorMessage).toContain("stage 'target'");
+    expect(failure.recordCountAfter).toBe(failure.recordCountBefore! - 1);
+    expect(alert).toMatchObject({ status: 'ALERTED', alertTriggered: true, sourceTable: 'public.events' });
+  });
+});
