@@ -1,10 +1,14 @@
 // Template assertions on the Tally stack: the schedule, the bucket and topic protections, the functions'
 // settings and environment, the state machine's logging and tracing, and IAM scoped to what it needs.
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FROM_SECRET, loadRuntimeSettings } from '../../lambdas/runtime/env';
-import type { TallyStack } from '../../lib/tally-stack';
-import { logicalIdOf, render, resourcesOf, tallyStack } from './fixtures';
+import { AuditedTransferPipeline } from '../../lib/audited-transfer-pipeline';
+import { postgresEndpoint, snowflakeTarget, type TallyStack } from '../../lib/tally-stack';
+import { logicalIdOf, NO_BUNDLING, render, resourcesOf, TEST_CONFIG, tallyStack } from './fixtures';
 
 let stack: TallyStack;
 let template: Template;
@@ -250,5 +254,43 @@ describe('IAM', () => {
       const role = resourcesOf(template, 'AWS::IAM::Role')[id(f.role)];
       expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
     }
+  });
+});
+
+describe('the construct with a KMS-encrypted bucket', () => {
+  it('encrypts the bucket with the pipeline key and lets the functions use that key only', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const consumer = new Stack(app, 'Consumer');
+    const pipeline = new AuditedTransferPipeline(consumer, 'Transfers', {
+      tables: TEST_CONFIG.tables,
+      postgres: postgresEndpoint(TEST_CONFIG),
+      snowflake: snowflakeTarget(TEST_CONFIG),
+      postgresSecret: secretsmanager.Secret.fromSecretNameV2(consumer, 'Pg', 'tally/postgres'),
+      snowflakeSecret: secretsmanager.Secret.fromSecretNameV2(consumer, 'Sf', 'tally/snowflake'),
+      bucketEncryption: s3.BucketEncryption.KMS,
+      maxConcurrency: 2,
+    });
+    const kmsTemplate = Template.fromStack(consumer);
+    const keyArn = { 'Fn::GetAtt': [consumer.getLogicalId(pipeline.key.node.defaultChild as never), 'Arn'] };
+    kmsTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+          }),
+        ],
+      },
+    });
+    const exportRole = consumer.getLogicalId(pipeline.functions.exportToS3.role.node.defaultChild as never);
+    kmsTemplate.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: exportRole }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['kms:Decrypt', 'kms:Encrypt']), Resource: keyArn }),
+        ]),
+      },
+    });
+    const machine = Object.values(resourcesOf(kmsTemplate, 'AWS::StepFunctions::StateMachine'))[0];
+    expect(render(machine?.Properties?.DefinitionString)).toContain('"MaxConcurrency":2');
   });
 });
