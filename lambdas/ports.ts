@@ -26,7 +26,14 @@ export interface ExportResult {
   readonly rawBytes: number;
   readonly compressedBytes: number;
   readonly files: readonly StagedFile[];
-  /** For a window export: the upper bound actually used, read in the export's snapshot. */
+  /**
+   * For a window export: the exclusive upper bound actually used. The window's own `to` when it had
+   * one; when it was open above, the bound the source chose so that no row below it can still appear
+   * (see `ExportOptions.lagMs`): timestamps as UTC ISO 8601 with microseconds
+   * (`2024-01-01T00:00:00.123456Z`), integers as decimal text. When that bound would fall below the
+   * window's `from`, it is `from` as given (an empty window). Absent for other slices, and for an open
+   * integer window of an empty table with no lower bound.
+   */
   readonly upper?: string;
 }
 
@@ -37,6 +44,11 @@ export interface ExportOptions {
   readonly maxFileBytes?: number;
   /** gzip level, 1..9. Default 6. */
   readonly gzipLevel?: number;
+  /**
+   * For a timestamp window open above: how far, in milliseconds, the chosen upper bound stays below the
+   * source's clock, on top of staying below every transaction still in flight. Default 0.
+   */
+  readonly lagMs?: number;
 }
 
 export interface Source {

@@ -1,5 +1,6 @@
 // SQL text for the PostgreSQL source: quoted identifiers, the session settings that make COPY's CSV
-// round-trip, which column types Tally transfers, and the WHERE clause of each slice.
+// round-trip, which column types Tally transfers, the WHERE clause of each slice, and the reads that
+// choose the upper bound of a window open above.
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { InvalidInputError } from '../domain/errors';
 import type { ColumnInfo, ResolvedTable } from '../domain/table';
@@ -154,4 +155,33 @@ export function sliceCondition(table: ResolvedTable, slice: Slice, render: Value
     case 'window':
       return rangeCondition(columnNamed(table, table.cursorColumn), slice.window, render);
   }
+}
+
+/** `to_char` pattern of a UTC instant with microseconds; unlike `::text` it ignores DateStyle. */
+const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/** The database clock, to the microsecond. */
+export const CLOCK_SQL = `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', ${ISO_UTC}) AS t0`;
+
+/**
+ * Given the clock read `$1` and a lag in milliseconds `$2`: `least($1 - lag, the earliest start of any
+ * other transaction open in this database)`, as the cursor column can hold it (a date cursor is floored
+ * to its day), and how many sessions of this database the current user may not see. Any open
+ * transaction counts, not only those with a `backend_xid` or `backend_xmin`: one that has not written
+ * yet (say, idle after BEGIN) has neither, yet may still write a row stamped with its `now()`.
+ * Autovacuum never writes rows of user tables, so it does not hold the bound back.
+ */
+export function timestampUpperSql(cursor: ColumnInfo): string {
+  const utc = `least($1::timestamptz - $2::int8 * interval '1 millisecond', (SELECT min(xact_start) FROM open WHERE backend_type IS DISTINCT FROM 'autovacuum worker')) AT TIME ZONE 'UTC'`;
+  const bound = cursor.baseType === 'date' ? `date_trunc('day', ${utc})` : utc;
+  return `WITH open AS (
+    SELECT xact_start, backend_type FROM pg_catalog.pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid())
+  SELECT to_char(${bound}, ${ISO_UTC}) AS upper,
+         (SELECT count(*) FROM open WHERE backend_type IS NULL)::int AS hidden`;
+}
+
+/** One past the largest value of an integer cursor, computed without overflowing its type. */
+export function integerUpperSql(table: ResolvedTable): string {
+  return `SELECT (max(${ident(table.cursorColumn)})::numeric + 1)::text AS upper FROM ${qualified(table)}`;
 }

@@ -14,17 +14,21 @@ import {
   TallyError,
 } from '../domain/errors';
 import type { ResolvedTable, TableSpec } from '../domain/table';
+import { type CursorKind, compareBounds } from '../domain/window';
 import type { ExportOptions, ExportResult, Slice, Source, Stage } from '../ports';
 import { writeCsvParts } from './csv-parts';
 import {
   bindRenderer,
   type CatalogColumn,
+  CLOCK_SQL,
   cursorKindOf,
+  integerUpperSql,
   literalRenderer,
   OUTPUT_SETTINGS,
   qualified,
   selectList,
   sliceCondition,
+  timestampUpperSql,
   untransferableReason,
 } from './pg-sql';
 
@@ -246,19 +250,37 @@ export class PostgresSource implements Source {
   ): Promise<ExportResult> {
     const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const gzipLevel = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+    const lagMs = options.lagMs ?? 0;
     if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) {
       throw new InvalidInputError(`gzip level must be an integer from 1 to 9, got ${gzipLevel}`);
     }
     if (!(maxFileBytes > 0))
       throw new InvalidInputError(`maxFileBytes must be positive, got ${maxFileBytes}`);
-    // Built before connecting, so a bad slice fails without touching the database or the stage.
-    const condition = sliceCondition(table, slice, literalRenderer);
-    const copySql = `COPY (SELECT ${selectList(table)} FROM ${qualified(table)} WHERE ${condition}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+    if (!Number.isSafeInteger(lagMs) || lagMs < 0) {
+      throw new InvalidInputError(`lagMs must be a whole number of milliseconds, 0 or more, got ${lagMs}`);
+    }
+    // Checked before connecting, so a bad slice fails without touching the database or the stage.
+    sliceCondition(table, slice, literalRenderer);
+    const openAbove = slice.kind === 'window' && slice.window.to === null;
     const name = `${table.schema}.${table.name}`;
 
     return this.withClient(async (client) => {
+      let upper = slice.kind === 'window' ? slice.window.to : null;
+      if (openAbove && table.cursorKind === 'timestamp') {
+        upper = await this.timestampUpper(client, table, lagMs);
+      }
       await client.query(BEGIN_SNAPSHOT);
-      const sourceCount = await countIn(client, table, slice);
+      if (openAbove && table.cursorKind === 'integer') {
+        // Read in the snapshot itself (its first statement), so the bound and the rows agree.
+        upper = (await client.query<{ upper: string | null }>(integerUpperSql(table))).rows[0]?.upper ?? null;
+      }
+      let bounded = slice;
+      if (slice.kind === 'window' && openAbove) {
+        upper = notBelow(upper, slice.window.from, table.cursorKind);
+        bounded = { kind: 'window', window: { from: slice.window.from, to: upper } };
+      }
+      const sourceCount = await countIn(client, table, bounded);
+      const copySql = `COPY (SELECT ${selectList(table)} FROM ${qualified(table)} WHERE ${sliceCondition(table, bounded, literalRenderer)}) TO STDOUT WITH (FORMAT csv, HEADER)`;
       const copy = client.query(copyTo(copySql));
       let files: Awaited<ReturnType<typeof writeCsvParts>>;
       try {
@@ -283,18 +305,59 @@ export class PostgresSource implements Source {
           `export of ${name} does not balance: ${problem}; the files were removed`,
         );
       }
-      const upper = slice.kind === 'window' && slice.window.to !== null ? slice.window.to : undefined;
       return {
         sourceCount,
         rows,
         rawBytes: files.reduce((sum, f) => sum + f.rawBytes, 0),
         compressedBytes: files.reduce((sum, f) => sum + f.compressedBytes, 0),
         files,
-        ...(upper !== undefined ? { upper } : {}),
+        ...(upper !== null ? { upper } : {}),
       };
     });
   }
 
+  /**
+   * The upper bound of a timestamp window open above, read on the export's connection BEFORE its
+   * snapshot is taken: `min(T0 - lag, earliest start of any other open transaction)`, where T0 is the
+   * database clock read first.
+   *
+   * Why no row is skipped. Assume the cursor is stamped from the writing transaction's own clock
+   * (`now()`, `clock_timestamp()`, `statement_timestamp()`, a DEFAULT or a trigger using them), so a row
+   * written by transaction X has cursor >= X's start, `xact_start`. Take a row below the bound that the
+   * snapshot S does not see; X wrote it and had not committed when S was taken. X's start is below the
+   * bound, so below T0: X began before T0 and was therefore open when pg_stat_activity was read
+   * (after T0, before S). There it was listed with that start, so the bound is at most X's start, a
+   * contradiction. Only two gaps remain, both closed by the lag: a backend stamps its start a moment
+   * before it publishes it in pg_stat_activity (microseconds, unless the server stalls for longer than
+   * the lag), and a server clock stepped backwards. The next window starts at this bound minus the
+   * lookback, so every row the snapshot did not see lands in a later window.
+   *
+   * Not protected: a cursor the application sets to a value of its own choosing (such as a time taken
+   * on the client before a long transaction), a `timestamp without time zone` cursor written in a
+   * session time zone other than UTC, prepared (two-phase) transactions, which pg_stat_activity no
+   * longer lists, and reads from a standby, which does not list the primary's transactions.
+   */
+  private async timestampUpper(client: pg.PoolClient, table: ResolvedTable, lagMs: number): Promise<string> {
+    const cursor = table.columns.find((c) => c.name === table.cursorColumn);
+    if (!cursor)
+      throw new InvalidInputError(
+        `cursor column ${table.cursorColumn} is not a column of ${table.schema}.${table.name}`,
+      );
+    // Two statements, each its own transaction: the clock is read strictly before the session list.
+    const t0 = (await client.query<{ t0: string }>(CLOCK_SQL)).rows[0]?.t0;
+    const read = await client.query<{ upper: string; hidden: number }>(timestampUpperSql(cursor), [
+      t0,
+      lagMs,
+    ]);
+    const row = read.rows[0];
+    if (!row) throw new Error('the upper bound query returned no row');
+    if (row.hidden > 0) {
+      throw new SourceAuthError(
+        `PostgreSQL user ${this.user} cannot see ${row.hidden} other session(s) of ${this.where} in pg_stat_activity, so an export cannot tell whether a transaction still in flight will commit rows below its upper bound: GRANT pg_read_all_stats TO that user`,
+      );
+    }
+    return row.upper;
+  }
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -354,6 +417,15 @@ export class PostgresSource implements Source {
     }
     return err;
   }
+}
+
+/**
+ * An upper bound never below the window's start: when the chosen bound falls below it (a start set by
+ * hand, or an older transaction still open), the window is empty at its start and reads nothing.
+ */
+function notBelow(upper: string | null, from: string | null, kind: CursorKind): string | null {
+  if (from === null) return upper;
+  return upper === null || compareBounds(upper, from, kind) < 0 ? from : upper;
 }
 
 async function countIn(client: pg.PoolClient, table: ResolvedTable, slice: Slice): Promise<number> {

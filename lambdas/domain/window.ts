@@ -12,12 +12,33 @@ export interface Window {
 
 export const WHOLE_TABLE: Window = { from: null, to: null };
 
-function compare(a: string, b: string, kind: CursorKind): number {
-  if (kind === 'integer') {
-    const d = BigInt(a) - BigInt(b);
-    return d < 0n ? -1 : d > 0n ? 1 : 0;
-  }
-  return Date.parse(a) - Date.parse(b);
+const FRACTION = /(\d{2}:\d{2}:\d{2})\.(\d+)/;
+
+/**
+ * A timestamp as microseconds since the epoch, or null when it does not parse. PostgreSQL keeps
+ * microseconds and `Date.parse` drops everything below the millisecond, so the first three fraction
+ * digits go to `Date.parse` (which knows the zone forms) and the next three are added exactly; digits
+ * below the microsecond are dropped.
+ */
+export function epochMicros(value: string): bigint | null {
+  const digits = FRACTION.exec(value)?.[2] ?? '';
+  const millisText =
+    digits === '' ? value : value.replace(FRACTION, `$1.${digits.slice(0, 3).padEnd(3, '0')}`);
+  const ms = Date.parse(millisText);
+  if (Number.isNaN(ms)) return null;
+  return BigInt(ms) * 1000n + BigInt(digits.slice(3, 6).padEnd(3, '0'));
+}
+
+/** Orders two bounds of the same kind: timestamps by instant to the microsecond, integers by value. */
+export function compareBounds(a: string, b: string, kind: CursorKind): number {
+  const d = kind === 'integer' ? BigInt(a) - BigInt(b) : micros(a) - micros(b);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+function micros(value: string): bigint {
+  const us = epochMicros(value);
+  if (us === null) throw new RangeError(`'${value}' is not an ISO-8601 timestamp`);
+  return us;
 }
 
 export function parseBound(value: string, kind: CursorKind, what: string): string {
@@ -25,24 +46,27 @@ export function parseBound(value: string, kind: CursorKind, what: string): strin
     if (!/^-?\d+$/.test(value)) throw new RangeError(`${what} must be an integer, got '${value}'`);
     return BigInt(value).toString();
   }
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new RangeError(`${what} must be an ISO-8601 timestamp, got '${value}'`);
+  if (epochMicros(value) === null)
+    throw new RangeError(`${what} must be an ISO-8601 timestamp, got '${value}'`);
   return value;
 }
 
-/** Checks that a window is well formed: both bounds parse and `from < to`. */
+/**
+ * Checks that a window is well formed: both bounds parse and `from <= to`. An empty window (`from = to`)
+ * is valid: it is what `nextWindow` gives, and what an export reports, when nothing new is visible yet.
+ */
 export function validateWindow(window: Window, kind: CursorKind): Window {
   const from = window.from === null ? null : parseBound(window.from, kind, 'window start');
   const to = window.to === null ? null : parseBound(window.to, kind, 'window end');
-  if (from !== null && to !== null && compare(from, to, kind) >= 0) {
-    throw new RangeError(`window start '${from}' must be before window end '${to}'`);
+  if (from !== null && to !== null && compareBounds(from, to, kind) > 0) {
+    throw new RangeError(`window start '${from}' must not be after window end '${to}'`);
   }
   return { from, to };
 }
 
 export function inWindow(value: string, window: Window, kind: CursorKind): boolean {
-  if (window.from !== null && compare(value, window.from, kind) < 0) return false;
-  if (window.to !== null && compare(value, window.to, kind) >= 0) return false;
+  if (window.from !== null && compareBounds(value, window.from, kind) < 0) return false;
+  if (window.to !== null && compareBounds(value, window.to, kind) >= 0) return false;
   return true;
 }
 
@@ -61,8 +85,9 @@ export function nextWindow(opts: {
   if (watermark === null) return { from: null, to: upper };
   let from: string;
   if (kind === 'integer') from = (BigInt(watermark) - BigInt(lookback)).toString();
+  // Dropping the watermark's microseconds only moves the start down: more overlap, never a gap.
   else from = new Date(Date.parse(watermark) - lookback).toISOString();
-  if (compare(from, upper, kind) >= 0) {
+  if (compareBounds(from, upper, kind) >= 0) {
     // Nothing new is visible yet: an empty window at the watermark keeps the chain unbroken.
     return { from: upper, to: upper };
   }

@@ -3,7 +3,7 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
-import pg from 'pg';
+import pg, { escapeIdentifier } from 'pg';
 import { inject } from 'vitest';
 import { type PostgresConfig, postgresSchema, type S3Config, s3Schema } from '../../lambdas/config';
 
@@ -24,10 +24,28 @@ export function s3Config(overrides: Record<string, unknown> = {}): S3Config {
   });
 }
 
-export async function pgClient(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: inject('stack').postgres.url });
+export async function pgClient(url: string = inject('stack').postgres.url): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   return client;
+}
+
+/**
+ * Creates (or re-creates) a database of its own for one test file and returns its url. The upper bound
+ * of an open window waits for every transaction open in its database, so tests that assert where that
+ * bound falls must not share a database with other files' writers.
+ */
+export async function freshDatabase(name: string): Promise<string> {
+  const admin = await pgClient();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(inject('stack').postgres.url);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 export async function getObject(client: S3Client, bucket: string, key: string): Promise<Buffer> {
