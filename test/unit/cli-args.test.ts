@@ -115,6 +115,17 @@ describe('startRequest', () => {
 });
 
 describe('formatTable', () => {
+  it('right-aligns a column of numbers that has blanks', () => {
+    const text = formatTable(
+      ['event', 'count'],
+      [
+        ['start', null],
+        ['success', 120],
+      ],
+    );
+    expect(text.split('\n')).toEqual(['event    count', '-------  -----', 'start', 'success    120']);
+  });
+
   it('aligns columns and right-aligns numbers', () => {
     const text = formatTable(
       ['table', 'rows'],
