@@ -1,7 +1,12 @@
 // `tally local up`: starts the embedded defaults, prints their endpoints as one JSON line on stdout, and
 // keeps them up until SIGINT or SIGTERM.
 import type { Command } from 'commander';
-import { log, nextShutdownSignal, seconds, stopStack } from './common';
+import { log, nextShutdownSignal, positiveInt, seconds, stopStack } from './common';
+
+interface LocalUpOptions {
+  writeConfig?: string;
+  seedDemo?: number;
+}
 
 export function registerLocalUp(program: Command): void {
   const local = program
@@ -13,20 +18,22 @@ export function registerLocalUp(program: Command): void {
       'start the embedded defaults, print their endpoints as one JSON line on stdout, keep them up until Ctrl-C',
     )
     .option('--write-config <file>', 'also write a Tally configuration file for them (the demo tables)')
-    .action(async (options: { writeConfig?: string }) => {
+    .option('--seed-demo <rows>', 'also create the demo tables with this many orders', positiveInt)
+    .action(async (options: LocalUpOptions) => {
       await localUp(options);
     });
 }
 
-async function localUp(options: { writeConfig?: string }): Promise<void> {
+async function localUp(options: LocalUpOptions): Promise<void> {
   log('starting the embedded defaults...');
   const started = Date.now();
-  const [{ startLocalStack }, { writeConfigFile }, { DEMO_TABLES }, { localConfig }] = await Promise.all([
-    import('../stack'),
-    import('../config-file'),
-    import('../demo-data'),
-    import('./local-config'),
-  ]);
+  const [{ startLocalStack }, { writeConfigFile }, { DEMO_TABLES, seedDemo }, { localConfig }] =
+    await Promise.all([
+      import('../stack'),
+      import('../config-file'),
+      import('../demo-data'),
+      import('./local-config'),
+    ]);
   // After the imports: the embedded PostgreSQL package installs its own signal hook when it loads.
   const shutdown = nextShutdownSignal();
   let signalled = false;
@@ -36,6 +43,10 @@ async function localUp(options: { writeConfig?: string }): Promise<void> {
   const stack = await startLocalStack();
   try {
     if (signalled) return;
+    if (options.seedDemo !== undefined) {
+      const counts = await seedDemo(stack.info.postgres.url, { rows: options.seedDemo, seed: 1 });
+      log(`seeded the demo tables: ${JSON.stringify(counts)}`);
+    }
     if (options.writeConfig !== undefined) {
       await writeConfigFile(options.writeConfig, localConfig(stack.info, DEMO_TABLES));
       log(`wrote ${options.writeConfig}`);
