@@ -271,7 +271,11 @@ export class PostgresSource implements Source {
       }
       await client.query(BEGIN_SNAPSHOT);
       if (openAbove && table.cursorKind === 'integer') {
-        // Read in the snapshot itself (its first statement), so the bound and the rows agree.
+        // One past the largest value the snapshot holds, read as its first statement so the bound and
+        // the rows agree. An integer carries no clock to compare with in-flight transactions, so this is
+        // safe only when values become visible in order: assigned under a lock held until commit, or by
+        // a single writer. Values drawn from a sequence by concurrent writers can commit out of order;
+        // a smaller value committed after this export is then caught only by a lookback that reaches it.
         upper = (await client.query<{ upper: string | null }>(integerUpperSql(table))).rows[0]?.upper ?? null;
       }
       let bounded = slice;

@@ -205,6 +205,28 @@ describe('the upper bound of a timestamp window open above', () => {
   });
 });
 
+describe('the upper bound of a date window open above', () => {
+  it('is the start of the current day in UTC, so the day still being written goes to a later window', async () => {
+    await admin.query(`
+      DROP TABLE IF EXISTS ${SCHEMA}.days;
+      CREATE TABLE ${SCHEMA}.days (id int PRIMARY KEY, day date NOT NULL);
+      INSERT INTO ${SCHEMA}.days VALUES (1, (now() AT TIME ZONE 'UTC')::date - 1), (2, (now() AT TIME ZONE 'UTC')::date);
+    `);
+    const days = await source.resolve({
+      schema: SCHEMA,
+      name: 'days',
+      primaryKey: ['id'],
+      cursorColumn: 'day',
+    });
+    const today = (
+      await admin.query<{ d: string }>(`SELECT to_char((now() AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS d`)
+    ).rows[0]?.d;
+    const { result, ids } = await exportOpen(days, null);
+    expect(result.upper).toBe(`${today}T00:00:00.000000Z`);
+    expect(ids).toEqual(['1']);
+  });
+});
+
 describe('the upper bound of an integer window open above', () => {
   it('is one past the largest value in the snapshot', async () => {
     await admin.query(`INSERT INTO ${SCHEMA}.counters VALUES (1, 5), (2, 41), (3, 4)`);
