@@ -69,22 +69,28 @@ export async function createBenchTable(pgUrl: string, rows: number): Promise<voi
 
 /** Runs inside the child: measures one export (Tally or baseline) and reports it with its own peak RSS. */
 export async function measure(spec: BenchSpec): Promise<BenchRun> {
+  // Loaded before measuring, so that module loading counts for neither; the baseline needs none of it.
+  const adapters = spec.kind === 'export' ? await loadAdapters() : null;
   const before = process.resourceUsage();
-  const result = spec.kind === 'export' ? await measureExport(spec) : await measureBaseline(spec);
+  const result = adapters ? await measureExport(spec, adapters) : await measureBaseline(spec);
   const after = process.resourceUsage();
   const cpuMicros = after.userCPUTime + after.systemCPUTime - (before.userCPUTime + before.systemCPUTime);
   return { ...result, kind: spec.kind, cpuSeconds: cpuMicros / 1e6, maxRssBytes: after.maxRSS * 1024 };
 }
 
-async function measureExport(
-  spec: BenchSpec,
-): Promise<Omit<BenchRun, 'kind' | 'cpuSeconds' | 'maxRssBytes'>> {
-  const { stack } = spec;
-  // Loaded here, so the baseline process does not carry the adapters and the AWS SDK.
+async function loadAdapters() {
   const [{ PostgresSource }, { S3Stage }] = await Promise.all([
     import('../lambdas/adapters/postgres'),
     import('../lambdas/adapters/s3'),
   ]);
+  return { PostgresSource, S3Stage };
+}
+
+async function measureExport(
+  spec: BenchSpec,
+  { PostgresSource, S3Stage }: Awaited<ReturnType<typeof loadAdapters>>,
+): Promise<Omit<BenchRun, 'kind' | 'cpuSeconds' | 'maxRssBytes'>> {
+  const { stack } = spec;
   const source = new PostgresSource(postgresSchema.parse({ url: stack.postgres.url }));
   const stage = new S3Stage(s3Schema.parse({ ...stack.s3, prefix: 'bench' }));
   try {
