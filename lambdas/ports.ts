@@ -49,6 +49,11 @@ export interface ExportOptions {
    * source's clock, on top of staying below every transaction still in flight. Default 0.
    */
   readonly lagMs?: number;
+  /**
+   * For an integer window open above: how long, in milliseconds, to wait for the transactions open
+   * when the export began to end before it gives up with SourceUnavailableError. Default 10 000.
+   */
+  readonly settleMs?: number;
 }
 
 export interface Source {

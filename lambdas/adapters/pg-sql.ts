@@ -181,6 +181,24 @@ export function timestampUpperSql(cursor: ColumnInfo): string {
          (SELECT count(*) FROM open WHERE backend_type IS NULL)::int AS hidden`;
 }
 
+/**
+ * The other transactions open in this database, each named by its backend and start time, and the
+ * sessions the current user may not see (`hidden`). Autovacuum is left out for the reason above.
+ */
+export const OPEN_TRANSACTIONS_SQL = `
+  SELECT pid, to_char(xact_start AT TIME ZONE 'UTC', ${ISO_UTC}) AS started, backend_type IS NULL AS hidden
+  FROM pg_catalog.pg_stat_activity
+  WHERE datname = current_database() AND pid <> pg_backend_pid()
+    AND backend_type IS DISTINCT FROM 'autovacuum worker'
+    AND (xact_start IS NOT NULL OR backend_type IS NULL)`;
+
+/** How many of the transactions `$1` (pids) / `$2` (start times, as OPEN_TRANSACTIONS_SQL gives them) are still open. */
+export const STILL_OPEN_SQL = `
+  SELECT count(*)::int AS n
+  FROM pg_catalog.pg_stat_activity a
+  JOIN unnest($1::int[], $2::text[]) AS o(pid, started)
+    ON a.pid = o.pid AND to_char(a.xact_start AT TIME ZONE 'UTC', ${ISO_UTC}) = o.started`;
+
 /** One past the largest value of an integer cursor, computed without overflowing its type. */
 export function integerUpperSql(table: ResolvedTable): string {
   return `SELECT (max(${ident(table.cursorColumn)})::numeric + 1)::text AS upper FROM ${qualified(table)}`;

@@ -1,6 +1,7 @@
 // The PostgreSQL source: checks configured tables against the catalog, counts slices, and exports a slice
 // as gzip CSV parts to the stage, counting and copying in one REPEATABLE READ snapshot.
 import { readFile } from 'node:fs/promises';
+import { setTimeout } from 'node:timers/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { PostgresConfig } from '../config';
@@ -24,8 +25,10 @@ import {
   cursorKindOf,
   integerUpperSql,
   literalRenderer,
+  OPEN_TRANSACTIONS_SQL,
   OUTPUT_SETTINGS,
   qualified,
+  STILL_OPEN_SQL,
   selectList,
   sliceCondition,
   timestampUpperSql,
@@ -34,6 +37,8 @@ import {
 
 const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
 const DEFAULT_GZIP_LEVEL = 6;
+const DEFAULT_SETTLE_MS = 10_000;
+const SETTLE_POLL_MS = 50;
 
 /** Opens the transaction every read runs in: one snapshot, read only, with fixed output settings. */
 const BEGIN_SNAPSHOT = ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...OUTPUT_SETTINGS].join('; ');
@@ -251,13 +256,19 @@ export class PostgresSource implements Source {
     const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const gzipLevel = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
     const lagMs = options.lagMs ?? 0;
+    const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
     if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) {
       throw new InvalidInputError(`gzip level must be an integer from 1 to 9, got ${gzipLevel}`);
     }
     if (!(maxFileBytes > 0))
       throw new InvalidInputError(`maxFileBytes must be positive, got ${maxFileBytes}`);
-    if (!Number.isSafeInteger(lagMs) || lagMs < 0) {
-      throw new InvalidInputError(`lagMs must be a whole number of milliseconds, 0 or more, got ${lagMs}`);
+    for (const [option, ms] of [
+      ['lagMs', lagMs],
+      ['settleMs', settleMs],
+    ] as const) {
+      if (!Number.isSafeInteger(ms) || ms < 0) {
+        throw new InvalidInputError(`${option} must be a whole number of milliseconds, 0 or more, got ${ms}`);
+      }
     }
     // Checked before connecting, so a bad slice fails without touching the database or the stage.
     sliceCondition(table, slice, literalRenderer);
@@ -266,18 +277,13 @@ export class PostgresSource implements Source {
 
     return this.withClient(async (client) => {
       let upper = slice.kind === 'window' ? slice.window.to : null;
-      if (openAbove && table.cursorKind === 'timestamp') {
-        upper = await this.timestampUpper(client, table, lagMs);
+      if (openAbove) {
+        upper =
+          table.cursorKind === 'timestamp'
+            ? await this.timestampUpper(client, table, lagMs)
+            : await this.integerUpper(client, table, settleMs);
       }
       await client.query(BEGIN_SNAPSHOT);
-      if (openAbove && table.cursorKind === 'integer') {
-        // One past the largest value the snapshot holds, read as its first statement so the bound and
-        // the rows agree. An integer carries no clock to compare with in-flight transactions, so this is
-        // safe only when values become visible in order: assigned under a lock held until commit, or by
-        // a single writer. Values drawn from a sequence by concurrent writers can commit out of order;
-        // a smaller value committed after this export is then caught only by a lookback that reaches it.
-        upper = (await client.query<{ upper: string | null }>(integerUpperSql(table))).rows[0]?.upper ?? null;
-      }
       let bounded = slice;
       if (slice.kind === 'window' && openAbove) {
         upper = notBelow(upper, slice.window.from, table.cursorKind);
@@ -355,12 +361,56 @@ export class PostgresSource implements Source {
     ]);
     const row = read.rows[0];
     if (!row) throw new Error('the upper bound query returned no row');
-    if (row.hidden > 0) {
+    this.refuseHidden(row.hidden);
+    return row.upper;
+  }
+
+  /**
+   * The upper bound of an integer window open above: one past the largest committed value, read BEFORE
+   * the export's snapshot, and used only once every transaction open after that read has ended.
+   *
+   * Why no row is skipped. Assume values are drawn in increasing order over time within the writing
+   * transaction (a sequence, an identity column, or a clock). Take a row with value v below the bound
+   * that the export's snapshot S does not see; its transaction Y was uncommitted at S. The bound is
+   * m + 1 for a value m committed before the max read, so v < m (values are unique) was drawn before m,
+   * hence before the max read: Y was already open then and still open at the session read that follows,
+   * so the export waited for it to end before taking S, and S sees it. A contradiction. Unlike a clock
+   * there is nothing to compare a still-open transaction's values with, hence the wait. If the
+   * transactions do not end within `settleMs` the export fails with SourceUnavailableError (retried
+   * later), rather than guess. Not protected: values an application picks itself out of order.
+   */
+  private async integerUpper(
+    client: pg.PoolClient,
+    table: ResolvedTable,
+    settleMs: number,
+  ): Promise<string | null> {
+    const max = (await client.query<{ upper: string | null }>(integerUpperSql(table))).rows[0]?.upper ?? null;
+    const open = (
+      await client.query<{ pid: number; started: string | null; hidden: boolean }>(OPEN_TRANSACTIONS_SQL)
+    ).rows;
+    this.refuseHidden(open.filter((o) => o.hidden).length);
+    const pids = open.map((o) => o.pid);
+    const started = open.map((o) => o.started);
+    const deadline = Date.now() + settleMs;
+    for (;;) {
+      if (pids.length === 0) return max;
+      const still = (await client.query<{ n: number }>(STILL_OPEN_SQL, [pids, started])).rows[0]?.n ?? 0;
+      if (still === 0) return max;
+      if (Date.now() >= deadline) {
+        throw new SourceUnavailableError(
+          `${still} transaction(s) open in ${this.where} since before the export of ${table.schema}.${table.name} began did not end within ${settleMs} ms; until they do, rows they hold could commit below the bound of its integer cursor "${table.cursorColumn}": the step will retry (look for sessions idle in transaction in pg_stat_activity)`,
+        );
+      }
+      await setTimeout(SETTLE_POLL_MS);
+    }
+  }
+
+  private refuseHidden(hidden: number): void {
+    if (hidden > 0) {
       throw new SourceAuthError(
-        `PostgreSQL user ${this.user} cannot see ${row.hidden} other session(s) of ${this.where} in pg_stat_activity, so an export cannot tell whether a transaction still in flight will commit rows below its upper bound: GRANT pg_read_all_stats TO that user`,
+        `PostgreSQL user ${this.user} cannot see ${hidden} other session(s) of ${this.where} in pg_stat_activity, so an export cannot tell whether a transaction still in flight will commit rows below its upper bound: GRANT pg_read_all_stats TO that user`,
       );
     }
-    return row.upper;
   }
   async close(): Promise<void> {
     await this.pool.end();

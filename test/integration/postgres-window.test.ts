@@ -31,6 +31,8 @@ beforeAll(async () => {
     DROP TABLE IF EXISTS ${SCHEMA}.items, ${SCHEMA}.counters;
     CREATE TABLE ${SCHEMA}.items (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now());
     CREATE TABLE ${SCHEMA}.counters (id int PRIMARY KEY, version bigint NOT NULL);
+    DROP TABLE IF EXISTS ${SCHEMA}.sequenced;
+    CREATE TABLE ${SCHEMA}.sequenced (id int PRIMARY KEY, seq bigint GENERATED ALWAYS AS IDENTITY);
   `);
   source = new PostgresSource(pgConfig({ url }));
   stage = new S3Stage(s3Config());
@@ -61,12 +63,12 @@ let exports = 0;
 async function exportOpen(
   table: ResolvedTable,
   from: string | null,
-  lagMs?: number,
+  options: { lagMs?: number; settleMs?: number } = {},
 ): Promise<{ result: ExportResult; ids: string[] }> {
   exports += 1;
   const result = await source.export(table, { kind: 'window', window: { from, to: null } }, stage, {
     keyPrefix: `window-bound-test/${table.name}/${exports}`,
-    ...(lagMs !== undefined ? { lagMs } : {}),
+    ...options,
   });
   const records = recordsAsObjects(
     await readParts(
@@ -162,7 +164,7 @@ describe('the upper bound of a timestamp window open above', () => {
       `INSERT INTO ${SCHEMA}.items (id, v, updated_at) VALUES (30, 'old', now() - interval '2 minutes'), (31, 'recent', now() - interval '30 seconds')`,
     );
     const before = await databaseNow();
-    const { result, ids } = await exportOpen(items, null, 60_000);
+    const { result, ids } = await exportOpen(items, null, { lagMs: 60_000 });
     const after = await databaseNow();
     const upper = epochMicros(result.upper ?? '') ?? 0n;
     expect(upper).toBeGreaterThanOrEqual(before - 60_000_000n);
@@ -171,8 +173,10 @@ describe('the upper bound of a timestamp window open above', () => {
   });
 
   it('refuses a lag that is not a whole number of milliseconds, 0 or more', async () => {
-    await expect(exportOpen(items, null, -1)).rejects.toMatchObject({ name: 'InvalidInputError' });
-    await expect(exportOpen(items, null, 1.5)).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(exportOpen(items, null, { lagMs: -1 })).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(exportOpen(items, null, { lagMs: 1.5 })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+    });
   });
 
   it('is refused, naming the grant, when the user cannot see the other sessions of the database', async () => {
@@ -242,5 +246,36 @@ describe('the upper bound of an integer window open above', () => {
     const { result, ids } = await exportOpen(counters, '100');
     expect(result.upper).toBe('100');
     expect(ids).toEqual([]);
+  });
+
+  it('waits for a transaction that drew a smaller value and commits late, and then includes its row', async () => {
+    const sequenced = await source.resolve({
+      schema: SCHEMA,
+      name: 'sequenced',
+      primaryKey: ['id'],
+      cursorColumn: 'seq',
+    });
+    const slow = await pgClient(url);
+    try {
+      await slow.query('BEGIN');
+      await slow.query(`INSERT INTO ${SCHEMA}.sequenced (id) VALUES (1)`);
+      await admin.query(`INSERT INTO ${SCHEMA}.sequenced (id) VALUES (2)`);
+
+      await expect(exportOpen(sequenced, null, { settleMs: 200 })).rejects.toMatchObject({
+        name: 'SourceUnavailableError',
+        message: expect.stringMatching(/1 transaction\(s\) open .* did not end within 200 ms/),
+      });
+
+      // Committed while the export waits: without the wait, value 2 would set the bound to 3 and the
+      // snapshot would miss value 1 for good.
+      const exporting = exportOpen(sequenced, null, { settleMs: 30_000 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await slow.query('COMMIT');
+      const { result, ids } = await exporting;
+      expect(result.upper).toBe('3');
+      expect(ids).toEqual(['1', '2']);
+    } finally {
+      await slow.end();
+    }
   });
 });
