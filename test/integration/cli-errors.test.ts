@@ -13,7 +13,10 @@ async function tally(...args: string[]): Promise<{ code: number; stdout: string;
   try {
     // A TALLY_CONFIG in the caller's environment must not stand in for a missing --config.
     const { TALLY_CONFIG: _ignored, ...env } = process.env;
-    const { stdout, stderr } = await run(process.execPath, ['bin/tally.js', ...args], { timeout: 60_000, env });
+    const { stdout, stderr } = await run(process.execPath, ['bin/tally.js', ...args], {
+      timeout: 60_000,
+      env,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -45,7 +48,9 @@ describe('tally errors', () => {
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^tally: InvalidConfigError: invalid configuration file .*bad\.json: pipeline\.gzipLevel: /);
+    expect(lines[0]).toMatch(
+      /^tally: InvalidConfigError: invalid configuration file .*bad\.json: pipeline\.gzipLevel: /,
+    );
   });
 
   it('names a configuration file that does not exist', async () => {
@@ -59,7 +64,6 @@ describe('tally errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('pass --config FILE');
   });
-
 
   it('refuses a malformed state machine ARN with one line and exit code 2', async () => {
     const result = await tally('start', '--pipeline', 'historical', '--state-machine-arn', 'my-machine');
