@@ -1,3 +1,6 @@
 // Runs in every test worker before any test module loads: keep every library on loopback.
+import { installLoopbackGuard } from './loopback-guard';
+
 process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
+installLoopbackGuard();
