@@ -94,7 +94,7 @@ export interface LoadResult {
 }
 
 export interface Warehouse {
-  /** Creates, if missing, the target tables, the audit table, the file format and the stage. */
+  /** Creates, if missing, the target tables, the audit and lease tables, the file format and the stage. */
   bootstrap(tables: readonly ResolvedTable[]): Promise<void>;
   /** Historical load: COPY INTO the target with an explicit FILES list, ON_ERROR = ABORT_STATEMENT. */
   copyInto(table: ResolvedTable, keys: readonly string[], options?: { force?: boolean }): Promise<LoadResult>;
@@ -103,7 +103,23 @@ export interface Warehouse {
   count(table: ResolvedTable, slice: Slice): Promise<number>;
   insertAudit(events: readonly AuditEvent[]): Promise<void>;
   readAudit(filter?: AuditFilter): Promise<AuditEvent[]>;
+  /**
+   * Takes or renews the lease on a table for an execution, in one atomic statement: it succeeds when the
+   * table is free, its lease expired at `now`, or the execution already holds it (then it is extended to
+   * `now + ttlMs`). Answers who holds the lease afterwards: the caller, or the execution that keeps it.
+   */
+  acquireLease(table: string, executionId: string, now: Date, ttlMs: number): Promise<TableLease>;
+  /** Gives the table's lease up if this execution holds it; a no-op otherwise. */
+  releaseLease(table: string, executionId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Who may load a table until when (`TALLY_LOCKS`). */
+export interface TableLease {
+  readonly table: string;
+  readonly executionId: string;
+  readonly acquiredAt: string;
+  readonly expiresAt: string;
 }
 
 export interface AuditFilter {

@@ -20,7 +20,7 @@ import {
   WarehouseUnavailableError,
 } from '../domain/errors';
 import type { ResolvedTable } from '../domain/table';
-import type { AuditFilter, FileLoadResult, LoadResult, Slice, Warehouse } from '../ports';
+import type { AuditFilter, FileLoadResult, LoadResult, Slice, TableLease, Warehouse } from '../ports';
 import { bootstrapStatements, qualified, stageUrl } from './snowflake-ddl';
 import { targetColumn } from './snowflake-types';
 
@@ -30,6 +30,8 @@ snowflake.configure({ logLevel: 'ERROR' });
 const MAX_FILES_PER_COPY = 1000;
 /** Rows per audit INSERT: array binds stay well below the driver's stage-upload threshold. */
 const AUDIT_BATCH = 500;
+/** The lease table: one row per table being loaded, naming the execution that may load it. */
+export const LOCK_TABLE = 'TALLY_LOCKS';
 
 type Row = Record<string, unknown>;
 type Bind = snowflake.Bind;
@@ -300,6 +302,10 @@ export class SnowflakeWarehouse implements Warehouse {
     for (const sql of bootstrapStatements(this.config, this.s3, tables)) {
       await this.query('creating Tally objects in Snowflake', sql);
     }
+    await this.query(
+      'creating Tally objects in Snowflake',
+      `CREATE TABLE IF NOT EXISTS ${qualified(this.config, LOCK_TABLE)} (TABLE_NAME VARCHAR NOT NULL, EXECUTION_ID VARCHAR NOT NULL, ACQUIRED_AT TIMESTAMP_TZ(6) NOT NULL, EXPIRES_AT TIMESTAMP_TZ(6) NOT NULL)`,
+    );
   }
 
   /** Staged keys as names relative to the stage URL, which is where FILES looks. */
@@ -449,6 +455,44 @@ export class SnowflakeWarehouse implements Warehouse {
       binds,
     );
     return rows.map(auditEvent);
+  }
+
+  async acquireLease(table: string, executionId: string, now: Date, ttlMs: number): Promise<TableLease> {
+    const locks = qualified(this.config, LOCK_TABLE);
+    const what = `taking the lease on ${table}`;
+    // A MERGE, not a read then a write: Snowflake runs MERGEs on one table one at a time, so two
+    // executions cannot both see the table free.
+    await this.query(
+      what,
+      `MERGE INTO ${locks} t USING (SELECT ? AS TABLE_NAME, ? AS EXECUTION_ID, ?::TIMESTAMP_TZ AS ACQUIRED_AT, ?::TIMESTAMP_TZ AS EXPIRES_AT) s ON t.TABLE_NAME = s.TABLE_NAME` +
+        ' WHEN MATCHED AND t.EXECUTION_ID = s.EXECUTION_ID THEN UPDATE SET EXPIRES_AT = s.EXPIRES_AT' +
+        ' WHEN MATCHED AND t.EXPIRES_AT <= s.ACQUIRED_AT THEN UPDATE SET EXECUTION_ID = s.EXECUTION_ID, ACQUIRED_AT = s.ACQUIRED_AT, EXPIRES_AT = s.EXPIRES_AT' +
+        ' WHEN NOT MATCHED THEN INSERT (TABLE_NAME, EXECUTION_ID, ACQUIRED_AT, EXPIRES_AT) VALUES (s.TABLE_NAME, s.EXECUTION_ID, s.ACQUIRED_AT, s.EXPIRES_AT)',
+      [table, executionId, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString()],
+    );
+    // Oldest first: should two rows ever exist for one table, every reader names the same holder.
+    const rows = await this.query(
+      what,
+      `SELECT EXECUTION_ID, ACQUIRED_AT, EXPIRES_AT FROM ${locks} WHERE TABLE_NAME = ? AND EXPIRES_AT > ?::TIMESTAMP_TZ ORDER BY ACQUIRED_AT, EXECUTION_ID LIMIT 1`,
+      [table, now.toISOString()],
+    );
+    const row = rows[0];
+    if (!row) throw new WarehouseError(`${what}: the lease row was not found after it was written`);
+    const instant = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
+    return {
+      table,
+      executionId: String(row.EXECUTION_ID),
+      acquiredAt: instant(row.ACQUIRED_AT),
+      expiresAt: instant(row.EXPIRES_AT),
+    };
+  }
+
+  async releaseLease(table: string, executionId: string): Promise<void> {
+    await this.query(
+      `releasing the lease on ${table}`,
+      `DELETE FROM ${qualified(this.config, LOCK_TABLE)} WHERE TABLE_NAME = ? AND EXECUTION_ID = ?`,
+      [table, executionId],
+    );
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { parseConfig } from '../../../lambdas/config';
 import type { AuditEvent } from '../../../lambdas/domain/audit';
 import { SourceSchemaError } from '../../../lambdas/domain/errors';
 import type { ResolvedTable, TableSpec } from '../../../lambdas/domain/table';
-import type { AuditFilter, Slice, Source, Stage, Warehouse } from '../../../lambdas/ports';
+import type { AuditFilter, Slice, Source, Stage, TableLease, Warehouse } from '../../../lambdas/ports';
 import type { StepDeps } from '../../../lambdas/steps/deps';
 
 export const config = parseConfig({
@@ -50,6 +50,20 @@ export class FakeWarehouse implements Warehouse {
     return this.audit.filter(
       (e) => (!filter.jobId || e.jobId === filter.jobId) && (!filter.table || e.sourceTable === filter.table),
     );
+  }
+  leases = new Map<string, TableLease>();
+  async acquireLease(table: string, executionId: string, now: Date, ttlMs: number) {
+    const held = this.leases.get(table);
+    const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+    if (!held || held.expiresAt <= now.toISOString()) {
+      this.leases.set(table, { table, executionId, acquiredAt: now.toISOString(), expiresAt });
+    } else if (held.executionId === executionId) {
+      this.leases.set(table, { ...held, expiresAt });
+    }
+    return this.leases.get(table) as TableLease;
+  }
+  async releaseLease(table: string, executionId: string) {
+    if (this.leases.get(table)?.executionId === executionId) this.leases.delete(table);
   }
   async close() {}
 }
