@@ -1,7 +1,8 @@
-// Appends events to the audit log: seals each into the hash chain after the table's current tail, mirrors
-// it to S3 as JSON first (so an event the warehouse cannot take is still kept), then inserts it.
+// Appends events to the audit log: seals each into the hash chain, keeps its JSON in S3 first as pending,
+// then delivers every pending event to the audit table in chain order, once, and marks it delivered.
 import { monotonicFactory } from 'ulid';
 import { type AuditEvent, type AuditEventInput, sealEvent } from '../domain/audit';
+import { TallyError } from '../domain/errors';
 import type { StepDeps } from './deps';
 
 /** Event ids that sort in write order, even for events written within the same millisecond. */
@@ -10,16 +11,34 @@ const nextEventId = monotonicFactory();
 /** Chains writes from one process one after another, so concurrent tables never fork the chain here. */
 let queue: Promise<unknown> = Promise.resolve();
 
+/**
+ * Seals and keeps the events, then delivers them with every event still pending from earlier writes.
+ * When the warehouse cannot take them the error propagates (a transient one makes the step retry), and
+ * the events stay pending in S3 until a later write delivers them.
+ */
 export function appendAudit(deps: StepDeps, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
   const next = queue.then(() => write(deps, inputs));
   queue = next.catch(() => undefined);
   return next;
 }
 
+/** Delivers the events earlier writes left pending; Plan calls it before it reads the watermarks. */
+export function replayPendingAudit(deps: StepDeps): Promise<AuditEvent[]> {
+  return appendAudit(deps, []);
+}
+
 async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
-  if (inputs.length === 0) return [];
   const { stage, warehouse } = deps.ports;
-  let prevHash = chainTail(await warehouse.readAudit());
+  const pending = await readPending(deps);
+  if (inputs.length === 0 && pending.length === 0) return [];
+  // The table is the record; while it cannot be read, the tail the last write left in S3 stands in.
+  const table = await warehouse.readAudit().catch((err: unknown) => {
+    if (err instanceof TallyError && !err.transient) throw err;
+    return null;
+  });
+  let prevHash =
+    pending.at(-1)?.rowHash ??
+    (table ? chainTail(table) : ((await stage.getJson<{ rowHash: string }>(tailKey(deps)))?.rowHash ?? null));
   const sealed: AuditEvent[] = [];
   for (const input of inputs) {
     const now = deps.now();
@@ -27,12 +46,59 @@ async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promis
     sealed.push(event);
     prevHash = event.rowHash;
   }
-  for (const event of sealed) await stage.putJson(auditKey(deps, event), event);
-  await warehouse.insertAudit(sealed);
+  for (const event of sealed) await stage.putJson(pendingKey(deps, event), event);
+  const last = sealed.at(-1);
+  if (last) await stage.putJson(tailKey(deps), { eventId: last.eventId, rowHash: last.rowHash });
+  // A crash between the insert and the marking leaves an event pending that the table already holds:
+  // the next delivery skips it by its id.
+  const known = new Set((table ?? (await warehouse.readAudit())).map((e) => e.eventId));
+  const toDeliver = [...pending, ...sealed];
+  await warehouse.insertAudit(toDeliver.filter((e) => !known.has(e.eventId)));
+  for (const event of toDeliver) {
+    await stage.putJson(auditKey(deps, event), event);
+    await stage.delete([pendingKey(deps, event)]);
+  }
   return sealed;
 }
 
-/** Where an event's JSON copy lives: grouped by job, named by its (time-ordered) id. */
+/** Events kept but not yet delivered, in chain order. */
+async function readPending(deps: StepDeps): Promise<AuditEvent[]> {
+  const keys = await deps.ports.stage.list(`${deps.config.s3.prefix}/audit/pending/`);
+  const events: AuditEvent[] = [];
+  for (const key of keys) {
+    const event = await deps.ports.stage.getJson<AuditEvent>(key);
+    if (event) events.push(event);
+  }
+  return chainOrder(events);
+}
+
+/**
+ * Orders events by their links: each after the one whose hash it carries. Ids sort in write order
+ * within one process; the links also hold across processes.
+ */
+export function chainOrder(events: readonly AuditEvent[]): AuditEvent[] {
+  const byId = events.slice().sort((a, b) => a.eventId.localeCompare(b.eventId));
+  const hashes = new Set(byId.map((e) => e.rowHash));
+  const next = new Map<string | null, AuditEvent[]>();
+  for (const e of byId) next.set(e.prevHash, [...(next.get(e.prevHash) ?? []), e]);
+  const ordered: AuditEvent[] = [];
+  const visit = (e: AuditEvent) => {
+    ordered.push(e);
+    for (const child of next.get(e.rowHash) ?? []) visit(child);
+  };
+  for (const root of byId.filter((e) => e.prevHash === null || !hashes.has(e.prevHash))) visit(root);
+  return ordered;
+}
+
+function pendingKey(deps: StepDeps, event: Pick<AuditEvent, 'eventId'>): string {
+  return `${deps.config.s3.prefix}/audit/pending/${event.eventId}.json`;
+}
+
+function tailKey(deps: StepDeps): string {
+  return `${deps.config.s3.prefix}/audit/tail.json`;
+}
+
+/** Where a delivered event's JSON copy lives: grouped by job, named by its (time-ordered) id. */
 export function auditKey(deps: StepDeps, event: Pick<AuditEvent, 'jobId' | 'eventId'>): string {
   return `${deps.config.s3.prefix}/audit/${event.jobId}/${event.eventId}.json`;
 }

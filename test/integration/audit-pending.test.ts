@@ -1,0 +1,146 @@
+// No audit event is lost: with the real S3 and Snowflake stand-ins, an event the warehouse cannot take
+// stays pending in S3 and a later write delivers it, in chain order, exactly once.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { S3Stage } from '../../lambdas/adapters/s3';
+import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
+import type { TallyConfig } from '../../lambdas/config';
+import { type AuditEvent, type AuditEventInput, verifyChain } from '../../lambdas/domain/audit';
+import { WarehouseUnavailableError } from '../../lambdas/domain/errors';
+import type { Source, Warehouse } from '../../lambdas/ports';
+import { appendAudit, chainOrder, replayPendingAudit } from '../../lambdas/steps/audit-writer';
+import type { StepDeps } from '../../lambdas/steps/deps';
+import { localConfig } from '../../local/cli/local-config';
+
+const run = randomBytes(3).toString('hex');
+const stack = inject('stack');
+const base = localConfig(stack, [
+  { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
+]);
+const config: TallyConfig = {
+  ...base,
+  s3: { ...base.s3, prefix: `audit-pending-${run}` },
+  snowflake: { ...base.snowflake, schema: `AUDIT_PENDING_${run.toUpperCase()}` },
+};
+const stage = new S3Stage(config.s3);
+const warehouse = new SnowflakeWarehouse(config.snowflake, config.s3);
+/** The same warehouse, at a port nothing listens on. */
+const unreachable = new SnowflakeWarehouse(
+  { ...config.snowflake, accessUrl: 'http://127.0.0.1:1' },
+  config.s3,
+);
+
+function deps(target: Warehouse): StepDeps {
+  return { config, ports: { source: {} as Source, stage, warehouse: target }, now: () => new Date() };
+}
+
+/** A warehouse that refuses audit inserts, as one whose service went away mid-step would. */
+function refusingInserts(target: Warehouse): Warehouse {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (prop === 'insertAudit') {
+        return async () => {
+          throw new WarehouseUnavailableError('writing audit events: connection reset (injected)');
+        };
+      }
+      const value = Reflect.get(t, prop, receiver);
+      return typeof value === 'function' ? value.bind(t) : value;
+    },
+  });
+}
+
+function event(jobId: string, eventType: AuditEventInput['eventType']): AuditEventInput {
+  const now = new Date().toISOString();
+  return {
+    jobId,
+    executionId: `exec-${jobId}`,
+    pipelineName: 'incremental',
+    eventType,
+    status: eventType === 'success' ? 'SUCCEEDED' : 'RUNNING',
+    sourceSystem: 'postgresql',
+    targetSystem: 'snowflake',
+    sourceTable: 'public.orders',
+    targetTable: 'ORDERS',
+    windowStart: null,
+    windowEnd: null,
+    recordCountBefore: null,
+    rowsExported: null,
+    files: null,
+    bytes: null,
+    rowsParsed: null,
+    rowsLoaded: null,
+    recordCountAfter: null,
+    countMatch: null,
+    jobStartTime: now,
+    jobEndTime: null,
+    durationMs: null,
+    errorType: null,
+    errorMessage: null,
+    retryCount: 0,
+    retryStatus: null,
+    alertTriggered: false,
+  };
+}
+
+const pendingKeys = () => stage.list(`${config.s3.prefix}/audit/pending/`);
+const ids = (events: readonly AuditEvent[]) => events.map((e) => e.eventId);
+
+beforeAll(() => warehouse.bootstrap([]));
+afterAll(async () => {
+  await Promise.allSettled([warehouse.close(), unreachable.close()]);
+  await closeSnowflakeConnections();
+});
+
+describe('audit events the warehouse cannot take', () => {
+  it('are kept in S3, delivered by the next write in chain order once, and the chain verifies', async () => {
+    const [first] = await appendAudit(deps(warehouse), [event('J1', 'start')]);
+
+    // The warehouse is unreachable: the step fails as retryable, and its events stay pending in S3.
+    const down = appendAudit(deps(unreachable), [event('J1', 'success'), event('J2', 'start')]);
+    await expect(down).rejects.toBeInstanceOf(WarehouseUnavailableError);
+    expect(await pendingKeys()).toHaveLength(2);
+    expect(ids(await warehouse.readAudit())).toEqual(ids([first!]));
+
+    // Reachable but refusing inserts: a third event is sealed after the two pending ones.
+    await expect(appendAudit(deps(refusingInserts(warehouse)), [event('J2', 'retry')])).rejects.toThrow(
+      /injected/,
+    );
+    expect(await pendingKeys()).toHaveLength(3);
+
+    const [last] = await appendAudit(deps(warehouse), [event('J2', 'success')]);
+    expect(await pendingKeys()).toEqual([]);
+    const table = chainOrder(await warehouse.readAudit());
+    expect(table.map((e) => [e.jobId, e.eventType])).toEqual([
+      ['J1', 'start'],
+      ['J1', 'success'],
+      ['J2', 'start'],
+      ['J2', 'retry'],
+      ['J2', 'success'],
+    ]);
+    expect(new Set(ids(table)).size).toBe(5);
+    expect(table.at(-1)?.eventId).toBe(last?.eventId);
+    expect(verifyChain(table)).toBeNull();
+    // Every event, delivered or not, keeps its JSON copy in S3.
+    for (const e of table) {
+      expect(
+        await stage.getJson<AuditEvent>(`${config.s3.prefix}/audit/${e.jobId}/${e.eventId}.json`),
+      ).toEqual(e);
+    }
+  });
+
+  it('are not inserted twice when the table already took them before they were marked delivered', async () => {
+    const [kept] = await appendAudit(deps(refusingInserts(warehouse)), [event('J3', 'start')]).catch(
+      () => [] as AuditEvent[],
+    );
+    expect(kept).toBeUndefined();
+    const [pendingKey] = await pendingKeys();
+    const pending = await stage.getJson<AuditEvent>(pendingKey!);
+    // As if a write had crashed right after its insert: the table holds the event, S3 still lists it.
+    await warehouse.insertAudit([pending!]);
+    await replayPendingAudit(deps(warehouse));
+    expect(await pendingKeys()).toEqual([]);
+    const table = chainOrder(await warehouse.readAudit());
+    expect(table.filter((e) => e.eventId === pending!.eventId)).toHaveLength(1);
+    expect(verifyChain(table)).toBeNull();
+  });
+});
