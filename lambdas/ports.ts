@@ -31,8 +31,10 @@ export interface ExportResult {
    * one; when it was open above, the bound the source chose so that no row below it can still appear
    * (see `ExportOptions.lagMs`): timestamps as UTC ISO 8601 with microseconds
    * (`2024-01-01T00:00:00.123456Z`), integers as decimal text. When that bound would fall below the
-   * window's `from`, it is `from` as given (an empty window). Absent for other slices, and for an open
-   * integer window of an empty table with no lower bound.
+   * window's `from`, it is `from` as given (an empty window). For a whole-table export with
+   * `ExportOptions.boundCursor`, the same safe bound, read before the snapshot of the export (rows at or
+   * above it are exported too). Absent otherwise, and for an integer cursor of an empty table with no
+   * lower bound.
    */
   readonly upper?: string;
 }
@@ -54,6 +56,11 @@ export interface ExportOptions {
    * when the export began to end before it gives up with SourceUnavailableError. Default 10 000.
    */
   readonly settleMs?: number;
+  /**
+   * For a whole-table export: also choose the bound an open window would (same lag and wait), so that
+   * the next incremental window can start from the snapshot of this export. Default false.
+   */
+  readonly boundCursor?: boolean;
 }
 
 export interface Source {

@@ -273,11 +273,12 @@ export class PostgresSource implements Source {
     // Checked before connecting, so a bad slice fails without touching the database or the stage.
     sliceCondition(table, slice, literalRenderer);
     const openAbove = slice.kind === 'window' && slice.window.to === null;
+    const chooseBound = openAbove || (slice.kind === 'all' && options.boundCursor === true);
     const name = `${table.schema}.${table.name}`;
 
     return this.withClient(async (client) => {
       let upper = slice.kind === 'window' ? slice.window.to : null;
-      if (openAbove) {
+      if (chooseBound) {
         upper =
           table.cursorKind === 'timestamp'
             ? await this.timestampUpper(client, table, lagMs)

@@ -1,4 +1,7 @@
-// CountSource: how many rows the table (historical) or its window (incremental) holds at the source.
+// CountSource: an early, informational count of the table (historical) or of its window (incremental),
+// taken before the export. It is not the ledger's source figure: an incremental window is open above until
+// the export fixes its bound, so here it counts [from, now); the export counts the window again, in the
+// same snapshot it copies from, and that count is what verify-counts and the audit row use.
 import { sliceOf } from './common';
 import { STATE } from './contract';
 import { tableStep } from './table-step';

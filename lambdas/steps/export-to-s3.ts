@@ -1,5 +1,5 @@
-// ExportToS3: streams the table or window as gzip CSV into the stage. Keys are fixed by job, table and
-// window, so a retry overwrites its own files instead of adding new ones.
+// ExportToS3: streams the table or window as gzip CSV into the stage and reports the upper bound it read
+// up to. Keys are fixed by job, table and window, so a retry overwrites its own files instead of adding new ones.
 import { windowLabel } from '../domain/window';
 import { sliceOf } from './common';
 import { STATE, type TableWork } from './contract';
@@ -8,11 +8,15 @@ import { tableStep } from './table-step';
 
 export const exportToS3 = tableStep(STATE.exportToS3, async ({ state }, deps) => {
   const { work } = state;
-  const { maxFileBytes, gzipLevel } = deps.config.pipeline;
+  const { maxFileBytes, gzipLevel, lagSeconds } = deps.config.pipeline;
+  // The source fixes the window's upper bound in the export's own snapshot; a historical export records
+  // the same bound, so the first incremental run starts from what this snapshot could see.
   const result = await deps.ports.source.export(work.resolved, sliceOf(work), deps.ports.stage, {
     keyPrefix: exportPrefix(deps, work),
     maxFileBytes,
     gzipLevel,
+    lagMs: lagSeconds * 1000,
+    boundCursor: work.pipeline === 'historical',
   });
   return {
     sourceCount: result.sourceCount,

@@ -8,6 +8,8 @@ export const loadSnowflake = tableStep(STATE.loadSnowflake, async ({ state }, de
   const { work } = state;
   const keys = state.export?.keys;
   if (keys === undefined) throw new LoadIncompleteError(`${work.table}: nothing was exported to load`);
+  // An empty window has nothing to load: its part file holds only the CSV header.
+  if (state.export?.rows === 0) return { rowsParsed: 0, rowsLoaded: 0, inserted: 0, updated: 0, files: 0 };
   const { warehouse } = deps.ports;
   const result =
     work.pipeline === 'historical'

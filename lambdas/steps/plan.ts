@@ -5,7 +5,7 @@ import type { AuditEvent, AuditEventInput, PipelineName } from '../domain/audit'
 import { errorName, InvalidInputError, TallyError } from '../domain/errors';
 import { newJobId } from '../domain/ids';
 import { qualifiedName, type ResolvedTable } from '../domain/table';
-import { nextWindow, WHOLE_TABLE, type Window } from '../domain/window';
+import { WHOLE_TABLE, type Window } from '../domain/window';
 import { appendAudit, auditRetry } from './audit-writer';
 import { parseEvent, SOURCE_SYSTEM, TARGET_SYSTEM, tableEventBase } from './common';
 import {
@@ -95,14 +95,15 @@ async function readWatermarks(
 }
 
 /**
- * `[watermark − lookback, now − lag)` on a timestamp cursor. An integer cursor has no clock to lag
- * behind: its window is open above and the export fixes the bound it read up to.
+ * `[watermark − lookback, open)`: the export fixes the upper bound in its own snapshot (behind the lag
+ * and every transaction still in flight), and that bound becomes the next watermark once verified. An
+ * integer cursor has no clock to look back on: its window starts at the watermark itself.
  */
 function windowFor(deps: StepDeps, table: ResolvedTable, watermark: string | null): Window {
-  const { lookbackSeconds, lagSeconds } = deps.config.pipeline;
-  if (table.cursorKind === 'integer') return { from: watermark, to: null };
-  const upper = new Date(deps.now().getTime() - lagSeconds * 1000).toISOString();
-  return nextWindow({ watermark, upper, lookback: lookbackSeconds * 1000, kind: 'timestamp' });
+  if (watermark === null || table.cursorKind === 'integer') return { from: watermark, to: null };
+  // Dropping the watermark's microseconds only moves the start down: more overlap, never a gap.
+  const from = new Date(Date.parse(watermark) - deps.config.pipeline.lookbackSeconds * 1000);
+  return { from: from.toISOString(), to: null };
 }
 
 interface Job {

@@ -132,9 +132,24 @@ describe('the synthesized definition, run locally', () => {
     }
   });
 
-  it('moves only the changed rows in an incremental run after the last verified window', async () => {
+  it('starts the first incremental window after a historical load at its snapshot bound minus the lookback, then moves only the changed rows', async () => {
+    const lookbackMs = config.pipeline.lookbackSeconds * 1000;
+    const historicalSuccess = (await auditOf(historical.executionId)).find(
+      (e) => e.eventType === 'success' && e.sourceTable === 'public.orders',
+    );
+    // The bound the historical export read before its snapshot: at or after the job started.
+    expect(Date.parse(historicalSuccess!.windowEnd!)).toBeGreaterThanOrEqual(
+      Date.parse(historicalSuccess!.jobStartTime) - 1000,
+    );
     const first = await run({ pipeline: 'incremental', tables: ['orders'] });
     expect(first.status).toBe('succeeded');
+    const firstRows = await auditOf(first.executionId);
+    expect(firstRows.map((e) => e.eventType)).toEqual(['start', 'success']);
+    expect(firstRows[0]!.windowStart).toBe(
+      new Date(Date.parse(historicalSuccess!.windowEnd!) - lookbackMs).toISOString(),
+    );
+    // Every seeded row is older than the historical bound minus the lookback: nothing moves again.
+    expect(firstRows[1]).toMatchObject({ recordCountBefore: 0, rowsExported: 0, countMatch: true });
     const changes = await changeDemo(config.postgres.url!, { seed: 3 });
     const second = await run({ pipeline: 'incremental', tables: ['orders'] });
     expect(second.status).toBe('succeeded');
@@ -143,9 +158,10 @@ describe('the synthesized definition, run locally', () => {
     expect(rows.map((e) => e.eventType)).toEqual(['start', 'success']);
     const [start, success] = rows as [AuditEvent, AuditEvent];
     const changed = changes.inserted.orders + changes.updated.orders;
-    expect(start.windowStart).toBe(
-      new Date(Date.parse(firstSuccess!.windowEnd!) - config.pipeline.lookbackSeconds * 1000).toISOString(),
-    );
+    expect(start.windowStart).toBe(new Date(Date.parse(firstSuccess!.windowEnd!) - lookbackMs).toISOString());
+    // The window the success row records ends at the bound the export read in its snapshot.
+    expect(start.windowEnd).toBeNull();
+    expect(Date.parse(success.windowEnd!)).toBeGreaterThan(Date.parse(firstSuccess!.windowEnd!));
     expect(success).toMatchObject({
       windowStart: start.windowStart,
       recordCountBefore: changed,
