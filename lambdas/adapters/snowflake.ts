@@ -378,10 +378,14 @@ export class SnowflakeWarehouse implements Warehouse {
       const columns = table.columns.map((c) => targetColumn(c.name));
       const others = columns.filter((c) => !keyCols.includes(c));
       const on = keyCols.map((k) => `t.${k} = s.${k}`).join(' AND ');
+      // A row never moves backwards: re-running an older window after a newer load leaves the target
+      // as it is. An equal cursor updates (a no-op for the same version), so a rerun changes nothing.
+      const cursor = targetColumn(table.cursorColumn);
+      const newer = `(t.${cursor} IS NULL OR s.${cursor} >= t.${cursor})`;
       const update =
         others.length === 0
           ? ''
-          : ` WHEN MATCHED THEN UPDATE SET ${others.map((c) => `${c} = s.${c}`).join(', ')}`;
+          : ` WHEN MATCHED AND ${newer} THEN UPDATE SET ${others.map((c) => `${c} = s.${c}`).join(', ')}`;
       const rows = await this.query(
         what,
         `MERGE INTO ${target} t USING ${staging} s ON ${on}${update} WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columns.map((c) => `s.${c}`).join(', ')})`,

@@ -233,4 +233,49 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
     );
     expect(dup.rows).toEqual([{ N: 0 }]);
   });
+
+  it('never moves a row backwards: re-merging an older window after a newer one, or the same one again, leaves the target identical', async () => {
+    await admin.query(
+      `CREATE TABLE ${PG_SCHEMA}.items (id int PRIMARY KEY, updated_at timestamptz NOT NULL, label text)`,
+    );
+    await admin.query(
+      `INSERT INTO ${PG_SCHEMA}.items SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', 'v1-' || g FROM generate_series(1, 10) g`,
+    );
+    const table = await source.resolve({
+      schema: PG_SCHEMA,
+      name: 'items',
+      primaryKey: ['id'],
+      cursorColumn: 'updated_at',
+    });
+    await warehouse.bootstrap([table]);
+    const exportWindow = async (label: string) => {
+      const window = { from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z' };
+      const result = await source.export(table, { kind: 'window', window }, stage, {
+        keyPrefix: `${s3.prefix}/${label}`,
+      });
+      return result.files.map((f) => f.key);
+    };
+    const older = await exportWindow('items-v1');
+    await warehouse.merge(table, older);
+    await admin.query(
+      `UPDATE ${PG_SCHEMA}.items SET label = 'v2-' || id, updated_at = '2024-01-02'::timestamptz + id * interval '1 second' WHERE id <= 5`,
+    );
+    const newer = await exportWindow('items-v2');
+    await warehouse.merge(table, newer);
+    const snapshot = async () =>
+      (
+        await exec(reader, 'SELECT ID, LABEL, UPDATED_AT FROM ITEMS ORDER BY ID', undefined, {
+          fetchAsString: ['Number', 'Date'],
+        })
+      ).rows;
+    const expected = await snapshot();
+    expect(expected).toHaveLength(10);
+    expect(expected.filter((r) => String(r.LABEL).startsWith('v2-'))).toHaveLength(5);
+
+    const rerunOld = await warehouse.merge(table, older);
+    expect(rerunOld.updated).toBe(5);
+    expect(await snapshot()).toEqual(expected);
+    await warehouse.merge(table, newer);
+    expect(await snapshot()).toEqual(expected);
+  });
 });
