@@ -12,6 +12,7 @@ import {
   writeAuditEventSchema,
 } from './contract';
 import type { StepDeps } from './deps';
+import { releaseTable } from './lock';
 
 export async function writeAudit(raw: unknown, deps: StepDeps): Promise<TableOutcome | { alerted: number }> {
   const event = parseEvent(writeAuditEventSchema, raw, 'event');
@@ -22,6 +23,7 @@ export async function writeAudit(raw: unknown, deps: StepDeps): Promise<TableOut
     await auditRetry(deps, tableEventBase(deps, executionId, state.work, 'retry'), stateName, attempt);
   }
   await appendAudit(deps, [await tableResult(event, deps)]);
+  await releaseTable(deps, executionId, state.work.table);
   return { table: state.work.table, status: event.mode === 'success' ? 'succeeded' : 'failed' };
 }
 

@@ -1,0 +1,46 @@
+// One writer per table: an execution holds a table's lease in the warehouse from its first step to its
+// audit; another execution that wants the table meanwhile is told who holds it, records so, and waits.
+import { TableBusyError } from '../domain/errors';
+import { appendAudit } from './audit-writer';
+import { tableEventBase } from './common';
+import type { TableWork } from './contract';
+import type { StepDeps } from './deps';
+
+/** As long as the state machine may run: an execution that crashed cannot block its tables for longer. */
+export const LEASE_TTL_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * Takes (or, on a retry of the same execution, renews) the table's lease. When another execution holds
+ * it, writes a `retry` event naming that execution and throws TableBusyError, which the step's Retry
+ * waits out with backoff; once the retries are spent, the Catch records the failure with the same name.
+ */
+export async function holdTable(
+  deps: StepDeps,
+  executionId: string,
+  work: TableWork,
+  attempt: number,
+  ttlMs: number = LEASE_TTL_MS,
+): Promise<void> {
+  const lease = await deps.ports.warehouse.acquireLease(work.table, executionId, deps.now(), ttlMs);
+  if (lease.executionId === executionId) return;
+  const message = `${work.table} is being loaded by execution ${lease.executionId} (lease until ${lease.expiresAt}); this execution waits for it and is refused if it does not finish in time`;
+  await appendAudit(deps, [
+    {
+      ...tableEventBase(deps, executionId, work, 'retry'),
+      status: 'RETRYING',
+      retryCount: attempt,
+      retryStatus: `waiting for ${lease.executionId}`,
+      errorType: 'TableBusyError',
+      errorMessage: message,
+    },
+  ]);
+  throw new TableBusyError(message);
+}
+
+/**
+ * Gives the table up once its result is recorded. Best effort: the event is already written, and a
+ * lease left behind expires on its own.
+ */
+export async function releaseTable(deps: StepDeps, executionId: string, table: string): Promise<void> {
+  await deps.ports.warehouse.releaseLease(table, executionId).catch(() => undefined);
+}

@@ -1,0 +1,136 @@
+// Two executions started at once for the same table, run through the synthesized definition against the
+// embedded stack: one loads it, the other is told who holds it, waits, and is refused; the audit log says
+// so and the target ends equal to the source.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TallyConfig } from '../../lambdas/config';
+import { verifyChain } from '../../lambdas/domain/audit';
+import { qualifiedName } from '../../lambdas/domain/table';
+import { ADAPTERS } from '../../lambdas/runtime/adapters';
+import { chainOrder } from '../../lambdas/steps/audit-writer';
+import type { Ports } from '../../lambdas/steps/deps';
+import { localConfig } from '../../local/cli/local-config';
+import { DEMO_TABLES, seedDemo } from '../../local/demo-data';
+import { runPipeline } from '../../local/runner';
+
+const stack = inject('stack');
+const label = `lockpipe_${process.pid}`;
+const TABLE = 'public.customers';
+let config: TallyConfig;
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Forwards everything to the real port but lets a test replace some of its methods. */
+function overriding<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (prop in overrides) return overrides[prop as keyof T];
+      const value = Reflect.get(t, prop, receiver);
+      return typeof value === 'function' ? value.bind(t) : value;
+    },
+  });
+}
+
+beforeAll(async () => {
+  await sql(stack.postgres.url, `DROP DATABASE IF EXISTS ${label}`);
+  await sql(stack.postgres.url, `CREATE DATABASE ${label}`);
+  const url = new URL(stack.postgres.url);
+  url.pathname = `/${label}`;
+  await seedDemo(url.toString(), { rows: 60, seed: 5 });
+  const base = localConfig(stack, DEMO_TABLES, { lagSeconds: 0 });
+  config = {
+    ...base,
+    postgres: { ...base.postgres, url: url.toString() },
+    s3: { ...base.s3, prefix: label },
+    snowflake: { ...base.snowflake, schema: label.toUpperCase() },
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await sql(stack.postgres.url, `DROP DATABASE IF EXISTS ${label} WITH (FORCE)`);
+});
+
+describe('two executions for the same table', () => {
+  it('let one load the table while the other is refused, naming the holder in its audit events', async () => {
+    // The second execution starts once the first holds the table, and the first's export waits until the
+    // second has ended, so the two overlap however the steps happen to be scheduled.
+    let held: () => void = () => {};
+    const holds = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    let secondEnded: Promise<unknown> = holds;
+    const holding = (ports: Ports): Ports =>
+      overriding(ports, {
+        warehouse: overriding(ports.warehouse, {
+          acquireLease: async (...args: Parameters<Ports['warehouse']['acquireLease']>) => {
+            const lease = await ports.warehouse.acquireLease(...args);
+            if (lease.executionId === args[1]) held();
+            return lease;
+          },
+        }),
+        source: overriding(ports.source, {
+          export: async (...args: Parameters<Ports['source']['export']>) => {
+            await secondEnded;
+            return ports.source.export(...args);
+          },
+        }),
+      });
+    const run = (wrapPorts?: (ports: Ports) => Ports) =>
+      runPipeline({
+        config,
+        input: { pipeline: 'historical', tables: [TABLE] },
+        retryIntervalMs: 10,
+        printAlert: () => {},
+        ...(wrapPorts ? { wrapPorts } : {}),
+      });
+    const firstRun = run(holding);
+    await holds;
+    const secondRun = run();
+    secondEnded = secondRun.catch(() => undefined);
+    const [first, second] = await Promise.all([firstRun, secondRun]);
+
+    expect(first.status).toBe('succeeded');
+    expect(second.status).toBe('failed');
+    expect(second.alerts).toHaveLength(1);
+
+    const warehouse = ADAPTERS.warehouse(config);
+    const source = ADAPTERS.source(config);
+    try {
+      const log = chainOrder(await warehouse.readAudit());
+      expect(verifyChain(log)).toBeNull();
+      const ofFirst = log.filter((e) => e.executionId === first.executionId);
+      expect(ofFirst.map((e) => e.eventType)).toEqual(['start', 'success']);
+      const ofSecond = log.filter((e) => e.executionId === second.executionId);
+      const busy = ofSecond.filter((e) => e.errorType === 'TableBusyError');
+      expect(busy.length).toBeGreaterThan(1);
+      for (const e of busy.filter((e) => e.eventType === 'retry')) {
+        expect(e.retryStatus).toBe(`waiting for ${first.executionId}`);
+        expect(e.errorMessage).toContain(`being loaded by execution ${first.executionId}`);
+      }
+      const failure = ofSecond.find((e) => e.eventType === 'failure');
+      expect(failure).toMatchObject({ errorType: 'TableBusyError', sourceTable: TABLE });
+      expect(failure?.errorMessage).toContain(first.executionId);
+      expect(ofSecond.some((e) => e.eventType === 'alert')).toBe(true);
+
+      // The table was loaded once, by the first execution, and is free again for the next.
+      const spec = DEMO_TABLES.find((t) => qualifiedName(t) === TABLE)!;
+      const resolved = await source.resolve(spec);
+      const sourceCount = await source.count(resolved, { kind: 'all' });
+      expect(sourceCount).toBeGreaterThan(0);
+      expect(await warehouse.count(resolved, { kind: 'all' })).toBe(sourceCount);
+      const next = await warehouse.acquireLease(TABLE, 'the-next-execution', new Date(), 60_000);
+      expect(next.executionId).toBe('the-next-execution');
+      await warehouse.releaseLease(TABLE, 'the-next-execution');
+    } finally {
+      await Promise.allSettled([warehouse.close(), source.close()]);
+    }
+  }, 120_000);
+});
