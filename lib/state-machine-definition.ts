@@ -159,7 +159,9 @@ export class TransferDefinition extends Construct {
       resultPath: '$.summary',
     });
 
-    const plan = this.invoke(STATE.plan, fn.plan);
+    const plan = this.invoke(STATE.plan, fn.plan, undefined, undefined, {
+      maxAttempts: this.retry.maxAttempts,
+    });
     plan.addCatch(publishAlert, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
     this.startState = sfn.Chain.start(plan).next(transferTables).next(summarizeOutcomes).next(anyTableFailed);
@@ -176,11 +178,13 @@ export class TransferDefinition extends Construct {
     /** Where the result goes; by default it replaces the state. */
     resultPath?: string,
     mode?: AuditMode,
+    /** Literals the step needs besides the contract's payload. */
+    extra: Record<string, number> = {},
   ): tasks.LambdaInvoke {
     const task = new tasks.LambdaInvoke(this, name, {
       lambdaFunction: fn,
       payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject({ ...(mode ? { mode } : {}), ...STEP_PAYLOAD }),
+      payload: sfn.TaskInput.fromObject({ ...(mode ? { mode } : {}), ...extra, ...STEP_PAYLOAD }),
       ...(resultPath !== undefined ? { resultPath } : {}),
     });
     task.addRetry({

@@ -149,7 +149,14 @@ export const STEP_PAYLOAD = {
   'state.$': '$',
 } as const;
 
-export const planEventSchema = invocationSchema.extend({ state: z.unknown() });
+export const planEventSchema = invocationSchema.extend({
+  state: z.unknown(),
+  /**
+   * The Retry's MaxAttempts, a literal in the Plan task's payload: on the last attempt a transient failure
+   * ends the execution, so Plan records it (no table's Catch exists yet).
+   */
+  maxAttempts: z.number().int().min(0).optional(),
+});
 export type PlanEvent = z.infer<typeof planEventSchema>;
 
 export const tableEventSchema = invocationSchema.extend({ state: tableStateSchema });

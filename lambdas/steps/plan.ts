@@ -19,10 +19,12 @@ import {
 import type { StepDeps } from './deps';
 
 export async function plan(event: unknown, deps: StepDeps): Promise<PlanOutput> {
-  const { executionId, attempt, state } = parseEvent(planEventSchema, event, 'event');
+  const { executionId, attempt, state, maxAttempts } = parseEvent(planEventSchema, event, 'event');
   const input = parseEvent(executionInputSchema, state, 'input');
-  const jobId = newJobId(deps.now().getTime());
-  const startedAt = deps.now().toISOString();
+  // A retry continues the job an earlier attempt may have started, so no table gets a second start.
+  const started = attempt > 0 ? await startedBefore(deps, executionId) : [];
+  const jobId = started[0]?.jobId ?? newJobId(deps.now().getTime());
+  const startedAt = started[0]?.jobStartTime ?? deps.now().toISOString();
   const job = { executionId, jobId, startedAt, pipeline: input.pipeline };
   if (attempt > 0) await auditRetry(deps, jobEventBase(job, null), STATE.plan, attempt);
   const specs = selectTables(deps, input);
@@ -48,14 +50,19 @@ export async function plan(event: unknown, deps: StepDeps): Promise<PlanOutput> 
       force: input.force ?? false,
       startedAt,
     }));
+    const hasStart = new Set(started.map((e) => e.sourceTable));
     await appendAudit(
       deps,
-      tables.map((work) => tableEventBase(deps, executionId, work, 'start')),
+      tables
+        .filter((work) => !hasStart.has(work.table))
+        .map((work) => tableEventBase(deps, executionId, work, 'start')),
     );
     return { executionId, pipeline: input.pipeline, tables };
   } catch (err) {
-    // A terminal failure ends the execution before any table's Catch exists: record it here.
-    if (!(err instanceof TallyError && err.transient)) {
+    // A terminal failure, or a transient one on the last attempt, ends the execution before any
+    // table's Catch exists: record it here.
+    const lastAttempt = maxAttempts !== undefined && attempt >= maxAttempts;
+    if (!(err instanceof TallyError && err.transient) || lastAttempt) {
       await recordPlanFailure(deps, jobEventBase(job, current ? qualifiedName(current) : null), err);
     }
     throw err;
@@ -76,6 +83,12 @@ function selectTables(deps: StepDeps, input: ExecutionInput): TableConfig[] {
     }
     return found;
   });
+}
+
+/** The `start` events an earlier attempt of this execution's Plan already wrote. */
+async function startedBefore(deps: StepDeps, executionId: string): Promise<AuditEvent[]> {
+  const events = await deps.ports.warehouse.readAudit();
+  return events.filter((e) => e.executionId === executionId && e.eventType === 'start');
 }
 
 /** The last verified upper bound of each table: WINDOW_END of its latest `success` event. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sealEvent } from '../../../lambdas/domain/audit';
-import { InvalidInputError, SourceSchemaError } from '../../../lambdas/domain/errors';
+import { InvalidInputError, SourceSchemaError, SourceUnavailableError } from '../../../lambdas/domain/errors';
 import { plan } from '../../../lambdas/steps/plan';
 import { fakeDeps } from './fakes';
 
@@ -77,6 +77,36 @@ describe('plan', () => {
     expect(err).toBeInstanceOf(SourceSchemaError);
     expect(warehouse.audit.map((e) => [e.eventType, e.sourceTable, e.errorType])).toEqual([
       ['failure', 'public.customers', 'SourceSchemaError'],
+    ]);
+  });
+
+  it('records a transient failure only on the last attempt the Retry allows', async () => {
+    const { deps, warehouse, source } = fakeDeps();
+    source.resolve = async () => {
+      throw new SourceUnavailableError('connection refused');
+    };
+    const attemptAt = (attempt: number) =>
+      plan({ ...event({ pipeline: 'incremental' }, attempt), maxAttempts: 2 }, deps).catch((e) => e);
+    expect(await attemptAt(0)).toBeInstanceOf(SourceUnavailableError);
+    expect(await attemptAt(1)).toBeInstanceOf(SourceUnavailableError);
+    expect(warehouse.audit.map((e) => e.eventType)).toEqual(['retry']);
+    expect(await attemptAt(2)).toBeInstanceOf(SourceUnavailableError);
+    expect(warehouse.audit.map((e) => [e.eventType, e.status, e.errorType])).toEqual([
+      ['retry', 'RETRYING', null],
+      ['retry', 'RETRYING', null],
+      ['failure', 'FAILED', 'SourceUnavailableError'],
+    ]);
+  });
+
+  it('does not write a second start event when retried after the first attempt wrote them', async () => {
+    const { deps, warehouse } = fakeDeps();
+    const first = await plan(event({ pipeline: 'historical' }), deps);
+    const again = await plan(event({ pipeline: 'historical' }, 1), deps);
+    expect(again.tables.map((t) => t.jobId)).toEqual(first.tables.map((t) => t.jobId));
+    expect(warehouse.audit.map((e) => [e.eventType, e.sourceTable])).toEqual([
+      ['start', 'public.orders'],
+      ['start', 'public.customers'],
+      ['retry', null],
     ]);
   });
 });
