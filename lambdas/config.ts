@@ -92,6 +92,18 @@ export const pipelineSchema = z
     gzipLevel: z.number().int().min(1).max(9).default(6),
     /** Rows per historical chunk; larger tables are split by primary-key range. */
     chunkRows: z.number().int().positive().default(5_000_000),
+    /**
+     * What an incremental window with zero rows, or fewer than `minRatio` × the median of the table's
+     * last `history` verified windows, does: 'warn' records it on the success row, 'alert' fails the table.
+     */
+    volumeGuard: z
+      .object({
+        mode: z.enum(['warn', 'alert', 'off']).default('warn'),
+        history: z.number().int().min(1).default(10),
+        minRatio: z.number().min(0).max(1).default(0.1),
+      })
+      .strict()
+      .default({ mode: 'warn', history: 10, minRatio: 0.1 }),
   })
   .strict();
 

@@ -20,6 +20,7 @@ export const ERROR_CATALOG = [
   { name: 'WarehouseError', kind: 'terminal' },
   { name: 'LoadIncompleteError', kind: 'terminal' },
   { name: 'CountMismatchError', kind: 'terminal' },
+  { name: 'VolumeAnomalyError', kind: 'terminal' },
 ] as const;
 
 export type ErrorName = (typeof ERROR_CATALOG)[number]['name'];
@@ -106,6 +107,10 @@ export class LoadIncompleteError extends TallyError {
 }
 export class CountMismatchError extends TallyError {
   override readonly name = 'CountMismatchError' as const;
+}
+/** An incremental window far below its table's recent volume, with the volume guard in 'alert' mode. */
+export class VolumeAnomalyError extends TallyError {
+  override readonly name = 'VolumeAnomalyError' as const;
 }
 
 /** The name Step Functions would see for any thrown value. */

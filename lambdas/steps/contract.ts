@@ -101,6 +101,8 @@ export const loadOutputSchema = z.object({
 export const verifyOutputSchema = z.object({
   targetCount: z.number().int().min(0),
   countMatch: z.literal(true),
+  /** Set when the volume guard, in 'warn' mode, found the window's volume anomalous: why. */
+  volumeWarning: z.string().optional(),
 });
 
 /**

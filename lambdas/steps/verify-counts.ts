@@ -1,9 +1,12 @@
 // VerifyCounts: the count ledger of one table's job must close, from the source snapshot through the
 // files and the load to the target; otherwise the job fails naming the stage where the count diverged.
-import { CountMismatchError, LoadIncompleteError } from '../domain/errors';
+// Then the volume guard looks at an incremental window's size against the table's recent windows.
+import { CountMismatchError, LoadIncompleteError, VolumeAnomalyError } from '../domain/errors';
 import { CountLedger } from '../domain/ledger';
+import { volumeAnomaly } from '../domain/volume';
 import { sliceOf } from './common';
-import { STATE } from './contract';
+import { STATE, type TableWork } from './contract';
+import type { StepDeps } from './deps';
 import { tableStep } from './table-step';
 
 export const verifyCounts = tableStep(STATE.verifyCounts, async ({ state }, deps) => {
@@ -24,5 +27,29 @@ export const verifyCounts = tableStep(STATE.verifyCounts, async ({ state }, deps
       `${work.table}: counts do not close at stage '${divergence.stage}' (expected ${divergence.expected}, got ${divergence.actual}): ${ledger.describe()}`,
     );
   }
-  return { targetCount, countMatch: true as const };
+  const warning = await checkVolume(deps, work, exported.sourceCount);
+  return { targetCount, countMatch: true as const, ...(warning ? { volumeWarning: warning } : {}) };
 });
+
+/** In 'alert' mode an anomaly fails the table, so the alert path publishes; in 'warn' mode it is returned. */
+async function checkVolume(deps: StepDeps, work: TableWork, rows: number): Promise<string | null> {
+  const { mode, history, minRatio } = deps.config.pipeline.volumeGuard;
+  if (mode === 'off' || work.pipeline !== 'incremental') return null;
+  const recent = (await deps.ports.warehouse.readAudit({ table: work.table }))
+    .filter(
+      (e) =>
+        e.eventType === 'success' &&
+        e.pipelineName === 'incremental' &&
+        e.sourceTable === work.table &&
+        e.recordCountBefore !== null,
+    )
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.eventId.localeCompare(a.eventId))
+    .slice(0, history)
+    .map((e) => e.recordCountBefore as number);
+  const anomaly = volumeAnomaly(rows, recent, { minRatio });
+  if (anomaly === null) return null;
+  const message = `${work.table}: volume guard: ${anomaly}`;
+  if (mode === 'alert') throw new VolumeAnomalyError(`${message}; check that the source is still written to`);
+  console.warn(message);
+  return message;
+}
