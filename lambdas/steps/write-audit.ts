@@ -51,8 +51,9 @@ async function tableResult(
     countMatch: mode === 'success' ? true : error?.type === 'CountMismatchError' ? false : null,
     jobEndTime: end.toISOString(),
     durationMs: end.getTime() - Date.parse(work.startedAt),
-    errorType: error?.type ?? null,
-    errorMessage: error?.message ?? null,
+    // A success can still carry a warning: the volume guard's, for a window far below its usual size.
+    errorType: error?.type ?? (state.verify?.volumeWarning ? 'VolumeWarning' : null),
+    errorMessage: error?.message ?? state.verify?.volumeWarning ?? null,
     retryCount: await retriesSoFar(deps, state),
   };
 }

@@ -72,6 +72,19 @@ describe('writeAudit', () => {
     expect(stage.json.get(`tally/audit/${success.jobId}/${success.eventId}.json`)).toEqual(success);
   });
 
+  it('keeps the volume guard warning on the success event', async () => {
+    const { deps, warehouse, state } = await planned();
+    const warning = 'public.orders: window holds 0 rows, below 10% of the recent median of 40';
+    const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const, volumeWarning: warning } };
+    await writeAudit({ mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    expect(warehouse.audit.at(-1)).toMatchObject({
+      eventType: 'success',
+      status: 'SUCCEEDED',
+      errorType: 'VolumeWarning',
+      errorMessage: warning,
+    });
+  });
+
   it('records the error of a failed table from a Lambda error cause', async () => {
     const { deps, warehouse, state } = await planned();
     warehouse.targetCount = 9;
