@@ -88,6 +88,40 @@ export type AuditEventInput = Omit<AuditEvent, 'eventId' | 'prevHash' | 'rowHash
   readonly createdAt?: string;
 };
 
+/** What identifies an event before anything is measured; every count, time and error starts empty. */
+export type EventIdentity = Pick<
+  AuditEventInput,
+  'jobId' | 'executionId' | 'pipelineName' | 'eventType' | 'status' | 'sourceSystem' | 'targetSystem'
+> &
+  Partial<Pick<AuditEventInput, 'sourceTable' | 'targetTable' | 'windowStart' | 'windowEnd'>> & {
+    readonly jobStartTime: string;
+  };
+
+export function blankEvent(identity: EventIdentity): AuditEventInput {
+  return {
+    sourceTable: null,
+    targetTable: null,
+    windowStart: null,
+    windowEnd: null,
+    recordCountBefore: null,
+    rowsExported: null,
+    files: null,
+    bytes: null,
+    rowsParsed: null,
+    rowsLoaded: null,
+    recordCountAfter: null,
+    countMatch: null,
+    jobEndTime: null,
+    durationMs: null,
+    errorType: null,
+    errorMessage: null,
+    retryCount: 0,
+    retryStatus: null,
+    alertTriggered: false,
+    ...identity,
+  };
+}
+
 /** The hash of an event: its content (every column but ROW_HASH) chained to the previous row's hash. */
 export function hashEvent(event: Omit<AuditEvent, 'rowHash'>): string {
   const content = AUDIT_COLUMNS.filter((c) => c.field !== 'rowHash').map((c) => [

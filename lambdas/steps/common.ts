@@ -2,7 +2,7 @@
 // audit event of a table carries.
 import type { z } from 'zod';
 import { describeIssues } from '../config';
-import type { AuditEventInput, EventType } from '../domain/audit';
+import { type AuditEventInput, blankEvent, type EventType } from '../domain/audit';
 import { InvalidInputError } from '../domain/errors';
 import type { ResolvedTable } from '../domain/table';
 import type { Slice } from '../ports';
@@ -45,7 +45,7 @@ export function tableEventBase(
   work: TableWork,
   eventType: EventType,
 ): AuditEventInput {
-  return {
+  return blankEvent({
     jobId: work.jobId,
     executionId,
     pipelineName: work.pipeline,
@@ -57,21 +57,6 @@ export function tableEventBase(
     targetTable: targetTableName(deps, work.resolved),
     windowStart: work.window.from,
     windowEnd: work.window.to,
-    recordCountBefore: null,
-    rowsExported: null,
-    files: null,
-    bytes: null,
-    rowsParsed: null,
-    rowsLoaded: null,
-    recordCountAfter: null,
-    countMatch: null,
     jobStartTime: work.startedAt,
-    jobEndTime: null,
-    durationMs: null,
-    errorType: null,
-    errorMessage: null,
-    retryCount: 0,
-    retryStatus: null,
-    alertTriggered: false,
-  };
+  });
 }

@@ -1,7 +1,7 @@
 // Plan: validates the execution input, resolves each table against the source catalog, works out its
 // window, makes sure the warehouse objects exist and records a `start` event per table.
 import type { TableConfig } from '../config';
-import type { AuditEvent, AuditEventInput, PipelineName } from '../domain/audit';
+import { type AuditEvent, type AuditEventInput, blankEvent, type PipelineName } from '../domain/audit';
 import { errorName, InvalidInputError, TallyError } from '../domain/errors';
 import { newJobId } from '../domain/ids';
 import { qualifiedName, type ResolvedTable } from '../domain/table';
@@ -150,7 +150,7 @@ async function recordPlanFailure(deps: StepDeps, base: AuditEventInput, err: unk
 
 /** An event about the job as a whole (or one table before it was resolved). */
 function jobEventBase(job: Job, table: string | null): AuditEventInput {
-  return {
+  return blankEvent({
     jobId: job.jobId,
     executionId: job.executionId,
     pipelineName: job.pipeline,
@@ -159,24 +159,6 @@ function jobEventBase(job: Job, table: string | null): AuditEventInput {
     sourceSystem: SOURCE_SYSTEM,
     targetSystem: TARGET_SYSTEM,
     sourceTable: table,
-    targetTable: null,
-    windowStart: null,
-    windowEnd: null,
-    recordCountBefore: null,
-    rowsExported: null,
-    files: null,
-    bytes: null,
-    rowsParsed: null,
-    rowsLoaded: null,
-    recordCountAfter: null,
-    countMatch: null,
     jobStartTime: job.startedAt,
-    jobEndTime: null,
-    durationMs: null,
-    errorType: null,
-    errorMessage: null,
-    retryCount: 0,
-    retryStatus: null,
-    alertTriggered: false,
-  };
+  });
 }
