@@ -24,7 +24,9 @@ import type { AuditFilter, FileLoadResult, LoadResult, Slice, TableLease, Wareho
 import { bootstrapStatements, qualified, stageUrl } from './snowflake-ddl';
 import { targetColumn } from './snowflake-types';
 
-snowflake.configure({ logLevel: 'ERROR' });
+// The driver would print its own errors to standard output; every one it raises reaches the caller as a
+// named domain error, logged once by the step that failed.
+snowflake.configure({ logLevel: 'OFF' });
 
 /** Snowflake takes at most 1,000 names in one FILES list. */
 const MAX_FILES_PER_COPY = 1000;

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localConfig } from '../../local/cli/local-config';
 import { readAudit } from '../../local/cli/pipeline';
@@ -61,6 +62,7 @@ describe('tally run', () => {
       { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
     ]);
     const path = join(dir, 'unreachable.json');
+    const startedAt = new Date().toISOString();
     await writeConfigFile(path, {
       ...config,
       postgres: {
@@ -87,5 +89,73 @@ describe('tally run', () => {
     expect(result.stdout).toContain('check postgres.host and postgres.port');
     expect(result.stderr).toContain('(retry 1)');
     expect(`${result.stdout}${result.stderr}`).not.toContain('wrong');
+    const failures = (await readAudit(config, { since: startedAt })).filter(
+      (e) => e.eventType === 'failure' && e.errorType === 'SourceUnavailableError',
+    );
+    expect(failures).toHaveLength(1);
+  });
+
+  it('fails at once on a wrong PostgreSQL password, without retrying, and audits the failure', {
+    timeout: 150_000,
+  }, async () => {
+    const config = localConfig(inject('stack'), [
+      { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
+    ]);
+    const url = new URL(config.postgres.url!);
+    url.password = 'not-the-password';
+    const path = join(dir, 'wrong-password.json');
+    await writeConfigFile(path, { ...config, postgres: { ...config.postgres, url: url.toString() } });
+    const startedAt = new Date().toISOString();
+
+    const result = await tally(
+      'run',
+      '--pipeline',
+      'historical',
+      '--config',
+      path,
+      '--retry-interval-ms',
+      '10',
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/FAILED in .*SourceAuthError/);
+    expect(result.stderr).not.toContain('(retry 1)');
+    expect(`${result.stdout}${result.stderr}`).not.toContain('not-the-password');
+    const failures = (await readAudit(config, { since: startedAt })).filter((e) => e.eventType === 'failure');
+    expect(failures.map((e) => e.errorType)).toEqual(['SourceAuthError']);
+  });
+
+  it('fails at once on a wrong Snowflake password and names the sign-in as the problem', {
+    timeout: 150_000,
+  }, async () => {
+    const config = localConfig(inject('stack'), [
+      { schema: 'public', name: 'cli_run_orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
+    ]);
+    const client = new pg.Client(config.postgres.url);
+    await client.connect();
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS public.cli_run_orders (id int PRIMARY KEY, updated_at timestamptz)',
+    );
+    await client.end();
+    const path = join(dir, 'wrong-snowflake.json');
+    await writeConfigFile(path, {
+      ...config,
+      snowflake: { ...config.snowflake, password: 'not-the-password' },
+    });
+
+    const result = await tally(
+      'run',
+      '--pipeline',
+      'historical',
+      '--config',
+      path,
+      '--retry-interval-ms',
+      '10',
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/FAILED in .*WarehouseAuthError/);
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    expect(`${result.stdout}${result.stderr}`).not.toContain('not-the-password');
   });
 });
