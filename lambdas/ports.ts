@@ -105,6 +105,11 @@ export interface Warehouse {
   bootstrap(tables: readonly ResolvedTable[]): Promise<void>;
   /** Historical load: COPY INTO the target with an explicit FILES list, ON_ERROR = ABORT_STATEMENT. */
   copyInto(table: ResolvedTable, keys: readonly string[], options?: { force?: boolean }): Promise<LoadResult>;
+  /**
+   * Historical load: in one transaction, delete the target's rows and COPY the files in, so that a rerun
+   * leaves the target equal to its export instead of adding rows; a failure keeps the previous content.
+   */
+  replaceWith(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   /** Incremental load: COPY into a transient staging table, then MERGE on the primary key. */
   merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;

@@ -328,6 +328,7 @@ export class SnowflakeWarehouse implements Warehouse {
     files: readonly string[],
     force: boolean,
     what: string,
+    exec: (sql: string) => Promise<Row[]> = (sql) => this.query(what, sql),
   ): Promise<FileLoadResult[]> {
     const results: FileLoadResult[] = [];
     for (let i = 0; i < files.length; i += MAX_FILES_PER_COPY) {
@@ -338,7 +339,7 @@ export class SnowflakeWarehouse implements Warehouse {
         `FILE_FORMAT = (FORMAT_NAME = '${qualified(this.config, this.config.fileFormat)}')`,
         `ON_ERROR = ABORT_STATEMENT${force ? ' FORCE = TRUE' : ''}`,
       ].join(' ');
-      const rows = await this.query(what, sql);
+      const rows = await exec(sql);
       results.push(...fileResults(rows, batch, stageUrl(this.s3)));
     }
     return results;
@@ -359,6 +360,39 @@ export class SnowflakeWarehouse implements Warehouse {
     // already there, with its status kept so the ledger can say so; anything else not LOADED fails.
     checkFiles(files, table.targetName, ['LOADED', 'LOAD_SKIPPED']);
     return summarize(files);
+  }
+
+  /**
+   * Historical load: the target becomes exactly the staged files. The DELETE and the COPY run in one
+   * transaction on a connection of their own (a shared one would mix in other tables' statements), so a
+   * rerun replaces rows instead of adding them and a failure leaves the previous content. FORCE, since a
+   * retry stages the same keys, which load history would otherwise skip after the DELETE.
+   */
+  async replaceWith(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult> {
+    const target = this.table(table);
+    const what = `replacing the rows of ${table.targetName}`;
+    const files = this.stageFiles(keys);
+    const connection = await openConnection(this.config).catch((err) => {
+      throw toWarehouseError(err, 'signing in to Snowflake');
+    });
+    const exec = (sql: string) =>
+      run(connection, sql).catch((err) => Promise.reject(toWarehouseError(err, what)));
+    try {
+      await exec('BEGIN');
+      try {
+        await exec(`DELETE FROM ${target}`);
+        const results = await this.copy(target, files, true, what, exec);
+        checkFiles(results, table.targetName, ['LOADED']);
+        await exec('COMMIT');
+        return summarize(results);
+      } catch (err) {
+        // Snowflake rolls back only the failed statement of a transaction: end the whole one here.
+        await exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await new Promise<void>((resolve) => connection.destroy(() => resolve()));
+    }
   }
 
   async merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult> {

@@ -1,4 +1,4 @@
-// LoadSnowflake: COPY the staged files into the target (historical) or MERGE them on the primary key
+// LoadSnowflake: replace the target with the staged files (historical) or MERGE them on the primary key
 // (incremental). A file that did not load completely fails the table; a retry cannot fix bad data.
 import { LoadIncompleteError } from '../domain/errors';
 import { STATE } from './contract';
@@ -13,7 +13,7 @@ export const loadSnowflake = tableStep(STATE.loadSnowflake, async ({ state }, de
   const { warehouse } = deps.ports;
   const result =
     work.pipeline === 'historical'
-      ? await warehouse.copyInto(work.resolved, keys, { force: work.force })
+      ? await warehouse.replaceWith(work.resolved, keys)
       : await warehouse.merge(work.resolved, keys);
   const bad = result.files.filter((f) => f.status === 'LOAD_FAILED' || f.status === 'PARTIALLY_LOADED');
   if (bad.length > 0) {

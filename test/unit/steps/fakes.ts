@@ -40,6 +40,9 @@ export class FakeWarehouse implements Warehouse {
   async merge() {
     return { files: [], rowsParsed: 0, rowsLoaded: 0 };
   }
+  async replaceWith() {
+    return { files: [], rowsParsed: 0, rowsLoaded: 0 };
+  }
   async count(_table: ResolvedTable, _slice: Slice) {
     return this.targetCount;
   }
