@@ -404,7 +404,8 @@ async function firstRecord(file: string, gzip: boolean, format: CsvFormat): Prom
     stream.destroy();
     source.destroy();
   }
-  return text.length > 0 ? (recordAfter(`${text}\n`, format) ?? undefined) : undefined;
+  // A last record without a line break; a file that is only its header holds no record at all.
+  return text.length > 0 && !text.endsWith('\n') ? recordAfter(`${text}\n`, format) : undefined;
 }
 
 function recordAfter(text: string, format: CsvFormat): string[] | undefined {

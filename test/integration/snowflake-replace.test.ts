@@ -136,6 +136,19 @@ describe('SnowflakeWarehouse.replaceWith', () => {
     expect(await targetRows('newer')).toEqual(expected);
   });
 
+  it('empties the target when the newer export of the source table has no rows', async () => {
+    const table = await sourceTable('emptied', 15);
+    await warehouse.replaceWith(table, await exportAll(table, 'emptied-1'));
+    expect(await targetCount('emptied')).toBe(15);
+
+    await admin.query(`DELETE FROM ${PG_SCHEMA}.emptied`);
+    const result = await warehouse.replaceWith(table, await exportAll(table, 'emptied-2'));
+    // The export of an empty table is one file holding only its header: it loads, with no rows.
+    expect(result.files.map((f) => [f.status, f.rowsParsed])).toEqual([['LOADED', 0]]);
+    expect(result.rowsLoaded).toBe(0);
+    expect(await targetCount('emptied')).toBe(0);
+  });
+
   it('keeps the previous rows when a file holds a bad value, and names the conversion error', async () => {
     const table = await sourceTable('badfile', 40);
     await warehouse.replaceWith(table, await exportAll(table, 'badfile-1'));
