@@ -1,8 +1,6 @@
 // The Snowflake warehouse adapter against the stand-in through the unmodified snowflake-sdk: files the
 // PostgreSQL adapter exported to the S3 stand-in are loaded by COPY and MERGE and read back value by value.
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PostgresSource } from '../../lambdas/adapters/postgres';
@@ -175,54 +173,6 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
     const forced = await warehouse.copyInto(table, keys, { force: true });
     expect(forced.files.map((f) => f.status)).toEqual(keys.map(() => 'LOADED'));
     expect(await warehouse.count(table, { kind: 'all' })).toBe(100);
-  });
-
-  it('replaces the target with an export: a rerun changes nothing, a newer export drops deleted rows, a bad file keeps the old rows', async () => {
-    await admin.query(
-      `CREATE TABLE ${PG_SCHEMA}.reload (id int PRIMARY KEY, updated_at timestamptz NOT NULL, v text)`,
-    );
-    await admin.query(
-      `INSERT INTO ${PG_SCHEMA}.reload SELECT g, '2024-01-01'::timestamptz + g * interval '1 hour', 'v' || g FROM generate_series(1, 30) g`,
-    );
-    const table = await source.resolve({
-      schema: PG_SCHEMA,
-      name: 'reload',
-      primaryKey: ['id'],
-      cursorColumn: 'updated_at',
-    });
-    await warehouse.bootstrap([table]);
-    const target = async () =>
-      (await exec(reader, 'SELECT ID, V FROM RELOAD ORDER BY ID')).rows.map((r) => `${r.ID}:${r.V}`);
-    const keys = await exportAll(table, 'reload-1');
-
-    const first = await warehouse.replaceWith(table, keys);
-    expect(first.rowsLoaded).toBe(30);
-    const loaded = await target();
-    expect(loaded).toHaveLength(30);
-
-    // The same job retried (same keys) and a new job of the same snapshot both leave the target as it was.
-    await warehouse.replaceWith(table, keys);
-    expect(await target()).toEqual(loaded);
-    await warehouse.replaceWith(table, await exportAll(table, 'reload-2'));
-    expect(await target()).toEqual(loaded);
-
-    await admin.query(`DELETE FROM ${PG_SCHEMA}.reload WHERE id <= 10`);
-    await admin.query(`UPDATE ${PG_SCHEMA}.reload SET v = 'changed' WHERE id = 20`);
-    await warehouse.replaceWith(table, await exportAll(table, 'reload-3'));
-    const replaced = await target();
-    expect(replaced).toHaveLength(20);
-    expect(replaced[0]).toBe('11:v11');
-    expect(replaced).toContain('20:changed');
-
-    const bad = `${s3.prefix}/reload-bad/part-00000.csv.gz`;
-    await stage.upload(
-      bad,
-      Readable.from([gzipSync('id,updated_at,v\nnot-a-number,2024-01-01 00:00:00+00,x\n')]),
-    );
-    await expect(warehouse.replaceWith(table, [bad])).rejects.toMatchObject({
-      name: 'WarehouseConversionError',
-    });
-    expect(await target()).toEqual(replaced);
   });
 
   it('merges an overlapping window: inserts the new rows, updates the changed and duplicates nothing', async () => {
