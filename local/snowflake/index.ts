@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Directory, type UserSpec } from './auth';
 import { createEngine } from './engine';
 import type { EngineOptions } from './engine-types';
-import { startServer } from './server';
+import { type StatementHook, startServer } from './server';
 
 export interface StartSnowflakeOptions {
   /** The S3 stand-in that `s3://bucket/...` stage URLs resolve against. */
@@ -23,6 +23,8 @@ export interface StartSnowflakeOptions {
   readonly role?: string;
   readonly port?: number;
   readonly sessionValiditySeconds?: number;
+  /** Consulted around every statement, to inject faults in tests; none by default. */
+  readonly statementHook?: StatementHook;
 }
 
 export interface LocalSnowflake {
@@ -76,6 +78,7 @@ export async function startSnowflake(options: StartSnowflakeOptions): Promise<Lo
       defaults: { database, schema, warehouse },
       port: options.port,
       sessionValiditySeconds: options.sessionValiditySeconds,
+      statementHook: options.statementHook,
     });
   } catch (err) {
     await engine.close();

@@ -40,7 +40,16 @@ export interface ServerOptions {
   /** How long a synchronous query-request waits before answering "in progress" (333333). Default 40 s. */
   readonly syncWaitMs?: number;
   readonly port?: number;
+  /** Consulted around every statement to inject faults in tests; none by default (see `StatementHook`). */
+  readonly statementHook?: StatementHook;
 }
+
+/**
+ * Called with a statement's text before it runs and after it ran. Throwing a `SnowflakeSqlError` answers
+ * the statement with that error (after it ran: although its effects stay, as when a response is lost);
+ * awaiting delays the answer.
+ */
+export type StatementHook = (sqlText: string, phase: 'before' | 'after') => Promise<void>;
 
 export interface ServerStats {
   logins: number;
@@ -245,10 +254,12 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
   ): Promise<Envelope> {
     try {
       const record = (sql: string) => engine.execute(sql, [], session.state);
+      await options.statementHook?.(sqlText, 'before');
       const result =
         runSessionStatement(session, sqlText) ??
         (await runUserStatement(directory, session.state, sqlText, record)) ??
         (await engine.execute(sqlText, binds, session.state));
+      await options.statementHook?.(sqlText, 'after');
       return ok(resultData(result, queryId, session.state, session.parameters));
     } catch (err) {
       if (err instanceof SnowflakeSqlError) return sqlFailure(err.code, err.sqlState, err.message, queryId);
