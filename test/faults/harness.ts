@@ -33,6 +33,8 @@ export interface FaultStack {
   auditLog(): Promise<AuditEvent[]>;
   /** WINDOW_END of the table's last `success` event: where the next incremental window starts from. */
   watermark(): Promise<string | null>;
+  /** Runs a statement against this scenario's Snowflake schema, behind Tally's back. */
+  targetSql(text: string): Promise<Record<string, unknown>[]>;
   /** Asserts the target holds exactly the source's rows, compared row by row over the whole table. */
   expectTargetEqualsSource(): Promise<void>;
   drop(): Promise<void>;
@@ -97,8 +99,26 @@ export async function faultStack(tag: string, rows = 20): Promise<FaultStack> {
     }
   };
 
+  const targetSql = async (text: string) => {
+    const { snowflake } = config;
+    const connection = await connect({
+      accessUrl: snowflake.accessUrl!,
+      account: snowflake.account,
+      username: snowflake.username,
+      password: snowflake.password!,
+      database: snowflake.database,
+      schema: snowflake.schema,
+    });
+    try {
+      return (await exec(connection, text)).rows;
+    } finally {
+      await new Promise<void>((resolve) => connection.destroy(() => resolve()));
+    }
+  };
+
   return {
     config,
+    targetSql,
     label,
     sql,
     insertRows,
@@ -136,28 +156,13 @@ export async function faultStack(tag: string, rows = 20): Promise<FaultStack> {
         name: r.name as string,
         amount: r.amount === null ? null : Number(r.amount),
       }));
-      const { snowflake } = config;
-      const connection = await connect({
-        accessUrl: snowflake.accessUrl!,
-        account: snowflake.account,
-        username: snowflake.username,
-        password: snowflake.password!,
-        database: snowflake.database,
-        schema: snowflake.schema,
-      });
-      try {
-        const target = (await exec(connection, 'SELECT ID, NAME, AMOUNT FROM ITEMS ORDER BY ID')).rows.map(
-          (r) => ({
-            id: String(r.ID),
-            name: r.NAME as string,
-            amount: r.AMOUNT === null ? null : Number(r.AMOUNT),
-          }),
-        );
-        expect(source.length).toBeGreaterThan(0);
-        expect(target).toEqual(source);
-      } finally {
-        await new Promise<void>((resolve) => connection.destroy(() => resolve()));
-      }
+      const target = (await targetSql('SELECT ID, NAME, AMOUNT FROM ITEMS ORDER BY ID')).map((r) => ({
+        id: String(r.ID),
+        name: r.NAME as string,
+        amount: r.AMOUNT === null ? null : Number(r.AMOUNT),
+      }));
+      expect(source.length).toBeGreaterThan(0);
+      expect(target).toEqual(source);
     },
     async drop() {
       await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label} WITH (FORCE)`));

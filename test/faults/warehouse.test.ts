@@ -1,0 +1,226 @@
+// Faults at the warehouse: Snowflake down at load, an error in the middle of a MERGE, the audit table
+// unreachable while an event is written, a target row deleted behind Tally's back, and a step that runs
+// past its time limit.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WarehouseError, WarehouseUnavailableError } from '../../lambdas/domain/errors';
+import { ADAPTERS } from '../../lambdas/runtime/adapters';
+import { eventTypes, type FaultStack, faultStack, TABLE, wrapping } from './harness';
+
+let stacks: FaultStack[] = [];
+
+async function fresh(tag: string): Promise<FaultStack> {
+  const s = await faultStack(tag);
+  stacks.push(s);
+  return s;
+}
+
+afterEach(async () => {
+  await Promise.allSettled(stacks.map((s) => s.drop()));
+  stacks = [];
+});
+
+/** A historical load that succeeded, then `rows` new source rows for the next incremental window. */
+async function loadedWithChanges(s: FaultStack, rows = 5): Promise<string> {
+  const historical = await s.run({ pipeline: 'historical' });
+  expect(historical.status).toBe('succeeded');
+  const watermark = await s.watermark();
+  expect(watermark).not.toBeNull();
+  await s.insertRows(rows);
+  return watermark!;
+}
+
+/** Asserts a failed run: its events, one published alert (and one alert line), one failure row. */
+async function expectFailedOnce(
+  s: FaultStack,
+  run: Awaited<ReturnType<FaultStack['run']>>,
+  types: string[],
+  errorType: string,
+): Promise<void> {
+  expect(run.status).toBe('failed');
+  expect(run.alerts).toHaveLength(1);
+  expect(run.alertLines).toHaveLength(1);
+  expect(run.alertLines[0]).toMatchObject({ executionId: run.executionId });
+  const events = await s.auditOf(run.executionId);
+  expect(eventTypes(events)).toEqual(types);
+  expect(events.find((e) => e.eventType === 'failure')).toMatchObject({
+    status: 'FAILED',
+    errorType,
+    sourceTable: TABLE,
+  });
+  expect(events.find((e) => e.eventType === 'alert')).toMatchObject({
+    status: 'ALERTED',
+    alertTriggered: true,
+  });
+}
+
+/** Runs an incremental execution without faults and asserts it succeeded and left target = source. */
+async function expectCaughtUp(s: FaultStack): Promise<void> {
+  const recovered = await s.run({ pipeline: 'incremental' });
+  expect(recovered.status).toBe('succeeded');
+  expect(recovered.alertLines).toEqual([]);
+  const events = await s.auditOf(recovered.executionId);
+  expect(eventTypes(events)).toEqual(['start', 'success']);
+  expect(events[1]).toMatchObject({ countMatch: true });
+  await s.expectTargetEqualsSource();
+}
+
+describe('the Snowflake stand-in down at load', () => {
+  it('retries a historical load refused once and loads every row exactly once', async () => {
+    const s = await fresh('sfonce');
+    let refused = 0;
+    const once = wrapping({
+      warehouse: (w) => ({
+        replaceWith: async (...args: Parameters<typeof w.replaceWith>) => {
+          if (refused++ === 0)
+            throw new WarehouseUnavailableError('Snowflake could not be reached (injected at load)');
+          return w.replaceWith(...args);
+        },
+      }),
+    });
+    const historical = await s.run({ pipeline: 'historical' }, { wrapPorts: once });
+    expect(historical.status).toBe('succeeded');
+    expect(historical.alertLines).toEqual([]);
+    const events = await s.auditOf(historical.executionId);
+    expect(eventTypes(events)).toEqual(['start', 'retry', 'success']);
+    expect(events[1]).toMatchObject({ status: 'RETRYING', retryCount: 1 });
+    expect(events[2]).toMatchObject({ retryCount: 1, countMatch: true, rowsLoaded: 20 });
+    await s.expectTargetEqualsSource();
+  }, 60_000);
+
+  it('fails an incremental load refused on every attempt with one alert, keeps the watermark, then catches up', async () => {
+    const s = await fresh('sfdown');
+    const before = await loadedWithChanges(s);
+    let merges = 0;
+    const down = wrapping({
+      warehouse: () => ({
+        merge: async () => {
+          merges++;
+          throw new WarehouseUnavailableError('Snowflake could not be reached (injected at load)');
+        },
+      }),
+    });
+    const failed = await s.run({ pipeline: 'incremental' }, { wrapPorts: down });
+    expect(merges).toBe(5);
+    await expectFailedOnce(
+      s,
+      failed,
+      ['start', 'retry', 'retry', 'retry', 'retry', 'failure', 'alert'],
+      'WarehouseUnavailableError',
+    );
+    expect(await s.watermark()).toBe(before);
+    await expectCaughtUp(s);
+  }, 90_000);
+});
+
+describe('an error in the middle of a MERGE', () => {
+  it('fails the table without a retry, alerts once, keeps the watermark, and the next run merges without duplicates', async () => {
+    const s = await fresh('merge');
+    const before = await loadedWithChanges(s);
+    let merges = 0;
+    const broken = wrapping({
+      warehouse: (w) => ({
+        // The rows reached the target, but the step never learns it: the next run merges them again.
+        merge: async (...args: Parameters<typeof w.merge>) => {
+          merges++;
+          await w.merge(...args);
+          throw new WarehouseError('MERGE interrupted (injected)');
+        },
+      }),
+    });
+    const failed = await s.run({ pipeline: 'incremental' }, { wrapPorts: broken });
+    expect(merges).toBe(1);
+    await expectFailedOnce(s, failed, ['start', 'failure', 'alert'], 'WarehouseError');
+    expect(await s.watermark()).toBe(before);
+    await expectCaughtUp(s);
+  }, 60_000);
+});
+
+describe('the warehouse unreachable while an audit event is written', () => {
+  it('keeps the refused success event pending in S3 and delivers it exactly once', async () => {
+    const s = await fresh('audit');
+    await loadedWithChanges(s);
+    const stage = ADAPTERS.stage(s.config);
+    const pendingPrefix = `${s.config.s3.prefix}/audit/pending/`;
+    let refusedId: string | null = null;
+    let pendingWhenRefused: string[] = [];
+    const refusing = wrapping({
+      warehouse: (w) => ({
+        insertAudit: async (...args: Parameters<typeof w.insertAudit>) => {
+          const success = args[0].find((e) => e.eventType === 'success');
+          if (refusedId === null && success) {
+            refusedId = success.eventId;
+            pendingWhenRefused = await stage.list(pendingPrefix);
+            throw new WarehouseUnavailableError('Snowflake could not be reached (injected at audit)');
+          }
+          return w.insertAudit(...args);
+        },
+      }),
+    });
+    const run = await s.run({ pipeline: 'incremental' }, { wrapPorts: refusing });
+    expect(run.status).toBe('succeeded');
+    expect(refusedId).not.toBeNull();
+    // When the insert was refused the event was already kept in S3 under its id.
+    expect(pendingWhenRefused).toContain(`${pendingPrefix}${refusedId}.json`);
+    const log = await s.auditLog();
+    const ids = log.map((e) => e.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.filter((id) => id === refusedId)).toHaveLength(1);
+    const events = await s.auditOf(run.executionId);
+    expect(eventTypes(events)).toContain('retry');
+    expect(eventTypes(events).at(-1)).toBe('success');
+    expect(await stage.list(pendingPrefix)).toEqual([]);
+    // The next run delivers nothing twice.
+    const next = await s.run({ pipeline: 'incremental' });
+    expect(next.status).toBe('succeeded');
+    const after = (await s.auditLog()).map((e) => e.eventId);
+    expect(new Set(after).size).toBe(after.length);
+    expect(after.filter((id) => id === refusedId)).toHaveLength(1);
+    await s.expectTargetEqualsSource();
+  }, 60_000);
+});
+
+describe("a row deleted from the target behind Tally's back", () => {
+  it('fails verify-counts with one alert and keeps the watermark; the next run restores the row', async () => {
+    const s = await fresh('deleted');
+    const before = await loadedWithChanges(s);
+    const deleting = wrapping({
+      warehouse: (w) => ({
+        merge: async (...args: Parameters<typeof w.merge>) => {
+          const result = await w.merge(...args);
+          await s.targetSql('DELETE FROM ITEMS WHERE ID = (SELECT MAX(ID) FROM ITEMS)');
+          return result;
+        },
+      }),
+    });
+    const failed = await s.run({ pipeline: 'incremental' }, { wrapPorts: deleting });
+    await expectFailedOnce(s, failed, ['start', 'failure', 'alert'], 'CountMismatchError');
+    const failure = (await s.auditOf(failed.executionId)).find((e) => e.eventType === 'failure')!;
+    expect(failure.countMatch).toBe(false);
+    expect(failure.recordCountAfter).toBe(failure.recordCountBefore! - 1);
+    expect(await s.watermark()).toBe(before);
+    await expectCaughtUp(s);
+  }, 60_000);
+});
+
+describe('a step that exceeds its time limit', () => {
+  it('is not retried: Lambda.Unknown fails the table with one alert, and the next run catches up', async () => {
+    const s = await fresh('timeout');
+    const before = await loadedWithChanges(s);
+    let calls = 0;
+    const timedOut = wrapping({
+      warehouse: () => ({
+        merge: async () => {
+          calls++;
+          const err = new Error('Task timed out after 900.00 seconds (injected)');
+          err.name = 'Lambda.Unknown';
+          throw err;
+        },
+      }),
+    });
+    const failed = await s.run({ pipeline: 'incremental' }, { wrapPorts: timedOut });
+    expect(calls).toBe(1);
+    await expectFailedOnce(s, failed, ['start', 'failure', 'alert'], 'Lambda.Unknown');
+    expect(await s.watermark()).toBe(before);
+    await expectCaughtUp(s);
+  }, 60_000);
+});
