@@ -57,7 +57,11 @@ async function onDatabase<T>(url: string, use: (client: pg.Client) => Promise<T>
 }
 
 /** A database, an S3 prefix and a Snowflake schema of this scenario's own, and a table of `rows` rows. */
-export async function faultStack(tag: string, rows = 20): Promise<FaultStack> {
+export async function faultStack(
+  tag: string,
+  rows = 20,
+  pipeline: Partial<TallyConfig['pipeline']> = {},
+): Promise<FaultStack> {
   const label = `faults_${tag}_${ulid().slice(-8).toLowerCase()}`;
   await onDatabase(stack.postgres.url, (c) => c.query(`CREATE DATABASE ${label}`));
   const url = new URL(stack.postgres.url);
@@ -78,7 +82,12 @@ export async function faultStack(tag: string, rows = 20): Promise<FaultStack> {
   const base = localConfig(
     stack,
     [{ schema: 'public', name: 'items', primaryKey: ['id'], cursorColumn: 'updated_at' }],
-    { lagSeconds: 0, lookbackSeconds: 60, volumeGuard: { mode: 'off', history: 10, minRatio: 0.1 } },
+    {
+      lagSeconds: 0,
+      lookbackSeconds: 60,
+      volumeGuard: { mode: 'off', history: 10, minRatio: 0.1 },
+      ...pipeline,
+    },
   );
   const config: TallyConfig = {
     ...base,
