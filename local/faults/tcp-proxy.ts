@@ -79,12 +79,12 @@ export class TcpProxy {
    * reset), `unlisten` stops listening (the client sees ECONNREFUSED). Open connections are left alone;
    * `killAll` ends them.
    */
-  async refuse(how: 'reset' | 'unlisten' = 'unlisten'): Promise<void> {
+  refuse(how: 'reset' | 'unlisten' = 'unlisten'): void {
     this.refusing = true;
     if (how === 'unlisten' && this.server) {
-      const server = this.server;
+      // Closing stops accepting at once; its callback would wait for the open connections to end.
+      this.server.close();
       this.server = null;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
 

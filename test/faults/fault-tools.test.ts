@@ -55,10 +55,10 @@ describe('the TCP proxy', () => {
     try {
       const payload = Buffer.from('hello through the proxy');
       expect((await roundTrip(proxy.port, payload)).got.toString()).toBe(payload.toString());
-      await proxy.refuse('unlisten');
+      proxy.refuse('unlisten');
       expect((await roundTrip(proxy.port, payload)).error).toBe('ECONNREFUSED');
       await proxy.pass();
-      await proxy.refuse('reset');
+      proxy.refuse('reset');
       const reset = await roundTrip(proxy.port, payload);
       expect(reset.got.length).toBe(0);
       expect(reset.error).toBeDefined();
