@@ -1,12 +1,14 @@
 // Splits one CSV stream (header first) into gzip part files uploaded to the stage as they are written.
 // A part ends only at a record boundary, and every part starts with the header, so each loads on its own.
 import { once } from 'node:events';
-import { pipeline, Transform } from 'node:stream';
-import { createGzip, type Gzip } from 'node:zlib';
+import { pipeline, Transform, type TransformOptions } from 'node:stream';
+import { createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
 import type { Stage, StagedFile } from '../ports';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
+/** Every byte the scanner acts on is below this. */
+const BELOW = QUOTE + 1;
 
 /** The key of part `index` under a prefix: fixed width, so a retry writes the same keys again. */
 export function partKey(keyPrefix: string, index: number): string {
@@ -23,42 +25,56 @@ export function partPrefix(keyPrefix: string): string {
  * quoted field may hold newlines and doubled quotes. State carries over from one chunk to the next.
  */
 export class RecordScanner {
-  private inQuotes = false;
+  /** 1 inside a quoted field. Every quote flips it, so a doubled quote leaves it as it was. */
+  private inQuotes = 0;
 
   /**
    * Counts record ends in `buf` from `start`. With `stopAfterFirst` it returns just after the first one;
    * `end` is the offset after the last byte scanned.
    */
   scan(buf: Buffer, start: number, stopAfterFirst: boolean): { records: number; end: number } {
+    if (stopAfterFirst) return this.scanToFirst(buf, start);
+    // One plain pass over the bytes: V8 compiles it to a tight loop, several times faster than calling
+    // indexOf for every quote (a JSON column alone holds a dozen of them per row). Quote and newline are
+    // both below BELOW, so most bytes are passed over with one comparison.
     const len = buf.length;
+    let inQuotes = this.inQuotes;
     let records = 0;
-    let i = start;
-    // Positions are found with indexOf (native, fast) and reused until passed.
-    let quote = buf.indexOf(QUOTE, i);
-    let newline = buf.indexOf(LF, i);
-    while (i < len) {
-      if (quote !== -1 && quote < i) quote = buf.indexOf(QUOTE, i);
-      if (this.inQuotes) {
-        if (quote === -1) return { records, end: len };
-        this.inQuotes = false;
-        i = quote + 1;
-        continue;
-      }
-      if (newline !== -1 && newline < i) newline = buf.indexOf(LF, i);
-      if (newline !== -1 && (quote === -1 || newline < quote)) {
-        records++;
-        i = newline + 1;
-        if (stopAfterFirst) return { records, end: i };
-      } else if (quote !== -1) {
-        this.inQuotes = true;
-        i = quote + 1;
-      } else {
-        return { records, end: len };
+    for (let i = start; i < len; i++) {
+      const byte = buf[i] as number;
+      if (byte < BELOW) {
+        if (byte === QUOTE) inQuotes ^= 1;
+        else if (byte === LF) records += inQuotes ^ 1;
       }
     }
+    this.inQuotes = inQuotes;
     return { records, end: len };
   }
+
+  private scanToFirst(buf: Buffer, start: number): { records: number; end: number } {
+    const len = buf.length;
+    let inQuotes = this.inQuotes;
+    for (let i = start; i < len; i++) {
+      const byte = buf[i] as number;
+      if (byte === QUOTE) {
+        inQuotes ^= 1;
+      } else if (byte === LF && inQuotes === 0) {
+        this.inQuotes = 0;
+        return { records: 1, end: i + 1 };
+      }
+    }
+    this.inQuotes = inQuotes;
+    return { records: 0, end: len };
+  }
 }
+
+/** zlib's output chunk: larger than its 16 KiB default, so fewer hops between the zlib thread and JS. */
+const GZIP_CHUNK_BYTES = 64 * 1024;
+/**
+ * Raw CSV buffered ahead of gzip before a write waits, so the next chunk is read and scanned while this
+ * one is compressed; it also bounds the memory of a part.
+ */
+const GZIP_BUFFER_BYTES = 1024 * 1024;
 
 /** One part file: raw CSV in, gzip out, streamed into `stage.upload` as it is produced. */
 class GzipPart {
@@ -75,7 +91,13 @@ class GzipPart {
     readonly key: string,
     level: number,
   ) {
-    this.gzip = createGzip({ level });
+    // zlib passes stream options through to its Transform, though its typings leave them out.
+    const options: ZlibOptions & TransformOptions = {
+      level,
+      chunkSize: GZIP_CHUNK_BYTES,
+      writableHighWaterMark: GZIP_BUFFER_BYTES,
+    };
+    this.gzip = createGzip(options);
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, done) => {
         this.compressedBytes += chunk.length;
