@@ -26,6 +26,7 @@ import { connect, destroy, exec } from '../integration/snowflake-client';
 export const TABLE = 'public.items';
 
 const stack = inject('stack');
+let synthesized: StateMachineDefinition | undefined;
 
 /** The servers and proxies one test file shares; scenarios in a file run one after another. */
 export interface Bench {
@@ -182,7 +183,9 @@ export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Sc
     snowflake: { ...snowflakeConfig, accessUrl: `http://${bench.warehouse.address}` },
   };
   const inspect = { ...snowflakeConfig, accessUrl: snowflake.accessUrl };
-  const definition = synthesizeDefinition(config) as unknown as StateMachineDefinition;
+  // Every scenario has the same table and settings, so one synthesis (a few seconds) serves them all.
+  synthesized ??= synthesizeDefinition(config) as unknown as StateMachineDefinition;
+  const definition = synthesized;
 
   const targetSql = async (text: string) => {
     const connection = await connect({ ...inspect, password: snowflake.password });
@@ -291,6 +294,8 @@ export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Sc
         ...extra,
       });
       clock.progress(null);
+      // A Lambda that timed out is discarded with its connections; so are this run's, whatever hung on them.
+      await closeSnowflakeConnections();
       const text = await readFile(alertsFile, 'utf8').catch(() => '');
       const alertLines = text
         .split('\n')

@@ -1,0 +1,239 @@
+// Faults at the warehouse, through a TCP proxy in front of a Snowflake stand-in of this file's own and
+// statement faults inside it: Snowflake down at load, an error in the middle of a MERGE, the audit table
+// unreachable while an event is written, a step past its time limit, a target row deleted behind Tally's
+// back, and two executions started at once for the same table.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Ports } from '../../lambdas/steps/deps';
+import { SNOWFLAKE_ERRORS } from '../../local/faults/statement-faults';
+import { type Bench, eventTypes, type Scenario, scenario, startBench, TABLE } from './network-harness';
+
+let bench: Bench;
+let scenarios: Scenario[] = [];
+
+beforeAll(async () => {
+  bench = await startBench();
+});
+
+afterAll(async () => {
+  await bench.stop();
+});
+
+afterEach(async () => {
+  await bench.reset();
+  await Promise.allSettled(scenarios.map((s) => s.drop()));
+  scenarios = [];
+});
+
+/** The MERGE of staged rows into the target (not the lease table's MERGE). */
+const TARGET_MERGE = /^MERGE INTO \S*ITEMS t USING \S*ITEMS_STAGING_/;
+const AUDIT_INSERT = /^INSERT INTO \S*TALLY_AUDIT_LOG/;
+
+/** A table loaded by a historical run, then changed: new rows and changed rows wait for the next window. */
+async function loadedThenChanged(tag: string): Promise<{ s: Scenario; watermark: string }> {
+  const s = await scenario(bench, tag);
+  scenarios.push(s);
+  const historical = await s.run({ pipeline: 'historical' });
+  expect(historical.status).toBe('succeeded');
+  const watermark = await s.watermark();
+  expect(watermark).not.toBeNull();
+  await s.insertRows(5);
+  await s.updateRows(3);
+  return { s, watermark: watermark! };
+}
+
+/** After the fault is cleared, one more run delivers everything: the target equals the source. */
+async function recovers(s: Scenario): Promise<void> {
+  await bench.reset();
+  const recovered = await s.run({ pipeline: 'incremental' });
+  // Said in the message: why the run after the fault could not catch up.
+  const why = (await s.auditOf(recovered.executionId))
+    .filter((e) => e.eventType === 'failure')
+    .map((e) => `${e.errorType}: ${e.errorMessage}`)
+    .at(-1);
+  expect(recovered.status, why).toBe('succeeded');
+  expect(recovered.alertLines).toEqual([]);
+  await s.expectTargetEqualsSource();
+}
+
+/** No event reached the audit table twice, and every job has at most one closing success. */
+function expectEachEventOnce(events: readonly { eventId: string; jobId: string; eventType: string }[]): void {
+  expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
+  const successes = events.filter((e) => e.eventType === 'success').map((e) => e.jobId);
+  expect(new Set(successes).size).toBe(successes.length);
+}
+
+describe('the Snowflake stand-in down at load', () => {
+  it('ends the load at its time limit, records the failure and one alert, keeps the watermark, and catches up once Snowflake is back', async () => {
+    const { s, watermark } = await loadedThenChanged('sfdown');
+    const failed = await s.run(
+      { pipeline: 'incremental' },
+      {
+        // The driver retries a request that cannot reach Snowflake for far longer than a Lambda may run.
+        timeLimitsMs: { '*': 2_000 },
+        at: (p) => {
+          if (p.state === 'LoadSnowflake' && p.phase === 'started' && p.attempt === 0) {
+            bench.warehouse.refuse('unlisten');
+            bench.warehouse.killAll();
+          }
+        },
+      },
+    );
+    expect(failed.status).toBe('failed');
+    expect(failed.alertLines).toHaveLength(1);
+    expect(await s.watermark()).toBe(watermark);
+    await s.expectWatermarkBelowUndelivered();
+    await recovers(s);
+    const events = await s.auditOf(failed.executionId);
+    expect(eventTypes(events)).toContain('failure');
+    expect(eventTypes(events)).toContain('alert');
+    expect(events.find((e) => e.eventType === 'failure')?.errorType).toBe('Lambda.Unknown');
+    const log = await s.auditLog();
+    expectEachEventOnce(log);
+    expect(log.filter((e) => e.eventType === 'success').at(-2)?.windowEnd).toBe(watermark);
+  });
+});
+
+describe('an error in the middle of a MERGE', () => {
+  it('retries a MERGE whose answer was lost after it committed, without duplicating a row', async () => {
+    const { s } = await loadedThenChanged('mergelost');
+    bench.statements.add({ match: TARGET_MERGE, error: SNOWFLAKE_ERRORS.internal, when: 'after', times: 1 });
+    const run = await s.run({ pipeline: 'incremental' });
+    expect(bench.statements.hits).toHaveLength(1);
+    expect(run.status).toBe('succeeded');
+    expect(run.alertLines).toEqual([]);
+    const events = await s.auditOf(run.executionId);
+    expect(eventTypes(events)).toEqual(['start', 'retry', 'success']);
+    expect(events[1]?.errorMessage).toContain('LoadSnowflake');
+    expect(events[2]).toMatchObject({ countMatch: true, retryCount: 1 });
+    await s.expectTargetEqualsSource();
+    await recovers(s);
+  });
+
+  it('fails the table on a SQL error in the MERGE with one alert, keeps the watermark, then catches up', async () => {
+    const { s, watermark } = await loadedThenChanged('mergeerr');
+    bench.statements.add({ match: TARGET_MERGE, error: SNOWFLAKE_ERRORS.duplicateRow, times: 1 });
+    const failed = await s.run({ pipeline: 'incremental' });
+    expect(failed.status).toBe('failed');
+    expect(failed.alertLines).toHaveLength(1);
+    const events = await s.auditOf(failed.executionId);
+    expect(eventTypes(events)).toEqual(['start', 'failure', 'alert']);
+    expect(events[1]).toMatchObject({ errorType: 'WarehouseError', sourceTable: TABLE });
+    expect(await s.watermark()).toBe(watermark);
+    expect((await s.undelivered()).length).toBe(8);
+    await s.expectWatermarkBelowUndelivered();
+    await recovers(s);
+  });
+});
+
+describe('the warehouse unreachable while an audit event is written', () => {
+  it('keeps every event it could not insert and delivers each once, in order, with the next run', async () => {
+    const { s } = await loadedThenChanged('auditdown');
+    const failed = await s.run(
+      { pipeline: 'incremental' },
+      {
+        at: (p) => {
+          if (p.state === 'AuditSuccess' && p.phase === 'started' && p.attempt === 0) {
+            bench.statements.add({ match: AUDIT_INSERT, error: SNOWFLAKE_ERRORS.internal });
+          }
+        },
+      },
+    );
+    // The data arrived; only its record could not be written, so the execution ends failed and alerts.
+    expect(failed.status).toBe('failed');
+    expect(failed.alertLines).toHaveLength(1);
+    expect(eventTypes(await s.auditOf(failed.executionId))).toEqual(['start']);
+    await recovers(s);
+    const log = await s.auditLog();
+    expectEachEventOnce(log);
+    const types = eventTypes(log.filter((e) => e.executionId === failed.executionId));
+    expect(types[0]).toBe('start');
+    expect(types).toContain('success');
+    expect(types).toContain('alert');
+    await s.expectWatermarkBelowUndelivered();
+  });
+});
+
+describe('a step that exceeds its time limit', () => {
+  it('ends the step with Lambda.Unknown and no retry, records the failure and one alert, then catches up', async () => {
+    const { s, watermark } = await loadedThenChanged('timeout');
+    // The MERGE still runs, late, as Snowflake finishes a statement whose Lambda was gone.
+    bench.statements.add({ match: TARGET_MERGE, delayMs: 3_000, times: 1 });
+    const failed = await s.run({ pipeline: 'incremental' }, { timeLimitsMs: { LoadSnowflake: 1_000 } });
+    expect(failed.status).toBe('failed');
+    expect(failed.alertLines).toHaveLength(1);
+    const events = await s.auditOf(failed.executionId);
+    expect(eventTypes(events)).toEqual(['start', 'failure', 'alert']);
+    expect(events[1]).toMatchObject({ errorType: 'Lambda.Unknown', sourceTable: TABLE });
+    expect(await s.watermark()).toBe(watermark);
+    await s.expectWatermarkBelowUndelivered();
+    await recovers(s);
+  });
+});
+
+describe('a row deleted from the target behind Tally’s back', () => {
+  it('fails the count check with one alert, keeps the watermark, and the next window restores the row', async () => {
+    const { s, watermark } = await loadedThenChanged('deleted');
+    let deleted = false;
+    const deleting = (ports: Ports): Ports => ({
+      get source() {
+        return ports.source;
+      },
+      get stage() {
+        return ports.stage;
+      },
+      get warehouse() {
+        const warehouse = ports.warehouse;
+        return new Proxy(warehouse, {
+          get(target, prop, receiver) {
+            // Between the load and the count, someone deletes a row of the window in the target.
+            if (prop === 'count') {
+              return async (...args: Parameters<typeof warehouse.count>) => {
+                if (!deleted) {
+                  deleted = true;
+                  await s.targetSql('DELETE FROM ITEMS WHERE ID = (SELECT MAX(ID) FROM ITEMS)');
+                }
+                return target.count(...args);
+              };
+            }
+            const value = Reflect.get(target, prop, receiver);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    });
+    const failed = await s.run({ pipeline: 'incremental' }, { wrapPorts: deleting });
+    expect(failed.status).toBe('failed');
+    expect(failed.alertLines).toHaveLength(1);
+    const events = await s.auditOf(failed.executionId);
+    expect(eventTypes(events)).toEqual(['start', 'failure', 'alert']);
+    expect(events[1]).toMatchObject({ errorType: 'CountMismatchError', countMatch: false });
+    expect(await s.watermark()).toBe(watermark);
+    await s.expectWatermarkBelowUndelivered();
+    await recovers(s);
+  });
+});
+
+describe('two executions started at once for the same table', () => {
+  it('lets one load the table while the other waits or is refused with one alert, and leaves no row twice', async () => {
+    const { s } = await loadedThenChanged('twice');
+    const runs = await Promise.all([s.run({ pipeline: 'incremental' }), s.run({ pipeline: 'incremental' })]);
+    expect(runs.some((r) => r.status === 'succeeded')).toBe(true);
+    for (const run of runs) {
+      const events = await s.auditOf(run.executionId);
+      if (run.status === 'failed') {
+        expect(run.alertLines).toHaveLength(1);
+        expect(events.find((e) => e.eventType === 'failure')?.errorType).toBe('TableBusyError');
+        expect(eventTypes(events).at(-1)).toBe('alert');
+      } else {
+        expect(run.alertLines).toEqual([]);
+        expect(eventTypes(events).at(-1)).toBe('success');
+      }
+    }
+    // Whoever waited was told who held the table.
+    const busy = (await s.auditLog()).filter((e) => e.errorType === 'TableBusyError');
+    expect(busy.length).toBeGreaterThan(0);
+    await s.expectTargetEqualsSource();
+    expectEachEventOnce(await s.auditLog());
+    await recovers(s);
+  });
+});
