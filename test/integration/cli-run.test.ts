@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TallyConfig } from '../../lambdas/config';
 import { localConfig } from '../../local/cli/local-config';
 import { readAudit } from '../../local/cli/pipeline';
 import { writeConfigFile } from '../../local/config-file';
@@ -32,6 +33,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** A configuration of the embedded defaults listing one table with an `id` key and `updated_at` cursor. */
+function oneTableConfig(name: string) {
+  return localConfig(inject('stack'), [
+    { schema: 'public', name, primaryKey: ['id'], cursorColumn: 'updated_at' },
+  ]);
+}
+
+/** Writes a configuration to a file and runs the historical pipeline with it, retrying quickly. */
+async function runHistorical(file: string, config: TallyConfig) {
+  const path = join(dir, file);
+  await writeConfigFile(path, config);
+  return tally('run', '--pipeline', 'historical', '--config', path, '--retry-interval-ms', '10');
+}
 
 describe('tally run', () => {
   it('fails on a table missing from PostgreSQL, names it, and audits the failure', {
@@ -98,24 +113,15 @@ describe('tally run', () => {
   it('fails at once on a wrong PostgreSQL password, without retrying, and audits the failure', {
     timeout: 150_000,
   }, async () => {
-    const config = localConfig(inject('stack'), [
-      { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
-    ]);
+    const config = oneTableConfig('orders');
     const url = new URL(config.postgres.url!);
     url.password = 'not-the-password';
-    const path = join(dir, 'wrong-password.json');
-    await writeConfigFile(path, { ...config, postgres: { ...config.postgres, url: url.toString() } });
     const startedAt = new Date().toISOString();
 
-    const result = await tally(
-      'run',
-      '--pipeline',
-      'historical',
-      '--config',
-      path,
-      '--retry-interval-ms',
-      '10',
-    );
+    const result = await runHistorical('wrong-password.json', {
+      ...config,
+      postgres: { ...config.postgres, url: url.toString() },
+    });
 
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAILED in .*SourceAuthError/);
@@ -128,30 +134,18 @@ describe('tally run', () => {
   it('fails at once on a wrong Snowflake password and names the sign-in as the problem', {
     timeout: 150_000,
   }, async () => {
-    const config = localConfig(inject('stack'), [
-      { schema: 'public', name: 'cli_run_orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
-    ]);
+    const config = oneTableConfig('cli_run_orders');
     const client = new pg.Client(config.postgres.url);
     await client.connect();
     await client.query(
       'CREATE TABLE IF NOT EXISTS public.cli_run_orders (id int PRIMARY KEY, updated_at timestamptz)',
     );
     await client.end();
-    const path = join(dir, 'wrong-snowflake.json');
-    await writeConfigFile(path, {
+
+    const result = await runHistorical('wrong-snowflake.json', {
       ...config,
       snowflake: { ...config.snowflake, password: 'not-the-password' },
     });
-
-    const result = await tally(
-      'run',
-      '--pipeline',
-      'historical',
-      '--config',
-      path,
-      '--retry-interval-ms',
-      '10',
-    );
 
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAILED in .*WarehouseAuthError/);
