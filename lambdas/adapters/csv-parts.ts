@@ -1,14 +1,11 @@
 // Splits one CSV stream (header first) into gzip part files uploaded to the stage as they are written.
 // A part ends only at a record boundary, and every part starts with the header, so each loads on its own.
+// Where records end comes from the caller (for PostgreSQL, from the COPY protocol: see copy-rows.ts).
 import { once } from 'node:events';
 import { pipeline, Transform, type TransformOptions } from 'node:stream';
 import { createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
 import type { Stage, StagedFile } from '../ports';
-
-const QUOTE = 0x22;
-const LF = 0x0a;
-/** Every byte the scanner acts on is below this. */
-const BELOW = QUOTE + 1;
+import type { RecordEnds } from './copy-rows';
 
 /** The key of part `index` under a prefix: fixed width, so a retry writes the same keys again. */
 export function partKey(keyPrefix: string, index: number): string {
@@ -21,60 +18,18 @@ export function partPrefix(keyPrefix: string): string {
 }
 
 /**
- * Finds record ends in CSV as PostgreSQL writes it: a record ends at a newline outside quotes, and a
- * quoted field may hold newlines and doubled quotes. State carries over from one chunk to the next.
+ * Raw CSV gathered into one write to gzip. zlib compresses each write as jobs on a worker thread, and each
+ * job needs the JS thread to hand over the next one; a job of a megabyte keeps the worker busy while JS
+ * reads and frames the next megabyte, where many small writes would leave it waiting on JS.
  */
-export class RecordScanner {
-  /** 1 inside a quoted field. Every quote flips it, so a doubled quote leaves it as it was. */
-  private inQuotes = 0;
-
-  /**
-   * Counts record ends in `buf` from `start`. With `stopAfterFirst` it returns just after the first one;
-   * `end` is the offset after the last byte scanned.
-   */
-  scan(buf: Buffer, start: number, stopAfterFirst: boolean): { records: number; end: number } {
-    if (stopAfterFirst) return this.scanToFirst(buf, start);
-    // One plain pass over the bytes: V8 compiles it to a tight loop, several times faster than calling
-    // indexOf for every quote (a JSON column alone holds a dozen of them per row). Quote and newline are
-    // both below BELOW, so most bytes are passed over with one comparison.
-    const len = buf.length;
-    let inQuotes = this.inQuotes;
-    let records = 0;
-    for (let i = start; i < len; i++) {
-      const byte = buf[i] as number;
-      if (byte < BELOW) {
-        if (byte === QUOTE) inQuotes ^= 1;
-        else if (byte === LF) records += inQuotes ^ 1;
-      }
-    }
-    this.inQuotes = inQuotes;
-    return { records, end: len };
-  }
-
-  private scanToFirst(buf: Buffer, start: number): { records: number; end: number } {
-    const len = buf.length;
-    let inQuotes = this.inQuotes;
-    for (let i = start; i < len; i++) {
-      const byte = buf[i] as number;
-      if (byte === QUOTE) {
-        inQuotes ^= 1;
-      } else if (byte === LF && inQuotes === 0) {
-        this.inQuotes = 0;
-        return { records: 1, end: i + 1 };
-      }
-    }
-    this.inQuotes = inQuotes;
-    return { records: 0, end: len };
-  }
-}
-
-/** zlib's output chunk: larger than its 16 KiB default, so fewer hops between the zlib thread and JS. */
-const GZIP_CHUNK_BYTES = 64 * 1024;
+const GZIP_INPUT_BYTES = 1024 * 1024;
+/** zlib's output chunk (16 KiB by default): a job runs until it has filled one. */
+const GZIP_CHUNK_BYTES = 1024 * 1024;
 /**
- * Raw CSV buffered ahead of gzip before a write waits, so the next chunk is read and scanned while this
- * one is compressed; it also bounds the memory of a part.
+ * Raw CSV queued ahead of gzip before a write waits for it to drain: several inputs, so the worker is
+ * rarely idle while JS gathers the next. With the input being gathered, it bounds a part's memory.
  */
-const GZIP_BUFFER_BYTES = 1024 * 1024;
+const GZIP_BUFFER_BYTES = 4 * GZIP_INPUT_BYTES;
 
 /** One part file: raw CSV in, gzip out, streamed into `stage.upload` as it is produced. */
 class GzipPart {
@@ -85,6 +40,9 @@ class GzipPart {
   private readonly uploaded: Promise<unknown>;
   /** Rejects when the upload fails (or, wrongly, ends before its body): stops a writer waiting on drain. */
   private readonly failed: Promise<never>;
+  /** Written but not yet handed to gzip, with its size: see GZIP_INPUT_BYTES. */
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
 
   constructor(
     stage: Stage,
@@ -115,16 +73,26 @@ class GzipPart {
 
   async write(data: Buffer): Promise<void> {
     this.rawBytes += data.length;
-    if (this.gzip.write(data)) return;
+    this.gathered.push(data);
+    this.gatheredBytes += data.length;
+    if (this.gatheredBytes < GZIP_INPUT_BYTES) return;
+    if (this.gzip.write(this.takeGathered())) return;
     const drained = once(this.gzip, 'drain');
     drained.catch(() => {});
     await Promise.race([drained, this.failed]);
   }
 
   async finish(): Promise<StagedFile> {
-    this.gzip.end();
+    this.gzip.end(this.takeGathered());
     await this.uploaded;
     return { key: this.key, rows: this.rows, rawBytes: this.rawBytes, compressedBytes: this.compressedBytes };
+  }
+
+  private takeGathered(): Buffer {
+    const input = this.gathered.length === 1 ? (this.gathered[0] as Buffer) : Buffer.concat(this.gathered);
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    return input;
   }
 
   /** Fails the body so the upload aborts, and waits until it has. */
@@ -141,21 +109,24 @@ export interface PartOptions {
 }
 
 /**
- * Writes a CSV stream whose first record is the header into gzip parts under `keyPrefix`. Part objects
- * left by an earlier attempt are deleted first; on failure the parts written so far are deleted too, so
- * an export is either complete or absent. Reading the next chunk waits for the upload (backpressure).
+ * Writes a CSV stream whose first record is the header into gzip parts under `keyPrefix`, using `ends` to
+ * know where records end. Part objects left by an earlier attempt are deleted first; on failure the parts
+ * written so far are deleted too, so an export is either complete or absent. Reading the next chunk waits
+ * for the upload (backpressure).
  */
 export async function writeCsvParts(
   csv: AsyncIterable<Buffer>,
+  ends: RecordEnds,
   stage: Stage,
   options: PartOptions,
 ): Promise<StagedFile[]> {
   await deleteParts(stage, options.keyPrefix);
-  const scanner = new RecordScanner();
   const headerChunks: Buffer[] = [];
   let header: Buffer | null = null;
   const files: StagedFile[] = [];
   let part: GzipPart | null = null;
+  /** Stream offset of the first byte of the current chunk. */
+  let position = 0;
 
   const openPart = async (): Promise<GzipPart> => {
     const opened = new GzipPart(stage, partKey(options.keyPrefix, files.length), options.gzipLevel);
@@ -166,33 +137,45 @@ export async function writeCsvParts(
 
   try {
     for await (const chunk of csv) {
+      const chunkEnd = position + chunk.length;
       let offset = 0;
       if (header === null) {
-        const first = scanner.scan(chunk, 0, true);
-        headerChunks.push(chunk.subarray(0, first.end));
-        if (first.records === 0) continue;
+        const first = ends.next();
+        if (first === null || first > chunkEnd) {
+          headerChunks.push(chunk);
+          position = chunkEnd;
+          continue;
+        }
+        ends.takeUpTo(first);
+        offset = first - position;
+        headerChunks.push(chunk.subarray(0, offset));
         header = Buffer.concat(headerChunks);
-        offset = first.end;
       }
       while (offset < chunk.length) {
         const current: GzipPart = part ?? (await openPart());
         if (current.compressedBytes < options.maxFileBytes) {
-          current.rows += scanner.scan(chunk, offset, false).records;
+          current.rows += ends.takeUpTo(chunkEnd);
           await current.write(offset === 0 ? chunk : chunk.subarray(offset));
           break;
         }
         // Full: write up to the end of the current record, then close this part.
-        const { records, end } = scanner.scan(chunk, offset, true);
-        current.rows += records;
-        await current.write(chunk.subarray(offset, end));
-        offset = end;
-        if (records > 0) {
-          files.push(await current.finish());
-          part = null;
+        const end = ends.next();
+        if (end === null || end > chunkEnd) {
+          await current.write(chunk.subarray(offset));
+          break;
         }
+        current.rows += ends.takeUpTo(end);
+        await current.write(chunk.subarray(offset, end - position));
+        offset = end - position;
+        files.push(await current.finish());
+        part = null;
       }
+      position = chunkEnd;
     }
     if (header === null) throw new Error('the CSV stream ended without a header line');
+    if (ends.consumed() !== position || ends.next() !== null) {
+      throw new Error(`the CSV stream ended inside a record, at byte ${position}`);
+    }
     // An empty slice still yields one file holding only the header, so a load always has a file.
     const last: GzipPart = part ?? (await openPart());
     part = null;

@@ -17,6 +17,7 @@ import {
 import type { ResolvedTable, TableSpec } from '../domain/table';
 import { type CursorKind, compareBounds } from '../domain/window';
 import type { ExportOptions, ExportResult, Slice, Source, Stage } from '../ports';
+import { trackRecordEnds } from './copy-rows';
 import { writeCsvParts } from './csv-parts';
 import {
   bindRenderer,
@@ -292,10 +293,16 @@ export class PostgresSource implements Source {
       }
       const sourceCount = await countIn(client, table, bounded);
       const copySql = `COPY (SELECT ${selectList(table)} FROM ${qualified(table)} WHERE ${sliceCondition(table, bounded, literalRenderer)}) TO STDOUT WITH (FORMAT csv, HEADER)`;
-      const copy = client.query(copyTo(copySql));
+      const reader = copyTo(copySql);
+      const ends = trackRecordEnds(reader);
+      const copy = client.query(reader);
       let files: Awaited<ReturnType<typeof writeCsvParts>>;
       try {
-        files = await writeCsvParts(copy, stage, { keyPrefix: options.keyPrefix, maxFileBytes, gzipLevel });
+        files = await writeCsvParts(copy, ends, stage, {
+          keyPrefix: options.keyPrefix,
+          maxFileBytes,
+          gzipLevel,
+        });
       } catch (err) {
         // The COPY may still be sending: stop reading; withClient then discards the connection.
         copy.on('error', () => {});
