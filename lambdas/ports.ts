@@ -136,6 +136,7 @@ export interface TableLease {
 
 export interface AuditFilter {
   readonly jobId?: string;
+  readonly executionId?: string;
   readonly table?: string;
   readonly since?: string;
 }

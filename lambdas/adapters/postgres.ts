@@ -19,6 +19,7 @@ import { type CursorKind, compareBounds } from '../domain/window';
 import type { ExportOptions, ExportResult, Slice, Source, Stage } from '../ports';
 import { trackRecordEnds } from './copy-rows';
 import { writeCsvParts } from './csv-parts';
+import { NETWORK_CODES } from './network';
 import {
   bindRenderer,
   type CatalogColumn,
@@ -76,16 +77,6 @@ const PRIMARY_KEY_SQL = `
   ORDER BY k.ord`;
 
 const AUTH_CODES = new Set(['28P01', '28000', '42501']);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 // Connection lost, server starting or shutting down, too many connections, serialization conflicts and
 // timeouts: waiting and trying again can help.
 const TRANSIENT_SQLSTATES = new Set([
@@ -99,7 +90,9 @@ const TRANSIENT_SQLSTATES = new Set([
   '55P03',
   '57014',
 ]);
-const TIMEOUT_MESSAGE = /timeout expired|timeout exceeded when trying to connect|Connection terminated/i;
+// pg reports a timeout, a dropped connection, or a client whose connection already failed, by message only.
+const TIMEOUT_MESSAGE =
+  /timeout expired|timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable/i;
 
 interface PgLikeError {
   readonly code?: string;

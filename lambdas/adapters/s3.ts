@@ -13,6 +13,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../config';
 import { InvalidConfigError, StageUnavailableError, TallyError } from '../domain/errors';
 import type { Stage } from '../ports';
+import { NETWORK_CODES } from './network';
 
 /** Multipart part size: big enough to keep requests few, small enough to bound memory (x queue size). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -37,17 +38,6 @@ export function createS3Client(config: S3Config): S3Client {
   });
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 const UNAVAILABLE_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',

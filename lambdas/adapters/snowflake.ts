@@ -21,6 +21,7 @@ import {
 } from '../domain/errors';
 import type { ResolvedTable } from '../domain/table';
 import type { AuditFilter, FileLoadResult, LoadResult, Slice, TableLease, Warehouse } from '../ports';
+import { NETWORK_CODES } from './network';
 import { bootstrapStatements, qualified, stageUrl } from './snowflake-ddl';
 import { targetColumn } from './snowflake-types';
 
@@ -130,17 +131,6 @@ interface DriverError {
   readonly response?: { readonly statusCode?: number };
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-]);
 const SESSION_GONE = new Set(['390111', '390112', '390114', '390104']);
 const AUTH_CODES = new Set(['390100', '390144', '390101', '390189', '390102', '390422']);
 const SYNTAX_CODES = new Set(['001003', '000904', '000900', '001007', '002020', '002049']);
@@ -177,6 +167,12 @@ export function toWarehouseError(err: unknown, what: string): TallyError {
   }
   if (status !== undefined && status >= 500) {
     return new WarehouseUnavailableError(`${what}: Snowflake answered HTTP ${status}; retry later`, options);
+  }
+  if (code === '407002') {
+    return new WarehouseUnavailableError(
+      `${what}: the Snowflake connection was closed under the statement (407002); a retry opens a new one`,
+      options,
+    );
   }
   if (SESSION_GONE.has(code)) {
     return new WarehouseUnavailableError(
@@ -252,6 +248,12 @@ export interface SnowflakeWarehouseOptions {
 export class SnowflakeWarehouse implements Warehouse {
   private readonly key: string;
   private readonly keepWarm: boolean;
+  /**
+   * Warm: the process-wide cache, shared with the next invocation. Otherwise this adapter's own, so that
+   * closing it cannot end a statement another adapter in the same process (another execution run by
+   * the local runner) has in flight.
+   */
+  private readonly connections: Map<string, Promise<snowflake.Connection>>;
 
   constructor(
     private readonly config: SnowflakeConfig,
@@ -260,21 +262,22 @@ export class SnowflakeWarehouse implements Warehouse {
   ) {
     this.key = cacheKey(config);
     this.keepWarm = options.keepWarm ?? process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+    this.connections = this.keepWarm ? connections : new Map();
   }
 
   private async connection(): Promise<snowflake.Connection> {
-    const cached = connections.get(this.key);
+    const cached = this.connections.get(this.key);
     if (cached) {
       const connection = await cached.catch(() => null);
       if (connection?.isUp()) return connection;
-      connections.delete(this.key);
+      this.connections.delete(this.key);
     }
     const pending = openConnection(this.config);
-    connections.set(this.key, pending);
+    this.connections.set(this.key, pending);
     try {
       return await pending;
     } catch (err) {
-      connections.delete(this.key);
+      this.connections.delete(this.key);
       throw toWarehouseError(err, 'signing in to Snowflake');
     }
   }
@@ -286,7 +289,7 @@ export class SnowflakeWarehouse implements Warehouse {
       return await run(connection, sqlText, binds);
     } catch (err) {
       const mapped = toWarehouseError(err, what);
-      if (mapped instanceof WarehouseUnavailableError) connections.delete(this.key);
+      if (mapped instanceof WarehouseUnavailableError) this.connections.delete(this.key);
       throw mapped;
     }
   }
@@ -479,6 +482,10 @@ export class SnowflakeWarehouse implements Warehouse {
       conditions.push('JOB_ID = ?');
       binds.push(filter.jobId);
     }
+    if (filter.executionId !== undefined) {
+      conditions.push('EXECUTION_ID = ?');
+      binds.push(filter.executionId);
+    }
     if (filter.table !== undefined) {
       conditions.push('(SOURCE_TABLE = ? OR TARGET_TABLE = ?)');
       binds.push(filter.table, filter.table);
@@ -537,8 +544,8 @@ export class SnowflakeWarehouse implements Warehouse {
 
   async close(): Promise<void> {
     if (this.keepWarm) return;
-    const pending = connections.get(this.key);
-    connections.delete(this.key);
+    const pending = this.connections.get(this.key);
+    this.connections.delete(this.key);
     const connection = await pending?.catch(() => null);
     if (connection) await new Promise<void>((resolve) => connection.destroy(() => resolve()));
   }

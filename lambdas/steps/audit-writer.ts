@@ -31,14 +31,13 @@ async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promis
   const { stage, warehouse } = deps.ports;
   const pending = await readPending(deps);
   if (inputs.length === 0 && pending.length === 0) return [];
-  // The table is the record; while it cannot be read, the tail the last write left in S3 stands in.
-  const table = await warehouse.readAudit().catch((err: unknown) => {
-    if (err instanceof TallyError && !err.transient) throw err;
-    return null;
-  });
+  // Keep the new events in S3 before asking anything of the warehouse, which may be what is failing: a
+  // step stopped at its time limit while the warehouse hangs has then lost nothing. The chain continues
+  // from the last event kept; only before the very first write is the table asked where it ends.
   let prevHash =
     pending.at(-1)?.rowHash ??
-    (table ? chainTail(table) : ((await stage.getJson<{ rowHash: string }>(tailKey(deps)))?.rowHash ?? null));
+    (await stage.getJson<{ rowHash: string }>(tailKey(deps)))?.rowHash ??
+    (inputs.length > 0 ? await tableTail(deps) : null);
   const sealed: AuditEvent[] = [];
   for (const input of inputs) {
     const now = deps.now();
@@ -51,7 +50,7 @@ async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promis
   if (last) await stage.putJson(tailKey(deps), { eventId: last.eventId, rowHash: last.rowHash });
   // A crash between the insert and the marking leaves an event pending that the table already holds:
   // the next delivery skips it by its id.
-  const known = new Set((table ?? (await warehouse.readAudit())).map((e) => e.eventId));
+  const known = new Set((await warehouse.readAudit()).map((e) => e.eventId));
   const toDeliver = [...pending, ...sealed];
   await warehouse.insertAudit(toDeliver.filter((e) => !known.has(e.eventId)));
   for (const event of toDeliver) {
@@ -59,6 +58,35 @@ async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promis
     await stage.delete([pendingKey(deps, event)]);
   }
   return sealed;
+}
+
+/** Where the audit table's chain ends; null when it is empty or, transiently, cannot be read. */
+async function tableTail(deps: StepDeps): Promise<string | null> {
+  const table = await deps.ports.warehouse.readAudit().catch((err: unknown) => {
+    if (err instanceof TallyError && !err.transient) throw err;
+    return null;
+  });
+  return table ? chainTail(table) : null;
+}
+
+/**
+ * Every event of one job (all its tables) kept so far, from the S3 copies: those delivered and those
+ * still pending. Needs nothing of the warehouse, so a step can see what it already wrote while the
+ * warehouse is down.
+ */
+export async function keptEventsOfJob(deps: StepDeps, jobId: string): Promise<AuditEvent[]> {
+  const { stage } = deps.ports;
+  const delivered = await stage.list(`${deps.config.s3.prefix}/audit/${jobId}/`);
+  const events: AuditEvent[] = [];
+  for (const key of delivered) {
+    const event = await stage.getJson<AuditEvent>(key);
+    if (event) events.push(event);
+  }
+  const ids = new Set(events.map((e) => e.eventId));
+  for (const event of await readPending(deps)) {
+    if (event.jobId === jobId && !ids.has(event.eventId)) events.push(event);
+  }
+  return events.sort((a, b) => a.eventId.localeCompare(b.eventId));
 }
 
 /** Events kept but not yet delivered, in chain order. */
@@ -114,21 +142,24 @@ export function chainTail(events: readonly AuditEvent[]): string | null {
   return ordered[ordered.length - 1]?.rowHash ?? null;
 }
 
-/** A step that runs again after a failure says so first: RETRY_COUNT is its attempt number. */
+/** The event a step that runs again after a failure writes first: RETRY_COUNT is its attempt number. */
+export function retryEvent(base: AuditEventInput, step: string, attempt: number): AuditEventInput {
+  return {
+    ...base,
+    eventType: 'retry',
+    status: 'RETRYING',
+    retryCount: attempt,
+    retryStatus: 'retrying',
+    errorMessage: `${step} is running again (attempt ${attempt + 1})`,
+  };
+}
+
+/** A step that runs again after a failure says so first. */
 export async function auditRetry(
   deps: StepDeps,
   base: AuditEventInput,
   step: string,
   attempt: number,
 ): Promise<void> {
-  await appendAudit(deps, [
-    {
-      ...base,
-      eventType: 'retry',
-      status: 'RETRYING',
-      retryCount: attempt,
-      retryStatus: 'retrying',
-      errorMessage: `${step} is running again (attempt ${attempt + 1})`,
-    },
-  ]);
+  await appendAudit(deps, [retryEvent(base, step, attempt)]);
 }

@@ -60,3 +60,17 @@ export function tableEventBase(
     jobStartTime: work.startedAt,
   });
 }
+
+/** How long a best-effort call to the warehouse may take before the step goes on without its answer. */
+export const BEST_EFFORT_MS = 10_000;
+
+/** Rejects when `work` has not settled within `ms`; the work itself goes on, unobserved. */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}

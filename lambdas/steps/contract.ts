@@ -27,8 +27,6 @@ export const executionInputSchema = z
     pipeline: z.enum(PIPELINES),
     /** Tables to transfer (`schema.name` or `name`); all configured tables when omitted. */
     tables: z.array(z.string().min(1)).min(1).optional(),
-    /** Reload files already loaded (COPY ... FORCE = TRUE). */
-    force: z.boolean().optional(),
   })
   .strict();
 export type ExecutionInput = z.infer<typeof executionInputSchema>;
@@ -69,7 +67,6 @@ export const tableWorkSchema = z.object({
   table: z.string().min(1),
   resolved: resolvedTableSchema,
   window: windowSchema,
-  force: z.boolean().default(false),
   startedAt: z.string(),
 });
 export type TableWork = z.infer<typeof tableWorkSchema>;

@@ -2,7 +2,7 @@
 // audit; another execution that wants the table meanwhile is told who holds it, records so, and waits.
 import { TableBusyError } from '../domain/errors';
 import { appendAudit } from './audit-writer';
-import { tableEventBase } from './common';
+import { BEST_EFFORT_MS, tableEventBase, withDeadline } from './common';
 import type { TableWork } from './contract';
 import type { StepDeps } from './deps';
 
@@ -21,7 +21,15 @@ export async function holdTable(
   attempt: number,
   ttlMs: number = LEASE_TTL_MS,
 ): Promise<void> {
-  const lease = await deps.ports.warehouse.acquireLease(work.table, executionId, deps.now(), ttlMs);
+  const { warehouse } = deps.ports;
+  let lease = await warehouse.acquireLease(work.table, executionId, deps.now(), ttlMs);
+  if (lease.executionId !== executionId && (await finishedWith(deps, lease.executionId, work.table))) {
+    // The holder recorded its result for the table but could not give the lease back (the warehouse was
+    // down; its events reached the log only when Plan replayed them). Release it in its name, then
+    // compete for the table as usual.
+    await warehouse.releaseLease(work.table, lease.executionId);
+    lease = await warehouse.acquireLease(work.table, executionId, deps.now(), ttlMs);
+  }
   if (lease.executionId === executionId) return;
   const message = `${work.table} is being loaded by execution ${lease.executionId} (lease until ${lease.expiresAt}); this execution waits for it and is refused if it does not finish in time`;
   await appendAudit(deps, [
@@ -37,10 +45,20 @@ export async function holdTable(
   throw new TableBusyError(message);
 }
 
+/** Whether an execution's audit log holds its last word on a table: a success, failure or alert. */
+async function finishedWith(deps: StepDeps, executionId: string, table: string): Promise<boolean> {
+  const events = await deps.ports.warehouse.readAudit({ executionId, table });
+  return events.some((e) => FINAL_EVENTS.has(e.eventType));
+}
+
+const FINAL_EVENTS = new Set(['success', 'failure', 'alert']);
+
 /**
  * Gives the table up once its result is recorded. Best effort: the event is already written, and a
  * lease left behind expires on its own.
  */
 export async function releaseTable(deps: StepDeps, executionId: string, table: string): Promise<void> {
-  await deps.ports.warehouse.releaseLease(table, executionId).catch(() => undefined);
+  await withDeadline(deps.ports.warehouse.releaseLease(table, executionId), BEST_EFFORT_MS).catch(
+    () => undefined,
+  );
 }

@@ -47,7 +47,6 @@ export async function plan(event: unknown, deps: StepDeps): Promise<PlanOutput> 
         input.pipeline === 'historical'
           ? WHOLE_TABLE
           : windowFor(deps, table, watermarks.get(qualifiedName(table)) ?? null),
-      force: input.force ?? false,
       startedAt,
     }));
     const hasStart = new Set(started.map((e) => e.sourceTable));

@@ -1,8 +1,8 @@
 // WriteAudit: closes a table's job with a `success` or `failure` event carrying everything measured on
 // the way, or, after an alert was published, records one `alert` event per failed table.
-import type { AuditEventInput } from '../domain/audit';
-import { appendAudit, auditRetry } from './audit-writer';
-import { effectiveWindow, parseEvent, sliceOf, tableEventBase } from './common';
+import type { AuditEvent, AuditEventInput } from '../domain/audit';
+import { appendAudit, keptEventsOfJob, retryEvent } from './audit-writer';
+import { BEST_EFFORT_MS, effectiveWindow, parseEvent, sliceOf, tableEventBase, withDeadline } from './common';
 import {
   type RunState,
   STATE,
@@ -19,17 +19,31 @@ export async function writeAudit(raw: unknown, deps: StepDeps): Promise<TableOut
   if (event.mode === 'alert') return writeAlerts(event.executionId, event.attempt, event.state, deps);
   const { state, executionId, attempt } = event;
   const stateName = event.mode === 'success' ? STATE.auditSuccess : STATE.auditFailure;
-  if (attempt > 0) {
-    await auditRetry(deps, tableEventBase(deps, executionId, state.work, 'retry'), stateName, attempt);
+  const kept = (await keptEventsOfJob(deps, state.work.jobId)).filter(
+    (e) => e.sourceTable === state.work.table,
+  );
+  const events: AuditEventInput[] = [];
+  if (attempt > 0)
+    events.push(retryEvent(tableEventBase(deps, executionId, state.work, 'retry'), stateName, attempt));
+  // An earlier attempt may have kept the result and failed only to deliver it: deliver that one, never a
+  // second result for the same job.
+  const already = kept.some((e) => e.eventType === event.mode && e.executionId === executionId);
+  // The job's retries, from the S3 copies of its events (the warehouse may be down), and this one.
+  const retries = kept.filter((e) => e.eventType === 'retry').length + (attempt > 0 ? 1 : 0);
+  if (!already) events.push(await tableResult(event, deps, retries));
+  try {
+    await appendAudit(deps, events);
+  } finally {
+    // Once the result is kept the table is done with, even when the warehouse could not take it yet.
+    await releaseTable(deps, executionId, state.work.table);
   }
-  await appendAudit(deps, [await tableResult(event, deps)]);
-  await releaseTable(deps, executionId, state.work.table);
   return { table: state.work.table, status: event.mode === 'success' ? 'succeeded' : 'failed' };
 }
 
 async function tableResult(
   event: Extract<WriteAuditEvent, { mode: 'success' | 'failure' }>,
   deps: StepDeps,
+  retryCount: number,
 ): Promise<AuditEventInput> {
   const { state, executionId, mode } = event;
   const { work } = state;
@@ -54,7 +68,7 @@ async function tableResult(
     // A success can still carry a warning: the volume guard's, for a window far below its usual size.
     errorType: error?.type ?? (state.verify?.volumeWarning ? 'VolumeWarning' : null),
     errorMessage: error?.message ?? state.verify?.volumeWarning ?? null,
-    retryCount: await retriesSoFar(deps, state),
+    retryCount,
   };
 }
 
@@ -64,17 +78,10 @@ async function tableResult(
  */
 async function targetCountAfterFailure(deps: StepDeps, state: TableState): Promise<number | null> {
   if (!state.load) return null;
-  return deps.ports.warehouse
-    .count(state.work.resolved, sliceOf(state.work, state.export?.upper ?? null))
-    .catch(() => null);
-}
-
-/** Retries of this table's job, as its `retry` events record them. */
-async function retriesSoFar(deps: StepDeps, state: TableState): Promise<number> {
-  const events = await deps.ports.warehouse.readAudit({ jobId: state.work.jobId, table: state.work.table });
-  return events.filter(
-    (e) => e.eventType === 'retry' && e.jobId === state.work.jobId && e.sourceTable === state.work.table,
-  ).length;
+  return withDeadline(
+    deps.ports.warehouse.count(state.work.resolved, sliceOf(state.work, state.export?.upper ?? null)),
+    BEST_EFFORT_MS,
+  ).catch(() => null);
 }
 
 /**
@@ -104,13 +111,18 @@ async function writeAlerts(
   const failed = new Set(state.outcomes.filter((o) => o.status === 'failed').map((o) => o.table));
   const works = state.tables.filter((w) => failed.has(w.table));
   const first = works[0];
+  const events: AuditEventInput[] = [];
   if (attempt > 0 && first) {
-    await auditRetry(deps, tableEventBase(deps, executionId, first, 'retry'), STATE.auditAlert, attempt);
+    events.push(retryEvent(tableEventBase(deps, executionId, first, 'retry'), STATE.auditAlert, attempt));
   }
   const end = deps.now();
-  await appendAudit(
-    deps,
-    works.map((work) => ({
+  for (const work of works) {
+    // A retry delivers the alert events an earlier attempt kept, rather than writing them twice.
+    const kept = attempt > 0 ? await keptEventsOfJob(deps, work.jobId) : [];
+    const alerted = (e: AuditEvent) =>
+      e.eventType === 'alert' && e.executionId === executionId && e.sourceTable === work.table;
+    if (kept.some(alerted)) continue;
+    events.push({
       ...tableEventBase(deps, executionId, work, 'alert'),
       status: 'ALERTED',
       jobEndTime: end.toISOString(),
@@ -118,7 +130,8 @@ async function writeAlerts(
       errorType: 'TableFailed',
       errorMessage: `${work.table} failed in execution ${executionId}; an alert was published`,
       alertTriggered: true,
-    })),
-  );
+    });
+  }
+  await appendAudit(deps, events);
   return { alerted: works.length };
 }

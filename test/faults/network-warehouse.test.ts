@@ -26,6 +26,7 @@ afterEach(async () => {
 
 /** The MERGE of staged rows into the target (not the lease table's MERGE). */
 const TARGET_MERGE = /^MERGE INTO \S*ITEMS t USING \S*ITEMS_STAGING_/;
+const AUDIT_INSERT = /^INSERT INTO \S*TALLY_AUDIT_LOG/;
 
 /** A table loaded by a historical run, then changed: new rows and changed rows wait for the next window. */
 async function loadedThenChanged(tag: string): Promise<{ s: Scenario; watermark: string }> {
@@ -61,6 +62,37 @@ function expectEachEventOnce(events: readonly { eventId: string; jobId: string; 
   expect(new Set(successes).size).toBe(successes.length);
 }
 
+describe('the Snowflake stand-in down at load', () => {
+  it('ends the load at its time limit, records the failure and one alert, keeps the watermark, and catches up once Snowflake is back', async () => {
+    const { s, watermark } = await loadedThenChanged('sfdown');
+    const failed = await s.run(
+      { pipeline: 'incremental' },
+      {
+        // The driver retries a request that cannot reach Snowflake for far longer than a Lambda may run.
+        timeLimitsMs: { '*': 2_000 },
+        at: (p) => {
+          if (p.state === 'LoadSnowflake' && p.phase === 'started' && p.attempt === 0) {
+            bench.warehouse.refuse('unlisten');
+            bench.warehouse.killAll();
+          }
+        },
+      },
+    );
+    expect(failed.status).toBe('failed');
+    expect(failed.alertLines).toHaveLength(1);
+    expect(await s.watermark()).toBe(watermark);
+    await s.expectWatermarkBelowUndelivered();
+    await recovers(s);
+    const events = await s.auditOf(failed.executionId);
+    expect(eventTypes(events)).toContain('failure');
+    expect(eventTypes(events)).toContain('alert');
+    expect(events.find((e) => e.eventType === 'failure')?.errorType).toBe('Lambda.Unknown');
+    const log = await s.auditLog();
+    expectEachEventOnce(log);
+    expect(log.filter((e) => e.eventType === 'success').at(-2)?.windowEnd).toBe(watermark);
+  });
+});
+
 describe('an error in the middle of a MERGE', () => {
   it('retries a MERGE whose answer was lost after it committed, without duplicating a row', async () => {
     const { s } = await loadedThenChanged('mergelost');
@@ -90,6 +122,34 @@ describe('an error in the middle of a MERGE', () => {
     expect((await s.undelivered()).length).toBe(8);
     await s.expectWatermarkBelowUndelivered();
     await recovers(s);
+  });
+});
+
+describe('the warehouse unreachable while an audit event is written', () => {
+  it('keeps every event it could not insert and delivers each once, in order, with the next run', async () => {
+    const { s } = await loadedThenChanged('auditdown');
+    const failed = await s.run(
+      { pipeline: 'incremental' },
+      {
+        at: (p) => {
+          if (p.state === 'AuditSuccess' && p.phase === 'started' && p.attempt === 0) {
+            bench.statements.add({ match: AUDIT_INSERT, error: SNOWFLAKE_ERRORS.internal });
+          }
+        },
+      },
+    );
+    // The data arrived; only its record could not be written, so the execution ends failed and alerts.
+    expect(failed.status).toBe('failed');
+    expect(failed.alertLines).toHaveLength(1);
+    expect(eventTypes(await s.auditOf(failed.executionId))).toEqual(['start']);
+    await recovers(s);
+    const log = await s.auditLog();
+    expectEachEventOnce(log);
+    const types = eventTypes(log.filter((e) => e.executionId === failed.executionId));
+    expect(types[0]).toBe('start');
+    expect(types).toContain('success');
+    expect(types).toContain('alert');
+    await s.expectWatermarkBelowUndelivered();
   });
 });
 

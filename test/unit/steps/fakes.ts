@@ -51,7 +51,10 @@ export class FakeWarehouse implements Warehouse {
   }
   async readAudit(filter: AuditFilter = {}) {
     return this.audit.filter(
-      (e) => (!filter.jobId || e.jobId === filter.jobId) && (!filter.table || e.sourceTable === filter.table),
+      (e) =>
+        (!filter.jobId || e.jobId === filter.jobId) &&
+        (!filter.executionId || e.executionId === filter.executionId) &&
+        (!filter.table || e.sourceTable === filter.table),
     );
   }
   leases = new Map<string, TableLease>();
@@ -86,7 +89,9 @@ export class FakeStage implements Stage {
   async list(prefix: string) {
     return [...this.json.keys()].filter((k) => k.startsWith(prefix));
   }
-  async delete() {}
+  async delete(keys: readonly string[]) {
+    for (const key of keys) this.json.delete(key);
+  }
 }
 
 export class FakeSource implements Source {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { verifyChain } from '../../../lambdas/domain/audit';
-import { CountMismatchError } from '../../../lambdas/domain/errors';
+import { type AuditEvent, verifyChain } from '../../../lambdas/domain/audit';
+import { CountMismatchError, WarehouseUnavailableError } from '../../../lambdas/domain/errors';
 import type { TableState } from '../../../lambdas/steps/contract';
 import { plan } from '../../../lambdas/steps/plan';
 import { verifyCounts } from '../../../lambdas/steps/verify-counts';
@@ -48,6 +48,42 @@ describe('verifyCounts', () => {
 });
 
 describe('writeAudit', () => {
+  it("closes each table of an execution with its own result, whatever the others' results", async () => {
+    const { deps, warehouse, state } = await planned();
+    for (const i of [0, 1]) {
+      const s = { ...state(i), verify: { targetCount: 10, countMatch: true as const } };
+      await writeAudit({ mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    }
+    const successes = warehouse.audit.filter((e) => e.eventType === 'success');
+    expect(successes.map((e) => e.sourceTable)).toEqual(['public.orders', 'public.customers']);
+  });
+
+  it('keeps the result in S3 while the warehouse is down, and its retry delivers that result, not a second', async () => {
+    const { deps, warehouse, stage, state } = await planned();
+    const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const } };
+    const readAudit = warehouse.readAudit.bind(warehouse);
+    let down = true;
+    warehouse.readAudit = async (filter) => {
+      if (down) throw new WarehouseUnavailableError('Snowflake could not be reached');
+      return readAudit(filter);
+    };
+    const event = { mode: 'success' as const, executionId: 'exec-1', state: s };
+    await expect(writeAudit({ ...event, attempt: 0 }, deps)).rejects.toBeInstanceOf(
+      WarehouseUnavailableError,
+    );
+    const pending = [...stage.json.entries()]
+      .filter(([key]) => key.startsWith('tally/audit/pending/'))
+      .map(([, e]) => e as AuditEvent);
+    expect(pending.map((e) => e.eventType)).toEqual(['success']);
+    down = false;
+    await writeAudit({ ...event, attempt: 1 }, deps);
+    const job = warehouse.audit.filter((e) => e.jobId === s.work.jobId && e.sourceTable === s.work.table);
+    expect(job.map((e) => e.eventType)).toEqual(['start', 'success', 'retry']);
+    expect(job[1]?.eventId).toBe(pending[0]?.eventId);
+    expect(verifyChain(warehouse.audit)).toBeNull();
+    expect([...stage.json.keys()].filter((key) => key.startsWith('tally/audit/pending/'))).toEqual([]);
+  });
+
   it('closes a table with a success event carrying counts and duration, chained and mirrored to S3', async () => {
     const { deps, warehouse, stage, state } = await planned();
     const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const } };
