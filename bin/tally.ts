@@ -3,6 +3,7 @@
 import { CommanderError } from 'commander';
 import { describeError, EXIT, exitCodeFor } from '../local/cli/common';
 import { createProgram } from '../local/cli/program';
+import { installLoopbackGuard } from '../local/loopback-guard';
 
 async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -18,4 +19,5 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+if (process.env.TALLY_LOOPBACK_ONLY === '1') installLoopbackGuard();
 process.exit(await main(process.argv));

@@ -152,4 +152,18 @@ describe('tally run', () => {
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
     expect(`${result.stdout}${result.stderr}`).not.toContain('not-the-password');
   });
+  it('never leaves loopback under TALLY_LOOPBACK_ONLY, as the tests run it: a PostgreSQL elsewhere is refused', {
+    timeout: 150_000,
+  }, async () => {
+    expect(process.env.TALLY_LOOPBACK_ONLY).toBe('1');
+    const config = oneTableConfig('orders');
+    // 192.0.2.1 is reserved for documentation: nothing answers there.
+    const away = {
+      ...config,
+      postgres: { ...config.postgres, url: 'postgres://tally:x@192.0.2.1:5432/tally' },
+    };
+    const result = await runHistorical('away.json', away);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('refused a connection to 192.0.2.1');
+  });
 });

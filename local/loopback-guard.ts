@@ -1,5 +1,7 @@
-// Refuses, in every test worker, any TCP connection to an address that is not loopback, so that a library
-// reaching for a cloud metadata address or a real service fails the test loudly instead of leaving the machine.
+// Refuses any TCP connection to an address that is not loopback, so that a library reaching for a cloud
+// metadata address or a real service fails loudly instead of leaving the machine. Installed in every test
+// worker, and in a `tally` process whose environment sets TALLY_LOOPBACK_ONLY=1 (the tests set it for the
+// command lines they start).
 import net from 'node:net';
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
@@ -26,7 +28,13 @@ export function installLoopbackGuard(): void {
   proto.connect = function guardedConnect(this: net.Socket, ...args: unknown[]) {
     const { host, path } = targetOf(args);
     if (path === undefined && host !== undefined && !LOOPBACK.test(host)) {
-      throw new NonLoopbackConnectionError(`tests contact loopback only; refused a connection to ${host}`);
+      // Fails the socket the way a refused connection does, so its library reports the error; no packet
+      // leaves. (A throw from connect() is lost by some libraries, which then wait forever.)
+      const refused = new NonLoopbackConnectionError(
+        `loopback only (TALLY_LOOPBACK_ONLY): refused a connection to ${host}`,
+      );
+      process.nextTick(() => this.destroy(refused));
+      return this;
     }
     return connect.apply(this, args);
   };
