@@ -70,13 +70,13 @@ async function tableTail(deps: StepDeps): Promise<string | null> {
 }
 
 /**
- * Every event of one job (all its tables) kept so far, from the S3 copies: those delivered and those
- * still pending. Needs nothing of the warehouse, so a step can see what it already wrote while the
- * warehouse is down.
+ * Every event of one table's job kept so far, from the S3 copies: those delivered and those still
+ * pending. Needs nothing of the warehouse, so a step can see what it already wrote while the warehouse is
+ * down, and reads only that table's copies.
  */
-export async function keptEventsOfJob(deps: StepDeps, jobId: string): Promise<AuditEvent[]> {
+export async function keptEvents(deps: StepDeps, jobId: string, table: string): Promise<AuditEvent[]> {
   const { stage } = deps.ports;
-  const delivered = await stage.list(`${deps.config.s3.prefix}/audit/${jobId}/`);
+  const delivered = await stage.list(auditFolder(deps, jobId, table));
   const events: AuditEvent[] = [];
   for (const key of delivered) {
     const event = await stage.getJson<AuditEvent>(key);
@@ -84,7 +84,7 @@ export async function keptEventsOfJob(deps: StepDeps, jobId: string): Promise<Au
   }
   const ids = new Set(events.map((e) => e.eventId));
   for (const event of await readPending(deps)) {
-    if (event.jobId === jobId && !ids.has(event.eventId)) events.push(event);
+    if (event.jobId === jobId && event.sourceTable === table && !ids.has(event.eventId)) events.push(event);
   }
   return events.sort((a, b) => a.eventId.localeCompare(b.eventId));
 }
@@ -126,9 +126,17 @@ function tailKey(deps: StepDeps): string {
   return `${deps.config.s3.prefix}/audit/tail.json`;
 }
 
-/** Where a delivered event's JSON copy lives: grouped by job, named by its (time-ordered) id. */
-export function auditKey(deps: StepDeps, event: Pick<AuditEvent, 'jobId' | 'eventId'>): string {
-  return `${deps.config.s3.prefix}/audit/${event.jobId}/${event.eventId}.json`;
+/** Where a delivered event's JSON copy lives: grouped by job and table, named by its (time-ordered) id. */
+export function auditKey(
+  deps: StepDeps,
+  event: Pick<AuditEvent, 'jobId' | 'sourceTable' | 'eventId'>,
+): string {
+  return `${auditFolder(deps, event.jobId, event.sourceTable)}${event.eventId}.json`;
+}
+
+/** The folder of one table's events in a job; events of no table (a failed Plan) go under `-`. */
+function auditFolder(deps: StepDeps, jobId: string, table: string | null): string {
+  return `${deps.config.s3.prefix}/audit/${jobId}/${table === null ? '-' : encodeURIComponent(table)}/`;
 }
 
 /** The hash of the chain's last row: the one no other row points back to; null for an empty log. */

@@ -1,7 +1,7 @@
 // WriteAudit: closes a table's job with a `success` or `failure` event carrying everything measured on
 // the way, or, after an alert was published, records one `alert` event per failed table.
-import type { AuditEvent, AuditEventInput } from '../domain/audit';
-import { appendAudit, keptEventsOfJob, retryEvent } from './audit-writer';
+import type { AuditEventInput } from '../domain/audit';
+import { appendAudit, keptEvents, retryEvent } from './audit-writer';
 import { BEST_EFFORT_MS, effectiveWindow, parseEvent, sliceOf, tableEventBase, withDeadline } from './common';
 import {
   type RunState,
@@ -19,9 +19,7 @@ export async function writeAudit(raw: unknown, deps: StepDeps): Promise<TableOut
   if (event.mode === 'alert') return writeAlerts(event.executionId, event.attempt, event.state, deps);
   const { state, executionId, attempt } = event;
   const stateName = event.mode === 'success' ? STATE.auditSuccess : STATE.auditFailure;
-  const kept = (await keptEventsOfJob(deps, state.work.jobId)).filter(
-    (e) => e.sourceTable === state.work.table,
-  );
+  const kept = await keptEvents(deps, state.work.jobId, state.work.table);
   const events: AuditEventInput[] = [];
   if (attempt > 0)
     events.push(retryEvent(tableEventBase(deps, executionId, state.work, 'retry'), stateName, attempt));
@@ -118,10 +116,8 @@ async function writeAlerts(
   const end = deps.now();
   for (const work of works) {
     // A retry delivers the alert events an earlier attempt kept, rather than writing them twice.
-    const kept = attempt > 0 ? await keptEventsOfJob(deps, work.jobId) : [];
-    const alerted = (e: AuditEvent) =>
-      e.eventType === 'alert' && e.executionId === executionId && e.sourceTable === work.table;
-    if (kept.some(alerted)) continue;
+    const kept = attempt > 0 ? await keptEvents(deps, work.jobId, work.table) : [];
+    if (kept.some((e) => e.eventType === 'alert' && e.executionId === executionId)) continue;
     events.push({
       ...tableEventBase(deps, executionId, work, 'alert'),
       status: 'ALERTED',

@@ -1,50 +1,124 @@
-// Shared setup of the fault-injection suite: a fresh PostgreSQL database and Snowflake schema per
-// scenario, a small table, runs of the synthesized state machine, port wrappers and a whole-table check.
+// Shared setup of the fault scenarios: a Snowflake stand-in of this test file's own (so statement faults
+// can be set in-process), TCP proxies in front of PostgreSQL, S3 and that stand-in, and per scenario a
+// fresh database, S3 prefix and Snowflake schema, runs of the synthesized state machine with the
+// configuration pointing through the proxies, and whole-table comparisons read around them. Faults are
+// injected at the network (proxies), at a statement (the stand-in's hook), or at a port (`wrapping`).
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ulid } from 'ulid';
-import { expect, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
+import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
 import type { TallyConfig } from '../../lambdas/config';
 import { type AuditEvent, verifyChain } from '../../lambdas/domain/audit';
-import { ADAPTERS } from '../../lambdas/runtime/adapters';
 import { chainOrder } from '../../lambdas/steps/audit-writer';
 import type { ExecutionInput } from '../../lambdas/steps/contract';
 import type { Ports } from '../../lambdas/steps/deps';
 import { synthesizeDefinition } from '../../lib/synthesize-definition';
 import { localConfig } from '../../local/cli/local-config';
+import { StatementFaults } from '../../local/faults/statement-faults';
+import { TcpProxy } from '../../local/faults/tcp-proxy';
 import type { StateMachineDefinition } from '../../local/interpreter';
-import { type RunPipelineOptions, runPipeline, type Verdict } from '../../local/runner';
-import { connect, exec } from '../integration/snowflake-client';
+import { type Progress, type RunPipelineOptions, runPipeline, type Verdict } from '../../local/runner';
+import { type LocalSnowflake, startSnowflake } from '../../local/snowflake';
+import { connect, destroy, exec } from '../integration/snowflake-client';
 
 export const TABLE = 'public.items';
 
-export interface FaultStack {
+const stack = inject('stack');
+let synthesized: StateMachineDefinition | undefined;
+
+/** The servers and proxies one test file shares; scenarios in a file run one after another. */
+export interface Bench {
+  readonly snowflake: LocalSnowflake;
+  readonly statements: StatementFaults;
+  readonly postgres: TcpProxy;
+  readonly s3: TcpProxy;
+  readonly warehouse: TcpProxy;
+  /** Clears every fault: proxies pass again, no statement fault is left. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBench(): Promise<Bench> {
+  const statements = new StatementFaults();
+  const snowflake = await startSnowflake({ s3: stack.s3, statementHook: statements.hook });
+  const pgUrl = new URL(stack.postgres.url);
+  const s3Url = new URL(stack.s3.endpoint);
+  const sfUrl = new URL(snowflake.accessUrl);
+  const [postgres, s3, warehouse] = await Promise.all([
+    TcpProxy.start({ host: pgUrl.hostname, port: Number(pgUrl.port) }),
+    TcpProxy.start({ host: s3Url.hostname, port: Number(s3Url.port) }),
+    TcpProxy.start({ host: sfUrl.hostname, port: Number(sfUrl.port) }),
+  ]);
+  const proxies = [postgres, s3, warehouse];
+  return {
+    snowflake,
+    statements,
+    postgres,
+    s3,
+    warehouse,
+    async reset() {
+      statements.clear();
+      await Promise.all(proxies.map((p) => p.pass()));
+    },
+    async stop() {
+      await Promise.allSettled(proxies.map((p) => p.stop()));
+      await closeSnowflakeConnections();
+      await snowflake.stop();
+    },
+  };
+}
+
+/** How AWS reports a Lambda that ran past its timeout; no Retry lists it, so the Catch takes it. */
+export class LambdaTimeoutError extends Error {
+  override readonly name = 'Lambda.Unknown';
+}
+
+export interface RunOptions extends Partial<RunPipelineOptions> {
+  /** Called when a state starts, succeeds or fails: where a scenario switches a fault on or off. */
+  readonly at?: (progress: Progress) => void;
+  /**
+   * Per state, how long one invocation may take before it ends with `Lambda.Unknown`, as a Lambda's
+   * timeout would: whatever it was waiting on is abandoned (and, like a statement Snowflake already
+   * received, may still complete). `*` applies to every state not named.
+   */
+  readonly timeLimitsMs?: Readonly<Record<string, number>>;
+}
+
+export interface Run extends Verdict {
+  /** The alerts the run published, as the local notifier appended them to its file. */
+  readonly alertLines: unknown[];
+}
+
+export interface Scenario {
+  /** The configuration the pipeline runs with: every connection goes through the bench's proxies. */
   readonly config: TallyConfig;
-  readonly label: string;
-  /** Runs one execution; `alertsFile` of the result holds the alerts it published, one JSON a line. */
-  run(input: ExecutionInput, extra?: Partial<RunPipelineOptions>): Promise<Run>;
-  /** Runs a statement against this scenario's database. */
+  run(input: ExecutionInput, options?: RunOptions): Promise<Run>;
+  /** A statement against this scenario's database, straight to PostgreSQL. */
   sql(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  /** Opens a client straight to this scenario's database (for a transaction left open on purpose). */
+  client(): Promise<pg.Client>;
   /** Inserts `count` rows after the highest id, stamped now. */
   insertRows(count: number): Promise<void>;
-  auditOf(executionId: string): Promise<AuditEvent[]>;
+  /** Changes `count` existing rows (the lowest ids), stamped now. */
+  updateRows(count: number): Promise<void>;
+  /** A statement against this scenario's Snowflake schema, straight to the stand-in. */
+  targetSql(text: string): Promise<Record<string, unknown>[]>;
+  /** The whole audit log in chain order; the chain must verify. */
   auditLog(): Promise<AuditEvent[]>;
+  auditOf(executionId: string): Promise<AuditEvent[]>;
   /** WINDOW_END of the table's last `success` event: where the next incremental window starts from. */
   watermark(): Promise<string | null>;
-  /** Runs a statement against this scenario's Snowflake schema, behind Tally's back. */
-  targetSql(text: string): Promise<Record<string, unknown>[]>;
+  /** Source rows the target lacks or holds in another version, with their cursor values. */
+  undelivered(): Promise<{ id: string; updatedAt: string }[]>;
+  /** Asserts that no undelivered row lies below the watermark: the next window still covers all of them. */
+  expectWatermarkBelowUndelivered(): Promise<void>;
   /** Asserts the target holds exactly the source's rows, compared row by row over the whole table. */
   expectTargetEqualsSource(): Promise<void>;
   drop(): Promise<void>;
 }
-
-export interface Run extends Verdict {
-  readonly alertLines: unknown[];
-}
-
-const stack = inject('stack');
 
 async function onDatabase<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -56,17 +130,61 @@ async function onDatabase<T>(url: string, use: (client: pg.Client) => Promise<T>
   }
 }
 
+interface Row {
+  readonly id: string;
+  readonly name: string;
+  readonly amount: number | null;
+  readonly updatedAt: string;
+}
+
+/** One test file's bench and the scenarios its tests create. */
+export interface FileBench {
+  /** The running bench: read it inside a test or hook, not at module level. */
+  readonly bench: Bench;
+  /** A fresh scenario on the bench, dropped after the test. */
+  scenario(tag: string, rows?: number): Promise<Scenario>;
+}
+
+/**
+ * Starts a bench before the file's tests and stops it after them; after each test clears every fault
+ * and drops the test's scenarios. Call it once, at the top of a test file.
+ */
+export function benchForFile(): FileBench {
+  let current: Bench | undefined;
+  let created: Scenario[] = [];
+  beforeAll(async () => {
+    current = await startBench();
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+  afterEach(async () => {
+    await current?.reset();
+    await Promise.allSettled(created.map((s) => s.drop()));
+    created = [];
+  });
+  const file: FileBench = {
+    get bench(): Bench {
+      if (!current) throw new Error('the bench starts in beforeAll: read it inside a test');
+      return current;
+    },
+    async scenario(tag, rows) {
+      const s = await scenario(file.bench, tag, rows);
+      created.push(s);
+      return s;
+    },
+  };
+  return file;
+}
+
 /** A database, an S3 prefix and a Snowflake schema of this scenario's own, and a table of `rows` rows. */
-export async function faultStack(
-  tag: string,
-  rows = 20,
-  pipeline: Partial<TallyConfig['pipeline']> = {},
-): Promise<FaultStack> {
-  const label = `faults_${tag}_${ulid().slice(-8).toLowerCase()}`;
+export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Scenario> {
+  const label = `netfault_${tag}_${ulid().slice(-8).toLowerCase()}`;
   await onDatabase(stack.postgres.url, (c) => c.query(`CREATE DATABASE ${label}`));
-  const url = new URL(stack.postgres.url);
-  url.pathname = `/${label}`;
-  const sql = (text: string, values?: unknown[]) => onDatabase(url.toString(), (c) => c.query(text, values));
+  const direct = new URL(stack.postgres.url);
+  direct.pathname = `/${label}`;
+  const sql = (text: string, values?: unknown[]) =>
+    onDatabase(direct.toString(), (c) => c.query(text, values));
   await sql(`CREATE TABLE items (
     id bigint PRIMARY KEY, name text NOT NULL, amount integer, updated_at timestamptz NOT NULL DEFAULT now())`);
   const insertRows = async (count: number) => {
@@ -79,26 +197,48 @@ export async function faultStack(
     );
   };
   await insertRows(rows);
+
   const base = localConfig(
     stack,
     [{ schema: 'public', name: 'items', primaryKey: ['id'], cursorColumn: 'updated_at' }],
-    {
-      lagSeconds: 0,
-      lookbackSeconds: 60,
-      volumeGuard: { mode: 'off', history: 10, minRatio: 0.1 },
-      ...pipeline,
-    },
+    { lagSeconds: 0, lookbackSeconds: 60, volumeGuard: { mode: 'off', history: 10, minRatio: 0.1 } },
   );
+  const schema = label.toUpperCase();
+  const proxiedPg = new URL(direct);
+  proxiedPg.port = String(bench.postgres.port);
+  const { snowflake } = bench;
+  const snowflakeConfig = {
+    ...base.snowflake,
+    account: snowflake.account,
+    username: snowflake.username,
+    password: snowflake.password,
+    database: snowflake.database,
+    schema,
+    warehouse: snowflake.warehouse,
+    role: snowflake.role,
+  };
   const config: TallyConfig = {
     ...base,
-    postgres: { ...base.postgres, url: url.toString() },
-    s3: { ...base.s3, prefix: label },
-    snowflake: { ...base.snowflake, schema: label.toUpperCase() },
+    postgres: { ...base.postgres, url: proxiedPg.toString(), connectTimeoutMs: 2_000 },
+    s3: { ...base.s3, prefix: label, endpoint: `http://${bench.s3.address}` },
+    snowflake: { ...snowflakeConfig, accessUrl: `http://${bench.warehouse.address}` },
   };
-  const definition = synthesizeDefinition(config) as unknown as StateMachineDefinition;
+  const inspect = { ...snowflakeConfig, accessUrl: snowflake.accessUrl };
+  // Every scenario has the same table and settings, so one synthesis (a few seconds) serves them all.
+  synthesized ??= synthesizeDefinition(config) as unknown as StateMachineDefinition;
+  const definition = synthesized;
+
+  const targetSql = async (text: string) => {
+    const connection = await connect({ ...inspect, password: snowflake.password });
+    try {
+      return (await exec(connection, text)).rows;
+    } finally {
+      await destroy(connection);
+    }
+  };
 
   const auditLog = async () => {
-    const warehouse = ADAPTERS.warehouse(config);
+    const warehouse = new SnowflakeWarehouse(inspect, config.s3);
     try {
       const log = chainOrder(await warehouse.readAudit());
       expect(verifyChain(log)).toBeNull();
@@ -108,32 +248,78 @@ export async function faultStack(
     }
   };
 
-  const targetSql = async (text: string) => {
-    const { snowflake } = config;
-    const connection = await connect({
-      accessUrl: snowflake.accessUrl!,
-      account: snowflake.account,
-      username: snowflake.username,
-      password: snowflake.password!,
-      database: snowflake.database,
-      schema: snowflake.schema,
-    });
-    try {
-      return (await exec(connection, text)).rows;
-    } finally {
-      await new Promise<void>((resolve) => connection.destroy(() => resolve()));
-    }
+  const watermark = async () =>
+    (await auditLog()).filter((e) => e.eventType === 'success' && e.sourceTable === TABLE).at(-1)
+      ?.windowEnd ?? null;
+
+  const sourceRows = async (): Promise<Row[]> =>
+    (
+      await sql(`SELECT id, name, amount,
+        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at
+        FROM items ORDER BY id`)
+    ).rows.map((r) => ({
+      id: String(r.id),
+      name: r.name as string,
+      amount: r.amount === null ? null : Number(r.amount),
+      updatedAt: r.updated_at as string,
+    }));
+
+  const targetRows = async (): Promise<Omit<Row, 'updatedAt'>[]> =>
+    (await targetSql('SELECT ID, NAME, AMOUNT FROM ITEMS ORDER BY ID')).map((r) => ({
+      id: String(r.ID),
+      name: r.NAME as string,
+      amount: r.AMOUNT === null ? null : Number(r.AMOUNT),
+    }));
+
+  const undelivered = async () => {
+    const target = new Map((await targetRows()).map((r) => [r.id, r]));
+    return (await sourceRows())
+      .filter((r) => {
+        const t = target.get(r.id);
+        return !t || t.name !== r.name || t.amount !== r.amount;
+      })
+      .map((r) => ({ id: r.id, updatedAt: r.updatedAt }));
   };
 
   return {
     config,
-    targetSql,
-    label,
     sql,
+    async client() {
+      const client = new pg.Client({ connectionString: direct.toString() });
+      await client.connect();
+      return client;
+    },
     insertRows,
+    async updateRows(count) {
+      await sql(
+        `UPDATE items SET name = name || ' (changed)', amount = coalesce(amount, 0) + 1, updated_at = now()
+         WHERE id IN (SELECT id FROM items ORDER BY id LIMIT $1)`,
+        [count],
+      );
+    },
+    targetSql,
     auditLog,
-    async run(input, extra = {}) {
+    async auditOf(executionId) {
+      return (await auditLog()).filter((e) => e.executionId === executionId);
+    },
+    watermark,
+    undelivered,
+    async expectWatermarkBelowUndelivered() {
+      const mark = await watermark();
+      const missing = await undelivered();
+      if (mark === null) return;
+      for (const row of missing) expect(row.updatedAt >= mark, `row ${row.id} below ${mark}`).toBe(true);
+    },
+    async expectTargetEqualsSource() {
+      const source = (await sourceRows()).map(({ updatedAt: _, ...rest }) => rest);
+      const target = await targetRows();
+      expect(source.length).toBeGreaterThan(0);
+      expect(target).toEqual(source);
+    },
+    async run(input, options = {}) {
+      const { at, timeLimitsMs, wrapPorts, ...extra } = options;
       const alertsFile = join(tmpdir(), `${label}-${ulid()}-alerts.jsonl`);
+      const clock = new StepClock(timeLimitsMs ?? {});
       const verdict = await runPipeline({
         config,
         input,
@@ -141,8 +327,16 @@ export async function faultStack(
         retryIntervalMs: 10,
         printAlert: () => {},
         alertsFile,
+        wrapPorts: (ports) => clock.wrap(wrapPorts ? wrapPorts(ports) : ports),
+        onProgress: (progress) => {
+          clock.progress(progress);
+          at?.(progress);
+        },
         ...extra,
       });
+      clock.progress(null);
+      // A Lambda that timed out is discarded with its connections; so are this run's, whatever hung on them.
+      await closeSnowflakeConnections();
       const text = await readFile(alertsFile, 'utf8').catch(() => '');
       const alertLines = text
         .split('\n')
@@ -150,36 +344,80 @@ export async function faultStack(
         .map((line) => JSON.parse(line) as unknown);
       return { ...verdict, alertLines };
     },
-    async auditOf(executionId) {
-      return (await auditLog()).filter((e) => e.executionId === executionId);
-    },
-    async watermark() {
-      const successes = (await auditLog()).filter(
-        (e) => e.eventType === 'success' && e.sourceTable === TABLE,
-      );
-      return successes.at(-1)?.windowEnd ?? null;
-    },
-    async expectTargetEqualsSource() {
-      const source = (await sql('SELECT id, name, amount FROM items ORDER BY id')).rows.map((r) => ({
-        id: String(r.id),
-        name: r.name as string,
-        amount: r.amount === null ? null : Number(r.amount),
-      }));
-      const target = (await targetSql('SELECT ID, NAME, AMOUNT FROM ITEMS ORDER BY ID')).map((r) => ({
-        id: String(r.ID),
-        name: r.NAME as string,
-        amount: r.AMOUNT === null ? null : Number(r.AMOUNT),
-      }));
-      expect(source.length).toBeGreaterThan(0);
-      expect(target).toEqual(source);
-    },
     async drop() {
       await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label} WITH (FORCE)`));
     },
   };
 }
 
-/** Forwards everything to the real object but lets a scenario replace some of its methods. */
+/**
+ * A Lambda timeout for the local runner: a state's invocation gets a deadline when it starts, and every
+ * call it makes through the ports fails with `Lambda.Unknown` once that deadline passed. One table at a
+ * time, since the runner reports progress per state.
+ */
+class StepClock {
+  private current: { expired: boolean; deadline: Promise<never>; timer: NodeJS.Timeout } | null = null;
+
+  constructor(private readonly limits: Readonly<Record<string, number>>) {}
+
+  progress(progress: Progress | null): void {
+    if (this.current) clearTimeout(this.current.timer);
+    this.current = null;
+    if (progress?.phase !== 'started') return;
+    const limit = this.limits[progress.state] ?? this.limits['*'];
+    if (limit === undefined) return;
+    const message = `${progress.state} timed out after ${limit} ms (simulated Lambda timeout)`;
+    let timer!: NodeJS.Timeout;
+    const current = {
+      expired: false,
+      deadline: new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          current.expired = true;
+          reject(new LambdaTimeoutError(message));
+        }, limit);
+      }),
+      timer: undefined as unknown as NodeJS.Timeout,
+    };
+    current.timer = timer;
+    current.deadline.catch(() => undefined);
+    this.current = current;
+  }
+
+  wrap(ports: Ports): Ports {
+    const limited = <T extends object>(port: T): T =>
+      new Proxy(port, {
+        get: (target, prop, receiver) => {
+          const value = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            const current = this.current;
+            if (!current) return value.apply(target, args);
+            if (current.expired) return current.deadline;
+            const call = Promise.resolve(value.apply(target, args));
+            call.catch(() => undefined);
+            return Promise.race([call, current.deadline]);
+          };
+        },
+      });
+    return {
+      get source() {
+        return limited(ports.source);
+      },
+      get stage() {
+        return limited(ports.stage);
+      },
+      get warehouse() {
+        return limited(ports.warehouse);
+      },
+    };
+  }
+}
+
+/** The event types of a run's audit events for the table, in chain order. */
+export function eventTypes(events: readonly AuditEvent[]): string[] {
+  return events.filter((e) => e.sourceTable === TABLE).map((e) => e.eventType);
+}
+
 export function overriding<T extends object>(target: T, overrides: Partial<T>): T {
   return new Proxy(target, {
     get(t, prop, receiver) {
@@ -211,9 +449,4 @@ export function wrapping(faults: {
         : ports.warehouse;
     },
   });
-}
-
-/** The event types of a run's audit events for the table, in chain order. */
-export function eventTypes(events: readonly AuditEvent[]): string[] {
-  return events.filter((e) => e.sourceTable === TABLE).map((e) => e.eventType);
 }

@@ -1,30 +1,14 @@
 // Network faults on the way to the source and the stage, through TCP proxies in front of the real
 // PostgreSQL and S3 stand-in: PostgreSQL down at count, its connection cut in the middle of an export, the
 // S3 stand-in failing mid-upload, and a source transaction that commits after its window closed.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Bench, eventTypes, type Scenario, scenario, startBench, TABLE } from './network-harness';
+import { describe, expect, it } from 'vitest';
+import { benchForFile, eventTypes, type Scenario, TABLE } from './harness';
 
-let bench: Bench;
-let scenarios: Scenario[] = [];
-
-beforeAll(async () => {
-  bench = await startBench();
-});
-
-afterAll(async () => {
-  await bench.stop();
-});
-
-afterEach(async () => {
-  await bench.reset();
-  await Promise.allSettled(scenarios.map((s) => s.drop()));
-  scenarios = [];
-});
+const file = benchForFile();
 
 /** A table loaded by a historical run, then changed: new rows and changed rows wait for the next window. */
 async function loadedThenChanged(tag: string, rows?: number): Promise<{ s: Scenario; watermark: string }> {
-  const s = await scenario(bench, tag, rows);
-  scenarios.push(s);
+  const s = await file.scenario(tag, rows);
   const historical = await s.run({ pipeline: 'historical' });
   expect(historical.status).toBe('succeeded');
   const watermark = await s.watermark();
@@ -42,8 +26,8 @@ describe('PostgreSQL down at count', () => {
       {
         at: (p) => {
           if (p.state === 'CountSource' && p.phase === 'started' && p.attempt === 0) {
-            bench.postgres.refuse('unlisten');
-            bench.postgres.killAll();
+            file.bench.postgres.refuse('unlisten');
+            file.bench.postgres.killAll();
           }
         },
       },
@@ -60,7 +44,7 @@ describe('PostgreSQL down at count', () => {
     expect((await s.undelivered()).length).toBe(8);
     await s.expectWatermarkBelowUndelivered();
 
-    await bench.reset();
+    await file.bench.reset();
     const recovered = await s.run({ pipeline: 'incremental' });
     expect(recovered.status).toBe('succeeded');
     expect(recovered.alertLines).toEqual([]);
@@ -72,7 +56,7 @@ describe('PostgreSQL down at count', () => {
 describe('the PostgreSQL connection killed mid-export', () => {
   it('retries the export on a new connection, audits the retry, and loads every row once', async () => {
     const { s } = await loadedThenChanged('pgcut', 400);
-    const brokenBefore = bench.postgres.stats.broken;
+    const brokenBefore = file.bench.postgres.stats.broken;
     const run = await s.run(
       { pipeline: 'incremental' },
       {
@@ -80,12 +64,12 @@ describe('the PostgreSQL connection killed mid-export', () => {
           // The window still holds every row (they are younger than the lookback): the COPY streams far
           // more than this, so the cut lands in the middle of its data.
           if (p.state === 'ExportToS3' && p.phase === 'started' && p.attempt === 0) {
-            bench.postgres.cut({ direction: 'toClient', after: 6_000, times: 1 });
+            file.bench.postgres.cut({ direction: 'toClient', after: 6_000, times: 1 });
           }
         },
       },
     );
-    expect(bench.postgres.stats.broken).toBe(brokenBefore + 1);
+    expect(file.bench.postgres.stats.broken).toBe(brokenBefore + 1);
     expect(run.status).toBe('succeeded');
     expect(run.alertLines).toEqual([]);
     const events = await s.auditOf(run.executionId);
@@ -110,7 +94,11 @@ describe('the S3 stand-in failing mid-upload', () => {
           // Only requests uploading exported part files break (matched on the request line, since audit
           // events name those keys in their bodies); the audit's own objects still get through.
           if (p.state === 'ExportToS3' && p.phase === 'started' && p.attempt === 0) {
-            bench.s3.cut({ direction: 'toServer', after: 400, when: /(?:PUT|POST) \S*part-\d+\.csv\.gz/ });
+            file.bench.s3.cut({
+              direction: 'toServer',
+              after: 400,
+              when: /(?:PUT|POST) \S*part-\d+\.csv\.gz/,
+            });
           }
         },
       },
@@ -123,7 +111,7 @@ describe('the S3 stand-in failing mid-upload', () => {
     expect(await s.watermark()).toBe(watermark);
     await s.expectWatermarkBelowUndelivered();
 
-    await bench.reset();
+    await file.bench.reset();
     const recovered = await s.run({ pipeline: 'incremental' });
     expect(recovered.status).toBe('succeeded');
     expect(eventTypes(await s.auditOf(recovered.executionId))).toEqual(['start', 'success']);

@@ -2,27 +2,12 @@
 // statement faults inside it: Snowflake down at load, an error in the middle of a MERGE, the audit table
 // unreachable while an event is written, a step past its time limit, a target row deleted behind Tally's
 // back, and two executions started at once for the same table.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Ports } from '../../lambdas/steps/deps';
 import { SNOWFLAKE_ERRORS } from '../../local/faults/statement-faults';
-import { type Bench, eventTypes, type Scenario, scenario, startBench, TABLE } from './network-harness';
+import { benchForFile, eventTypes, type Scenario, TABLE } from './harness';
 
-let bench: Bench;
-let scenarios: Scenario[] = [];
-
-beforeAll(async () => {
-  bench = await startBench();
-});
-
-afterAll(async () => {
-  await bench.stop();
-});
-
-afterEach(async () => {
-  await bench.reset();
-  await Promise.allSettled(scenarios.map((s) => s.drop()));
-  scenarios = [];
-});
+const file = benchForFile();
 
 /** The MERGE of staged rows into the target (not the lease table's MERGE). */
 const TARGET_MERGE = /^MERGE INTO \S*ITEMS t USING \S*ITEMS_STAGING_/;
@@ -30,8 +15,7 @@ const AUDIT_INSERT = /^INSERT INTO \S*TALLY_AUDIT_LOG/;
 
 /** A table loaded by a historical run, then changed: new rows and changed rows wait for the next window. */
 async function loadedThenChanged(tag: string): Promise<{ s: Scenario; watermark: string }> {
-  const s = await scenario(bench, tag);
-  scenarios.push(s);
+  const s = await file.scenario(tag);
   const historical = await s.run({ pipeline: 'historical' });
   expect(historical.status).toBe('succeeded');
   const watermark = await s.watermark();
@@ -43,7 +27,7 @@ async function loadedThenChanged(tag: string): Promise<{ s: Scenario; watermark:
 
 /** After the fault is cleared, one more run delivers everything: the target equals the source. */
 async function recovers(s: Scenario): Promise<void> {
-  await bench.reset();
+  await file.bench.reset();
   const recovered = await s.run({ pipeline: 'incremental' });
   // Said in the message: why the run after the fault could not catch up.
   const why = (await s.auditOf(recovered.executionId))
@@ -72,8 +56,8 @@ describe('the Snowflake stand-in down at load', () => {
         timeLimitsMs: { '*': 2_000 },
         at: (p) => {
           if (p.state === 'LoadSnowflake' && p.phase === 'started' && p.attempt === 0) {
-            bench.warehouse.refuse('unlisten');
-            bench.warehouse.killAll();
+            file.bench.warehouse.refuse('unlisten');
+            file.bench.warehouse.killAll();
           }
         },
       },
@@ -96,9 +80,14 @@ describe('the Snowflake stand-in down at load', () => {
 describe('an error in the middle of a MERGE', () => {
   it('retries a MERGE whose answer was lost after it committed, without duplicating a row', async () => {
     const { s } = await loadedThenChanged('mergelost');
-    bench.statements.add({ match: TARGET_MERGE, error: SNOWFLAKE_ERRORS.internal, when: 'after', times: 1 });
+    file.bench.statements.add({
+      match: TARGET_MERGE,
+      error: SNOWFLAKE_ERRORS.internal,
+      when: 'after',
+      times: 1,
+    });
     const run = await s.run({ pipeline: 'incremental' });
-    expect(bench.statements.hits).toHaveLength(1);
+    expect(file.bench.statements.hits).toHaveLength(1);
     expect(run.status).toBe('succeeded');
     expect(run.alertLines).toEqual([]);
     const events = await s.auditOf(run.executionId);
@@ -111,7 +100,7 @@ describe('an error in the middle of a MERGE', () => {
 
   it('fails the table on a SQL error in the MERGE with one alert, keeps the watermark, then catches up', async () => {
     const { s, watermark } = await loadedThenChanged('mergeerr');
-    bench.statements.add({ match: TARGET_MERGE, error: SNOWFLAKE_ERRORS.duplicateRow, times: 1 });
+    file.bench.statements.add({ match: TARGET_MERGE, error: SNOWFLAKE_ERRORS.duplicateRow, times: 1 });
     const failed = await s.run({ pipeline: 'incremental' });
     expect(failed.status).toBe('failed');
     expect(failed.alertLines).toHaveLength(1);
@@ -133,7 +122,7 @@ describe('the warehouse unreachable while an audit event is written', () => {
       {
         at: (p) => {
           if (p.state === 'AuditSuccess' && p.phase === 'started' && p.attempt === 0) {
-            bench.statements.add({ match: AUDIT_INSERT, error: SNOWFLAKE_ERRORS.internal });
+            file.bench.statements.add({ match: AUDIT_INSERT, error: SNOWFLAKE_ERRORS.internal });
           }
         },
       },
@@ -157,7 +146,7 @@ describe('a step that exceeds its time limit', () => {
   it('ends the step with Lambda.Unknown and no retry, records the failure and one alert, then catches up', async () => {
     const { s, watermark } = await loadedThenChanged('timeout');
     // The MERGE still runs, late, as Snowflake finishes a statement whose Lambda was gone.
-    bench.statements.add({ match: TARGET_MERGE, delayMs: 3_000, times: 1 });
+    file.bench.statements.add({ match: TARGET_MERGE, delayMs: 3_000, times: 1 });
     const failed = await s.run({ pipeline: 'incremental' }, { timeLimitsMs: { LoadSnowflake: 1_000 } });
     expect(failed.status).toBe('failed');
     expect(failed.alertLines).toHaveLength(1);

@@ -1,15 +1,10 @@
 // A fault at the stage: the S3 stand-in failing in the middle of an upload.
 import { PassThrough, type Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StageUnavailableError } from '../../lambdas/domain/errors';
-import { eventTypes, type FaultStack, faultStack, wrapping } from './harness';
+import { benchForFile, eventTypes, wrapping } from './harness';
 
-let stacks: FaultStack[] = [];
-
-afterEach(async () => {
-  await Promise.allSettled(stacks.map((s) => s.drop()));
-  stacks = [];
-});
+const file = benchForFile();
 
 /** Passes the body's first chunk on, then breaks off as a connection reset mid-upload would. */
 function breakingAfterFirstChunk(body: Readable): Readable {
@@ -30,8 +25,7 @@ function breakingAfterFirstChunk(body: Readable): Readable {
 
 describe('the S3 stand-in failing mid-upload', () => {
   it('retries the export and loads every row once, with no stale or duplicate rows', async () => {
-    const s = await faultStack('s3');
-    stacks.push(s);
+    const s = await file.scenario('s3', 20);
     const historical = await s.run({ pipeline: 'historical' });
     expect(historical.status).toBe('succeeded');
     const before = await s.watermark();

@@ -1,26 +1,17 @@
 // Faults at the warehouse injected at its port, for the paths the network scenarios
 // (network-warehouse.test.ts) do not reach: a historical load refused once, an incremental load refused
 // on every attempt, and one audit insert refused while the rest of the run goes on.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WarehouseUnavailableError } from '../../lambdas/domain/errors';
 import { ADAPTERS } from '../../lambdas/runtime/adapters';
-import { eventTypes, type FaultStack, faultStack, TABLE, wrapping } from './harness';
+import { benchForFile, eventTypes, type Scenario, TABLE, wrapping } from './harness';
 
-let stacks: FaultStack[] = [];
+const file = benchForFile();
 
-async function fresh(tag: string): Promise<FaultStack> {
-  const s = await faultStack(tag);
-  stacks.push(s);
-  return s;
-}
-
-afterEach(async () => {
-  await Promise.allSettled(stacks.map((s) => s.drop()));
-  stacks = [];
-});
+const fresh = (tag: string): Promise<Scenario> => file.scenario(tag, 20);
 
 /** A historical load that succeeded, then `rows` new source rows for the next incremental window. */
-async function loadedWithChanges(s: FaultStack, rows = 5): Promise<string> {
+async function loadedWithChanges(s: Scenario, rows = 5): Promise<string> {
   const historical = await s.run({ pipeline: 'historical' });
   expect(historical.status).toBe('succeeded');
   const watermark = await s.watermark();
@@ -31,8 +22,8 @@ async function loadedWithChanges(s: FaultStack, rows = 5): Promise<string> {
 
 /** Asserts a failed run: its events, one published alert (and one alert line), one failure row. */
 async function expectFailedOnce(
-  s: FaultStack,
-  run: Awaited<ReturnType<FaultStack['run']>>,
+  s: Scenario,
+  run: Awaited<ReturnType<Scenario['run']>>,
   types: string[],
   errorType: string,
 ): Promise<void> {
@@ -54,7 +45,7 @@ async function expectFailedOnce(
 }
 
 /** Runs an incremental execution without faults and asserts it succeeded and left target = source. */
-async function expectCaughtUp(s: FaultStack): Promise<void> {
+async function expectCaughtUp(s: Scenario): Promise<void> {
   const recovered = await s.run({ pipeline: 'incremental' });
   expect(recovered.status).toBe('succeeded');
   expect(recovered.alertLines).toEqual([]);

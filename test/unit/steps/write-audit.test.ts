@@ -105,7 +105,9 @@ describe('writeAudit', () => {
       targetTable: 'DB.PUBLIC.ORDERS',
     });
     expect(verifyChain(warehouse.audit)).toBeNull();
-    expect(stage.json.get(`tally/audit/${success.jobId}/${success.eventId}.json`)).toEqual(success);
+    expect(stage.json.get(`tally/audit/${success.jobId}/public.orders/${success.eventId}.json`)).toEqual(
+      success,
+    );
   });
 
   it('keeps the volume guard warning on the success event', async () => {
