@@ -22,6 +22,7 @@ import {
 } from '../lambdas/config';
 import { InvalidConfigError } from '../lambdas/domain/errors';
 import { ENV } from '../lambdas/runtime/env';
+import { STEP_TIMEOUT_SECONDS } from '../lambdas/steps/contract';
 import { type RetrySettings, TransferDefinition } from './state-machine-definition';
 import { handlerEntry, TransferFunction } from './transfer-function';
 
@@ -230,29 +231,30 @@ export class AuditedTransferPipeline extends Construct {
     ) => new TransferFunction(this, fnId, { ...common, ...extra, entry: handlerEntry(file), description });
     this.functions = {
       plan: make('Plan', 'plan.ts', 'Tally: validate the input, plan each table and its window', {
-        timeout: Duration.minutes(2),
+        timeout: Duration.seconds(STEP_TIMEOUT_SECONDS.plan),
       }),
       countSource: make(
         'CountSource',
         'count-source.ts',
         'Tally: count the rows of a table window at the source',
+        { timeout: Duration.seconds(STEP_TIMEOUT_SECONDS.countSource) },
       ),
       exportToS3: make('ExportToS3', 'export-to-s3.ts', 'Tally: export a table window to S3 as gzip CSV', {
         // gzip is the bottleneck and Lambda's CPU share grows with memory.
         memorySize: 2048,
-        timeout: Duration.minutes(15),
+        timeout: Duration.seconds(STEP_TIMEOUT_SECONDS.exportToS3),
       }),
       loadSnowflake: make(
         'LoadSnowflake',
         'load-snowflake.ts',
         'Tally: COPY or MERGE staged files into Snowflake',
-        {
-          timeout: Duration.minutes(15),
-        },
+        { timeout: Duration.seconds(STEP_TIMEOUT_SECONDS.loadSnowflake) },
       ),
-      verifyCounts: make('VerifyCounts', 'verify-counts.ts', 'Tally: count the target and close the ledger'),
+      verifyCounts: make('VerifyCounts', 'verify-counts.ts', 'Tally: count the target and close the ledger', {
+        timeout: Duration.seconds(STEP_TIMEOUT_SECONDS.verifyCounts),
+      }),
       writeAudit: make('WriteAudit', 'write-audit.ts', 'Tally: append audit events to Snowflake and S3', {
-        timeout: Duration.minutes(2),
+        timeout: Duration.seconds(STEP_TIMEOUT_SECONDS.writeAudit),
       }),
     };
     for (const fn of Object.values(this.functions) as TransferFunction[]) {

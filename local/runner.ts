@@ -6,12 +6,18 @@ import type { TallyConfig } from '../lambdas/config';
 import { errorName } from '../lambdas/domain/errors';
 import { ADAPTERS } from '../lambdas/runtime/adapters';
 import { LazyPorts, type PortFactories } from '../lambdas/runtime/ports';
-import { type ExecutionInput, type TableOutcome, tableOutcomeSchema } from '../lambdas/steps/contract';
+import {
+  type ExecutionInput,
+  type TableOutcome,
+  TIMEOUT_SECONDS_BY_STATE,
+  tableOutcomeSchema,
+} from '../lambdas/steps/contract';
 import type { Ports, StepDeps } from '../lambdas/steps/deps';
 import { STEP_BY_STATE } from '../lambdas/steps/index';
 import { synthesizeDefinition } from '../lib/synthesize-definition';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from './interpreter';
 import { LocalNotifier, type PublishedAlert } from './notifier';
+import { StepDeadline } from './step-deadline';
 
 export type ProgressPhase = 'started' | 'succeeded' | 'failed';
 
@@ -41,6 +47,11 @@ export interface RunPipelineOptions {
   readonly printAlert?: (line: string) => void;
   /** Wraps the opened ports, e.g. to inject a fault at a named point. */
   readonly wrapPorts?: (ports: Ports) => Ports;
+  /**
+   * Per state, how long one invocation may run before it ends with `Lambda.Unknown`, as its Lambda's
+   * timeout would end it; `*` for every state not named. Default: the Lambdas' own timeouts.
+   */
+  readonly timeLimitsMs?: Readonly<Record<string, number>>;
 }
 
 export interface Verdict {
@@ -86,12 +97,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
     // With the optimised integration the function's event is under Payload and its result comes back
     // under Payload; a task naming the function directly passes both through.
     const wrapped = LAMBDA_INVOKE.test(state.Resource);
+    const limitMs = timeLimitMs(options.timeLimitsMs, name);
     handlers[name] = async (taskInput) => {
       const event = wrapped ? (taskInput as { Payload?: unknown }).Payload : taskInput;
       const shown = describeEvent(event);
       progress({ state: name, table: shown.table, phase: 'started', attempt: shown.attempt });
+      const deadline = new StepDeadline(name, limitMs);
       try {
-        const result = await step(event, deps);
+        const result = await deadline.race(step(event, { ...deps, ports: deadline.wrap(deps.ports) }));
         const outcome = tableOutcomeSchema.safeParse(result);
         if (outcome.success) outcomes.set(outcome.data.table, outcome.data);
         progress({ state: name, table: shown.table, phase: 'succeeded', attempt: shown.attempt });
@@ -100,6 +113,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
         const error = { name: errorName(err), message: err instanceof Error ? err.message : String(err) };
         progress({ state: name, table: shown.table, phase: 'failed', attempt: shown.attempt, error });
         throw err;
+      } finally {
+        deadline.clear();
       }
     };
   }
@@ -129,6 +144,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
   } finally {
     await opened.close();
   }
+}
+
+/** A state's time limit: the option's, else its Lambda's timeout. */
+function timeLimitMs(limits: Readonly<Record<string, number>> | undefined, state: string): number {
+  const limit = limits?.[state] ?? limits?.['*'] ?? (TIMEOUT_SECONDS_BY_STATE[state] ?? 900) * 1000;
+  if (!(limit > 0)) throw new Error(`the time limit of ${state} must be positive, got ${limit}`);
+  return limit;
 }
 
 interface TaskState {

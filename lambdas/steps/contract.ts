@@ -21,6 +21,27 @@ export const STATE = {
   succeeded: 'TransferSucceeded',
 } as const;
 
+/** Each step's Lambda timeout, as the CDK construct sets it; the local runner holds steps to the same. */
+export const STEP_TIMEOUT_SECONDS = {
+  plan: 120,
+  countSource: 300,
+  exportToS3: 900,
+  loadSnowflake: 900,
+  verifyCounts: 300,
+  writeAudit: 120,
+} as const;
+
+export const TIMEOUT_SECONDS_BY_STATE: Readonly<Record<string, number>> = {
+  [STATE.plan]: STEP_TIMEOUT_SECONDS.plan,
+  [STATE.countSource]: STEP_TIMEOUT_SECONDS.countSource,
+  [STATE.exportToS3]: STEP_TIMEOUT_SECONDS.exportToS3,
+  [STATE.loadSnowflake]: STEP_TIMEOUT_SECONDS.loadSnowflake,
+  [STATE.verifyCounts]: STEP_TIMEOUT_SECONDS.verifyCounts,
+  [STATE.auditSuccess]: STEP_TIMEOUT_SECONDS.writeAudit,
+  [STATE.auditFailure]: STEP_TIMEOUT_SECONDS.writeAudit,
+  [STATE.auditAlert]: STEP_TIMEOUT_SECONDS.writeAudit,
+};
+
 /** What a user or the schedule starts an execution with. */
 export const executionInputSchema = z
   .object({

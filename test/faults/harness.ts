@@ -71,20 +71,9 @@ export async function startBench(): Promise<Bench> {
   };
 }
 
-/** How AWS reports a Lambda that ran past its timeout; no Retry lists it, so the Catch takes it. */
-export class LambdaTimeoutError extends Error {
-  override readonly name = 'Lambda.Unknown';
-}
-
 export interface RunOptions extends Partial<RunPipelineOptions> {
   /** Called when a state starts, succeeds or fails: where a scenario switches a fault on or off. */
   readonly at?: (progress: Progress) => void;
-  /**
-   * Per state, how long one invocation may take before it ends with `Lambda.Unknown`, as a Lambda's
-   * timeout would: whatever it was waiting on is abandoned (and, like a statement Snowflake already
-   * received, may still complete). `*` applies to every state not named.
-   */
-  readonly timeLimitsMs?: Readonly<Record<string, number>>;
 }
 
 export interface Run extends Verdict {
@@ -317,9 +306,8 @@ export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Sc
       expect(target).toEqual(source);
     },
     async run(input, options = {}) {
-      const { at, timeLimitsMs, wrapPorts, ...extra } = options;
+      const { at, ...extra } = options;
       const alertsFile = join(tmpdir(), `${label}-${ulid()}-alerts.jsonl`);
-      const clock = new StepClock(timeLimitsMs ?? {});
       const verdict = await runPipeline({
         config,
         input,
@@ -327,14 +315,9 @@ export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Sc
         retryIntervalMs: 10,
         printAlert: () => {},
         alertsFile,
-        wrapPorts: (ports) => clock.wrap(wrapPorts ? wrapPorts(ports) : ports),
-        onProgress: (progress) => {
-          clock.progress(progress);
-          at?.(progress);
-        },
+        onProgress: (progress) => at?.(progress),
         ...extra,
       });
-      clock.progress(null);
       // A Lambda that timed out is discarded with its connections; so are this run's, whatever hung on them.
       await closeSnowflakeConnections();
       const text = await readFile(alertsFile, 'utf8').catch(() => '');
@@ -348,69 +331,6 @@ export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Sc
       await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label} WITH (FORCE)`));
     },
   };
-}
-
-/**
- * A Lambda timeout for the local runner: a state's invocation gets a deadline when it starts, and every
- * call it makes through the ports fails with `Lambda.Unknown` once that deadline passed. One table at a
- * time, since the runner reports progress per state.
- */
-class StepClock {
-  private current: { expired: boolean; deadline: Promise<never>; timer: NodeJS.Timeout } | null = null;
-
-  constructor(private readonly limits: Readonly<Record<string, number>>) {}
-
-  progress(progress: Progress | null): void {
-    if (this.current) clearTimeout(this.current.timer);
-    this.current = null;
-    if (progress?.phase !== 'started') return;
-    const limit = this.limits[progress.state] ?? this.limits['*'];
-    if (limit === undefined) return;
-    const message = `${progress.state} timed out after ${limit} ms (simulated Lambda timeout)`;
-    let timer!: NodeJS.Timeout;
-    const current = {
-      expired: false,
-      deadline: new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          current.expired = true;
-          reject(new LambdaTimeoutError(message));
-        }, limit);
-      }),
-      timer: undefined as unknown as NodeJS.Timeout,
-    };
-    current.timer = timer;
-    current.deadline.catch(() => undefined);
-    this.current = current;
-  }
-
-  wrap(ports: Ports): Ports {
-    const limited = <T extends object>(port: T): T =>
-      new Proxy(port, {
-        get: (target, prop, receiver) => {
-          const value = Reflect.get(target, prop, receiver);
-          if (typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            const current = this.current;
-            if (!current) return value.apply(target, args);
-            if (current.expired) return current.deadline;
-            const call = Promise.resolve(value.apply(target, args));
-            call.catch(() => undefined);
-            return Promise.race([call, current.deadline]);
-          };
-        },
-      });
-    return {
-      get source() {
-        return limited(ports.source);
-      },
-      get stage() {
-        return limited(ports.stage);
-      },
-      get warehouse() {
-        return limited(ports.warehouse);
-      },
-    };
-  }
 }
 
 /** The event types of a run's audit events for the table, in chain order. */

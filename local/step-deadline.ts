@@ -1,0 +1,65 @@
+// A Lambda timeout for the local runner. An invocation gets a deadline when it starts; if the step has
+// not finished by then it ends with `Lambda.Unknown`, as AWS reports a Lambda that ran past its timeout,
+// and every later call it makes through its ports fails the same way, so an abandoned step writes nothing
+// more (a call already under way, like a statement Snowflake has received, may still complete).
+import type { Ports } from '../lambdas/steps/deps';
+
+/** How AWS reports a Lambda that ran past its timeout; no Retry lists it, so the Catch takes it. */
+export class LambdaTimeoutError extends Error {
+  override readonly name = 'Lambda.Unknown';
+}
+
+export class StepDeadline {
+  private expired = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly deadline: Promise<never>;
+
+  constructor(state: string, limitMs: number) {
+    let timer!: NodeJS.Timeout;
+    this.deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.expired = true;
+        reject(new LambdaTimeoutError(`${state} timed out after ${limitMs} ms (the Lambda's timeout)`));
+      }, limitMs);
+    });
+    this.timer = timer;
+    this.deadline.catch(() => undefined);
+  }
+
+  /** The step's result, or Lambda.Unknown once the deadline passed. */
+  race<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => undefined);
+    return Promise.race([work, this.deadline]);
+  }
+
+  /** Stops the clock once the invocation has ended. */
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** The ports as this invocation sees them: each call raced against the deadline, refused after it. */
+  wrap(ports: Ports): Ports {
+    const limited = <T extends object>(port: T): T =>
+      new Proxy(port, {
+        get: (target, prop, receiver) => {
+          const value = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (this.expired) return this.deadline;
+            return this.race(Promise.resolve(value.apply(target, args)));
+          };
+        },
+      });
+    return {
+      get source() {
+        return limited(ports.source);
+      },
+      get stage() {
+        return limited(ports.stage);
+      },
+      get warehouse() {
+        return limited(ports.warehouse);
+      },
+    };
+  }
+}
