@@ -1,12 +1,6 @@
 // The Snowflake warehouse adapter against the stand-in through the unmodified snowflake-sdk: files the
 // PostgreSQL adapter exported to the S3 stand-in are loaded by COPY and MERGE and read back value by value.
-import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PostgresSource } from '../../lambdas/adapters/postgres';
-import { S3Stage } from '../../lambdas/adapters/s3';
-import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
-import { snowflakeSchema } from '../../lambdas/config';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedTable } from '../../lambdas/domain/table';
 import {
   ALL_TYPES_COLUMNS,
@@ -15,42 +9,20 @@ import {
   createAllTypes,
   readAllTypes,
 } from '../fixtures/all-types';
-import { pgClient, pgConfig, s3Config } from './postgres-helpers';
-import { type Connection, connect, destroy, exec } from './snowflake-client';
+import { exec } from './snowflake-client';
+import { warehouseFixture } from './warehouse-fixture';
 
-const run = randomBytes(3).toString('hex');
-const PG_SCHEMA = `sf_adapter_${run}`;
-const SF_SCHEMA = `ADAPTER_${run.toUpperCase()}`;
-const stack = inject('stack');
-const s3 = s3Config({ prefix: `sf-adapter-${run}` });
-const sfConfig = snowflakeSchema.parse({ ...stack.snowflake, schema: SF_SCHEMA });
-
-let admin: pg.Client;
-let source: PostgresSource;
-let stage: S3Stage;
-let warehouse: SnowflakeWarehouse;
-let reader: Connection;
+const fx = warehouseFixture('adapter');
+const { pgSchema: PG_SCHEMA, s3 } = fx;
 
 beforeAll(async () => {
-  admin = await pgClient();
-  await createAllTypes(admin, { schema: PG_SCHEMA });
-  source = new PostgresSource(pgConfig());
-  stage = new S3Stage(s3);
-  warehouse = new SnowflakeWarehouse(sfConfig, s3);
-  // Values fetched as strings keep SQL NULL as null, not the text 'NULL'.
-  reader = await connect({ ...stack.snowflake, schema: SF_SCHEMA, representNullAsStringNull: false });
-});
-
-afterAll(async () => {
-  await warehouse?.close();
-  await closeSnowflakeConnections();
-  if (reader) await destroy(reader);
-  await source?.close();
-  await admin?.end();
+  await createAllTypes(fx.admin, { schema: PG_SCHEMA });
 });
 
 async function exportAll(table: ResolvedTable, label: string): Promise<string[]> {
-  const result = await source.export(table, { kind: 'all' }, stage, { keyPrefix: `${s3.prefix}/${label}` });
+  const result = await fx.source.export(table, { kind: 'all' }, fx.stage, {
+    keyPrefix: `${s3.prefix}/${label}`,
+  });
   return result.files.map((f) => f.key);
 }
 
@@ -119,17 +91,17 @@ function comparable(column: AllTypesColumn, value: unknown, side: 'pg' | 'sf'): 
 
 describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
   it('loads every type of the fixture so that it reads back equal to PostgreSQL value by value', async () => {
-    const table = await source.resolve(allTypesSpec({ schema: PG_SCHEMA }));
-    await warehouse.bootstrap([table]);
-    await warehouse.bootstrap([table]); // idempotent
+    const table = await fx.source.resolve(allTypesSpec({ schema: PG_SCHEMA }));
+    await fx.warehouse.bootstrap([table]);
+    await fx.warehouse.bootstrap([table]); // idempotent
     const keys = await exportAll(table, 'all-types');
-    const load = await warehouse.copyInto(table, keys);
-    const expected = await readAllTypes(admin, { schema: PG_SCHEMA });
+    const load = await fx.warehouse.copyInto(table, keys);
+    const expected = await readAllTypes(fx.admin, { schema: PG_SCHEMA });
     expect(load.rowsLoaded).toBe(expected.length);
     expect(load.files.every((f) => f.status === 'LOADED')).toBe(true);
 
-    await exec(reader, "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6'");
-    const { rows } = await exec(reader, `SELECT * FROM ${table.targetName} ORDER BY ID`, undefined, {
+    await exec(fx.reader, "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6'");
+    const { rows } = await exec(fx.reader, `SELECT * FROM ${table.targetName} ORDER BY ID`, undefined, {
       fetchAsString: ['Number'],
     });
     expect(rows).toHaveLength(expected.length);
@@ -142,80 +114,80 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
         expect({ id: pgRow.id, column, value: got }).toEqual({ id: pgRow.id, column, value: want });
       }
     }
-    expect(await warehouse.count(table, { kind: 'all' })).toBe(expected.length);
+    expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(expected.length);
   });
 
   it('skips files already loaded on a re-run and loads them again with FORCE', async () => {
-    await admin.query(
+    await fx.admin.query(
       `CREATE TABLE ${PG_SCHEMA}.rerun (id int PRIMARY KEY, updated_at timestamptz NOT NULL, v text)`,
     );
-    await admin.query(
+    await fx.admin.query(
       `INSERT INTO ${PG_SCHEMA}.rerun SELECT g, '2024-01-01'::timestamptz + g * interval '1 hour', 'v' || g FROM generate_series(1, 50) g`,
     );
-    const table = await source.resolve({
+    const table = await fx.source.resolve({
       schema: PG_SCHEMA,
       name: 'rerun',
       primaryKey: ['id'],
       cursorColumn: 'updated_at',
     });
-    await warehouse.bootstrap([table]);
+    await fx.warehouse.bootstrap([table]);
     const keys = await exportAll(table, 'rerun');
 
-    const first = await warehouse.copyInto(table, keys);
+    const first = await fx.warehouse.copyInto(table, keys);
     expect(first.files.map((f) => f.status)).toEqual(keys.map(() => 'LOADED'));
     expect(first.rowsLoaded).toBe(50);
 
-    const again = await warehouse.copyInto(table, keys);
+    const again = await fx.warehouse.copyInto(table, keys);
     expect(again.files.map((f) => f.status)).toEqual(keys.map(() => 'LOAD_SKIPPED'));
     expect(again.rowsLoaded).toBe(0);
-    expect(await warehouse.count(table, { kind: 'all' })).toBe(50);
+    expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(50);
 
-    const forced = await warehouse.copyInto(table, keys, { force: true });
+    const forced = await fx.warehouse.copyInto(table, keys, { force: true });
     expect(forced.files.map((f) => f.status)).toEqual(keys.map(() => 'LOADED'));
-    expect(await warehouse.count(table, { kind: 'all' })).toBe(100);
+    expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(100);
   });
 
   it('merges an overlapping window: inserts the new rows, updates the changed and duplicates nothing', async () => {
-    await admin.query(
+    await fx.admin.query(
       `CREATE TABLE ${PG_SCHEMA}.orders (id int PRIMARY KEY, updated_at timestamptz NOT NULL, amount numeric(12,2))`,
     );
-    await admin.query(
+    await fx.admin.query(
       `INSERT INTO ${PG_SCHEMA}.orders SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', g * 1.5 FROM generate_series(1, 20) g`,
     );
-    const table = await source.resolve({
+    const table = await fx.source.resolve({
       schema: PG_SCHEMA,
       name: 'orders',
       primaryKey: ['id'],
       cursorColumn: 'updated_at',
     });
-    await warehouse.bootstrap([table]);
-    await warehouse.copyInto(table, await exportAll(table, 'orders-initial'));
+    await fx.warehouse.bootstrap([table]);
+    await fx.warehouse.copyInto(table, await exportAll(table, 'orders-initial'));
 
     // Rows 16-20 change, 21-25 are new; the window [minute 11, ...) also re-reads 11-15 unchanged.
-    await admin.query(
+    await fx.admin.query(
       `UPDATE ${PG_SCHEMA}.orders SET amount = amount + 100, updated_at = '2024-01-01'::timestamptz + interval '30 minutes' + id * interval '1 second' WHERE id > 15`,
     );
-    await admin.query(
+    await fx.admin.query(
       `INSERT INTO ${PG_SCHEMA}.orders SELECT g, '2024-01-01'::timestamptz + interval '31 minutes' + g * interval '1 second', g FROM generate_series(21, 25) g`,
     );
     const window = { from: '2024-01-01T00:11:00.000Z', to: '2024-01-02T00:00:00.000Z' };
-    const exported = await source.export(table, { kind: 'window', window }, stage, {
+    const exported = await fx.source.export(table, { kind: 'window', window }, fx.stage, {
       keyPrefix: `${s3.prefix}/orders-window`,
     });
     expect(exported.rows).toBe(15);
 
-    const merged = await warehouse.merge(
+    const merged = await fx.warehouse.merge(
       table,
       exported.files.map((f) => f.key),
     );
     expect(merged.rowsLoaded).toBe(15);
     expect(merged.inserted).toBe(5);
     expect(merged.updated).toBe(10);
-    expect(await warehouse.count(table, { kind: 'all' })).toBe(25);
-    expect(await warehouse.count(table, { kind: 'window', window })).toBe(15);
+    expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(25);
+    expect(await fx.warehouse.count(table, { kind: 'window', window })).toBe(15);
 
     const { rows } = await exec(
-      reader,
+      fx.reader,
       'SELECT ID, AMOUNT FROM ORDERS WHERE ID IN (15, 16, 25) ORDER BY ID',
       undefined,
       {
@@ -228,43 +200,43 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
       { ID: '25', AMOUNT: '25.00' },
     ]);
     const dup = await exec(
-      reader,
+      fx.reader,
       'SELECT COUNT(*) AS N FROM (SELECT ID FROM ORDERS GROUP BY ID HAVING COUNT(*) > 1)',
     );
     expect(dup.rows).toEqual([{ N: 0 }]);
   });
 
   it('never moves a row backwards: re-merging an older window after a newer one, or the same one again, leaves the target identical', async () => {
-    await admin.query(
+    await fx.admin.query(
       `CREATE TABLE ${PG_SCHEMA}.items (id int PRIMARY KEY, updated_at timestamptz NOT NULL, label text)`,
     );
-    await admin.query(
+    await fx.admin.query(
       `INSERT INTO ${PG_SCHEMA}.items SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', 'v1-' || g FROM generate_series(1, 10) g`,
     );
-    const table = await source.resolve({
+    const table = await fx.source.resolve({
       schema: PG_SCHEMA,
       name: 'items',
       primaryKey: ['id'],
       cursorColumn: 'updated_at',
     });
-    await warehouse.bootstrap([table]);
+    await fx.warehouse.bootstrap([table]);
     const exportWindow = async (label: string) => {
       const window = { from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z' };
-      const result = await source.export(table, { kind: 'window', window }, stage, {
+      const result = await fx.source.export(table, { kind: 'window', window }, fx.stage, {
         keyPrefix: `${s3.prefix}/${label}`,
       });
       return result.files.map((f) => f.key);
     };
     const older = await exportWindow('items-v1');
-    await warehouse.merge(table, older);
-    await admin.query(
+    await fx.warehouse.merge(table, older);
+    await fx.admin.query(
       `UPDATE ${PG_SCHEMA}.items SET label = 'v2-' || id, updated_at = '2024-01-02'::timestamptz + id * interval '1 second' WHERE id <= 5`,
     );
     const newer = await exportWindow('items-v2');
-    await warehouse.merge(table, newer);
+    await fx.warehouse.merge(table, newer);
     const snapshot = async () =>
       (
-        await exec(reader, 'SELECT ID, LABEL, UPDATED_AT FROM ITEMS ORDER BY ID', undefined, {
+        await exec(fx.reader, 'SELECT ID, LABEL, UPDATED_AT FROM ITEMS ORDER BY ID', undefined, {
           fetchAsString: ['Number', 'Date'],
         })
       ).rows;
@@ -272,10 +244,10 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
     expect(expected).toHaveLength(10);
     expect(expected.filter((r) => String(r.LABEL).startsWith('v2-'))).toHaveLength(5);
 
-    const rerunOld = await warehouse.merge(table, older);
+    const rerunOld = await fx.warehouse.merge(table, older);
     expect(rerunOld.updated).toBe(5);
     expect(await snapshot()).toEqual(expected);
-    await warehouse.merge(table, newer);
+    await fx.warehouse.merge(table, newer);
     expect(await snapshot()).toEqual(expected);
   });
 });

@@ -1,0 +1,92 @@
+// The adapters a warehouse test file works with, against the embedded defaults: a PostgreSQL schema, an
+// S3 prefix and a Snowflake schema of the file's own, opened before its tests and closed after them.
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { PostgresSource } from '../../lambdas/adapters/postgres';
+import { S3Stage } from '../../lambdas/adapters/s3';
+import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
+import { type S3Config, type SnowflakeConfig, snowflakeSchema } from '../../lambdas/config';
+import { pgClient, pgConfig, s3Config } from './postgres-helpers';
+import { type Connection, connect, destroy } from './snowflake-client';
+
+export interface WarehouseFixture {
+  readonly pgSchema: string;
+  readonly sfSchema: string;
+  readonly s3: S3Config;
+  readonly sfConfig: SnowflakeConfig;
+  /** Read these inside a test or hook: they are opened in beforeAll. */
+  readonly admin: pg.Client;
+  readonly source: PostgresSource;
+  readonly stage: S3Stage;
+  readonly warehouse: SnowflakeWarehouse;
+  /** A plain snowflake-sdk connection to the file's schema, values fetched as strings, NULL as null. */
+  readonly reader: Connection;
+}
+
+/** Call once at the top of a test file; `tag` names its schemas and prefix. */
+export function warehouseFixture(tag: string): WarehouseFixture {
+  const run = randomBytes(3).toString('hex');
+  const pgSchema = `sf_${tag}_${run}`;
+  const sfSchema = `${tag.toUpperCase()}_${run.toUpperCase()}`;
+  const stack = inject('stack');
+  const s3 = s3Config({ prefix: `sf-${tag}-${run}` });
+  const sfConfig = snowflakeSchema.parse({ ...stack.snowflake, schema: sfSchema });
+  let opened:
+    | {
+        admin: pg.Client;
+        source: PostgresSource;
+        stage: S3Stage;
+        warehouse: SnowflakeWarehouse;
+        reader: Connection;
+      }
+    | undefined;
+  let admin: pg.Client | undefined;
+  let source: PostgresSource | undefined;
+  let warehouse: SnowflakeWarehouse | undefined;
+  let reader: Connection | undefined;
+
+  beforeAll(async () => {
+    admin = await pgClient();
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${pgSchema}`);
+    source = new PostgresSource(pgConfig());
+    warehouse = new SnowflakeWarehouse(sfConfig, s3);
+    reader = await connect({ ...stack.snowflake, schema: sfSchema, representNullAsStringNull: false });
+    opened = { admin, source, stage: new S3Stage(s3), warehouse, reader };
+  });
+
+  afterAll(async () => {
+    await warehouse?.close();
+    await closeSnowflakeConnections();
+    if (reader) await destroy(reader);
+    await source?.close();
+    await admin?.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
+    await admin?.end();
+  });
+
+  const need = () => {
+    if (!opened) throw new Error('the fixture opens in beforeAll: read it inside a test');
+    return opened;
+  };
+  return {
+    pgSchema,
+    sfSchema,
+    s3,
+    sfConfig,
+    get admin() {
+      return need().admin;
+    },
+    get source() {
+      return need().source;
+    },
+    get stage() {
+      return need().stage;
+    },
+    get warehouse() {
+      return need().warehouse;
+    },
+    get reader() {
+      return need().reader;
+    },
+  };
+}
