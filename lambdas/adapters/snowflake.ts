@@ -107,7 +107,7 @@ function run(connection: snowflake.Connection, sqlText: string, binds?: snowflak
   });
 }
 
-/** Destroys every cached connection; for processes that end (the command line, tests), not for Lambda. */
+/** Destroys every connection kept warm (adapters that are not warm close their own in close()). */
 export async function closeSnowflakeConnections(): Promise<void> {
   const open = [...connections.values()];
   connections.clear();

@@ -1,5 +1,6 @@
 // One writer per table: an execution holds a table's lease in the warehouse from its first step to its
 // audit; another execution that wants the table meanwhile is told who holds it, records so, and waits.
+// A lease whose holder has already recorded its result for the table is taken over, not waited out.
 import { TableBusyError } from '../domain/errors';
 import { appendAudit } from './audit-writer';
 import { BEST_EFFORT_MS, tableEventBase, withDeadline } from './common';

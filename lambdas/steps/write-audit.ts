@@ -21,8 +21,9 @@ export async function writeAudit(raw: unknown, deps: StepDeps): Promise<TableOut
   const stateName = event.mode === 'success' ? STATE.auditSuccess : STATE.auditFailure;
   const kept = await keptEvents(deps, state.work.jobId, state.work.table);
   const events: AuditEventInput[] = [];
-  if (attempt > 0)
+  if (attempt > 0) {
     events.push(retryEvent(tableEventBase(deps, executionId, state.work, 'retry'), stateName, attempt));
+  }
   // An earlier attempt may have kept the result and failed only to deliver it: deliver that one, never a
   // second result for the same job.
   const already = kept.some((e) => e.eventType === event.mode && e.executionId === executionId);
