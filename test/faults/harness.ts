@@ -14,7 +14,6 @@ import type { TallyConfig } from '../../lambdas/config';
 import { type AuditEvent, verifyChain } from '../../lambdas/domain/audit';
 import { chainOrder } from '../../lambdas/steps/audit-writer';
 import type { ExecutionInput } from '../../lambdas/steps/contract';
-import type { Ports } from '../../lambdas/steps/deps';
 import { synthesizeDefinition } from '../../lib/synthesize-definition';
 import { localConfig } from '../../local/cli/local-config';
 import { StatementFaults } from '../../local/faults/statement-faults';
@@ -22,6 +21,7 @@ import { TcpProxy } from '../../local/faults/tcp-proxy';
 import type { StateMachineDefinition } from '../../local/interpreter';
 import { type Progress, type RunPipelineOptions, runPipeline, type Verdict } from '../../local/runner';
 import { type LocalSnowflake, startSnowflake } from '../../local/snowflake';
+import { onDatabase } from '../integration/postgres-helpers';
 import { connect, destroy, exec } from '../integration/snowflake-client';
 
 export const TABLE = 'public.items';
@@ -109,16 +109,6 @@ export interface Scenario {
   drop(): Promise<void>;
 }
 
-async function onDatabase<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
 interface Row {
   readonly id: string;
   readonly name: string;
@@ -132,6 +122,11 @@ export interface FileBench {
   readonly bench: Bench;
   /** A fresh scenario on the bench, dropped after the test. */
   scenario(tag: string, rows?: number): Promise<Scenario>;
+  /**
+   * A fresh scenario loaded by a historical run, then changed: five new rows and three changed ones wait
+   * for the next window, whose start is `watermark`.
+   */
+  loadedThenChanged(tag: string, rows?: number): Promise<{ s: Scenario; watermark: string }>;
 }
 
 /**
@@ -161,6 +156,16 @@ export function benchForFile(): FileBench {
       const s = await scenario(file.bench, tag, rows);
       created.push(s);
       return s;
+    },
+    async loadedThenChanged(tag, rows) {
+      const s = await file.scenario(tag, rows);
+      const historical = await s.run({ pipeline: 'historical' });
+      expect(historical.status).toBe('succeeded');
+      const watermark = await s.watermark();
+      expect(watermark).not.toBeNull();
+      await s.insertRows(5);
+      await s.updateRows(3);
+      return { s, watermark: watermark as string };
     },
   };
   return file;
@@ -336,37 +341,4 @@ export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Sc
 /** The event types of a run's audit events for the table, in chain order. */
 export function eventTypes(events: readonly AuditEvent[]): string[] {
   return events.filter((e) => e.sourceTable === TABLE).map((e) => e.eventType);
-}
-
-export function overriding<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      if (prop in overrides) return overrides[prop as keyof T];
-      const value = Reflect.get(t, prop, receiver);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
-}
-
-type Overrides<K extends keyof Ports> = (port: Ports[K]) => Partial<Ports[K]>;
-
-/** Wraps the ports lazily (each is opened on first use), replacing methods of the named ones. */
-export function wrapping(faults: {
-  source?: Overrides<'source'>;
-  stage?: Overrides<'stage'>;
-  warehouse?: Overrides<'warehouse'>;
-}): (ports: Ports) => Ports {
-  return (ports) => ({
-    get source() {
-      return faults.source ? overriding(ports.source, faults.source(ports.source)) : ports.source;
-    },
-    get stage() {
-      return faults.stage ? overriding(ports.stage, faults.stage(ports.stage)) : ports.stage;
-    },
-    get warehouse() {
-      return faults.warehouse
-        ? overriding(ports.warehouse, faults.warehouse(ports.warehouse))
-        : ports.warehouse;
-    },
-  });
 }

@@ -2,25 +2,13 @@
 // PostgreSQL and S3 stand-in: PostgreSQL down at count, its connection cut in the middle of an export, the
 // S3 stand-in failing mid-upload, and a source transaction that commits after its window closed.
 import { describe, expect, it } from 'vitest';
-import { benchForFile, eventTypes, type Scenario, TABLE } from './harness';
+import { benchForFile, eventTypes, TABLE } from './harness';
 
 const file = benchForFile();
 
-/** A table loaded by a historical run, then changed: new rows and changed rows wait for the next window. */
-async function loadedThenChanged(tag: string, rows?: number): Promise<{ s: Scenario; watermark: string }> {
-  const s = await file.scenario(tag, rows);
-  const historical = await s.run({ pipeline: 'historical' });
-  expect(historical.status).toBe('succeeded');
-  const watermark = await s.watermark();
-  expect(watermark).not.toBeNull();
-  await s.insertRows(5);
-  await s.updateRows(3);
-  return { s, watermark: watermark! };
-}
-
 describe('PostgreSQL down at count', () => {
   it('retries the count until the attempts run out, fails with one alert, keeps the watermark, and catches up once PostgreSQL is back', async () => {
-    const { s, watermark } = await loadedThenChanged('pgdown');
+    const { s, watermark } = await file.loadedThenChanged('pgdown');
     const failed = await s.run(
       { pipeline: 'incremental' },
       {
@@ -55,7 +43,7 @@ describe('PostgreSQL down at count', () => {
 
 describe('the PostgreSQL connection killed mid-export', () => {
   it('retries the export on a new connection, audits the retry, and loads every row once', async () => {
-    const { s } = await loadedThenChanged('pgcut', 400);
+    const { s } = await file.loadedThenChanged('pgcut', 400);
     const brokenBefore = file.bench.postgres.stats.broken;
     const run = await s.run(
       { pipeline: 'incremental' },
@@ -86,7 +74,7 @@ describe('the PostgreSQL connection killed mid-export', () => {
 
 describe('the S3 stand-in failing mid-upload', () => {
   it('fails the table after the retries with one alert while every upload breaks, keeps the watermark, then catches up', async () => {
-    const { s, watermark } = await loadedThenChanged('s3cut', 200);
+    const { s, watermark } = await file.loadedThenChanged('s3cut', 200);
     const failed = await s.run(
       { pipeline: 'incremental' },
       {
@@ -121,7 +109,7 @@ describe('the S3 stand-in failing mid-upload', () => {
 
 describe('a long-running source transaction that commits after its window closed', () => {
   it('keeps the watermark below the uncommitted row, and the next run after the commit delivers it', async () => {
-    const { s } = await loadedThenChanged('longtx');
+    const { s } = await file.loadedThenChanged('longtx');
     const open = await s.client();
     try {
       await open.query('BEGIN');

@@ -3,9 +3,10 @@
 // unreachable while an event is written, a step past its time limit, a target row deleted behind Tally's
 // back, and two executions started at once for the same table.
 import { describe, expect, it } from 'vitest';
-import type { Ports } from '../../lambdas/steps/deps';
+import type { AuditEvent } from '../../lambdas/domain/audit';
 import { SNOWFLAKE_ERRORS } from '../../local/faults/statement-faults';
-import { benchForFile, eventTypes, type Scenario, TABLE } from './harness';
+import { wrapping } from '../port-overrides';
+import { benchForFile, eventTypes, type Run, type Scenario, TABLE } from './harness';
 
 const file = benchForFile();
 
@@ -13,16 +14,23 @@ const file = benchForFile();
 const TARGET_MERGE = /^MERGE INTO \S*ITEMS t USING \S*ITEMS_STAGING_/;
 const AUDIT_INSERT = /^INSERT INTO \S*TALLY_AUDIT_LOG/;
 
-/** A table loaded by a historical run, then changed: new rows and changed rows wait for the next window. */
-async function loadedThenChanged(tag: string): Promise<{ s: Scenario; watermark: string }> {
-  const s = await file.scenario(tag);
-  const historical = await s.run({ pipeline: 'historical' });
-  expect(historical.status).toBe('succeeded');
-  const watermark = await s.watermark();
-  expect(watermark).not.toBeNull();
-  await s.insertRows(5);
-  await s.updateRows(3);
-  return { s, watermark: watermark! };
+/**
+ * Asserts a run that failed the table once: one alert, the events `start`, `failure` (matching
+ * `failure`), `alert`, and the watermark kept below every row it did not deliver.
+ */
+async function expectFailedKeepingWatermark(
+  s: Scenario,
+  failed: Run,
+  watermark: string,
+  failure: Partial<AuditEvent>,
+): Promise<void> {
+  expect(failed.status).toBe('failed');
+  expect(failed.alertLines).toHaveLength(1);
+  const events = await s.auditOf(failed.executionId);
+  expect(eventTypes(events)).toEqual(['start', 'failure', 'alert']);
+  expect(events[1]).toMatchObject(failure);
+  expect(await s.watermark()).toBe(watermark);
+  await s.expectWatermarkBelowUndelivered();
 }
 
 /** After the fault is cleared, one more run delivers everything: the target equals the source. */
@@ -48,7 +56,7 @@ function expectEachEventOnce(events: readonly { eventId: string; jobId: string; 
 
 describe('the Snowflake stand-in down at load', () => {
   it('ends the load at its time limit, records the failure and one alert, keeps the watermark, and catches up once Snowflake is back', async () => {
-    const { s, watermark } = await loadedThenChanged('sfdown');
+    const { s, watermark } = await file.loadedThenChanged('sfdown');
     const failed = await s.run(
       { pipeline: 'incremental' },
       {
@@ -79,7 +87,7 @@ describe('the Snowflake stand-in down at load', () => {
 
 describe('an error in the middle of a MERGE', () => {
   it('retries a MERGE whose answer was lost after it committed, without duplicating a row', async () => {
-    const { s } = await loadedThenChanged('mergelost');
+    const { s } = await file.loadedThenChanged('mergelost');
     file.bench.statements.add({
       match: TARGET_MERGE,
       error: SNOWFLAKE_ERRORS.internal,
@@ -99,24 +107,21 @@ describe('an error in the middle of a MERGE', () => {
   });
 
   it('fails the table on a SQL error in the MERGE with one alert, keeps the watermark, then catches up', async () => {
-    const { s, watermark } = await loadedThenChanged('mergeerr');
+    const { s, watermark } = await file.loadedThenChanged('mergeerr');
     file.bench.statements.add({ match: TARGET_MERGE, error: SNOWFLAKE_ERRORS.duplicateRow, times: 1 });
     const failed = await s.run({ pipeline: 'incremental' });
-    expect(failed.status).toBe('failed');
-    expect(failed.alertLines).toHaveLength(1);
-    const events = await s.auditOf(failed.executionId);
-    expect(eventTypes(events)).toEqual(['start', 'failure', 'alert']);
-    expect(events[1]).toMatchObject({ errorType: 'WarehouseError', sourceTable: TABLE });
-    expect(await s.watermark()).toBe(watermark);
+    await expectFailedKeepingWatermark(s, failed, watermark, {
+      errorType: 'WarehouseError',
+      sourceTable: TABLE,
+    });
     expect((await s.undelivered()).length).toBe(8);
-    await s.expectWatermarkBelowUndelivered();
     await recovers(s);
   });
 });
 
 describe('the warehouse unreachable while an audit event is written', () => {
   it('keeps every event it could not insert and delivers each once, in order, with the next run', async () => {
-    const { s } = await loadedThenChanged('auditdown');
+    const { s } = await file.loadedThenChanged('auditdown');
     const failed = await s.run(
       { pipeline: 'incremental' },
       {
@@ -144,67 +149,46 @@ describe('the warehouse unreachable while an audit event is written', () => {
 
 describe('a step that exceeds its time limit', () => {
   it('ends the step with Lambda.Unknown and no retry, records the failure and one alert, then catches up', async () => {
-    const { s, watermark } = await loadedThenChanged('timeout');
+    const { s, watermark } = await file.loadedThenChanged('timeout');
     // The MERGE still runs, late, as Snowflake finishes a statement whose Lambda was gone.
     file.bench.statements.add({ match: TARGET_MERGE, delayMs: 3_000, times: 1 });
     const failed = await s.run({ pipeline: 'incremental' }, { timeLimitsMs: { LoadSnowflake: 1_000 } });
-    expect(failed.status).toBe('failed');
-    expect(failed.alertLines).toHaveLength(1);
-    const events = await s.auditOf(failed.executionId);
-    expect(eventTypes(events)).toEqual(['start', 'failure', 'alert']);
-    expect(events[1]).toMatchObject({ errorType: 'Lambda.Unknown', sourceTable: TABLE });
-    expect(await s.watermark()).toBe(watermark);
-    await s.expectWatermarkBelowUndelivered();
+    await expectFailedKeepingWatermark(s, failed, watermark, {
+      errorType: 'Lambda.Unknown',
+      sourceTable: TABLE,
+    });
     await recovers(s);
   });
 });
 
 describe('a row deleted from the target behind Tally’s back', () => {
   it('fails the count check with one alert, keeps the watermark, and the next window restores the row', async () => {
-    const { s, watermark } = await loadedThenChanged('deleted');
+    const { s, watermark } = await file.loadedThenChanged('deleted');
     let deleted = false;
-    const deleting = (ports: Ports): Ports => ({
-      get source() {
-        return ports.source;
-      },
-      get stage() {
-        return ports.stage;
-      },
-      get warehouse() {
-        const warehouse = ports.warehouse;
-        return new Proxy(warehouse, {
-          get(target, prop, receiver) {
-            // Between the load and the count, someone deletes a row of the window in the target.
-            if (prop === 'count') {
-              return async (...args: Parameters<typeof warehouse.count>) => {
-                if (!deleted) {
-                  deleted = true;
-                  await s.targetSql('DELETE FROM ITEMS WHERE ID = (SELECT MAX(ID) FROM ITEMS)');
-                }
-                return target.count(...args);
-              };
-            }
-            const value = Reflect.get(target, prop, receiver);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        });
-      },
+    const deleting = wrapping({
+      warehouse: (warehouse) => ({
+        // Between the load and the count, someone deletes a row of the window in the target.
+        count: async (...args: Parameters<typeof warehouse.count>) => {
+          if (!deleted) {
+            deleted = true;
+            await s.targetSql('DELETE FROM ITEMS WHERE ID = (SELECT MAX(ID) FROM ITEMS)');
+          }
+          return warehouse.count(...args);
+        },
+      }),
     });
     const failed = await s.run({ pipeline: 'incremental' }, { wrapPorts: deleting });
-    expect(failed.status).toBe('failed');
-    expect(failed.alertLines).toHaveLength(1);
-    const events = await s.auditOf(failed.executionId);
-    expect(eventTypes(events)).toEqual(['start', 'failure', 'alert']);
-    expect(events[1]).toMatchObject({ errorType: 'CountMismatchError', countMatch: false });
-    expect(await s.watermark()).toBe(watermark);
-    await s.expectWatermarkBelowUndelivered();
+    await expectFailedKeepingWatermark(s, failed, watermark, {
+      errorType: 'CountMismatchError',
+      countMatch: false,
+    });
     await recovers(s);
   });
 });
 
 describe('two executions started at once for the same table', () => {
   it('lets one load the table while the other waits or is refused with one alert, and leaves no row twice', async () => {
-    const { s } = await loadedThenChanged('twice');
+    const { s } = await file.loadedThenChanged('twice');
     const runs = await Promise.all([s.run({ pipeline: 'incremental' }), s.run({ pipeline: 'incremental' })]);
     expect(runs.some((r) => r.status === 'succeeded')).toBe(true);
     for (const run of runs) {

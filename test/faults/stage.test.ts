@@ -2,7 +2,8 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { StageUnavailableError } from '../../lambdas/domain/errors';
-import { benchForFile, eventTypes, wrapping } from './harness';
+import { wrapping } from '../port-overrides';
+import { benchForFile, eventTypes } from './harness';
 
 const file = benchForFile();
 

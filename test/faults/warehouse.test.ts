@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { WarehouseUnavailableError } from '../../lambdas/domain/errors';
 import { ADAPTERS } from '../../lambdas/runtime/adapters';
-import { benchForFile, eventTypes, type Scenario, TABLE, wrapping } from './harness';
+import { wrapping } from '../port-overrides';
+import { benchForFile, eventTypes, type Scenario, TABLE } from './harness';
 
 const file = benchForFile();
 

@@ -1,7 +1,6 @@
 // Two executions started at once for the same table, run through the synthesized definition against the
 // embedded stack: one loads it, the other is told who holds it, waits, and is refused; the audit log says
 // so and the target ends equal to the source.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TallyConfig } from '../../lambdas/config';
 import { verifyChain } from '../../lambdas/domain/audit';
@@ -12,36 +11,17 @@ import type { Ports } from '../../lambdas/steps/deps';
 import { localConfig } from '../../local/cli/local-config';
 import { DEMO_TABLES, seedDemo } from '../../local/demo-data';
 import { runPipeline } from '../../local/runner';
+import { wrapping } from '../port-overrides';
+import { onDatabase } from './postgres-helpers';
 
 const stack = inject('stack');
 const label = `lockpipe_${process.pid}`;
 const TABLE = 'public.customers';
 let config: TallyConfig;
 
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Forwards everything to the real port but lets a test replace some of its methods. */
-function overriding<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      if (prop in overrides) return overrides[prop as keyof T];
-      const value = Reflect.get(t, prop, receiver);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
-}
-
 beforeAll(async () => {
-  await sql(stack.postgres.url, `DROP DATABASE IF EXISTS ${label}`);
-  await sql(stack.postgres.url, `CREATE DATABASE ${label}`);
+  await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label}`));
+  await onDatabase(stack.postgres.url, (c) => c.query(`CREATE DATABASE ${label}`));
   const url = new URL(stack.postgres.url);
   url.pathname = `/${label}`;
   await seedDemo(url.toString(), { rows: 60, seed: 5 });
@@ -55,7 +35,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await sql(stack.postgres.url, `DROP DATABASE IF EXISTS ${label} WITH (FORCE)`);
+  await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label} WITH (FORCE)`));
 });
 
 describe('two executions for the same table', () => {
@@ -67,22 +47,21 @@ describe('two executions for the same table', () => {
       held = resolve;
     });
     let secondEnded: Promise<unknown> = holds;
-    const holding = (ports: Ports): Ports =>
-      overriding(ports, {
-        warehouse: overriding(ports.warehouse, {
-          acquireLease: async (...args: Parameters<Ports['warehouse']['acquireLease']>) => {
-            const lease = await ports.warehouse.acquireLease(...args);
-            if (lease.executionId === args[1]) held();
-            return lease;
-          },
-        }),
-        source: overriding(ports.source, {
-          export: async (...args: Parameters<Ports['source']['export']>) => {
-            await secondEnded;
-            return ports.source.export(...args);
-          },
-        }),
-      });
+    const holding = wrapping({
+      warehouse: (warehouse) => ({
+        acquireLease: async (...args: Parameters<Ports['warehouse']['acquireLease']>) => {
+          const lease = await warehouse.acquireLease(...args);
+          if (lease.executionId === args[1]) held();
+          return lease;
+        },
+      }),
+      source: (source) => ({
+        export: async (...args: Parameters<Ports['source']['export']>) => {
+          await secondEnded;
+          return source.export(...args);
+        },
+      }),
+    });
     const run = (wrapPorts?: (ports: Ports) => Ports) =>
       runPipeline({
         config,

@@ -4,18 +4,18 @@
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TallyConfig } from '../../lambdas/config';
 import { type AuditEvent, verifyChain } from '../../lambdas/domain/audit';
 import { SourceUnavailableError } from '../../lambdas/domain/errors';
 import { ADAPTERS } from '../../lambdas/runtime/adapters';
-import type { Ports } from '../../lambdas/steps/deps';
 import { synthesizeDefinition } from '../../lib/synthesize-definition';
 import { localConfig } from '../../local/cli/local-config';
 import { changeDemo, DEMO_TABLES, type DemoCounts, seedDemo } from '../../local/demo-data';
 import type { StateMachineDefinition } from '../../local/interpreter';
 import { runPipeline, type Verdict } from '../../local/runner';
+import { wrapping } from '../port-overrides';
+import { onDatabase } from './postgres-helpers';
 
 const stack = inject('stack');
 const label = `pipe_${process.pid}`;
@@ -23,16 +23,6 @@ let config: TallyConfig;
 let definition: StateMachineDefinition;
 let seeded: DemoCounts;
 let historical: Verdict;
-
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function auditLog(): Promise<AuditEvent[]> {
   const warehouse = ADAPTERS.warehouse(config);
@@ -70,8 +60,8 @@ function run(
 
 beforeAll(async () => {
   // A database and a Snowflake schema of this file's own, so parallel test files never meet here.
-  await sql(stack.postgres.url, `DROP DATABASE IF EXISTS ${label}`);
-  await sql(stack.postgres.url, `CREATE DATABASE ${label}`);
+  await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label}`));
+  await onDatabase(stack.postgres.url, (c) => c.query(`CREATE DATABASE ${label}`));
   const url = new URL(stack.postgres.url);
   url.pathname = `/${label}`;
   seeded = await seedDemo(url.toString(), { rows: 200, seed: 11 });
@@ -87,7 +77,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await sql(stack.postgres.url, `DROP DATABASE IF EXISTS ${label} WITH (FORCE)`);
+  await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label} WITH (FORCE)`));
 });
 
 describe('the synthesized definition, run locally', () => {
@@ -175,28 +165,14 @@ describe('the synthesized definition, run locally', () => {
 
   it('recovers from a transient source failure after one retry and audits the retry', async () => {
     let failed = false;
-    const flakyExport = (ports: Ports): Ports => ({
-      get stage() {
-        return ports.stage;
-      },
-      get warehouse() {
-        return ports.warehouse;
-      },
-      get source() {
-        const source = ports.source;
-        return new Proxy(source, {
-          get(target, prop, receiver) {
-            if (prop === 'export' && !failed) {
-              return async () => {
-                failed = true;
-                throw new SourceUnavailableError('connection refused (injected)');
-              };
-            }
-            const value = Reflect.get(target, prop, receiver);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        });
-      },
+    const flakyExport = wrapping({
+      source: (source) => ({
+        export: async (...args: Parameters<typeof source.export>) => {
+          if (failed) return source.export(...args);
+          failed = true;
+          throw new SourceUnavailableError('connection refused (injected)');
+        },
+      }),
     });
     const verdict = await run({ pipeline: 'incremental', tables: ['customers'] }, { wrapPorts: flakyExport });
     expect(verdict.status).toBe('succeeded');
@@ -217,25 +193,11 @@ describe('the synthesized definition, run locally', () => {
 
   it('fails a table whose target count does not close: a failure row, one alert, an alert row', async () => {
     const alertsFile = join(tmpdir(), `${label}-alerts.jsonl`);
-    const shortCount = (ports: Ports): Ports => ({
-      get source() {
-        return ports.source;
-      },
-      get stage() {
-        return ports.stage;
-      },
-      get warehouse() {
-        const warehouse = ports.warehouse;
-        return new Proxy(warehouse, {
-          get(target, prop, receiver) {
-            // A row deleted from the target behind Tally's back, as the target count sees it.
-            if (prop === 'count')
-              return async (...args: Parameters<typeof warehouse.count>) => (await target.count(...args)) - 1;
-            const value = Reflect.get(target, prop, receiver);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        });
-      },
+    const shortCount = wrapping({
+      warehouse: (warehouse) => ({
+        // A row deleted from the target behind Tally's back, as the target count sees it.
+        count: async (...args: Parameters<typeof warehouse.count>) => (await warehouse.count(...args)) - 1,
+      }),
     });
     const verdict = await run(
       { pipeline: 'incremental', tables: ['events'] },

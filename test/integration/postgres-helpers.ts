@@ -30,6 +30,16 @@ export async function pgClient(url: string = inject('stack').postgres.url): Prom
   return client;
 }
 
+/** Runs `use` on a connection of its own to `url`, closed afterwards. */
+export async function onDatabase<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await pgClient(url);
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Creates (or re-creates) a database of its own for one test file and returns its url. The upper bound
  * of an open window waits for every transaction open in its database, so tests that assert where that

@@ -124,13 +124,7 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
     await fx.admin.query(
       `INSERT INTO ${PG_SCHEMA}.rerun SELECT g, '2024-01-01'::timestamptz + g * interval '1 hour', 'v' || g FROM generate_series(1, 50) g`,
     );
-    const table = await fx.source.resolve({
-      schema: PG_SCHEMA,
-      name: 'rerun',
-      primaryKey: ['id'],
-      cursorColumn: 'updated_at',
-    });
-    await fx.warehouse.bootstrap([table]);
+    const table = await fx.keyedTable('rerun');
     const keys = await exportAll(table, 'rerun');
 
     const first = await fx.warehouse.copyInto(table, keys);
@@ -154,13 +148,7 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
     await fx.admin.query(
       `INSERT INTO ${PG_SCHEMA}.orders SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', g * 1.5 FROM generate_series(1, 20) g`,
     );
-    const table = await fx.source.resolve({
-      schema: PG_SCHEMA,
-      name: 'orders',
-      primaryKey: ['id'],
-      cursorColumn: 'updated_at',
-    });
-    await fx.warehouse.bootstrap([table]);
+    const table = await fx.keyedTable('orders');
     await fx.warehouse.copyInto(table, await exportAll(table, 'orders-initial'));
 
     // Rows 16-20 change, 21-25 are new; the window [minute 11, ...) also re-reads 11-15 unchanged.
@@ -213,13 +201,7 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
     await fx.admin.query(
       `INSERT INTO ${PG_SCHEMA}.items SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', 'v1-' || g FROM generate_series(1, 10) g`,
     );
-    const table = await fx.source.resolve({
-      schema: PG_SCHEMA,
-      name: 'items',
-      primaryKey: ['id'],
-      cursorColumn: 'updated_at',
-    });
-    await fx.warehouse.bootstrap([table]);
+    const table = await fx.keyedTable('items');
     const exportWindow = async (label: string) => {
       const window = { from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z' };
       const result = await fx.source.export(table, { kind: 'window', window }, fx.stage, {

@@ -21,14 +21,7 @@ async function sourceTable(name: string, rows: number): Promise<ResolvedTable> {
      SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', CASE WHEN g % 7 = 0 THEN NULL ELSE 'v' || g END, g / 4.0
      FROM generate_series(1, ${rows}) g`,
   );
-  const table = await fx.source.resolve({
-    schema: PG_SCHEMA,
-    name,
-    primaryKey: ['id'],
-    cursorColumn: 'updated_at',
-  });
-  await fx.warehouse.bootstrap([table]);
-  return table;
+  return fx.keyedTable(name);
 }
 
 async function exportAll(table: ResolvedTable, label: string): Promise<string[]> {

@@ -7,6 +7,7 @@ import { PostgresSource } from '../../lambdas/adapters/postgres';
 import { S3Stage } from '../../lambdas/adapters/s3';
 import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
 import { type S3Config, type SnowflakeConfig, snowflakeSchema } from '../../lambdas/config';
+import type { ResolvedTable } from '../../lambdas/domain/table';
 import { pgClient, pgConfig, s3Config } from './postgres-helpers';
 import { type Connection, connect, destroy } from './snowflake-client';
 
@@ -22,6 +23,8 @@ export interface WarehouseFixture {
   readonly warehouse: SnowflakeWarehouse;
   /** A plain snowflake-sdk connection to the file's schema, values fetched as strings, NULL as null. */
   readonly reader: Connection;
+  /** Resolves a table of the file's PostgreSQL schema keyed by `id` with cursor `updated_at`, and bootstraps its target. */
+  keyedTable(name: string): Promise<ResolvedTable>;
 }
 
 /** Call once at the top of a test file; `tag` names its schemas and prefix. */
@@ -87,6 +90,17 @@ export function warehouseFixture(tag: string): WarehouseFixture {
     },
     get reader() {
       return need().reader;
+    },
+    async keyedTable(name) {
+      const { source, warehouse } = need();
+      const table = await source.resolve({
+        schema: pgSchema,
+        name,
+        primaryKey: ['id'],
+        cursorColumn: 'updated_at',
+      });
+      await warehouse.bootstrap([table]);
+      return table;
     },
   };
 }
