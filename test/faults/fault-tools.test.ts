@@ -2,10 +2,10 @@
 // Snowflake stand-in's statement faults through the real driver.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SNOWFLAKE_ERRORS, StatementFaults } from '../../local/faults/statement-faults';
-import { TcpProxy } from '../../local/faults/tcp-proxy';
 import { type LocalSnowflake, startSnowflake } from '../../local/snowflake';
-import { connect, destroy, exec, execError } from '../integration/snowflake-client';
+import { SNOWFLAKE_ERRORS, StatementFaults } from '../support/faults/statement-faults';
+import { TcpProxy } from '../support/faults/tcp-proxy';
+import { connect, destroy, exec, execError } from '../support/snowflake-client';
 
 let echo: Server;
 let echoPort: number;

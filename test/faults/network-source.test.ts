@@ -2,9 +2,9 @@
 // PostgreSQL and S3 stand-in: PostgreSQL down at count, its connection cut in the middle of an export, the
 // S3 stand-in failing mid-upload, and a source transaction that commits after its window closed.
 import { describe, expect, it } from 'vitest';
-import { benchForFile, eventTypes, TABLE } from './harness';
+import { eventTypes, rigForFile, TABLE } from '../support/faults/rig';
 
-const file = benchForFile();
+const file = rigForFile();
 
 describe('PostgreSQL down at count', () => {
   it('retries the count until the attempts run out, fails with one alert, keeps the watermark, and catches up once PostgreSQL is back', async () => {
@@ -14,8 +14,8 @@ describe('PostgreSQL down at count', () => {
       {
         at: (p) => {
           if (p.state === 'CountSource' && p.phase === 'started' && p.attempt === 0) {
-            file.bench.postgres.refuse('unlisten');
-            file.bench.postgres.killAll();
+            file.rig.postgres.refuse('unlisten');
+            file.rig.postgres.killAll();
           }
         },
       },
@@ -32,7 +32,7 @@ describe('PostgreSQL down at count', () => {
     expect((await s.undelivered()).length).toBe(8);
     await s.expectWatermarkBelowUndelivered();
 
-    await file.bench.reset();
+    await file.rig.reset();
     const recovered = await s.run({ pipeline: 'incremental' });
     expect(recovered.status).toBe('succeeded');
     expect(recovered.alertLines).toEqual([]);
@@ -44,7 +44,7 @@ describe('PostgreSQL down at count', () => {
 describe('the PostgreSQL connection killed mid-export', () => {
   it('retries the export on a new connection, audits the retry, and loads every row once', async () => {
     const { s } = await file.loadedThenChanged('pgcut', 400);
-    const brokenBefore = file.bench.postgres.stats.broken;
+    const brokenBefore = file.rig.postgres.stats.broken;
     const run = await s.run(
       { pipeline: 'incremental' },
       {
@@ -52,12 +52,12 @@ describe('the PostgreSQL connection killed mid-export', () => {
           // The window still holds every row (they are younger than the lookback): the COPY streams far
           // more than this, so the cut lands in the middle of its data.
           if (p.state === 'ExportToS3' && p.phase === 'started' && p.attempt === 0) {
-            file.bench.postgres.cut({ direction: 'toClient', after: 6_000, times: 1 });
+            file.rig.postgres.cut({ direction: 'toClient', after: 6_000, times: 1 });
           }
         },
       },
     );
-    expect(file.bench.postgres.stats.broken).toBe(brokenBefore + 1);
+    expect(file.rig.postgres.stats.broken).toBe(brokenBefore + 1);
     expect(run.status).toBe('succeeded');
     expect(run.alertLines).toEqual([]);
     const events = await s.auditOf(run.executionId);
@@ -82,7 +82,7 @@ describe('the S3 stand-in failing mid-upload', () => {
           // Only requests uploading exported part files break (matched on the request line, since audit
           // events name those keys in their bodies); the audit's own objects still get through.
           if (p.state === 'ExportToS3' && p.phase === 'started' && p.attempt === 0) {
-            file.bench.s3.cut({
+            file.rig.s3.cut({
               direction: 'toServer',
               after: 400,
               when: /(?:PUT|POST) \S*part-\d+\.csv\.gz/,
@@ -99,7 +99,7 @@ describe('the S3 stand-in failing mid-upload', () => {
     expect(await s.watermark()).toBe(watermark);
     await s.expectWatermarkBelowUndelivered();
 
-    await file.bench.reset();
+    await file.rig.reset();
     const recovered = await s.run({ pipeline: 'incremental' });
     expect(recovered.status).toBe('succeeded');
     expect(eventTypes(await s.auditOf(recovered.executionId))).toEqual(['start', 'success']);

@@ -4,11 +4,11 @@
 // back, and two executions started at once for the same table.
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/domain/audit';
-import { SNOWFLAKE_ERRORS } from '../../local/faults/statement-faults';
-import { wrapping } from '../port-overrides';
-import { benchForFile, eventTypes, type Run, type Scenario, TABLE } from './harness';
+import { eventTypes, type Run, rigForFile, type Scenario, TABLE } from '../support/faults/rig';
+import { SNOWFLAKE_ERRORS } from '../support/faults/statement-faults';
+import { wrapping } from '../support/port-overrides';
 
-const file = benchForFile();
+const file = rigForFile();
 
 /** The MERGE of staged rows into the target (not the lease table's MERGE). */
 const TARGET_MERGE = /^MERGE INTO \S*ITEMS t USING \S*ITEMS_STAGING_/;
@@ -35,7 +35,7 @@ async function expectFailedKeepingWatermark(
 
 /** After the fault is cleared, one more run delivers everything: the target equals the source. */
 async function recovers(s: Scenario): Promise<void> {
-  await file.bench.reset();
+  await file.rig.reset();
   const recovered = await s.run({ pipeline: 'incremental' });
   // Said in the message: why the run after the fault could not catch up.
   const why = (await s.auditOf(recovered.executionId))
@@ -64,8 +64,8 @@ describe('the Snowflake stand-in down at load', () => {
         timeLimitsMs: { '*': 2_000 },
         at: (p) => {
           if (p.state === 'LoadSnowflake' && p.phase === 'started' && p.attempt === 0) {
-            file.bench.warehouse.refuse('unlisten');
-            file.bench.warehouse.killAll();
+            file.rig.warehouse.refuse('unlisten');
+            file.rig.warehouse.killAll();
           }
         },
       },
@@ -88,14 +88,14 @@ describe('the Snowflake stand-in down at load', () => {
 describe('an error in the middle of a MERGE', () => {
   it('retries a MERGE whose answer was lost after it committed, without duplicating a row', async () => {
     const { s } = await file.loadedThenChanged('mergelost');
-    file.bench.statements.add({
+    file.rig.statements.add({
       match: TARGET_MERGE,
       error: SNOWFLAKE_ERRORS.internal,
       when: 'after',
       times: 1,
     });
     const run = await s.run({ pipeline: 'incremental' });
-    expect(file.bench.statements.hits).toHaveLength(1);
+    expect(file.rig.statements.hits).toHaveLength(1);
     expect(run.status).toBe('succeeded');
     expect(run.alertLines).toEqual([]);
     const events = await s.auditOf(run.executionId);
@@ -108,7 +108,7 @@ describe('an error in the middle of a MERGE', () => {
 
   it('fails the table on a SQL error in the MERGE with one alert, keeps the watermark, then catches up', async () => {
     const { s, watermark } = await file.loadedThenChanged('mergeerr');
-    file.bench.statements.add({ match: TARGET_MERGE, error: SNOWFLAKE_ERRORS.duplicateRow, times: 1 });
+    file.rig.statements.add({ match: TARGET_MERGE, error: SNOWFLAKE_ERRORS.duplicateRow, times: 1 });
     const failed = await s.run({ pipeline: 'incremental' });
     await expectFailedKeepingWatermark(s, failed, watermark, {
       errorType: 'WarehouseError',
@@ -127,7 +127,7 @@ describe('the warehouse unreachable while an audit event is written', () => {
       {
         at: (p) => {
           if (p.state === 'AuditSuccess' && p.phase === 'started' && p.attempt === 0) {
-            file.bench.statements.add({ match: AUDIT_INSERT, error: SNOWFLAKE_ERRORS.internal });
+            file.rig.statements.add({ match: AUDIT_INSERT, error: SNOWFLAKE_ERRORS.internal });
           }
         },
       },
@@ -151,7 +151,7 @@ describe('a step that exceeds its time limit', () => {
   it('ends the step with Lambda.Unknown and no retry, records the failure and one alert, then catches up', async () => {
     const { s, watermark } = await file.loadedThenChanged('timeout');
     // The MERGE still runs, late, as Snowflake finishes a statement whose Lambda was gone.
-    file.bench.statements.add({ match: TARGET_MERGE, delayMs: 3_000, times: 1 });
+    file.rig.statements.add({ match: TARGET_MERGE, delayMs: 3_000, times: 1 });
     const failed = await s.run({ pipeline: 'incremental' }, { timeLimitsMs: { LoadSnowflake: 1_000 } });
     await expectFailedKeepingWatermark(s, failed, watermark, {
       errorType: 'Lambda.Unknown',

@@ -2,10 +2,10 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { StageUnavailableError } from '../../lambdas/domain/errors';
-import { wrapping } from '../port-overrides';
-import { benchForFile, eventTypes } from './harness';
+import { eventTypes, rigForFile } from '../support/faults/rig';
+import { wrapping } from '../support/port-overrides';
 
-const file = benchForFile();
+const file = rigForFile();
 
 /** Passes the body's first chunk on, then breaks off as a connection reset mid-upload would. */
 function breakingAfterFirstChunk(body: Readable): Readable {

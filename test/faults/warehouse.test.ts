@@ -4,10 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { WarehouseUnavailableError } from '../../lambdas/domain/errors';
 import { ADAPTERS } from '../../lambdas/runtime/adapters';
-import { wrapping } from '../port-overrides';
-import { benchForFile, eventTypes, type Scenario, TABLE } from './harness';
+import { eventTypes, rigForFile, type Scenario, TABLE } from '../support/faults/rig';
+import { wrapping } from '../support/port-overrides';
 
-const file = benchForFile();
+const file = rigForFile();
 
 const fresh = (tag: string): Promise<Scenario> => file.scenario(tag, 20);
 

@@ -9,7 +9,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/runtime/env';
 import { PROJECT_ROOT } from '../../lib/transfer-function';
-import { buildStack, render, resourcesOf } from './fixtures';
+import { buildStack, render, resourcesOf } from '../support/cdk';
 
 const outdir = mkdtempSync(join(tmpdir(), 'tally-bundle-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AuditedTransferPipeline } from '../../lib/audited-transfer-pipeline';
 import { postgresEndpoint, snowflakeTarget } from '../../lib/tally-stack';
-import { buildStack, newApp, TEST_CONFIG } from './fixtures';
+import { buildStack, newApp, TEST_CONFIG } from '../support/cdk';
 
 interface Violation {
   readonly ruleName: string;

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FROM_SECRET, loadRuntimeSettings } from '../../lambdas/runtime/env';
 import { AuditedTransferPipeline } from '../../lib/audited-transfer-pipeline';
 import { postgresEndpoint, snowflakeTarget, type TallyStack } from '../../lib/tally-stack';
-import { logicalIdOf, NO_BUNDLING, render, resourcesOf, TEST_CONFIG, tallyStack } from './fixtures';
+import { logicalIdOf, NO_BUNDLING, render, resourcesOf, TEST_CONFIG, tallyStack } from '../support/cdk';
 
 let stack: TallyStack;
 let template: Template;

@@ -8,7 +8,7 @@ import { STATE } from '../../lambdas/steps/contract';
 import { ROUTING_STATE } from '../../lib/state-machine-definition';
 import { type AslDefinition, synthesizeDefinition } from '../../lib/synthesize-definition';
 import { StateMachine } from '../../local/interpreter';
-import { render, resourcesOf, TEST_CONFIG, tallyStack } from './fixtures';
+import { render, resourcesOf, TEST_CONFIG, tallyStack } from '../support/cdk';
 
 interface Retrier {
   ErrorEquals: string[];

@@ -1,19 +1,15 @@
 // `tally demo` (what `npm start` runs), end to end in its own process: both pipelines succeed for every
 // demo table and the audit log it prints shows matching counts.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEMO_TABLES } from '../../local/demo-data';
-
-const run = promisify(execFile);
+import { tallyWith } from '../support/cli';
 
 describe('tally demo', () => {
   it('runs both pipelines and prints a success row with equal counts for every table', {
     timeout: 240_000,
   }, async () => {
-    const { stdout } = await run(process.execPath, ['bin/tally.js', 'demo', '--rows', '300'], {
-      timeout: 230_000,
-    });
+    const { code, stdout, stderr } = await tallyWith({ timeoutMs: 230_000 }, 'demo', '--rows', '300');
+    expect(code, stderr).toBe(0);
     const lines = stdout.split('\n');
     expect(lines.some((l) => /^historical pipeline SUCCEEDED/.test(l))).toBe(true);
     expect(lines.some((l) => /^incremental pipeline SUCCEEDED/.test(l))).toBe(true);

@@ -1,36 +1,10 @@
 // The `tally` process as a user meets it when something is wrong: one line on stderr naming the problem,
 // nothing on stdout, and exit code 2 for a wrong argument or configuration.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { scratchFolder, tally } from '../support/cli';
 
-const run = promisify(execFile);
-
-async function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    // A TALLY_CONFIG in the caller's environment must not stand in for a missing --config.
-    const { TALLY_CONFIG: _ignored, ...env } = process.env;
-    const { stdout, stderr } = await run(process.execPath, ['bin/tally.js', ...args], {
-      timeout: 60_000,
-      env,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tally-cli-errors-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = scratchFolder('tally-cli-errors');
 
 const goodConfig = {
   tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
@@ -41,7 +15,7 @@ const goodConfig = {
 
 describe('tally errors', () => {
   it('stops at a bad configuration file before running anything, naming the setting', async () => {
-    const path = join(dir, 'bad.json');
+    const path = dir.file('bad.json');
     await writeFile(path, JSON.stringify({ ...goodConfig, pipeline: { gzipLevel: 12 } }));
     const result = await tally('run', '--pipeline', 'historical', '--config', path);
     expect(result.code).toBe(2);
@@ -54,7 +28,7 @@ describe('tally errors', () => {
   });
 
   it('names a configuration file that does not exist', async () => {
-    const result = await tally('audit', '--config', join(dir, 'missing.json'));
+    const result = await tally('audit', '--config', dir.file('missing.json'));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('missing.json does not exist');
   });

@@ -1,38 +1,14 @@
 // `tally run` against a configuration that is valid but wrong about the world: the run fails fast,
 // names the problem, records a failure in the audit log when the warehouse is reachable, and exits 1.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { TallyConfig } from '../../lambdas/config';
 import { localConfig } from '../../local/cli/local-config';
 import { readAudit } from '../../local/cli/pipeline';
 import { writeConfigFile } from '../../local/config-file';
+import { scratchFolder, tally } from '../support/cli';
 
-const execute = promisify(execFile);
-
-async function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execute(process.execPath, ['bin/tally.js', ...args], {
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tally-cli-run-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = scratchFolder('tally-cli-run');
 
 /** A configuration of the embedded defaults listing one table with an `id` key and `updated_at` cursor. */
 function oneTableConfig(name: string) {
@@ -43,7 +19,7 @@ function oneTableConfig(name: string) {
 
 /** Writes a configuration to a file and runs the historical pipeline with it, retrying quickly. */
 async function runHistorical(file: string, config: TallyConfig) {
-  const path = join(dir, file);
+  const path = dir.file(file);
   await writeConfigFile(path, config);
   return tally('run', '--pipeline', 'historical', '--config', path, '--retry-interval-ms', '10');
 }
@@ -56,7 +32,7 @@ describe('tally run', () => {
     const config = localConfig(inject('stack'), [
       { schema: 'public', name: missing, primaryKey: ['id'], cursorColumn: 'updated_at' },
     ]);
-    const path = join(dir, 'missing.json');
+    const path = dir.file('missing.json');
     await writeConfigFile(path, config);
 
     const result = await tally('run', '--pipeline', 'historical', '--config', path);
@@ -76,7 +52,7 @@ describe('tally run', () => {
     const config = localConfig(inject('stack'), [
       { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
     ]);
-    const path = join(dir, 'unreachable.json');
+    const path = dir.file('unreachable.json');
     const startedAt = new Date().toISOString();
     await writeConfigFile(path, {
       ...config,

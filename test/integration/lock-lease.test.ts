@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
 import { snowflakeSchema } from '../../lambdas/config';
-import { s3Config } from './postgres-helpers';
+import { s3Config } from '../support/postgres';
 
 const run = randomBytes(3).toString('hex');
 const stack = inject('stack');

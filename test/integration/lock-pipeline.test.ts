@@ -11,8 +11,8 @@ import type { Ports } from '../../lambdas/steps/deps';
 import { localConfig } from '../../local/cli/local-config';
 import { DEMO_TABLES, seedDemo } from '../../local/demo-data';
 import { runPipeline } from '../../local/runner';
-import { wrapping } from '../port-overrides';
-import { onDatabase } from './postgres-helpers';
+import { wrapping } from '../support/port-overrides';
+import { onDatabase } from '../support/postgres';
 
 const stack = inject('stack');
 const label = `lockpipe_${process.pid}`;

@@ -14,8 +14,8 @@ import { localConfig } from '../../local/cli/local-config';
 import { changeDemo, DEMO_TABLES, type DemoCounts, seedDemo } from '../../local/demo-data';
 import type { StateMachineDefinition } from '../../local/interpreter';
 import { runPipeline, type Verdict } from '../../local/runner';
-import { wrapping } from '../port-overrides';
-import { onDatabase } from './postgres-helpers';
+import { wrapping } from '../support/port-overrides';
+import { onDatabase } from '../support/postgres';
 
 const stack = inject('stack');
 const label = `pipe_${process.pid}`;

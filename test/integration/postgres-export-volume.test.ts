@@ -4,8 +4,8 @@ import { PostgresSource } from '../../lambdas/adapters/postgres';
 import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable } from '../../lambdas/domain/table';
 import { freePort } from '../../local/ports';
-import { ALL_TYPES_ROWS, allTypesSpec, createAllTypes, insertGeneratedRows } from '../fixtures/all-types';
-import { pgClient, pgConfig, readParts, s3Config } from './postgres-helpers';
+import { ALL_TYPES_ROWS, allTypesSpec, createAllTypes, insertGeneratedRows } from '../support/all-types';
+import { pgClient, pgConfig, readParts, s3Config } from '../support/postgres';
 
 const SCHEMA = 'export_volume_test';
 const ROWS = 40_000;

@@ -7,8 +7,8 @@ import { PostgresSource } from '../../lambdas/adapters/postgres';
 import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable, TableSpec } from '../../lambdas/domain/table';
 import { freePort } from '../../local/ports';
-import { ALL_TYPES_ROWS, allTypesSpec, createAllTypes, readAllTypes } from '../fixtures/all-types';
-import { pgClient, pgConfig, readParts, recordsAsObjects, s3Config } from './postgres-helpers';
+import { ALL_TYPES_ROWS, allTypesSpec, createAllTypes, readAllTypes } from '../support/all-types';
+import { pgClient, pgConfig, readParts, recordsAsObjects, s3Config } from '../support/postgres';
 
 const SCHEMA = 'source_test';
 const HOSTILE = 'x"; drop table y; --';

@@ -7,7 +7,14 @@ import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable } from '../../lambdas/domain/table';
 import { epochMicros } from '../../lambdas/domain/window';
 import type { ExportResult } from '../../lambdas/ports';
-import { freshDatabase, pgClient, pgConfig, readParts, recordsAsObjects, s3Config } from './postgres-helpers';
+import {
+  freshDatabase,
+  pgClient,
+  pgConfig,
+  readParts,
+  recordsAsObjects,
+  s3Config,
+} from '../support/postgres';
 
 // A database of its own: the bound waits for every transaction open in its database.
 const DATABASE = 'window_bound_test';

@@ -15,8 +15,8 @@ import { snowflakeDdl, snowflakeDdlSteps } from '../../lambdas/adapters/snowflak
 import { type SnowflakeConfig, snowflakeSchema } from '../../lambdas/config';
 import { type AuditEvent, sealEvent } from '../../lambdas/domain/audit';
 import type { ResolvedTable } from '../../lambdas/domain/table';
-import { s3Config } from './postgres-helpers';
-import { type Connection, connect, destroy, exec, execError } from './snowflake-client';
+import { s3Config } from '../support/postgres';
+import { type Connection, connect, destroy, exec, execError } from '../support/snowflake-client';
 
 const run = randomBytes(3).toString('hex').toUpperCase();
 const stack = inject('stack');

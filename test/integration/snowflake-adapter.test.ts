@@ -8,9 +8,9 @@ import {
   allTypesSpec,
   createAllTypes,
   readAllTypes,
-} from '../fixtures/all-types';
-import { exec } from './snowflake-client';
-import { warehouseFixture } from './warehouse-fixture';
+} from '../support/all-types';
+import { exec } from '../support/snowflake-client';
+import { warehouseFixture } from '../support/warehouse-fixture';
 
 const fx = warehouseFixture('adapter');
 const { pgSchema: PG_SCHEMA, s3 } = fx;

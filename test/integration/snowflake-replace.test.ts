@@ -4,8 +4,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, inject, it } from 'vitest';
 import type { ResolvedTable } from '../../lambdas/domain/table';
-import { connect, destroy, exec } from './snowflake-client';
-import { warehouseFixture } from './warehouse-fixture';
+import { connect, destroy, exec } from '../support/snowflake-client';
+import { warehouseFixture } from '../support/warehouse-fixture';
 
 const fx = warehouseFixture('replace');
 const stack = inject('stack');

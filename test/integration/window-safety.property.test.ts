@@ -10,7 +10,14 @@ import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable } from '../../lambdas/domain/table';
 import { epochMicros } from '../../lambdas/domain/window';
 import type { ExportResult } from '../../lambdas/ports';
-import { freshDatabase, pgClient, pgConfig, readParts, recordsAsObjects, s3Config } from './postgres-helpers';
+import {
+  freshDatabase,
+  pgClient,
+  pgConfig,
+  readParts,
+  recordsAsObjects,
+  s3Config,
+} from '../support/postgres';
 
 // A database of its own: the bound waits for every transaction open in its database, so other files'
 // writers would only hold it back (never make it unsafe), but the final comparison needs it to advance.

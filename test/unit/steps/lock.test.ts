@@ -4,7 +4,7 @@ import { appendAudit } from '../../../lambdas/steps/audit-writer';
 import { tableEventBase } from '../../../lambdas/steps/common';
 import { holdTable } from '../../../lambdas/steps/lock';
 import { plan } from '../../../lambdas/steps/plan';
-import { fakeDeps } from './fakes';
+import { fakeDeps } from '../../support/fakes';
 
 async function planned() {
   const env = fakeDeps();

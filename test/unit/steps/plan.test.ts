@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sealEvent } from '../../../lambdas/domain/audit';
 import { InvalidInputError, SourceSchemaError, SourceUnavailableError } from '../../../lambdas/domain/errors';
 import { plan } from '../../../lambdas/steps/plan';
-import { fakeDeps } from './fakes';
+import { fakeDeps } from '../../support/fakes';
 
 const event = (state: unknown, attempt = 0) => ({ executionId: 'exec-1', attempt, state });
 

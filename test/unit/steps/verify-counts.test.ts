@@ -4,7 +4,7 @@ import { sealEvent } from '../../../lambdas/domain/audit';
 import { VolumeAnomalyError } from '../../../lambdas/domain/errors';
 import { plan } from '../../../lambdas/steps/plan';
 import { verifyCounts } from '../../../lambdas/steps/verify-counts';
-import { config, fakeDeps } from './fakes';
+import { config, fakeDeps } from '../../support/fakes';
 
 /** A verified incremental window of `rows` rows for orders, after `history` earlier ones. */
 async function setup(rows: number, history: number[], mode?: 'warn' | 'alert' | 'off') {

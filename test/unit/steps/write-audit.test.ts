@@ -5,7 +5,7 @@ import type { TableState } from '../../../lambdas/steps/contract';
 import { plan } from '../../../lambdas/steps/plan';
 import { verifyCounts } from '../../../lambdas/steps/verify-counts';
 import { writeAudit } from '../../../lambdas/steps/write-audit';
-import { fakeDeps } from './fakes';
+import { fakeDeps } from '../../support/fakes';
 
 async function planned() {
   const start = new Date('2025-01-01T12:00:00.000Z');

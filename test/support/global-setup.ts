@@ -1,6 +1,6 @@
 // Starts the embedded defaults once for the whole run and hands their endpoints to the tests.
 import type { TestProject } from 'vitest/node';
-import { type StackInfo, startLocalStack } from '../local/stack';
+import { type StackInfo, startLocalStack } from '../../local/stack';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createEngine } from '../../local/snowflake/engine';
-import type { Engine, QueryResult, SessionState } from '../../local/snowflake/engine-types';
+import { createEngine } from '../../../local/snowflake/engine';
+import type { Engine, QueryResult, SessionState } from '../../../local/snowflake/engine-types';
 
 const stack = inject('stack');
 let dir: string;

@@ -9,20 +9,20 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ulid } from 'ulid';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
-import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
-import type { TallyConfig } from '../../lambdas/config';
-import { type AuditEvent, verifyChain } from '../../lambdas/domain/audit';
-import { chainOrder } from '../../lambdas/steps/audit-writer';
-import type { ExecutionInput } from '../../lambdas/steps/contract';
-import { synthesizeDefinition } from '../../lib/synthesize-definition';
-import { localConfig } from '../../local/cli/local-config';
-import { StatementFaults } from '../../local/faults/statement-faults';
-import { TcpProxy } from '../../local/faults/tcp-proxy';
-import type { StateMachineDefinition } from '../../local/interpreter';
-import { type Progress, type RunPipelineOptions, runPipeline, type Verdict } from '../../local/runner';
-import { type LocalSnowflake, startSnowflake } from '../../local/snowflake';
-import { onDatabase } from '../integration/postgres-helpers';
-import { connect, destroy, exec } from '../integration/snowflake-client';
+import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../../lambdas/adapters/snowflake';
+import type { TallyConfig } from '../../../lambdas/config';
+import { type AuditEvent, verifyChain } from '../../../lambdas/domain/audit';
+import { chainOrder } from '../../../lambdas/steps/audit-writer';
+import type { ExecutionInput } from '../../../lambdas/steps/contract';
+import { synthesizeDefinition } from '../../../lib/synthesize-definition';
+import { localConfig } from '../../../local/cli/local-config';
+import type { StateMachineDefinition } from '../../../local/interpreter';
+import { type Progress, type RunPipelineOptions, runPipeline, type Verdict } from '../../../local/runner';
+import { type LocalSnowflake, startSnowflake } from '../../../local/snowflake';
+import { onDatabase } from '../postgres';
+import { connect, destroy, exec } from '../snowflake-client';
+import { StatementFaults } from './statement-faults';
+import { TcpProxy } from './tcp-proxy';
 
 export const TABLE = 'public.items';
 
@@ -30,7 +30,7 @@ const stack = inject('stack');
 let synthesized: StateMachineDefinition | undefined;
 
 /** The servers and proxies one test file shares; scenarios in a file run one after another. */
-export interface Bench {
+export interface FaultRig {
   readonly snowflake: LocalSnowflake;
   readonly statements: StatementFaults;
   readonly postgres: TcpProxy;
@@ -41,7 +41,7 @@ export interface Bench {
   stop(): Promise<void>;
 }
 
-export async function startBench(): Promise<Bench> {
+export async function startRig(): Promise<FaultRig> {
   const statements = new StatementFaults();
   const snowflake = await startSnowflake({ s3: stack.s3, statementHook: statements.hook });
   const pgUrl = new URL(stack.postgres.url);
@@ -82,7 +82,7 @@ export interface Run extends Verdict {
 }
 
 export interface Scenario {
-  /** The configuration the pipeline runs with: every connection goes through the bench's proxies. */
+  /** The configuration the pipeline runs with: every connection goes through the rig's proxies. */
   readonly config: TallyConfig;
   run(input: ExecutionInput, options?: RunOptions): Promise<Run>;
   /** A statement against this scenario's database, straight to PostgreSQL. */
@@ -116,11 +116,11 @@ interface Row {
   readonly updatedAt: string;
 }
 
-/** One test file's bench and the scenarios its tests create. */
-export interface FileBench {
-  /** The running bench: read it inside a test or hook, not at module level. */
-  readonly bench: Bench;
-  /** A fresh scenario on the bench, dropped after the test. */
+/** One test file's rig and the scenarios its tests create. */
+export interface FileRig {
+  /** The running rig: read it inside a test or hook, not at module level. */
+  readonly rig: FaultRig;
+  /** A fresh scenario on the rig, dropped after the test. */
   scenario(tag: string, rows?: number): Promise<Scenario>;
   /**
    * A fresh scenario loaded by a historical run, then changed: five new rows and three changed ones wait
@@ -130,14 +130,14 @@ export interface FileBench {
 }
 
 /**
- * Starts a bench before the file's tests and stops it after them; after each test clears every fault
+ * Starts a rig before the file's tests and stops it after them; after each test clears every fault
  * and drops the test's scenarios. Call it once, at the top of a test file.
  */
-export function benchForFile(): FileBench {
-  let current: Bench | undefined;
+export function rigForFile(): FileRig {
+  let current: FaultRig | undefined;
   let created: Scenario[] = [];
   beforeAll(async () => {
-    current = await startBench();
+    current = await startRig();
   });
   afterAll(async () => {
     await current?.stop();
@@ -147,13 +147,13 @@ export function benchForFile(): FileBench {
     await Promise.allSettled(created.map((s) => s.drop()));
     created = [];
   });
-  const file: FileBench = {
-    get bench(): Bench {
-      if (!current) throw new Error('the bench starts in beforeAll: read it inside a test');
+  const file: FileRig = {
+    get rig(): FaultRig {
+      if (!current) throw new Error('the rig starts in beforeAll: read it inside a test');
       return current;
     },
     async scenario(tag, rows) {
-      const s = await scenario(file.bench, tag, rows);
+      const s = await scenario(file.rig, tag, rows);
       created.push(s);
       return s;
     },
@@ -172,7 +172,7 @@ export function benchForFile(): FileBench {
 }
 
 /** A database, an S3 prefix and a Snowflake schema of this scenario's own, and a table of `rows` rows. */
-export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Scenario> {
+export async function scenario(rig: FaultRig, tag: string, rows = 30): Promise<Scenario> {
   const label = `netfault_${tag}_${ulid().slice(-8).toLowerCase()}`;
   await onDatabase(stack.postgres.url, (c) => c.query(`CREATE DATABASE ${label}`));
   const direct = new URL(stack.postgres.url);
@@ -199,8 +199,8 @@ export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Sc
   );
   const schema = label.toUpperCase();
   const proxiedPg = new URL(direct);
-  proxiedPg.port = String(bench.postgres.port);
-  const { snowflake } = bench;
+  proxiedPg.port = String(rig.postgres.port);
+  const { snowflake } = rig;
   const snowflakeConfig = {
     ...base.snowflake,
     account: snowflake.account,
@@ -214,8 +214,8 @@ export async function scenario(bench: Bench, tag: string, rows = 30): Promise<Sc
   const config: TallyConfig = {
     ...base,
     postgres: { ...base.postgres, url: proxiedPg.toString(), connectTimeoutMs: 2_000 },
-    s3: { ...base.s3, prefix: label, endpoint: `http://${bench.s3.address}` },
-    snowflake: { ...snowflakeConfig, accessUrl: `http://${bench.warehouse.address}` },
+    s3: { ...base.s3, prefix: label, endpoint: `http://${rig.s3.address}` },
+    snowflake: { ...snowflakeConfig, accessUrl: `http://${rig.warehouse.address}` },
   };
   const inspect = { ...snowflakeConfig, accessUrl: snowflake.accessUrl };
   // Every scenario has the same table and settings, so one synthesis (a few seconds) serves them all.

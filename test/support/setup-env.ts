@@ -1,5 +1,5 @@
 // Runs in every test worker before any test module loads: keep every library on loopback.
-import { installLoopbackGuard } from '../local/loopback-guard';
+import { installLoopbackGuard } from '../../local/loopback-guard';
 
 process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';

@@ -1,11 +1,11 @@
 // In-memory stand-ins for the ports, for unit tests of the steps' own logic (no data moves here).
 import type { Readable } from 'node:stream';
-import { parseConfig } from '../../../lambdas/config';
-import type { AuditEvent } from '../../../lambdas/domain/audit';
-import { SourceSchemaError } from '../../../lambdas/domain/errors';
-import type { ResolvedTable, TableSpec } from '../../../lambdas/domain/table';
-import type { AuditFilter, Slice, Source, Stage, TableLease, Warehouse } from '../../../lambdas/ports';
-import type { StepDeps } from '../../../lambdas/steps/deps';
+import { parseConfig } from '../../lambdas/config';
+import type { AuditEvent } from '../../lambdas/domain/audit';
+import { SourceSchemaError } from '../../lambdas/domain/errors';
+import type { ResolvedTable, TableSpec } from '../../lambdas/domain/table';
+import type { AuditFilter, Slice, Source, Stage, TableLease, Warehouse } from '../../lambdas/ports';
+import type { StepDeps } from '../../lambdas/steps/deps';
 
 export const config = parseConfig({
   tables: [

@@ -6,7 +6,7 @@ import { createHandler } from '../../../lambdas/runtime/handler';
 import { STATE } from '../../../lambdas/steps/contract';
 import { countSource } from '../../../lambdas/steps/count-source';
 import { plan } from '../../../lambdas/steps/plan';
-import { FakeSource, FakeStage, FakeWarehouse } from './fakes';
+import { FakeSource, FakeStage, FakeWarehouse } from '../../support/fakes';
 
 const PASSWORD = 'sf-password-never-logged';
 const env = {

@@ -8,7 +8,7 @@ import { S3Stage } from '../../lambdas/adapters/s3';
 import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
 import { type S3Config, type SnowflakeConfig, snowflakeSchema } from '../../lambdas/config';
 import type { ResolvedTable } from '../../lambdas/domain/table';
-import { pgClient, pgConfig, s3Config } from './postgres-helpers';
+import { pgClient, pgConfig, s3Config } from './postgres';
 import { type Connection, connect, destroy } from './snowflake-client';
 
 export interface WarehouseFixture {

@@ -2,9 +2,9 @@
 // problem, before any server starts or any request is sent.
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { CliError, EXIT, exitCodeFor, formatTable } from '../../local/cli/common';
-import { createProgram } from '../../local/cli/program';
-import { startRequest } from '../../local/cli/start';
+import { CliError, EXIT, exitCodeFor, formatTable } from '../../../local/cli/common';
+import { createProgram } from '../../../local/cli/program';
+import { startRequest } from '../../../local/cli/start';
 
 async function parse(...args: string[]): Promise<{ error: unknown; stderr: string; stdout: string }> {
   let stderr = '';

@@ -2,16 +2,16 @@
 // these tests pin the protocol (login, tokens, binds, results, errors) and nothing of the SQL translation.
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Directory } from '../../local/snowflake/auth';
+import { Directory } from '../../../local/snowflake/auth';
 import {
   type Bind,
   type Engine,
   type QueryResult,
   SnowflakeSqlError,
   STATEMENT_TYPE,
-} from '../../local/snowflake/engine-types';
-import { type StandInServer, startServer } from '../../local/snowflake/server';
-import { connect, connectError, destroy, exec, execError } from './snowflake-client';
+} from '../../../local/snowflake/engine-types';
+import { type StandInServer, startServer } from '../../../local/snowflake/server';
+import { connect, connectError, destroy, exec, execError } from '../../support/snowflake-client';
 
 const ACCOUNT = 'TALLYTEST';
 const text = (name: string) =>

@@ -1,6 +1,6 @@
 // Ports with some of their methods replaced, for tests that inject a fault or hold a step at a named
 // point; everything not replaced goes to the real port.
-import type { Ports } from '../lambdas/steps/deps';
+import type { Ports } from '../../lambdas/steps/deps';
 
 /** Forwards everything to `target` except the methods in `overrides`. */
 export function overriding<T extends object>(target: T, overrides: Partial<T>): T {

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine } from '../../local/snowflake/engine';
-import type { Bind, Engine, QueryResult, SessionState } from '../../local/snowflake/engine-types';
+import { createEngine } from '../../../local/snowflake/engine';
+import type { Bind, Engine, QueryResult, SessionState } from '../../../local/snowflake/engine-types';
 
 const s3 = {
   endpoint: 'http://127.0.0.1:9',

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { startSnowflake } from '../../local/snowflake';
-import { connect, destroy, exec, execError } from './snowflake-client';
+import { startSnowflake } from '../../../local/snowflake';
+import { connect, destroy, exec, execError } from '../../support/snowflake-client';
 
 const stack = inject('stack');
 const s3 = {

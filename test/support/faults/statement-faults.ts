@@ -2,8 +2,8 @@
 // Snowflake error, before they run or after they ran, or answer late. Handed to `startSnowflake` as its
 // `statementHook`; with no fault set every statement runs as usual.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SnowflakeSqlError } from '../snowflake/engine-types';
-import type { StatementHook } from '../snowflake/server';
+import { SnowflakeSqlError } from '../../../local/snowflake/engine-types';
+import type { StatementHook } from '../../../local/snowflake/server';
 
 export interface SnowflakeErrorSpec {
   readonly code: string;
