@@ -1,10 +1,9 @@
 // The CDK app: the Tally stack, configured from Tally's configuration file. Credentials in that file are
 // never deployed; the functions read them from Secrets Manager (see "Deploying to AWS" in the README).
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseConfig } from '../lambdas/config';
+import { loadConfigFile } from '../lambdas/config-file';
 import { TallyStack } from '../lib/tally-stack';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../lib/tally.example.json', import.meta.url));
@@ -16,7 +15,7 @@ const context = (key: string): string | undefined => {
 };
 
 const configPath = context('config') ?? process.env.TALLY_CONFIG ?? EXAMPLE_CONFIG;
-const config = parseConfig(JSON.parse(readFileSync(configPath, 'utf8')), `configuration file ${configPath}`);
+const config = await loadConfigFile(configPath);
 const alertEmails = context('alertEmails')
   ?.split(',')
   .map((e) => e.trim());

@@ -1,8 +1,8 @@
 // Entry point of the `tally` command line (launched by bin/tally.js): runs one subcommand and exits with
 // its code, even if a library keeps the event loop alive or hooks process exit.
 import { CommanderError } from 'commander';
-import { describeError, EXIT, exitCodeFor } from '../local/cli/common';
-import { createProgram } from '../local/cli/program';
+import { describeError, EXIT, exitCodeFor } from '../cli/common';
+import { createProgram } from '../cli/program';
 import { installLoopbackGuard } from '../local/loopback-guard';
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -90,8 +90,6 @@ export const pipelineSchema = z
       .min(1024 * 1024)
       .default(128 * 1024 * 1024),
     gzipLevel: z.number().int().min(1).max(9).default(6),
-    /** Rows per historical chunk; larger tables are split by primary-key range. */
-    chunkRows: z.number().int().positive().default(5_000_000),
     /**
      * What an incremental window with zero rows, or fewer than `minRatio` × the median of the table's
      * last `history` verified windows, does: 'warn' records it on the success row, 'alert' fails the table.
@@ -144,4 +142,46 @@ export function parseConfig(value: unknown, origin = 'configuration'): TallyConf
     names.add(key);
   }
   return result.data;
+}
+
+/** Where PostgreSQL is and who signs in: the url's parts (if any), overridden by the separate settings. */
+export interface ResolvedPostgres {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  readonly ssl: boolean;
+}
+
+export function resolvePostgres(config: PostgresConfig): ResolvedPostgres {
+  let fromUrl: Partial<ResolvedPostgres> = {};
+  if (config.url !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(config.url);
+    } catch {
+      throw new InvalidConfigError('postgres.url is not a valid URL: use postgres://user@host:port/database');
+    }
+    const sslmode = url.searchParams.get('sslmode');
+    fromUrl = {
+      host: decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? 5432 : Number(url.port),
+      database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+      user: url.username === '' ? undefined : decodeURIComponent(url.username),
+      password: url.password === '' ? undefined : decodeURIComponent(url.password),
+      ssl: sslmode !== null && sslmode !== 'disable',
+    };
+  }
+  const host = config.host ?? fromUrl.host;
+  const database = config.database ?? fromUrl.database;
+  if (!host || !database) throw new InvalidConfigError('postgres: set either url, or host and database');
+  return {
+    host,
+    database,
+    port: config.host !== undefined ? config.port : (fromUrl.port ?? config.port),
+    user: config.user ?? fromUrl.user,
+    password: config.password ?? fromUrl.password,
+    ssl: config.ssl || fromUrl.ssl === true,
+  };
 }

@@ -1,15 +1,13 @@
-// The interfaces the pipeline steps need from the outside world. Adapters in `adapters/` implement them
-// against PostgreSQL, S3, Snowflake and SNS; tests run them against the embedded stand-ins.
+// The interfaces the steps and services need from the outside world, one concern each: the source
+// (PostgreSQL), the stage (S3), the warehouse's loading side, its audit table and its lease store
+// (Snowflake). Adapters in `adapters/` implement them; unit tests run the steps against in-memory fakes.
 import type { Readable } from 'node:stream';
 import type { AuditEvent } from './domain/audit';
 import type { ResolvedTable, TableSpec } from './domain/table';
 import type { Window } from './domain/window';
 
-/** Which rows of a table: all, a primary-key range, or a window on the cursor column. */
-export type Slice =
-  | { readonly kind: 'all' }
-  | { readonly kind: 'keyRange'; readonly range: Window }
-  | { readonly kind: 'window'; readonly window: Window };
+/** Which rows of a table: all of them, or a window on the cursor column. */
+export type Slice = { readonly kind: 'all' } | { readonly kind: 'window'; readonly window: Window };
 
 export interface StagedFile {
   readonly key: string;
@@ -27,14 +25,9 @@ export interface ExportResult {
   readonly compressedBytes: number;
   readonly files: readonly StagedFile[];
   /**
-   * For a window export: the exclusive upper bound actually used. The window's own `to` when it had
-   * one; when it was open above, the bound the source chose so that no row below it can still appear
-   * (see `ExportOptions.lagMs`): timestamps as UTC ISO 8601 with microseconds
-   * (`2024-01-01T00:00:00.123456Z`), integers as decimal text. When that bound would fall below the
-   * window's `from`, it is `from` as given (an empty window). For a whole-table export with
-   * `ExportOptions.boundCursor`, the same safe bound, read before the snapshot of the export (rows at or
-   * above it are exported too). Absent otherwise, and for an integer cursor of an empty table with no
-   * lower bound.
+   * The exclusive upper bound the export read up to (`docs/window-bound.md`): the window's own `to`, or
+   * the bound the source chose for a window open above or a whole-table export with `boundCursor`.
+   * Absent when there is none (an integer cursor of an empty table with no lower bound).
    */
   readonly upper?: string;
 }
@@ -100,11 +93,10 @@ export interface LoadResult {
   readonly updated?: number;
 }
 
+/** The warehouse's loading side: its objects, the two kinds of load, and counts of a target. */
 export interface Warehouse {
   /** Creates, if missing, the target tables, the audit and lease tables, the file format and the stage. */
   bootstrap(tables: readonly ResolvedTable[]): Promise<void>;
-  /** Historical load: COPY INTO the target with an explicit FILES list, ON_ERROR = ABORT_STATEMENT. */
-  copyInto(table: ResolvedTable, keys: readonly string[], options?: { force?: boolean }): Promise<LoadResult>;
   /**
    * Historical load: in one transaction, delete the target's rows and COPY the files in, so that a rerun
    * leaves the target equal to its export instead of adding rows; a failure keeps the previous content.
@@ -113,20 +105,25 @@ export interface Warehouse {
   /** Incremental load: COPY into a transient staging table, then MERGE on the primary key. */
   merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;
-  insertAudit(events: readonly AuditEvent[]): Promise<void>;
-  readAudit(filter?: AuditFilter): Promise<AuditEvent[]>;
-  /**
-   * Takes or renews the lease on a table for an execution, in one atomic statement: it succeeds when the
-   * table is free, its lease expired at `now`, or the execution already holds it (then it is extended to
-   * `now + ttlMs`). Answers who holds the lease afterwards: the caller, or the execution that keeps it.
-   */
-  acquireLease(table: string, executionId: string, now: Date, ttlMs: number): Promise<TableLease>;
-  /** Gives the table's lease up if this execution holds it; a no-op otherwise. */
-  releaseLease(table: string, executionId: string): Promise<void>;
-  close(): Promise<void>;
 }
 
-/** Who may load a table until when (`TALLY_LOCKS`). */
+/** The audit table: rows are only ever added. */
+export interface AuditTable {
+  insert(events: readonly AuditEvent[]): Promise<void>;
+  /** The events that match every given filter, oldest first. */
+  read(filter?: AuditFilter): Promise<AuditEvent[]>;
+}
+
+export interface AuditFilter {
+  readonly jobId?: string;
+  readonly executionId?: string;
+  /** A source (`schema.name`) or target table. */
+  readonly table?: string;
+  /** Events created at or after this instant (ISO 8601). */
+  readonly since?: string;
+}
+
+/** Who may load a table until when. */
 export interface TableLease {
   readonly table: string;
   readonly executionId: string;
@@ -134,19 +131,57 @@ export interface TableLease {
   readonly expiresAt: string;
 }
 
-export interface AuditFilter {
-  readonly jobId?: string;
-  readonly executionId?: string;
-  readonly table?: string;
-  readonly since?: string;
+/** One writer per table: leases that expire, so a crashed holder cannot block a table for ever. */
+export interface LeaseStore {
+  /**
+   * Takes or renews the lease on a table for an execution, in one atomic statement: it succeeds when the
+   * table is free, its lease expired at `now`, or the execution already holds it (then it is extended to
+   * `now + ttlMs`). Answers who holds the lease afterwards: the caller, or the execution that keeps it.
+   */
+  acquire(table: string, executionId: string, now: Date, ttlMs: number): Promise<TableLease>;
+  /** Gives the table's lease up if this execution holds it; a no-op otherwise. */
+  release(table: string, executionId: string): Promise<void>;
 }
 
-export interface Alert {
-  readonly subject: string;
-  readonly message: string;
-  readonly executionId: string;
+/** The warehouse's three ports as one adapter opens them, on one connection it closes at the end. */
+export interface WarehousePorts {
+  readonly warehouse: Warehouse;
+  readonly audit: AuditTable;
+  readonly leases: LeaseStore;
+  close(): Promise<void>;
 }
 
-export interface Notifier {
-  publish(alert: Alert): Promise<void>;
+/** Everything a step may reach. */
+export interface Ports {
+  readonly source: Source;
+  readonly stage: Stage;
+  readonly warehouse: Warehouse;
+  readonly audit: AuditTable;
+  readonly leases: LeaseStore;
+}
+
+export type PortName = keyof Ports;
+
+/** Every port's name, for code that wraps each of them (a record, so a port added above must be named). */
+export const PORT_NAMES = Object.keys({
+  source: true,
+  stage: true,
+  warehouse: true,
+  audit: true,
+  leases: true,
+} satisfies Record<PortName, true>) as PortName[];
+
+/**
+ * The same ports, each seen through `view` whenever it is reached, so a port that is opened on first use
+ * (see `runtime/lazy-ports.ts`) is still opened only when a step uses it.
+ */
+export function viewPorts(
+  ports: Ports,
+  view: <K extends PortName>(name: K, port: Ports[K]) => Ports[K],
+): Ports {
+  const viewed = {} as Ports;
+  for (const name of PORT_NAMES) {
+    Object.defineProperty(viewed, name, { get: () => view(name, ports[name]), enumerable: true });
+  }
+  return viewed;
 }

@@ -6,21 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import type { TallyConfig } from '../lambdas/config';
+import { STEP_NAMES, STEPS, type StepName } from '../lambdas/steps/registry';
 import { TallyStack } from './tally-stack';
 
 /** Placeholder account and region of the ARNs in a definition synthesized for local use. */
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'local';
 
-/** What the function behind each step is called in the placeholder ARNs. */
-const FUNCTION_NAMES = {
-  plan: 'Plan',
-  countSource: 'CountSource',
-  exportToS3: 'ExportToS3',
-  loadSnowflake: 'LoadSnowflake',
-  verifyCounts: 'VerifyCounts',
-  writeAudit: 'WriteAudit',
-} as const;
+/** The placeholder ARN of a step's function in a definition synthesized for local use. */
+export function localFunctionArn(step: StepName): string {
+  return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${STEPS[step].functionName}`;
+}
 
 export interface AslDefinition {
   readonly StartAt: string;
@@ -55,12 +51,8 @@ function placeholders(stack: TallyStack): Map<string, string> {
   const ids = new Map<string, string>();
   const logicalId = (element: unknown) => Stack.of(stack).getLogicalId(element as CfnElement);
   const { functions, alertTopic } = stack.pipeline;
-  for (const [key, name] of Object.entries(FUNCTION_NAMES)) {
-    const fn = functions[key as keyof typeof FUNCTION_NAMES].function;
-    ids.set(
-      logicalId(fn.node.defaultChild),
-      `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
-    );
+  for (const step of STEP_NAMES) {
+    ids.set(logicalId(functions[step].function.node.defaultChild), localFunctionArn(step));
   }
   ids.set(
     logicalId(alertTopic.node.defaultChild),
@@ -76,25 +68,45 @@ const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::URLSuffix': 'amazonaws.com',
 };
 
-/** Resolves the intrinsic functions CDK leaves in a DefinitionString: Fn::Join, Ref and Fn::GetAtt .Arn. */
-function resolveString(value: unknown, ids: Map<string, string>): string {
+/**
+ * Renders a CloudFormation value as text: Fn::Join joined, Ref and Fn::GetAtt handed to `reference`,
+ * anything else to `other`.
+ */
+export function renderIntrinsics(
+  value: unknown,
+  reference: (logicalId: string, attribute?: string) => string,
+  other: (value: unknown) => string,
+): string {
   if (typeof value === 'string') return value;
   const node = value as Record<string, unknown>;
   if ('Fn::Join' in node) {
     const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
-    return parts.map((p) => resolveString(p, ids)).join(separator);
+    return parts.map((p) => renderIntrinsics(p, reference, other)).join(separator);
   }
-  if ('Ref' in node) {
-    const ref = node.Ref as string;
-    const resolved = PSEUDO_PARAMETERS[ref] ?? ids.get(ref);
-    if (resolved !== undefined) return resolved;
-  }
+  if ('Ref' in node) return reference(String(node.Ref));
   if ('Fn::GetAtt' in node) {
     const [id, attribute] = node['Fn::GetAtt'] as [string, string];
-    const resolved = attribute === 'Arn' ? ids.get(id) : undefined;
-    if (resolved !== undefined) return resolved;
+    return reference(id, attribute);
   }
-  throw new Error(
-    `the state machine definition references something with no local stand-in: ${JSON.stringify(value)}`,
+  return other(value);
+}
+
+/** Resolves a DefinitionString: pseudo parameters and the placeholder ARNs of `ids` stand in for references. */
+function resolveString(value: unknown, ids: Map<string, string>): string {
+  const unresolvable = (what: unknown): never => {
+    throw new Error(
+      `the state machine definition references something with no local stand-in: ${JSON.stringify(what)}`,
+    );
+  };
+  return renderIntrinsics(
+    value,
+    (id, attribute) =>
+      (attribute === undefined
+        ? (PSEUDO_PARAMETERS[id] ?? ids.get(id))
+        : attribute === 'Arn'
+          ? ids.get(id)
+          : undefined) ??
+      unresolvable(attribute === undefined ? { Ref: id } : { 'Fn::GetAtt': [id, attribute] }),
+    unresolvable,
   );
 }

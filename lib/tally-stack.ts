@@ -5,7 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { TallyConfig } from '../lambdas/config';
+import { resolvePostgres, type TallyConfig } from '../lambdas/config';
 import {
   AuditedTransferPipeline,
   type PostgresEndpoint,
@@ -102,17 +102,9 @@ export class TallyStack extends Stack {
 
 /** The PostgreSQL endpoint without credentials; a `url` is split into its parts and its password dropped. */
 export function postgresEndpoint(config: TallyConfig): PostgresEndpoint {
-  const { url, password: _password, passwordFile: _passwordFile, ...rest } = config.postgres;
-  if (url === undefined) return rest;
-  const parsed = new URL(url);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  return {
-    ...rest,
-    host: rest.host ?? parsed.hostname,
-    ...(parsed.port ? { port: Number(parsed.port) } : {}),
-    ...(database ? { database: rest.database ?? database } : {}),
-    ...(parsed.username ? { user: rest.user ?? decodeURIComponent(parsed.username) } : {}),
-  };
+  const { url: _url, password: _password, passwordFile: _passwordFile, ...rest } = config.postgres;
+  const { host, port, database, user, ssl } = resolvePostgres(config.postgres);
+  return { ...rest, host, port, database, ssl, ...(user !== undefined ? { user } : {}) };
 }
 
 /** The Snowflake target without credentials. */

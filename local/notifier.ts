@@ -2,13 +2,19 @@
 // so a run without AWS still shows, and keeps, what would have been published.
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Alert, Notifier } from '../lambdas/ports';
+
+/** What the state machine's SNS task publishes. */
+export interface Alert {
+  readonly subject: string;
+  readonly message: string;
+  readonly executionId: string;
+}
 
 export interface PublishedAlert extends Alert {
   readonly publishedAt: string;
 }
 
-export class LocalNotifier implements Notifier {
+export class LocalNotifier {
   readonly published: PublishedAlert[] = [];
 
   constructor(

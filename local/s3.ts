@@ -1,7 +1,7 @@
 // The S3 stand-in: an S3-compatible server (`fauxqs`) on a free loopback port, with Tally's bucket made.
 // Production's S3 client reaches it with only endpoint, credentials and path style changed.
 import { startFauxqs } from 'fauxqs';
-import { freePort } from './ports';
+import { freePort } from './free-port';
 
 export interface LocalS3 {
   readonly endpoint: string;

@@ -2,7 +2,7 @@
 // not finished by then it ends with `Lambda.Unknown`, as AWS reports a Lambda that ran past its timeout,
 // and every later call it makes through its ports fails the same way, so an abandoned step writes nothing
 // more (a call already under way, like a statement Snowflake has received, may still complete).
-import type { Ports } from '../lambdas/steps/deps';
+import { type Ports, viewPorts } from '../lambdas/ports';
 
 /** How AWS reports a Lambda that ran past its timeout; no Retry lists it, so the Catch takes it. */
 export class LambdaTimeoutError extends Error {
@@ -50,16 +50,6 @@ export class StepDeadline {
           };
         },
       });
-    return {
-      get source() {
-        return limited(ports.source);
-      },
-      get stage() {
-        return limited(ports.stage);
-      },
-      get warehouse() {
-        return limited(ports.warehouse);
-      },
-    };
+    return viewPorts(ports, (_name, port) => limited(port));
   }
 }

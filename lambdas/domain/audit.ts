@@ -1,7 +1,7 @@
 // The audit log: one append-only row per event of every job, hash-chained so that a changed, removed or
 // inserted row is found by re-walking the chain.
 import { createHash } from 'node:crypto';
-import { ulid } from 'ulid';
+import { newEventId } from './ids';
 
 export const EVENT_TYPES = ['start', 'retry', 'success', 'failure', 'alert'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -139,7 +139,7 @@ export function sealEvent(
 ): AuditEvent {
   const unsealed = {
     ...input,
-    eventId: input.eventId ?? ulid(now.getTime()),
+    eventId: input.eventId ?? newEventId(now.getTime()),
     createdAt: input.createdAt ?? now.toISOString(),
     prevHash,
   };
@@ -158,4 +158,36 @@ export function verifyChain(events: readonly AuditEvent[]): ChainBreak | null {
     prev = rowHash;
   }
   return null;
+}
+
+/**
+ * Orders events by their links: each after the one whose hash it carries. Ids sort in write order
+ * within one process; the links also hold across processes.
+ */
+export function chainOrder(events: readonly AuditEvent[]): AuditEvent[] {
+  const byId = events.slice().sort((a, b) => a.eventId.localeCompare(b.eventId));
+  const hashes = new Set(byId.map((e) => e.rowHash));
+  const next = new Map<string | null, AuditEvent[]>();
+  for (const e of byId) next.set(e.prevHash, [...(next.get(e.prevHash) ?? []), e]);
+  const ordered: AuditEvent[] = [];
+  const visit = (e: AuditEvent) => {
+    ordered.push(e);
+    for (const child of next.get(e.rowHash) ?? []) visit(child);
+  };
+  for (const root of byId.filter((e) => e.prevHash === null || !hashes.has(e.prevHash))) visit(root);
+  return ordered;
+}
+
+/** The hash of the chain's last row: the one no other row points back to; null for an empty log. */
+export function chainTail(events: readonly AuditEvent[]): string | null {
+  if (events.length === 0) return null;
+  const referenced = new Set(events.map((e) => e.prevHash));
+  const tails = events.filter((e) => !referenced.has(e.rowHash));
+  const ordered = (tails.length > 0 ? tails : events).slice().sort(oldestFirst);
+  return ordered[ordered.length - 1]?.rowHash ?? null;
+}
+
+/** The order events were written in: by creation time, then by id (ids sort in write order). */
+export function oldestFirst(a: AuditEvent, b: AuditEvent): number {
+  return a.createdAt.localeCompare(b.createdAt) || a.eventId.localeCompare(b.eventId);
 }

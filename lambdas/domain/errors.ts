@@ -1,5 +1,7 @@
 // The named errors Step Functions routes. Retry and Catch match on `name`, case-sensitively, and know
 // nothing of subclasses, so every name is listed once here and imported by throwers and by the construct.
+// Lambda's own `Lambda.Unknown` (a timeout or out-of-memory end) is not Tally's and is not listed: no Retry
+// takes it, the Catch does (the local runner raises it as `LambdaTimeoutError`).
 
 /** Every error Tally throws on purpose, with whether a retry can help. */
 export const ERROR_CATALOG = [

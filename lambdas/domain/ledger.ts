@@ -1,13 +1,13 @@
 // The count ledger: the row count of one table (or window) at each stage of a transfer. It balances only
 // when every stage saw the same number; otherwise it names the first stage that diverged.
 
-export const STAGES = ['source', 'exported', 'parsed', 'loaded', 'target'] as const;
-export type Stage = (typeof STAGES)[number];
+export const LEDGER_STAGES = ['source', 'exported', 'parsed', 'loaded', 'target'] as const;
+export type LedgerStage = (typeof LEDGER_STAGES)[number];
 
-export type LedgerCounts = Partial<Record<Stage, number>>;
+export type LedgerCounts = Partial<Record<LedgerStage, number>>;
 
 export interface Divergence {
-  readonly stage: Stage;
+  readonly stage: LedgerStage;
   readonly expected: number;
   readonly actual: number;
 }
@@ -19,14 +19,14 @@ export class CountLedger {
     this.counts = { ...counts };
   }
 
-  record(stage: Stage, count: number): CountLedger {
+  record(stage: LedgerStage, count: number): CountLedger {
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new RangeError(`ledger count for stage '${stage}' must be a non-negative integer, got ${count}`);
     }
     return new CountLedger({ ...this.counts, [stage]: count });
   }
 
-  get(stage: Stage): number | undefined {
+  get(stage: LedgerStage): number | undefined {
     return this.counts[stage];
   }
 
@@ -38,7 +38,7 @@ export class CountLedger {
   firstDivergence(): Divergence | null {
     const expected = this.counts.source;
     if (expected === undefined) return null;
-    for (const stage of STAGES) {
+    for (const stage of LEDGER_STAGES) {
       const actual = this.counts[stage];
       if (actual !== undefined && actual !== expected) return { stage, expected, actual };
     }
@@ -47,11 +47,11 @@ export class CountLedger {
 
   /** True when every stage is recorded and all agree. */
   get balanced(): boolean {
-    return STAGES.every((s) => this.counts[s] !== undefined) && this.firstDivergence() === null;
+    return LEDGER_STAGES.every((s) => this.counts[s] !== undefined) && this.firstDivergence() === null;
   }
 
   describe(): string {
-    const parts = STAGES.map((s) => `${s}=${this.counts[s] ?? '?'}`).join(' ');
+    const parts = LEDGER_STAGES.map((s) => `${s}=${this.counts[s] ?? '?'}`).join(' ');
     const d = this.firstDivergence();
     return d ? `${parts}; diverges at ${d.stage}: expected ${d.expected}, got ${d.actual}` : parts;
   }

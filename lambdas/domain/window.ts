@@ -1,5 +1,5 @@
-// Windows are half-open ranges `[from, to)` over a table's cursor column (incremental) or primary key
-// (historical chunks). Bounds are text so that timestamps and integers travel alike between steps.
+// Windows are half-open ranges `[from, to)` over a table's cursor column. Bounds are text so that
+// timestamps and integers travel alike between steps.
 
 export type CursorKind = 'timestamp' | 'integer';
 
@@ -53,7 +53,7 @@ export function parseBound(value: string, kind: CursorKind, what: string): strin
 
 /**
  * Checks that a window is well formed: both bounds parse and `from <= to`. An empty window (`from = to`)
- * is valid: it is what `nextWindow` gives, and what an export reports, when nothing new is visible yet.
+ * is valid: it is what an export reports when nothing new is visible yet.
  */
 export function validateWindow(window: Window, kind: CursorKind): Window {
   const from = window.from === null ? null : parseBound(window.from, kind, 'window start');
@@ -71,43 +71,15 @@ export function inWindow(value: string, window: Window, kind: CursorKind): boole
 }
 
 /**
- * The next incremental window: from the last verified watermark minus the lookback, up to `upper`,
- * which the caller takes from the same snapshot the rows are read in. With no watermark yet the
- * window is open below, so the first run reads everything committed before `upper`.
+ * Where the next incremental window of a table starts: `[watermark − lookback, open)`, open above because
+ * the export fixes the upper bound in its own snapshot (behind the lag and every transaction still in
+ * flight), and that bound becomes the next watermark once verified. With no watermark yet the window is
+ * open below too. An integer cursor has no clock to look back on: its window starts at the watermark.
+ * Dropping the watermark's microseconds only moves a timestamp start down: more overlap, never a gap.
  */
-export function nextWindow(opts: {
-  watermark: string | null;
-  upper: string;
-  lookback: number;
-  kind: CursorKind;
-}): Window {
-  const { watermark, upper, lookback, kind } = opts;
-  if (watermark === null) return { from: null, to: upper };
-  let from: string;
-  if (kind === 'integer') from = (BigInt(watermark) - BigInt(lookback)).toString();
-  // Dropping the watermark's microseconds only moves the start down: more overlap, never a gap.
-  else from = new Date(Date.parse(watermark) - lookback).toISOString();
-  if (compareBounds(from, upper, kind) >= 0) {
-    // Nothing new is visible yet: an empty window at the watermark keeps the chain unbroken.
-    return { from: upper, to: upper };
-  }
-  return { from, to: upper };
-}
-
-/** Splits `[min, max]` of an integer key into at most `parts` contiguous half-open ranges. */
-export function splitKeyRange(min: bigint, max: bigint, parts: number): Window[] {
-  if (parts < 1 || !Number.isInteger(parts))
-    throw new RangeError(`parts must be a positive integer, got ${parts}`);
-  if (max < min) return [];
-  const span = max - min + 1n;
-  const n = BigInt(parts) > span ? span : BigInt(parts);
-  const size = (span + n - 1n) / n;
-  const out: Window[] = [];
-  for (let lo = min; lo <= max; lo += size) {
-    const hi = lo + size;
-    out.push({ from: lo.toString(), to: hi > max ? (max + 1n).toString() : hi.toString() });
-  }
-  return out;
+export function nextWindow(watermark: string | null, kind: CursorKind, lookbackSeconds: number): Window {
+  if (watermark === null || kind === 'integer') return { from: watermark, to: null };
+  return { from: new Date(Date.parse(watermark) - lookbackSeconds * 1000).toISOString(), to: null };
 }
 
 /** A stable, key-safe label for a window, used in S3 keys so that a retry overwrites its own files. */

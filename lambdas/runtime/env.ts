@@ -5,6 +5,8 @@ import { InvalidConfigError } from '../domain/errors';
 
 /** Environment variable names, shared with the CDK construct that sets them. */
 export const ENV = {
+  /** Which entry of the step registry this function runs. */
+  step: 'TALLY_STEP',
   config: 'TALLY_CONFIG_JSON',
   postgresSecretArn: 'TALLY_POSTGRES_SECRET_ARN',
   snowflakeSecretArn: 'TALLY_SNOWFLAKE_SECRET_ARN',

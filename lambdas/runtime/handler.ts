@@ -1,30 +1,28 @@
-// Builds a step's Lambda handler: configuration read at cold start (a bad one fails there, naming the
-// setting), credentials from Secrets Manager through middy's cached middleware, Powertools logging.
+// Builds a step's Lambda handler: the step named by TALLY_STEP, the configuration read at cold start (a
+// bad one fails there, naming the setting), credentials from Secrets Manager through middy's cached
+// middleware, Powertools logging.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
-import type { Step } from '../steps';
-import { loadRuntimeSettings } from './env';
+import { InvalidConfigError } from '../domain/errors';
+import { STEP_NAMES, STEPS, type StepName } from '../steps/registry';
+import { ENV, loadRuntimeSettings } from './env';
+import type { PortFactories } from './lazy-ports';
 import { type TallyContext, tallyRuntime } from './middleware';
-import type { PortFactories } from './ports';
 import { Runtime } from './runtime';
 
 /** How long a fetched secret is trusted before it is read again (a rotation is picked up within it). */
 const SECRET_CACHE_MS = 15 * 60 * 1000;
 
-export function createHandler(
-  stateName: string,
-  step: Step,
-  factories: PortFactories,
-  env: NodeJS.ProcessEnv = process.env,
-) {
+export function createHandler(factories: PortFactories, env: NodeJS.ProcessEnv = process.env) {
+  const step = stepNamed(env[ENV.step]);
   const settings = loadRuntimeSettings(env);
   const runtime = new Runtime(settings, factories);
   const logger = new Logger({ serviceName: 'tally' });
   // The middleware below puts the step's dependencies on the context before the step runs.
-  const base = (event: unknown, context: Context) => step(event, (context as TallyContext).tally);
+  const base = (event: unknown, context: Context) => STEPS[step].run(event, (context as TallyContext).tally);
   const handler = middy<unknown, unknown, Error, Context>(base).use(
     injectLambdaContext(logger, { resetKeys: true }),
   );
@@ -34,5 +32,12 @@ export function createHandler(
   if (Object.keys(fetchData).length > 0) {
     handler.use(secretsManager({ fetchData, setToContext: true, cacheExpiry: SECRET_CACHE_MS }));
   }
-  return handler.use(tallyRuntime(stateName, runtime, logger));
+  return handler.use(tallyRuntime(STEPS[step].functionName, runtime, logger));
+}
+
+function stepNamed(name: string | undefined): StepName {
+  if (name !== undefined && (STEP_NAMES as readonly string[]).includes(name)) return name as StepName;
+  throw new InvalidConfigError(
+    `${ENV.step} ${name === undefined ? 'is not set' : `is '${name}'`}: it must name the step this function runs, one of ${STEP_NAMES.join(', ')}`,
+  );
 }

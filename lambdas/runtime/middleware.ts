@@ -1,11 +1,12 @@
-// The middy middleware that hands a step its dependencies, tags every log line with the job and table,
-// and drops connections after a transient failure so a retry starts clean. It logs no payload values
-// beyond ids, counts and names, and never a credential.
+// The middy middleware that hands a step its dependencies, tags every log line with the state, job and
+// table, and after a transient or unnamed failure closes the ports (the PostgreSQL pool ends; a Snowflake
+// connection is dropped by its adapter when the failure was its own), so a retry starts clean. It logs no
+// payload values beyond ids, counts and names, and never a credential.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { StepDeps } from '../deps';
 import { errorName, TallyError } from '../domain/errors';
-import type { StepDeps } from '../steps/deps';
 import type { Secrets } from './credentials';
 import type { Runtime } from './runtime';
 
@@ -17,13 +18,14 @@ export interface TallyContext extends Context {
 
 interface EventShape {
   executionId?: unknown;
+  stateName?: unknown;
   attempt?: unknown;
   mode?: unknown;
   state?: { work?: { jobId?: unknown; table?: unknown } };
 }
 
 export function tallyRuntime(
-  stateName: string,
+  functionName: string,
   runtime: Runtime,
   logger: Logger,
 ): MiddlewareObj<unknown, unknown, Error, Context> {
@@ -32,7 +34,8 @@ export function tallyRuntime(
       const event = (request.event ?? {}) as EventShape;
       const work = event.state?.work;
       logger.appendKeys({
-        step: stateName,
+        step: functionName,
+        state: typeof event.stateName === 'string' ? event.stateName : undefined,
         executionId: typeof event.executionId === 'string' ? event.executionId : undefined,
         attempt: typeof event.attempt === 'number' ? event.attempt : undefined,
         jobId: typeof work?.jobId === 'string' ? work.jobId : undefined,
@@ -43,7 +46,7 @@ export function tallyRuntime(
         ...(context.postgresSecret !== undefined ? { postgres: context.postgresSecret } : {}),
         ...(context.snowflakeSecret !== undefined ? { snowflake: context.snowflakeSecret } : {}),
       };
-      context.tally = runtime.deps(secrets);
+      context.tally = runtime.deps(secrets, logger);
       logger.info('step started', { mode: typeof event.mode === 'string' ? event.mode : undefined });
     },
     after: async () => {

@@ -2,10 +2,10 @@
 // (with the secrets' credentials) that warm invocations reuse.
 import { createHash } from 'node:crypto';
 import type { TallyConfig } from '../config';
-import type { StepDeps } from '../steps/deps';
+import type { StepDeps, StepLogger } from '../deps';
 import { applySecrets, type Secrets } from './credentials';
 import type { RuntimeSettings } from './env';
-import { LazyPorts, type PortFactories } from './ports';
+import { LazyPorts, type PortFactories } from './lazy-ports';
 
 export class Runtime {
   private current?: { fingerprint: string; config: TallyConfig; ports: LazyPorts };
@@ -16,7 +16,7 @@ export class Runtime {
   ) {}
 
   /** The step's dependencies; rebuilt only when the secrets changed (say, after a rotation). */
-  deps(secrets: Secrets): StepDeps {
+  deps(secrets: Secrets, logger: StepLogger): StepDeps {
     const fingerprint = createHash('sha256').update(JSON.stringify(secrets)).digest('hex');
     if (this.current?.fingerprint !== fingerprint) {
       void this.current?.ports.close();
@@ -24,7 +24,7 @@ export class Runtime {
       this.current = { fingerprint, config, ports: new LazyPorts(config, this.factories) };
     }
     const { config, ports } = this.current;
-    return { config, ports, now: () => new Date() };
+    return { config, ports, now: () => new Date(), logger };
   }
 
   /** Drops the open connections: after a connection-level failure the next invocation reconnects. */

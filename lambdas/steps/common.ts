@@ -1,16 +1,15 @@
-// Pieces every step shares: event validation, the slice a table's work covers, and the fields every
-// audit event of a table carries.
+// Pieces the steps share: event validation, the slice and window a table's work covers, and the fields
+// every audit event of a table carries.
 import type { z } from 'zod';
 import { describeIssues } from '../config';
-import { type AuditEventInput, blankEvent, type EventType } from '../domain/audit';
+import type { StepDeps } from '../deps';
+import type { AuditEventInput, EventType } from '../domain/audit';
 import { InvalidInputError } from '../domain/errors';
+import { jobEvent } from '../domain/job-events';
 import type { ResolvedTable } from '../domain/table';
+import type { Window } from '../domain/window';
 import type { Slice } from '../ports';
 import type { TableState, TableWork } from './contract';
-import type { StepDeps } from './deps';
-
-export const SOURCE_SYSTEM = 'postgresql';
-export const TARGET_SYSTEM = 'snowflake';
 
 /** Validates a step's event; a malformed one is terminal and names the field. */
 export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what: string): z.infer<S> {
@@ -19,18 +18,18 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what:
   return result.data;
 }
 
-/** Historical work covers the whole table; incremental work covers its window on the cursor column. */
-export function sliceOf(work: TableWork, upper: string | null = null): Slice {
-  if (work.pipeline === 'historical') return { kind: 'all' };
-  return { kind: 'window', window: { from: work.window.from, to: upper ?? work.window.to } };
+/**
+ * The window a table's work covers: as Plan planned it until the export ran, then with the upper bound
+ * the export fixed in its own snapshot.
+ */
+export function windowOf(state: Pick<TableState, 'work' | 'export'>): Window {
+  return { from: state.work.window.from, to: state.export?.upper ?? state.work.window.to };
 }
 
-/** The window actually transferred: the export may have fixed the upper bound in its snapshot. */
-export function effectiveWindow(state: Pick<TableState, 'work' | 'export'>): {
-  from: string | null;
-  to: string | null;
-} {
-  return { from: state.work.window.from, to: state.export?.upper ?? state.work.window.to };
+/** Historical work covers the whole table; incremental work covers its window on the cursor column. */
+export function sliceOf(state: Pick<TableState, 'work' | 'export'>): Slice {
+  if (state.work.pipeline === 'historical') return { kind: 'all' };
+  return { kind: 'window', window: windowOf(state) };
 }
 
 export function targetTableName(deps: StepDeps, table: ResolvedTable): string {
@@ -45,32 +44,13 @@ export function tableEventBase(
   work: TableWork,
   eventType: EventType,
 ): AuditEventInput {
-  return blankEvent({
-    jobId: work.jobId,
-    executionId,
-    pipelineName: work.pipeline,
+  return jobEvent(
+    { jobId: work.jobId, executionId, pipeline: work.pipeline, startedAt: work.startedAt },
     eventType,
-    status: 'RUNNING',
-    sourceSystem: SOURCE_SYSTEM,
-    targetSystem: TARGET_SYSTEM,
-    sourceTable: work.table,
-    targetTable: targetTableName(deps, work.resolved),
-    windowStart: work.window.from,
-    windowEnd: work.window.to,
-    jobStartTime: work.startedAt,
-  });
-}
-
-/** How long a best-effort call to the warehouse may take before the step goes on without its answer. */
-export const BEST_EFFORT_MS = 10_000;
-
-/** Rejects when `work` has not settled within `ms`; the work itself goes on, unobserved. */
-export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+    {
+      sourceTable: work.table,
+      targetTable: targetTableName(deps, work.resolved),
+      window: work.window,
+    },
+  );
 }

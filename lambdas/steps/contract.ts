@@ -1,46 +1,9 @@
-// What travels between the steps of the state machine: names of the states, the execution input and each
-// step's input and output. Payloads carry table names, window bounds, S3 keys and counts, never rows.
+// What travels between the steps of the state machine: the execution input and each step's input and
+// output. Payloads carry table names, window bounds, S3 keys and counts, never rows.
 import { z } from 'zod';
 import { PIPELINES } from '../domain/audit';
-
-/** State names, shared by the CDK definition, the handlers and the local runner. */
-export const STATE = {
-  plan: 'Plan',
-  transferTables: 'TransferTables',
-  countSource: 'CountSource',
-  exportToS3: 'ExportToS3',
-  loadSnowflake: 'LoadSnowflake',
-  verifyCounts: 'VerifyCounts',
-  auditSuccess: 'AuditSuccess',
-  auditFailure: 'AuditFailure',
-  tableFailed: 'TableFailed',
-  anyTableFailed: 'AnyTableFailed',
-  publishAlert: 'PublishAlert',
-  auditAlert: 'AuditAlert',
-  failed: 'TransferFailed',
-  succeeded: 'TransferSucceeded',
-} as const;
-
-/** Each step's Lambda timeout, as the CDK construct sets it; the local runner holds steps to the same. */
-export const STEP_TIMEOUT_SECONDS = {
-  plan: 120,
-  countSource: 300,
-  exportToS3: 900,
-  loadSnowflake: 900,
-  verifyCounts: 300,
-  writeAudit: 120,
-} as const;
-
-export const TIMEOUT_SECONDS_BY_STATE: Readonly<Record<string, number>> = {
-  [STATE.plan]: STEP_TIMEOUT_SECONDS.plan,
-  [STATE.countSource]: STEP_TIMEOUT_SECONDS.countSource,
-  [STATE.exportToS3]: STEP_TIMEOUT_SECONDS.exportToS3,
-  [STATE.loadSnowflake]: STEP_TIMEOUT_SECONDS.loadSnowflake,
-  [STATE.verifyCounts]: STEP_TIMEOUT_SECONDS.verifyCounts,
-  [STATE.auditSuccess]: STEP_TIMEOUT_SECONDS.writeAudit,
-  [STATE.auditFailure]: STEP_TIMEOUT_SECONDS.writeAudit,
-  [STATE.auditAlert]: STEP_TIMEOUT_SECONDS.writeAudit,
-};
+import type { ResolvedTable } from '../domain/table';
+import type { Window } from '../domain/window';
 
 /** What a user or the schedule starts an execution with. */
 export const executionInputSchema = z
@@ -52,17 +15,19 @@ export const executionInputSchema = z
   .strict();
 export type ExecutionInput = z.infer<typeof executionInputSchema>;
 
-/** Every step is told which execution and which attempt it is running in. */
+/** Every step is told which execution, which state and which attempt it is running in. */
 export const invocationSchema = z.object({
   executionId: z.string().min(1),
+  /** The state's name in the definition (`$$.State.Name`): the registry has more than one for a step. */
+  stateName: z.string().min(1),
   /** 0 on the first attempt; `$$.State.RetryCount` in the definition. */
   attempt: z.number().int().min(0),
 });
 
-const windowSchema = z.object({ from: z.string().nullable(), to: z.string().nullable() });
+const windowSchema: z.ZodType<Window> = z.object({ from: z.string().nullable(), to: z.string().nullable() });
 
 /** A table as Plan resolved it against the source catalog, so later steps need not ask again. */
-export const resolvedTableSchema = z.object({
+export const resolvedTableSchema: z.ZodType<ResolvedTable> = z.object({
   schema: z.string(),
   name: z.string(),
   primaryKey: z.array(z.string()).min(1),
@@ -109,6 +74,7 @@ export const exportOutputSchema = z.object({
   /** For an incremental export, the window's upper bound as read in the export's snapshot. */
   upper: z.string().nullable(),
 });
+export type ExportOutput = z.infer<typeof exportOutputSchema>;
 export const loadOutputSchema = z.object({
   rowsParsed: z.number().int().min(0),
   rowsLoaded: z.number().int().min(0),
@@ -116,12 +82,14 @@ export const loadOutputSchema = z.object({
   updated: z.number().int().min(0).nullable(),
   files: z.number().int().min(0),
 });
+export type LoadOutput = z.infer<typeof loadOutputSchema>;
 export const verifyOutputSchema = z.object({
   targetCount: z.number().int().min(0),
   countMatch: z.literal(true),
   /** Set when the volume guard, in 'warn' mode, found the window's volume anomalous: why. */
   volumeWarning: z.string().optional(),
 });
+export type VerifyOutput = z.infer<typeof verifyOutputSchema>;
 
 /**
  * The state of one Map iteration as it grows: each step's result is stored under its own key
@@ -154,17 +122,13 @@ export const runStateSchema = planOutputSchema.extend({ outcomes: z.array(tableO
 export type RunState = z.infer<typeof runStateSchema>;
 
 /**
- * The payload of every Lambda task, the same in AWS and locally:
- * `{ "executionId.$": "$$.Execution.Id", "attempt.$": "$$.State.RetryCount", "state.$": "$" }`,
- * plus a literal `mode` for the audit writer. `state` is the execution input for Plan, the table state
- * inside the Map, and the run state for the alert. Each task stores its result under its own key
- * (`ResultPath: $.count`, `$.export`, `$.load`, `$.verify`) as the function returned it, without the
- * `lambda:invoke` envelope (`payloadResponseOnly: true`, or unwrap `$.Payload`); AuditSuccess and
- * AuditFailure replace the iteration's state with the table's outcome. The local runner accepts both the
- * function ARN and `arn:aws:states:::lambda:invoke` as a task's Resource.
+ * The payload of every Lambda task, the same in AWS and locally, plus a literal `mode` for the audit
+ * writer. `state` is the execution input for Plan, the table state inside the Map, and the run state for
+ * the alert; where each task's result goes is the registry's `resultPath`.
  */
 export const STEP_PAYLOAD = {
   'executionId.$': '$$.Execution.Id',
+  'stateName.$': '$$.State.Name',
   'attempt.$': '$$.State.RetryCount',
   'state.$': '$',
 } as const;

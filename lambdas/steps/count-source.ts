@@ -1,12 +1,12 @@
 // CountSource: an early, informational count of the table (historical) or of its window (incremental),
 // taken before the export. It is not the ledger's source figure: an incremental window is open above until
 // the export fixes its bound, so here it counts [from, now); the export counts the window again, in the
-// same snapshot it copies from, and that count is what verify-counts and the audit row use.
+// same snapshot it copies from, and that count is what VerifyCounts and the audit row use. WriteAudit
+// reports this count only when the export never ran.
+import type { StepDeps } from '../deps';
 import { sliceOf } from './common';
-import { STATE } from './contract';
-import { tableStep } from './table-step';
+import type { TableEvent } from './contract';
 
-export const countSource = tableStep(STATE.countSource, async ({ state }, deps) => {
-  const sourceCount = await deps.ports.source.count(state.work.resolved, sliceOf(state.work));
-  return { sourceCount };
-});
+export async function countSource({ state }: TableEvent, deps: StepDeps): Promise<{ sourceCount: number }> {
+  return { sourceCount: await deps.ports.source.count(state.work.resolved, sliceOf(state)) };
+}

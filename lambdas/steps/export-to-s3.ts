@@ -1,17 +1,16 @@
 // ExportToS3: streams the table or window as gzip CSV into the stage and reports the upper bound it read
 // up to. Keys are fixed by job, table and window, so a retry overwrites its own files instead of adding new ones.
+import type { StepDeps } from '../deps';
 import { windowLabel } from '../domain/window';
 import { sliceOf } from './common';
-import { STATE, type TableWork } from './contract';
-import type { StepDeps } from './deps';
-import { tableStep } from './table-step';
+import type { ExportOutput, TableEvent, TableWork } from './contract';
 
-export const exportToS3 = tableStep(STATE.exportToS3, async ({ state }, deps) => {
+export async function exportToS3({ state }: TableEvent, deps: StepDeps): Promise<ExportOutput> {
   const { work } = state;
   const { maxFileBytes, gzipLevel, lagSeconds } = deps.config.pipeline;
   // The source fixes the window's upper bound in the export's own snapshot; a historical export records
   // the same bound, so the first incremental run starts from what this snapshot could see.
-  const result = await deps.ports.source.export(work.resolved, sliceOf(work), deps.ports.stage, {
+  const result = await deps.ports.source.export(work.resolved, sliceOf(state), deps.ports.stage, {
     keyPrefix: exportPrefix(deps, work),
     maxFileBytes,
     gzipLevel,
@@ -26,7 +25,7 @@ export const exportToS3 = tableStep(STATE.exportToS3, async ({ state }, deps) =>
     keys: result.files.map((f) => f.key),
     upper: result.upper ?? null,
   };
-});
+}
 
 export function exportPrefix(deps: StepDeps, work: TableWork): string {
   return `${deps.config.s3.prefix}/staging/${work.pipeline}/${work.table}/${work.jobId}/${windowLabel(work.window)}`;

@@ -1,13 +1,13 @@
 // LoadSnowflake: replace the target with the staged files (historical) or MERGE them on the primary key
 // (incremental). A file that did not load completely fails the table; a retry cannot fix bad data.
-import { LoadIncompleteError } from '../domain/errors';
-import { STATE } from './contract';
-import { tableStep } from './table-step';
+import type { StepDeps } from '../deps';
+import { InvalidInputError, LoadIncompleteError } from '../domain/errors';
+import type { LoadOutput, TableEvent } from './contract';
 
-export const loadSnowflake = tableStep(STATE.loadSnowflake, async ({ state }, deps) => {
+export async function loadSnowflake({ state }: TableEvent, deps: StepDeps): Promise<LoadOutput> {
   const { work } = state;
   const keys = state.export?.keys;
-  if (keys === undefined) throw new LoadIncompleteError(`${work.table}: nothing was exported to load`);
+  if (keys === undefined) throw new InvalidInputError(`${work.table}: nothing was exported to load`);
   // An empty window has nothing to load: its part file holds only the CSV header.
   if (state.export?.rows === 0) return { rowsParsed: 0, rowsLoaded: 0, inserted: 0, updated: 0, files: 0 };
   const { warehouse } = deps.ports;
@@ -29,4 +29,4 @@ export const loadSnowflake = tableStep(STATE.loadSnowflake, async ({ state }, de
     updated: result.updated ?? null,
     files: result.files.length,
   };
-});
+}

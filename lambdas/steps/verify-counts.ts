@@ -1,18 +1,18 @@
 // VerifyCounts: the count ledger of one table's job must close, from the source snapshot through the
 // files and the load to the target; otherwise the job fails naming the stage where the count diverged.
 // Then the volume guard looks at an incremental window's size against the table's recent windows.
-import { CountMismatchError, LoadIncompleteError, VolumeAnomalyError } from '../domain/errors';
+import type { StepDeps } from '../deps';
+import { CountMismatchError, InvalidInputError, VolumeAnomalyError } from '../domain/errors';
+import { recentVolumes } from '../domain/history';
 import { CountLedger } from '../domain/ledger';
 import { volumeAnomaly } from '../domain/volume';
 import { sliceOf } from './common';
-import { STATE, type TableWork } from './contract';
-import type { StepDeps } from './deps';
-import { tableStep } from './table-step';
+import type { TableEvent, TableWork, VerifyOutput } from './contract';
 
-export const verifyCounts = tableStep(STATE.verifyCounts, async ({ state }, deps) => {
+export async function verifyCounts({ state }: TableEvent, deps: StepDeps): Promise<VerifyOutput> {
   const { work, export: exported, load } = state;
-  if (!exported || !load) throw new LoadIncompleteError(`${work.table}: verify ran before export and load`);
-  const targetCount = await deps.ports.warehouse.count(work.resolved, sliceOf(work, exported.upper));
+  if (!exported || !load) throw new InvalidInputError(`${work.table}: verify ran before export and load`);
+  const targetCount = await deps.ports.warehouse.count(work.resolved, sliceOf(state));
   // The export's own snapshot count is the source count: CountSource ran earlier, on a table that may
   // have changed since.
   const ledger = new CountLedger()
@@ -29,27 +29,17 @@ export const verifyCounts = tableStep(STATE.verifyCounts, async ({ state }, deps
   }
   const warning = await checkVolume(deps, work, exported.sourceCount);
   return { targetCount, countMatch: true as const, ...(warning ? { volumeWarning: warning } : {}) };
-});
+}
 
 /** In 'alert' mode an anomaly fails the table, so the alert path publishes; in 'warn' mode it is returned. */
 async function checkVolume(deps: StepDeps, work: TableWork, rows: number): Promise<string | null> {
   const { mode, history, minRatio } = deps.config.pipeline.volumeGuard;
   if (mode === 'off' || work.pipeline !== 'incremental') return null;
-  const recent = (await deps.ports.warehouse.readAudit({ table: work.table }))
-    .filter(
-      (e) =>
-        e.eventType === 'success' &&
-        e.pipelineName === 'incremental' &&
-        e.sourceTable === work.table &&
-        e.recordCountBefore !== null,
-    )
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.eventId.localeCompare(a.eventId))
-    .slice(0, history)
-    .map((e) => e.recordCountBefore as number);
+  const recent = recentVolumes(await deps.ports.audit.read({ table: work.table }), work.table, history);
   const anomaly = volumeAnomaly(rows, recent, { minRatio });
   if (anomaly === null) return null;
   const message = `${work.table}: volume guard: ${anomaly}`;
   if (mode === 'alert') throw new VolumeAnomalyError(`${message}; check that the source is still written to`);
-  console.warn(message);
+  deps.logger.warn(message);
   return message;
 }

@@ -1,24 +1,20 @@
 // WriteAudit: closes a table's job with a `success` or `failure` event carrying everything measured on
 // the way, or, after an alert was published, records one `alert` event per failed table.
+import { appendAudit, keptEvents } from '../audit/writer';
+import { bestEffort } from '../best-effort';
+import type { StepDeps } from '../deps';
 import type { AuditEventInput } from '../domain/audit';
-import { appendAudit, keptEvents, retryEvent } from './audit-writer';
-import { BEST_EFFORT_MS, effectiveWindow, parseEvent, sliceOf, tableEventBase, withDeadline } from './common';
-import {
-  type RunState,
-  STATE,
-  type TableOutcome,
-  type TableState,
-  type WriteAuditEvent,
-  writeAuditEventSchema,
-} from './contract';
-import type { StepDeps } from './deps';
-import { releaseTable } from './lock';
+import { retryEvent } from '../domain/job-events';
+import { releaseTable } from '../leases/table-lease';
+import { sliceOf, tableEventBase, windowOf } from './common';
+import type { RunState, TableOutcome, TableState, WriteAuditEvent } from './contract';
 
-export async function writeAudit(raw: unknown, deps: StepDeps): Promise<TableOutcome | { alerted: number }> {
-  const event = parseEvent(writeAuditEventSchema, raw, 'event');
-  if (event.mode === 'alert') return writeAlerts(event.executionId, event.attempt, event.state, deps);
-  const { state, executionId, attempt } = event;
-  const stateName = event.mode === 'success' ? STATE.auditSuccess : STATE.auditFailure;
+export async function writeAudit(
+  event: WriteAuditEvent,
+  deps: StepDeps,
+): Promise<TableOutcome | { alerted: number }> {
+  if (event.mode === 'alert') return writeAlerts(event, deps);
+  const { state, executionId, stateName, attempt } = event;
   const kept = await keptEvents(deps, state.work.jobId, state.work.table);
   const events: AuditEventInput[] = [];
   if (attempt > 0) {
@@ -47,7 +43,7 @@ async function tableResult(
   const { state, executionId, mode } = event;
   const { work } = state;
   const end = deps.now();
-  const window = effectiveWindow(state);
+  const window = windowOf(state);
   const error = state.error ? describeError(state.error) : null;
   return {
     ...tableEventBase(deps, executionId, work, mode),
@@ -77,10 +73,7 @@ async function tableResult(
  */
 async function targetCountAfterFailure(deps: StepDeps, state: TableState): Promise<number | null> {
   if (!state.load) return null;
-  return withDeadline(
-    deps.ports.warehouse.count(state.work.resolved, sliceOf(state.work, state.export?.upper ?? null)),
-    BEST_EFFORT_MS,
-  ).catch(() => null);
+  return bestEffort(deps.ports.warehouse.count(state.work.resolved, sliceOf(state)), null);
 }
 
 /**
@@ -102,17 +95,16 @@ export function describeError(error: { Error: string; Cause?: string | undefined
 }
 
 async function writeAlerts(
-  executionId: string,
-  attempt: number,
-  state: RunState,
+  event: { executionId: string; stateName: string; attempt: number; state: RunState },
   deps: StepDeps,
 ): Promise<{ alerted: number }> {
+  const { executionId, stateName, attempt, state } = event;
   const failed = new Set(state.outcomes.filter((o) => o.status === 'failed').map((o) => o.table));
   const works = state.tables.filter((w) => failed.has(w.table));
   const first = works[0];
   const events: AuditEventInput[] = [];
   if (attempt > 0 && first) {
-    events.push(retryEvent(tableEventBase(deps, executionId, first, 'retry'), STATE.auditAlert, attempt));
+    events.push(retryEvent(tableEventBase(deps, executionId, first, 'retry'), stateName, attempt));
   }
   const end = deps.now();
   for (const work of works) {

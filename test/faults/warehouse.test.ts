@@ -3,7 +3,7 @@
 // on every attempt, and one audit insert refused while the rest of the run goes on.
 import { describe, expect, it } from 'vitest';
 import { WarehouseUnavailableError } from '../../lambdas/domain/errors';
-import { ADAPTERS } from '../../lambdas/runtime/adapters';
+import { LOCAL_ADAPTERS } from '../../lambdas/runtime/adapters';
 import { eventTypes, rigForFile, type Scenario, TABLE } from '../support/faults/rig';
 import { wrapping } from '../support/port-overrides';
 
@@ -108,20 +108,20 @@ describe('the warehouse unreachable while an audit event is written', () => {
   it('keeps the refused success event pending in S3 and delivers it exactly once', async () => {
     const s = await fresh('audit');
     await loadedWithChanges(s);
-    const stage = ADAPTERS.stage(s.config);
+    const stage = LOCAL_ADAPTERS.stage(s.config);
     const pendingPrefix = `${s.config.s3.prefix}/audit/pending/`;
     let refusedId: string | null = null;
     let pendingWhenRefused: string[] = [];
     const refusing = wrapping({
-      warehouse: (w) => ({
-        insertAudit: async (...args: Parameters<typeof w.insertAudit>) => {
+      audit: (audit) => ({
+        insert: async (...args: Parameters<typeof audit.insert>) => {
           const success = args[0].find((e) => e.eventType === 'success');
           if (refusedId === null && success) {
             refusedId = success.eventId;
             pendingWhenRefused = await stage.list(pendingPrefix);
             throw new WarehouseUnavailableError('Snowflake could not be reached (injected at audit)');
           }
-          return w.insertAudit(...args);
+          return audit.insert(...args);
         },
       }),
     });

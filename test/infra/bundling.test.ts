@@ -8,7 +8,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/runtime/env';
-import { PROJECT_ROOT } from '../../lib/transfer-function';
+import { STEP_NAMES } from '../../lambdas/steps/registry';
+import { PROJECT_ROOT } from '../../lib/step-lambda';
 import { buildStack, render, resourcesOf } from '../support/cdk';
 
 const outdir = mkdtempSync(join(tmpdir(), 'tally-bundle-'));
@@ -30,7 +31,7 @@ const COLD_START_ENV = {
 };
 
 describe('bundling', () => {
-  // Six esbuild runs and six module loads: minutes on a busy machine, not a hang.
+  // An esbuild run and a module load per step: minutes on a busy machine, not a hang.
   it('builds each step into an ES module that loads and exports its handler', { timeout: 300_000 }, () => {
     const app = new App({ outdir });
     const stack = buildStack({}, app);
@@ -39,13 +40,16 @@ describe('bundling', () => {
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(outdir, 'node_modules'), 'dir');
 
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
-    // A function's code is the asset whose hash names its S3 key.
+    expect(functions).toHaveLength(STEP_NAMES.length);
+    // A function's code is the asset whose hash names its S3 key; its step is its TALLY_STEP.
     const assets = functions.map((fn) => {
       const key = render((fn.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key);
-      return join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+      const variables =
+        (fn.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
+      return { asset: join(outdir, `asset.${key.replace(/\.zip$/, '')}`), step: variables[ENV.step] };
     });
-    for (const asset of assets) {
+    expect(assets.map((a) => a.step).sort()).toEqual([...STEP_NAMES].sort());
+    for (const { asset, step } of assets) {
       const bundle = join(asset, 'index.mjs');
       expect(existsSync(bundle), bundle).toBe(true);
       expect(existsSync(`${bundle}.map`), `${bundle}.map`).toBe(true);
@@ -63,13 +67,14 @@ describe('bundling', () => {
           env: {
             ...process.env,
             ...COLD_START_ENV,
+            [ENV.step]: step,
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           },
           encoding: 'utf8',
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-      expect(loaded.trim(), bundle).toBe('function');
+      expect(loaded.trim(), `${step}: ${bundle}`).toBe('function');
     }
   });
 });

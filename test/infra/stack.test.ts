@@ -5,7 +5,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FROM_SECRET, loadRuntimeSettings } from '../../lambdas/runtime/env';
+import { ENV, FROM_SECRET, loadRuntimeSettings } from '../../lambdas/runtime/env';
+import { STEP_NAMES, STEPS, type StepName } from '../../lambdas/steps/registry';
 import { AuditedTransferPipeline } from '../../lib/audited-transfer-pipeline';
 import { postgresEndpoint, snowflakeTarget, type TallyStack } from '../../lib/tally-stack';
 import { logicalIdOf, NO_BUNDLING, render, resourcesOf, TEST_CONFIG, tallyStack } from '../support/cdk';
@@ -20,6 +21,19 @@ beforeAll(() => {
 });
 
 const id = (construct: { node: { defaultChild?: unknown } }) => logicalIdOf(stack, construct);
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+const policies = () =>
+  Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).map(([policyId, p]) => ({
+    policyId,
+    roles: render((p.Properties?.Roles as unknown[] | undefined)?.[0]),
+    statements: (p.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
+  }));
+/** Every statement of the policies attached to a role (`<LogicalId>`). */
+const policiesOf = (role: string): Statement[] =>
+  policies()
+    .filter((p) => p.roles === role)
+    .flatMap((p) => p.statements);
 
 describe('the schedule', () => {
   it('starts the incremental pipeline on the state machine every 30 minutes', () => {
@@ -105,10 +119,59 @@ describe('the alert topic', () => {
   });
 });
 
-describe('the step functions', () => {
+describe('the step Lambdas, derived from the step registry', () => {
+  const fnOf = (step: StepName) =>
+    resourcesOf(template, 'AWS::Lambda::Function')[id(stack.pipeline.functions[step].function)];
+  const variablesOf = (step: StepName) =>
+    Object.fromEntries(
+      Object.entries(
+        (fnOf(step)?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)
+          ?.Variables ?? {},
+      ).map(([k, v]) => [k, render(v)]),
+    );
+
+  it('are one function per registry entry, with its description, timeout and memory, and no other', () => {
+    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(STEP_NAMES.length);
+    for (const step of STEP_NAMES) {
+      const spec = STEPS[step];
+      expect(fnOf(step)?.Properties, step).toMatchObject({
+        Description: spec.description,
+        Timeout: spec.timeoutSeconds,
+        MemorySize: spec.memoryMb,
+      });
+      expect(variablesOf(step), step).toMatchObject({
+        [ENV.step]: step,
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('read exactly the secrets their registry entry names', () => {
+    const secretEnv = { postgres: ENV.postgresSecretArn, snowflake: ENV.snowflakeSecretArn } as const;
+    for (const step of STEP_NAMES) {
+      const variables = variablesOf(step);
+      for (const [secret, name] of Object.entries(secretEnv)) {
+        const granted = (STEPS[step].secrets as readonly string[]).includes(secret);
+        expect(name in variables, `${step} ${secret}`).toBe(granted);
+      }
+    }
+  });
+
+  it('read and write exactly the S3 prefixes their registry entry names', () => {
+    const bucketArn = `<${id(stack.pipeline.bucket)}.Arn>`;
+    for (const step of STEP_NAMES) {
+      const role = `<${id(stack.pipeline.functions[step].role)}>`;
+      const objects = policiesOf(role)
+        .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(render))
+        .filter((r) => r.startsWith(`${bucketArn}/`));
+      expect(new Set(objects), step).toEqual(
+        new Set(STEPS[step].prefixes.map((prefix) => `${bucketArn}/tally/${prefix}/*`)),
+      );
+    }
+  });
+
   it('run Node.js 22 on ARM64 with X-Ray tracing and their own log group', () => {
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -119,7 +182,8 @@ describe('the step functions', () => {
       });
     }
     const groups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(7);
+    // One per step, and the state machine's.
+    expect(groups).toHaveLength(STEP_NAMES.length + 1);
     for (const group of groups) {
       expect(group.Properties).toMatchObject({ RetentionInDays: 365, KmsKeyId: expect.anything() });
     }
@@ -179,13 +243,6 @@ describe('the state machine', () => {
 });
 
 describe('IAM', () => {
-  type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
-  const policies = () =>
-    Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).map(([policyId, p]) => ({
-      policyId,
-      roles: render((p.Properties?.Roles as unknown[] | undefined)?.[0]),
-      statements: (p.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
-    }));
   const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
   // Actions AWS does not scope to a resource: X-Ray segments and CloudWatch Logs delivery setup.
   const unscopable =
@@ -203,14 +260,15 @@ describe('IAM', () => {
     const p = stack.pipeline;
     const allowed = [
       `<${id(p.bucket)}.Arn>`,
-      `<${id(p.bucket)}.Arn>/tally/*`,
+      `<${id(p.bucket)}.Arn>/tally/audit/*`,
+      `<${id(p.bucket)}.Arn>/tally/staging/*`,
       `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`,
       `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
       ...Object.values(p.functions).map((f) => `<${id(f.logGroup)}.Arn>`),
     ];
     const fnRoles = new Set(Object.values(p.functions).map((f) => `<${id(f.role)}>`));
     const fnPolicies = policies().filter((pol) => fnRoles.has(pol.roles));
-    expect(fnPolicies).toHaveLength(6);
+    expect(fnPolicies).toHaveLength(STEP_NAMES.length);
     for (const { policyId, statements } of fnPolicies) {
       for (const s of statements) {
         for (const resource of list(s.Resource).map(render)) {
@@ -228,7 +286,7 @@ describe('IAM', () => {
       .map((pol) => pol.roles);
     const f = stack.pipeline.functions;
     expect(readers.sort()).toEqual(
-      [f.plan, f.countSource, f.exportToS3, f.verifyCounts].map((fn) => `<${id(fn.role)}>`).sort(),
+      [f.plan, f.countSource, f.exportToS3].map((fn) => `<${id(fn.role)}>`).sort(),
     );
   });
 

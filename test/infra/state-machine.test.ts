@@ -4,11 +4,11 @@
 import aslValidator from 'asl-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TRANSIENT_ERROR_NAMES } from '../../lambdas/domain/errors';
-import { STATE } from '../../lambdas/steps/contract';
-import { ROUTING_STATE } from '../../lib/state-machine-definition';
-import { type AslDefinition, synthesizeDefinition } from '../../lib/synthesize-definition';
+import { STEP_NAMES, STEPS, stepOfState } from '../../lambdas/steps/registry';
+import { type AslDefinition, localFunctionArn, synthesizeDefinition } from '../../lib/synthesize-definition';
+import { ROUTING_STATE } from '../../lib/transfer-definition';
 import { StateMachine } from '../../local/interpreter';
-import { render, resourcesOf, TEST_CONFIG, tallyStack } from '../support/cdk';
+import { logicalIdOf, render, resourcesOf, TEST_CONFIG, tallyStack } from '../support/cdk';
 
 interface Retrier {
   ErrorEquals: string[];
@@ -43,6 +43,9 @@ function allStates(states: Record<string, AslState>): Map<string, AslState> {
   return found;
 }
 
+/** Every state the step registry runs, by name. */
+const STEP_STATES = STEP_NAMES.flatMap((step) => STEPS[step].states.map((state) => state.name));
+
 let definition: AslDefinition;
 let states: Map<string, AslState>;
 let lambdaTasks: [string, AslState][];
@@ -62,40 +65,45 @@ describe('the synthesized definition', () => {
   });
 
   it('is the definition the stack deploys, with references replaced by local placeholder ARNs', () => {
-    const { template } = tallyStack();
+    const { stack, template } = tallyStack();
     const machines = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'));
     expect(machines).toHaveLength(1);
-    const deployed = render(machines[0]?.Properties?.DefinitionString)
-      .replace(/<Pipeline(\w+?)Function[0-9A-F]{8}\.Arn>/g, 'arn:aws:lambda:local:000000000000:function:$1')
-      .replace(/<PipelineAlertTopic[0-9A-F]{8}>/g, 'arn:aws:sns:local:000000000000:TallyAlerts')
+    let deployed = render(machines[0]?.Properties?.DefinitionString)
+      .replace(
+        `<${logicalIdOf(stack, stack.pipeline.alertTopic)}>`,
+        'arn:aws:sns:local:000000000000:TallyAlerts',
+      )
       .replace(/<AWS::Partition>/g, 'aws');
+    for (const step of STEP_NAMES) {
+      const fn = `<${logicalIdOf(stack, stack.pipeline.functions[step].function)}.Arn>`;
+      deployed = deployed.replaceAll(fn, localFunctionArn(step));
+    }
     expect(JSON.parse(deployed)).toEqual(definition);
   });
 
-  it('uses the state names the steps and the local runner share', () => {
-    for (const name of Object.values(STATE)) expect(states.has(name), name).toBe(true);
-    expect([...states.keys()].sort()).toEqual(
-      [...Object.values(STATE), ...Object.values(ROUTING_STATE)].sort(),
-    );
+  it("has a task for every state of the step registry and otherwise only the definition's routing states", () => {
+    for (const name of STEP_STATES) expect(states.get(name)?.Type, name).toBe('Task');
+    expect([...states.keys()].sort()).toEqual([...STEP_STATES, ...Object.values(ROUTING_STATE)].sort());
   });
 
   it('names each step function in its task, so the local runner and the logs can tell them apart', () => {
     const resources = Object.fromEntries(lambdaTasks.map(([name, s]) => [name, s.Resource]));
     const fn = (name: string) => `arn:aws:lambda:local:000000000000:function:${name}`;
     expect(resources).toEqual({
-      [STATE.plan]: fn('Plan'),
-      [STATE.countSource]: fn('CountSource'),
-      [STATE.exportToS3]: fn('ExportToS3'),
-      [STATE.loadSnowflake]: fn('LoadSnowflake'),
-      [STATE.verifyCounts]: fn('VerifyCounts'),
-      [STATE.auditSuccess]: fn('WriteAudit'),
-      [STATE.auditFailure]: fn('WriteAudit'),
-      [STATE.auditAlert]: fn('WriteAudit'),
+      Plan: fn('Plan'),
+      CountSource: fn('CountSource'),
+      ExportToS3: fn('ExportToS3'),
+      LoadSnowflake: fn('LoadSnowflake'),
+      VerifyCounts: fn('VerifyCounts'),
+      AuditSuccess: fn('WriteAudit'),
+      AuditFailure: fn('WriteAudit'),
+      AuditAlert: fn('WriteAudit'),
     });
+    for (const [name] of lambdaTasks) expect(stepOfState(name), name).toBeDefined();
   });
 
   it('retries every Lambda task on each transient error with exponential backoff and full jitter', () => {
-    expect(lambdaTasks).toHaveLength(8);
+    expect(lambdaTasks).toHaveLength(STEP_STATES.length);
     for (const [name, state] of lambdaTasks) {
       const retriers = state.Retry ?? [];
       const transient = retriers.find((r) => r.ErrorEquals.includes('SourceUnavailableError'));
@@ -127,37 +135,38 @@ describe('the synthesized definition', () => {
 
   it('catches every error of every Lambda task into the failure path', () => {
     const expectedTarget: Record<string, string> = {
-      [STATE.plan]: STATE.publishAlert,
-      [STATE.auditFailure]: STATE.tableFailed,
-      [STATE.auditAlert]: STATE.failed,
+      Plan: ROUTING_STATE.publishAlert,
+      AuditFailure: ROUTING_STATE.tableFailed,
+      AuditAlert: ROUTING_STATE.failed,
     };
     for (const [name, state] of lambdaTasks) {
       const catchAll = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
       expect(catchAll, name).toBeDefined();
-      expect(catchAll?.Next, name).toBe(expectedTarget[name] ?? STATE.auditFailure);
+      expect(catchAll?.Next, name).toBe(expectedTarget[name] ?? 'AuditFailure');
       expect(catchAll?.ResultPath, name).toMatch(/^\$\.\w+$/);
     }
   });
 
-  it('hands every Lambda task the execution id, the attempt number and the state', () => {
+  it('hands every Lambda task the execution id, its state name, the attempt number and the state', () => {
     for (const [name, state] of lambdaTasks) {
       expect(state.Parameters, name).toMatchObject({
         'executionId.$': '$$.Execution.Id',
+        'stateName.$': '$$.State.Name',
         'attempt.$': '$$.State.RetryCount',
         'state.$': '$',
       });
     }
-    expect(states.get(STATE.auditSuccess)?.Parameters?.mode).toBe('success');
-    expect(states.get(STATE.auditFailure)?.Parameters?.mode).toBe('failure');
-    expect(states.get(STATE.auditAlert)?.Parameters?.mode).toBe('alert');
+    expect(states.get('AuditSuccess')?.Parameters?.mode).toBe('success');
+    expect(states.get('AuditFailure')?.Parameters?.mode).toBe('failure');
+    expect(states.get('AuditAlert')?.Parameters?.mode).toBe('alert');
   });
 
   it('keeps each step result under its own key of the table state', () => {
-    expect(states.get(STATE.countSource)?.ResultPath).toBe('$.count');
-    expect(states.get(STATE.exportToS3)?.ResultPath).toBe('$.export');
-    expect(states.get(STATE.loadSnowflake)?.ResultPath).toBe('$.load');
-    expect(states.get(STATE.verifyCounts)?.ResultPath).toBe('$.verify');
-    const map = states.get(STATE.transferTables);
+    expect(states.get('CountSource')?.ResultPath).toBe('$.count');
+    expect(states.get('ExportToS3')?.ResultPath).toBe('$.export');
+    expect(states.get('LoadSnowflake')?.ResultPath).toBe('$.load');
+    expect(states.get('VerifyCounts')?.ResultPath).toBe('$.verify');
+    const map = states.get(ROUTING_STATE.transferTables);
     expect(map).toMatchObject({
       Type: 'Map',
       ItemsPath: '$.tables',
@@ -167,16 +176,16 @@ describe('the synthesized definition', () => {
   });
 
   it('publishes the alert through the native SNS integration, not a Lambda, when a table failed', () => {
-    const publish = states.get(STATE.publishAlert);
+    const publish = states.get(ROUTING_STATE.publishAlert);
     expect(publish?.Type).toBe('Task');
     expect(publish?.Resource).toBe('arn:aws:states:::sns:publish');
     expect(publish?.Parameters?.TopicArn).toBe('arn:aws:sns:local:000000000000:TallyAlerts');
-    const choice = states.get(STATE.anyTableFailed);
+    const choice = states.get(ROUTING_STATE.anyTableFailed);
     expect(choice?.Type).toBe('Choice');
-    expect(choice?.Choices?.map((c) => c.Next)).toEqual([STATE.publishAlert]);
-    expect(choice?.Default).toBe(STATE.succeeded);
-    expect(states.get(STATE.failed)?.Type).toBe('Fail');
-    expect(states.get(STATE.succeeded)?.Type).toBe('Succeed');
+    expect(choice?.Choices?.map((c) => c.Next)).toEqual([ROUTING_STATE.publishAlert]);
+    expect(choice?.Default).toBe(ROUTING_STATE.succeeded);
+    expect(states.get(ROUTING_STATE.failed)?.Type).toBe('Fail');
+    expect(states.get(ROUTING_STATE.succeeded)?.Type).toBe('Succeed');
   });
 });
 
@@ -193,7 +202,7 @@ describe('routing of the synthesized definition, run by the local interpreter wi
       async (event) => {
         const table = tableOf(event.state as { work?: { table?: string } });
         calls.push(`${name}${table ? `(${table})` : ''}#${event.attempt}`);
-        if (name === STATE.plan) {
+        if (name === 'Plan') {
           if (fail.plan) throw failWith('InvalidInputError', 'pipeline: expected historical or incremental');
           return {
             executionId: 'arn:aws:states:local:000000000000:execution:tally:test',
@@ -201,30 +210,20 @@ describe('routing of the synthesized definition, run by the local interpreter wi
             tables: ['public.customers', 'sales.orders'].map((t) => ({ table: t, jobId: `job-${t}` })),
           };
         }
-        if (name === STATE.countSource && table === fail.transientOnce && event.attempt === 0) {
+        if (name === 'CountSource' && table === fail.transientOnce && event.attempt === 0) {
           throw failWith('SourceUnavailableError', 'connection refused');
         }
-        if (name === STATE.verifyCounts && table === fail.table)
-          throw failWith('CountMismatchError', '10 != 9');
+        if (name === 'VerifyCounts' && table === fail.table) throw failWith('CountMismatchError', '10 != 9');
         if (event.mode === 'success' || event.mode === 'failure') {
           return { table, status: event.mode === 'success' ? 'succeeded' : 'failed' };
         }
         return {};
       };
-    const names = [
-      STATE.plan,
-      STATE.countSource,
-      STATE.exportToS3,
-      STATE.loadSnowflake,
-      STATE.verifyCounts,
-      STATE.auditSuccess,
-      STATE.auditFailure,
-      STATE.auditAlert,
-    ];
+    const names = STEP_STATES;
     const handlers: Record<string, (input: never) => Promise<unknown>> = Object.fromEntries(
       names.map((n) => [n, step(n)]),
     );
-    handlers[STATE.publishAlert] = async (params: never) => {
+    handlers[ROUTING_STATE.publishAlert] = async (params: never) => {
       published.push(params);
       return { MessageId: 'local' };
     };
@@ -233,7 +232,9 @@ describe('routing of the synthesized definition, run by the local interpreter wi
       {
         overrides: {
           taskResourceLocalHandlers: handlers as never,
-          retryIntervalOverrides: Object.fromEntries([...names, STATE.publishAlert].map((n) => [n, 0])),
+          retryIntervalOverrides: Object.fromEntries(
+            [...names, ROUTING_STATE.publishAlert].map((n) => [n, 0]),
+          ),
         },
         context: { Execution: { Id: 'arn:aws:states:local:000000000000:execution:tally:test' } } as never,
       },

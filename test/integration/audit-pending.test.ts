@@ -3,14 +3,22 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3Stage } from '../../lambdas/adapters/s3';
-import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
+import { closeSnowflakeConnections, openSnowflake } from '../../lambdas/adapters/snowflake';
+import { appendAudit, auditKey, replayPendingAudit } from '../../lambdas/audit/writer';
 import type { TallyConfig } from '../../lambdas/config';
-import { type AuditEvent, type AuditEventInput, blankEvent, verifyChain } from '../../lambdas/domain/audit';
+import type { StepDeps } from '../../lambdas/deps';
+import {
+  type AuditEvent,
+  type AuditEventInput,
+  blankEvent,
+  chainOrder,
+  verifyChain,
+} from '../../lambdas/domain/audit';
 import { WarehouseUnavailableError } from '../../lambdas/domain/errors';
-import type { Source, Warehouse } from '../../lambdas/ports';
-import { appendAudit, auditKey, chainOrder, replayPendingAudit } from '../../lambdas/steps/audit-writer';
-import type { StepDeps } from '../../lambdas/steps/deps';
-import { localConfig } from '../../local/cli/local-config';
+import type { Source, WarehousePorts } from '../../lambdas/ports';
+import { localConfig } from '../../local/local-config';
+import { FakeLogger } from '../support/fakes';
+import { overriding } from '../support/port-overrides';
 
 const run = randomBytes(3).toString('hex');
 const stack = inject('stack');
@@ -23,30 +31,24 @@ const config: TallyConfig = {
   snowflake: { ...base.snowflake, schema: `AUDIT_PENDING_${run.toUpperCase()}` },
 };
 const stage = new S3Stage(config.s3);
-const warehouse = new SnowflakeWarehouse(config.snowflake, config.s3);
+const warehouse = openSnowflake(config.snowflake, config.s3, { keepWarm: false });
 /** The same warehouse, at a port nothing listens on. */
-const unreachable = new SnowflakeWarehouse(
-  { ...config.snowflake, accessUrl: 'http://127.0.0.1:1' },
-  config.s3,
-);
+const unreachable = openSnowflake({ ...config.snowflake, accessUrl: 'http://127.0.0.1:1' }, config.s3, {
+  keepWarm: false,
+});
 
-function deps(target: Warehouse): StepDeps {
-  return { config, ports: { source: {} as Source, stage, warehouse: target }, now: () => new Date() };
+function deps(target: Omit<WarehousePorts, 'close'>): StepDeps {
+  const { warehouse, audit, leases } = target;
+  const ports = { source: {} as Source, stage, warehouse, audit, leases };
+  return { config, ports, now: () => new Date(), logger: new FakeLogger() };
 }
 
 /** A warehouse that refuses audit inserts, as one whose service went away mid-step would. */
-function refusingInserts(target: Warehouse): Warehouse {
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      if (prop === 'insertAudit') {
-        return async () => {
-          throw new WarehouseUnavailableError('writing audit events: connection reset (injected)');
-        };
-      }
-      const value = Reflect.get(t, prop, receiver);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
+function refusingInserts(target: WarehousePorts): Omit<WarehousePorts, 'close'> {
+  const insert = async () => {
+    throw new WarehouseUnavailableError('writing audit events: connection reset (injected)');
+  };
+  return { ...target, audit: overriding(target.audit, { insert }) };
 }
 
 function event(jobId: string, eventType: AuditEventInput['eventType']): AuditEventInput {
@@ -67,7 +69,7 @@ function event(jobId: string, eventType: AuditEventInput['eventType']): AuditEve
 const pendingKeys = () => stage.list(`${config.s3.prefix}/audit/pending/`);
 const ids = (events: readonly AuditEvent[]) => events.map((e) => e.eventId);
 
-beforeAll(() => warehouse.bootstrap([]));
+beforeAll(() => warehouse.warehouse.bootstrap([]));
 afterAll(async () => {
   await Promise.allSettled([warehouse.close(), unreachable.close()]);
   await closeSnowflakeConnections();
@@ -81,7 +83,7 @@ describe('audit events the warehouse cannot take', () => {
     const down = appendAudit(deps(unreachable), [event('J1', 'success'), event('J2', 'start')]);
     await expect(down).rejects.toBeInstanceOf(WarehouseUnavailableError);
     expect(await pendingKeys()).toHaveLength(2);
-    expect(ids(await warehouse.readAudit())).toEqual(ids([first!]));
+    expect(ids(await warehouse.audit.read())).toEqual(ids([first!]));
 
     // Reachable but refusing inserts: a third event is sealed after the two pending ones.
     await expect(appendAudit(deps(refusingInserts(warehouse)), [event('J2', 'retry')])).rejects.toThrow(
@@ -91,7 +93,7 @@ describe('audit events the warehouse cannot take', () => {
 
     const [last] = await appendAudit(deps(warehouse), [event('J2', 'success')]);
     expect(await pendingKeys()).toEqual([]);
-    const table = chainOrder(await warehouse.readAudit());
+    const table = chainOrder(await warehouse.audit.read());
     expect(table.map((e) => [e.jobId, e.eventType])).toEqual([
       ['J1', 'start'],
       ['J1', 'success'],
@@ -116,10 +118,10 @@ describe('audit events the warehouse cannot take', () => {
     const [pendingKey] = await pendingKeys();
     const pending = await stage.getJson<AuditEvent>(pendingKey!);
     // As if a write had crashed right after its insert: the table holds the event, S3 still lists it.
-    await warehouse.insertAudit([pending!]);
+    await warehouse.audit.insert([pending!]);
     await replayPendingAudit(deps(warehouse));
     expect(await pendingKeys()).toEqual([]);
-    const table = chainOrder(await warehouse.readAudit());
+    const table = chainOrder(await warehouse.audit.read());
     expect(table.filter((e) => e.eventId === pending!.eventId)).toHaveLength(1);
     expect(verifyChain(table)).toBeNull();
   });

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../../local/config-file';
+import { loadConfigFile } from '../../lambdas/config-file';
 import { DEMO_TABLES } from '../../local/demo-data';
 import type { StackInfo } from '../../local/stack';
 

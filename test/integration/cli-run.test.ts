@@ -2,10 +2,10 @@
 // names the problem, records a failure in the audit log when the warehouse is reachable, and exits 1.
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { readAudit } from '../../cli/audit-log';
 import type { TallyConfig } from '../../lambdas/config';
-import { localConfig } from '../../local/cli/local-config';
-import { readAudit } from '../../local/cli/pipeline';
-import { writeConfigFile } from '../../local/config-file';
+import { writeConfigFile } from '../../lambdas/config-file';
+import { localConfig } from '../../local/local-config';
 import { scratchFolder, tally } from '../support/cli';
 
 const dir = scratchFolder('tally-cli-run');

@@ -1,8 +1,8 @@
 // `tally snowflake-ddl`: the administrator's script for the configured tables, derived from the source.
 import { describe, expect, inject, it } from 'vitest';
-import { localConfig } from '../../local/cli/local-config';
-import { writeConfigFile } from '../../local/config-file';
+import { writeConfigFile } from '../../lambdas/config-file';
 import { DEMO_TABLES, seedDemo } from '../../local/demo-data';
+import { localConfig } from '../../local/local-config';
 import { scratchFolder, tally } from '../support/cli';
 import { freshDatabase } from '../support/postgres';
 

@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TallyConfig } from '../../lambdas/config';
 import { verifyChain } from '../../lambdas/domain/audit';
 import { qualifiedName } from '../../lambdas/domain/table';
-import { ADAPTERS } from '../../lambdas/runtime/adapters';
-import { chainOrder } from '../../lambdas/steps/audit-writer';
-import type { Ports } from '../../lambdas/steps/deps';
-import { localConfig } from '../../local/cli/local-config';
+import type { Ports } from '../../lambdas/ports';
+import { LOCAL_ADAPTERS } from '../../lambdas/runtime/adapters';
 import { DEMO_TABLES, seedDemo } from '../../local/demo-data';
+import { localConfig } from '../../local/local-config';
 import { runPipeline } from '../../local/runner';
+import { auditLog } from '../support/audit';
 import { wrapping } from '../support/port-overrides';
-import { onDatabase } from '../support/postgres';
+import { freshDatabase, onDatabase } from '../support/postgres';
 
 const stack = inject('stack');
 const label = `lockpipe_${process.pid}`;
@@ -20,15 +20,12 @@ const TABLE = 'public.customers';
 let config: TallyConfig;
 
 beforeAll(async () => {
-  await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label}`));
-  await onDatabase(stack.postgres.url, (c) => c.query(`CREATE DATABASE ${label}`));
-  const url = new URL(stack.postgres.url);
-  url.pathname = `/${label}`;
-  await seedDemo(url.toString(), { rows: 60, seed: 5 });
+  const url = await freshDatabase(label);
+  await seedDemo(url, { rows: 60, seed: 5 });
   const base = localConfig(stack, DEMO_TABLES, { lagSeconds: 0 });
   config = {
     ...base,
-    postgres: { ...base.postgres, url: url.toString() },
+    postgres: { ...base.postgres, url },
     s3: { ...base.s3, prefix: label },
     snowflake: { ...base.snowflake, schema: label.toUpperCase() },
   };
@@ -48,9 +45,9 @@ describe('two executions for the same table', () => {
     });
     let secondEnded: Promise<unknown> = holds;
     const holding = wrapping({
-      warehouse: (warehouse) => ({
-        acquireLease: async (...args: Parameters<Ports['warehouse']['acquireLease']>) => {
-          const lease = await warehouse.acquireLease(...args);
+      leases: (leases) => ({
+        acquire: async (...args: Parameters<Ports['leases']['acquire']>) => {
+          const lease = await leases.acquire(...args);
           if (lease.executionId === args[1]) held();
           return lease;
         },
@@ -80,10 +77,10 @@ describe('two executions for the same table', () => {
     expect(second.status).toBe('failed');
     expect(second.alerts).toHaveLength(1);
 
-    const warehouse = ADAPTERS.warehouse(config);
-    const source = ADAPTERS.source(config);
+    const { warehouse, leases, close } = LOCAL_ADAPTERS.warehouse(config);
+    const source = LOCAL_ADAPTERS.source(config);
     try {
-      const log = chainOrder(await warehouse.readAudit());
+      const log = await auditLog(config);
       expect(verifyChain(log)).toBeNull();
       const ofFirst = log.filter((e) => e.executionId === first.executionId);
       expect(ofFirst.map((e) => e.eventType)).toEqual(['start', 'success']);
@@ -105,11 +102,11 @@ describe('two executions for the same table', () => {
       const sourceCount = await source.count(resolved, { kind: 'all' });
       expect(sourceCount).toBeGreaterThan(0);
       expect(await warehouse.count(resolved, { kind: 'all' })).toBe(sourceCount);
-      const next = await warehouse.acquireLease(TABLE, 'the-next-execution', new Date(), 60_000);
+      const next = await leases.acquire(TABLE, 'the-next-execution', new Date(), 60_000);
       expect(next.executionId).toBe('the-next-execution');
-      await warehouse.releaseLease(TABLE, 'the-next-execution');
+      await leases.release(TABLE, 'the-next-execution');
     } finally {
-      await Promise.allSettled([warehouse.close(), source.close()]);
+      await Promise.allSettled([close(), source.close()]);
     }
   }, 120_000);
 });

@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TallyConfig } from '../../lambdas/config';
 import { type AuditEvent, verifyChain } from '../../lambdas/domain/audit';
 import { SourceUnavailableError } from '../../lambdas/domain/errors';
-import { ADAPTERS } from '../../lambdas/runtime/adapters';
 import { synthesizeDefinition } from '../../lib/synthesize-definition';
-import { localConfig } from '../../local/cli/local-config';
 import { changeDemo, DEMO_TABLES, type DemoCounts, seedDemo } from '../../local/demo-data';
 import type { StateMachineDefinition } from '../../local/interpreter';
+import { localConfig } from '../../local/local-config';
 import { runPipeline, type Verdict } from '../../local/runner';
+import { auditLog as readAuditLog } from '../support/audit';
 import { wrapping } from '../support/port-overrides';
 import { onDatabase } from '../support/postgres';
 
@@ -24,31 +24,10 @@ let definition: StateMachineDefinition;
 let seeded: DemoCounts;
 let historical: Verdict;
 
-async function auditLog(): Promise<AuditEvent[]> {
-  const warehouse = ADAPTERS.warehouse(config);
-  try {
-    return chainOrder(await warehouse.readAudit());
-  } finally {
-    await warehouse.close();
-  }
-}
+const auditLog = (): Promise<AuditEvent[]> => readAuditLog(config);
 
 async function auditOf(executionId: string): Promise<AuditEvent[]> {
   return (await auditLog()).filter((e) => e.executionId === executionId);
-}
-
-/** The audit log in the order its hash chain links it. */
-function chainOrder(events: readonly AuditEvent[]): AuditEvent[] {
-  const byPrev = new Map(events.map((e) => [e.prevHash, e]));
-  const hashes = new Set(events.map((e) => e.rowHash));
-  const ordered: AuditEvent[] = [];
-  let next = events.find((e) => e.prevHash === null || !hashes.has(e.prevHash));
-  while (next) {
-    ordered.push(next);
-    next = byPrev.get(next.rowHash);
-  }
-  expect(ordered).toHaveLength(events.length);
-  return ordered;
 }
 
 function run(

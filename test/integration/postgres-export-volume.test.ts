@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresSource } from '../../lambdas/adapters/postgres';
 import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable } from '../../lambdas/domain/table';
-import { freePort } from '../../local/ports';
+import { freePort } from '../../local/free-port';
 import { ALL_TYPES_ROWS, allTypesSpec, createAllTypes, insertGeneratedRows } from '../support/all-types';
 import { pgClient, pgConfig, readParts, s3Config } from '../support/postgres';
 

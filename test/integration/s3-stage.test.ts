@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
-import { freePort } from '../../local/ports';
+import { freePort } from '../../local/free-port';
 import { getObject, s3Config } from '../support/postgres';
 
 const PREFIX = 's3-stage-test';

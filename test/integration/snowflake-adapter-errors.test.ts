@@ -6,15 +6,13 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3Stage } from '../../lambdas/adapters/s3';
-import {
-  closeSnowflakeConnections,
-  SnowflakeWarehouse,
-  toWarehouseError,
-} from '../../lambdas/adapters/snowflake';
-import { snowflakeDdl, snowflakeDdlSteps } from '../../lambdas/adapters/snowflake-ddl';
+import { closeSnowflakeConnections, openSnowflake } from '../../lambdas/adapters/snowflake';
+import { snowflakeDdl, snowflakeDdlSteps } from '../../lambdas/adapters/snowflake/ddl';
+import { toWarehouseError } from '../../lambdas/adapters/snowflake/errors';
 import { type SnowflakeConfig, snowflakeSchema } from '../../lambdas/config';
 import { type AuditEvent, sealEvent } from '../../lambdas/domain/audit';
 import type { ResolvedTable } from '../../lambdas/domain/table';
+import type { WarehousePorts } from '../../lambdas/ports';
 import { s3Config } from '../support/postgres';
 import { type Connection, connect, destroy, exec, execError } from '../support/snowflake-client';
 
@@ -61,7 +59,10 @@ const table: ResolvedTable = {
 };
 
 let admin: Connection;
-let service: SnowflakeWarehouse;
+let service: WarehousePorts;
+
+/** The adapter for a Snowflake configuration, closed when the process ends its connection. */
+const open = (config: SnowflakeConfig) => openSnowflake(config, s3, { keepWarm: false });
 
 beforeAll(async () => {
   admin = await connect({ ...stack.snowflake, role: 'ACCOUNTADMIN', schema: SCHEMA });
@@ -70,7 +71,7 @@ beforeAll(async () => {
   })) {
     await exec(admin, step.sql);
   }
-  service = new SnowflakeWarehouse(serviceConfig, s3);
+  service = open(serviceConfig);
 });
 
 afterAll(async () => {
@@ -127,13 +128,13 @@ describe('the administrator script and the service user', () => {
   });
 
   it('signs the service user in with its key pair, bootstraps, and writes and reads the audit log', async () => {
-    await service.bootstrap([table]);
+    await service.warehouse.bootstrap([table]);
     const first = auditEvent(null, 0);
     const second = auditEvent(first.rowHash, 1);
-    await service.insertAudit([first]);
-    await service.insertAudit([second]);
-    expect(await service.readAudit({ jobId: first.jobId })).toEqual([first]);
-    expect(await service.readAudit({ table: 'EVENTS' })).toEqual([first, second]);
+    await service.audit.insert([first]);
+    await service.audit.insert([second]);
+    expect(await service.audit.read({ jobId: first.jobId })).toEqual([first]);
+    expect(await service.audit.read({ table: 'EVENTS' })).toEqual([first, second]);
   });
 
   it('lets the audit-writer role insert audit rows and refuses it UPDATE and DELETE', async () => {
@@ -173,8 +174,8 @@ describe('Snowflake errors as named domain errors', () => {
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     });
-    const wrong = new SnowflakeWarehouse({ ...serviceConfig, privateKey: other.privateKey }, s3);
-    const err = await wrong.count(table, { kind: 'all' }).catch((e: unknown) => e);
+    const wrong = open({ ...serviceConfig, privateKey: other.privateKey });
+    const err = await wrong.warehouse.count(table, { kind: 'all' }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('WarehouseAuthError');
     expect(((err as Error).cause as { code?: string }).code).toBe('390144');
     expect((err as Error).message).not.toContain('PRIVATE KEY');
@@ -182,7 +183,7 @@ describe('Snowflake errors as named domain errors', () => {
 
   it('names a missing table: 002003, WarehouseObjectMissingError', async () => {
     const missing = { ...table, targetName: 'NEVER_CREATED' };
-    const err = await service.count(missing, { kind: 'all' }).catch((e: unknown) => e);
+    const err = await service.warehouse.count(missing, { kind: 'all' }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('WarehouseObjectMissingError');
     expect(((err as Error).cause as { code?: string }).code).toBe('002003');
   });
@@ -201,10 +202,10 @@ describe('Snowflake errors as named domain errors', () => {
     const key = `${s3.prefix}/bad/part-00000.csv.gz`;
     const csv = 'id,updated_at\n1,2024-01-01 00:00:00+00\nabc,2024-01-01 00:00:00+00\n';
     await stage.upload(key, Readable.from([gzipSync(csv)]));
-    const err = await service.copyInto(table, [key]).catch((e: unknown) => e);
+    const err = await service.warehouse.replaceWith(table, [key]).catch((e: unknown) => e);
     expect((err as Error).name).toBe('WarehouseConversionError');
     expect(((err as Error).cause as { code?: string }).code).toBe('100038');
-    expect(await service.count(table, { kind: 'all' })).toBe(0);
+    expect(await service.warehouse.count(table, { kind: 'all' })).toBe(0);
   });
 
   it('names an unsupported statement: 000002, WarehouseError', async () => {
@@ -216,11 +217,8 @@ describe('Snowflake errors as named domain errors', () => {
   });
 
   it('treats a refused connection as transient: WarehouseUnavailableError', async () => {
-    const closed = new SnowflakeWarehouse(
-      { ...serviceConfig, accessUrl: 'http://127.0.0.1:9', username: 'nobody' },
-      s3,
-    );
-    const err = await closed.count(table, { kind: 'all' }).catch((e: unknown) => e);
+    const closed = open({ ...serviceConfig, accessUrl: 'http://127.0.0.1:9', username: 'nobody' });
+    const err = await closed.warehouse.count(table, { kind: 'all' }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('WarehouseUnavailableError');
   });
 });

@@ -1,5 +1,5 @@
 // The Snowflake warehouse adapter against the stand-in through the unmodified snowflake-sdk: files the
-// PostgreSQL adapter exported to the S3 stand-in are loaded by COPY and MERGE and read back value by value.
+// PostgreSQL adapter exported to the S3 stand-in are loaded (replace and MERGE) and read back value by value.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedTable } from '../../lambdas/domain/table';
 import {
@@ -95,7 +95,7 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
     await fx.warehouse.bootstrap([table]);
     await fx.warehouse.bootstrap([table]); // idempotent
     const keys = await exportAll(table, 'all-types');
-    const load = await fx.warehouse.copyInto(table, keys);
+    const load = await fx.warehouse.replaceWith(table, keys);
     const expected = await readAllTypes(fx.admin, { schema: PG_SCHEMA });
     expect(load.rowsLoaded).toBe(expected.length);
     expect(load.files.every((f) => f.status === 'LOADED')).toBe(true);
@@ -117,30 +117,6 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
     expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(expected.length);
   });
 
-  it('skips files already loaded on a re-run and loads them again with FORCE', async () => {
-    await fx.admin.query(
-      `CREATE TABLE ${PG_SCHEMA}.rerun (id int PRIMARY KEY, updated_at timestamptz NOT NULL, v text)`,
-    );
-    await fx.admin.query(
-      `INSERT INTO ${PG_SCHEMA}.rerun SELECT g, '2024-01-01'::timestamptz + g * interval '1 hour', 'v' || g FROM generate_series(1, 50) g`,
-    );
-    const table = await fx.keyedTable('rerun');
-    const keys = await exportAll(table, 'rerun');
-
-    const first = await fx.warehouse.copyInto(table, keys);
-    expect(first.files.map((f) => f.status)).toEqual(keys.map(() => 'LOADED'));
-    expect(first.rowsLoaded).toBe(50);
-
-    const again = await fx.warehouse.copyInto(table, keys);
-    expect(again.files.map((f) => f.status)).toEqual(keys.map(() => 'LOAD_SKIPPED'));
-    expect(again.rowsLoaded).toBe(0);
-    expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(50);
-
-    const forced = await fx.warehouse.copyInto(table, keys, { force: true });
-    expect(forced.files.map((f) => f.status)).toEqual(keys.map(() => 'LOADED'));
-    expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(100);
-  });
-
   it('merges an overlapping window: inserts the new rows, updates the changed and duplicates nothing', async () => {
     await fx.admin.query(
       `CREATE TABLE ${PG_SCHEMA}.orders (id int PRIMARY KEY, updated_at timestamptz NOT NULL, amount numeric(12,2))`,
@@ -149,7 +125,7 @@ describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
       `INSERT INTO ${PG_SCHEMA}.orders SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute', g * 1.5 FROM generate_series(1, 20) g`,
     );
     const table = await fx.keyedTable('orders');
-    await fx.warehouse.copyInto(table, await exportAll(table, 'orders-initial'));
+    await fx.warehouse.replaceWith(table, await exportAll(table, 'orders-initial'));
 
     // Rows 16-20 change, 21-25 are new; the window [minute 11, ...) also re-reads 11-15 unchanged.
     await fx.admin.query(

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresSource } from '../../lambdas/adapters/postgres';
 import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable } from '../../lambdas/domain/table';
-import { epochMicros } from '../../lambdas/domain/window';
+import { epochMicros, nextWindow } from '../../lambdas/domain/window';
 import type { ExportResult } from '../../lambdas/ports';
 import {
   freshDatabase,
@@ -45,8 +45,8 @@ type Action =
 
 interface History {
   readonly connections: number;
-  /** Microseconds for the timestamp cursor, values for the integer one. */
-  readonly lookback: number;
+  /** The pipeline's `lookbackSeconds` (an integer cursor has none: its windows start at the watermark). */
+  readonly lookbackSeconds: number;
   readonly actions: readonly Action[];
 }
 
@@ -71,7 +71,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 );
 const history: fc.Arbitrary<History> = fc.record({
   connections: fc.integer({ min: 2, max: MAX_CONNECTIONS }),
-  lookback: fc.constantFrom(0, 0, 1, 1_000),
+  lookbackSeconds: fc.constantFrom(0, 0, 1),
   actions: fc.array(action, { minLength: 5, maxLength: 20 }),
 });
 
@@ -157,30 +157,26 @@ function boundValue(bound: string, column: CursorColumn): bigint {
   return column === 'updated_at' ? micros(bound) : BigInt(bound);
 }
 
-function boundText(value: bigint, column: CursorColumn): string {
-  return column === 'updated_at' ? isoMicros(value) : value.toString();
-}
-
 /**
- * One incremental run: export `[lastUpper - lookback, open)` through the adapter into the S3 stand-in,
- * read the files back and upsert them by primary key, as the warehouse MERGE does (a matched row takes
- * the loaded version). Returns the bound the export chose, or null when there is none yet: the source
- * refused to choose one (an integer cursor while transactions are open), or the table is empty.
+ * One incremental run: export the window Plan would plan (`nextWindow`, the pipeline's own rule) through
+ * the adapter into the S3 stand-in, read the files back and merge them by primary key as the warehouse
+ * MERGE does (a matched row takes the loaded version unless that would move its cursor backwards).
+ * Returns the bound the export chose, or null when there is none yet: the source refused to choose one
+ * (an integer cursor while transactions are open), or the table is empty.
  */
 async function run(
   model: Map<string, Version>,
   column: CursorColumn,
   lastUpper: string | null,
-  lookback: number,
+  lookbackSeconds: number,
   n: number,
 ): Promise<string | null> {
   const table = tables.get(column);
   if (!table) throw new Error(`table with cursor ${column} not resolved`);
-  const from =
-    lastUpper === null ? null : boundText(boundValue(lastUpper, column) - BigInt(lookback), column);
+  const window = nextWindow(lastUpper, table.cursorKind, lookbackSeconds);
   let result: ExportResult;
   try {
-    result = await source.export(table, { kind: 'window', window: { from, to: null } }, stage, {
+    result = await source.export(table, { kind: 'window', window }, stage, {
       keyPrefix: `window-safety/run-${n}`,
       gzipLevel: 1,
       settleMs: 0,
@@ -197,14 +193,13 @@ async function run(
     ),
   );
   for (const r of records) {
-    model.set(r.id ?? '', {
-      v: r.v ?? '',
-      updatedAt: micros(r.updated_at),
-      version: BigInt(r.version ?? ''),
-    });
+    const loaded = { v: r.v ?? '', updatedAt: micros(r.updated_at), version: BigInt(r.version ?? '') };
+    const held = model.get(r.id ?? '');
+    if (held === undefined || cursorOf(loaded, column) >= cursorOf(held, column))
+      model.set(r.id ?? '', loaded);
   }
   if (result.upper === undefined) {
-    if (column === 'version' && records.length === 0 && from === null) return null;
+    if (column === 'version' && records.length === 0 && window.from === null) return null;
     throw new Error('an open window must report its upper bound');
   }
   return result.upper;
@@ -237,7 +232,7 @@ async function replay(h: History, column: CursorColumn): Promise<void> {
   let lastUpper: string | null = null;
   let runs = 0;
   const runAndCheck = async () => {
-    const upper = await run(model, column, lastUpper, h.lookback, runs++);
+    const upper = await run(model, column, lastUpper, h.lookbackSeconds, runs++);
     if (upper === null) return;
     lastUpper = upper;
     await expectNothingLostBelow(model, column, upper);

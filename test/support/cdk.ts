@@ -2,6 +2,7 @@
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig, type TallyConfig } from '../../lambdas/config';
+import { renderIntrinsics } from '../../lib/synthesize-definition';
 import { TallyStack, type TallyStackProps } from '../../lib/tally-stack';
 
 export const TEST_CONFIG: TallyConfig = parseConfig({
@@ -49,15 +50,11 @@ export function resourcesOf(template: Template, type: string): Resources {
  * so a test can read a policy or an environment variable as it will be deployed.
  */
 export function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const node = value as Record<string, unknown>;
-  if ('Fn::Join' in node) {
-    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
-    return parts.map(render).join(separator);
-  }
-  if ('Ref' in node) return `<${String(node.Ref)}>`;
-  if ('Fn::GetAtt' in node) return `<${(node['Fn::GetAtt'] as string[]).join('.')}>`;
-  return JSON.stringify(value);
+  return renderIntrinsics(
+    value,
+    (id, attribute) => `<${attribute === undefined ? id : `${id}.${attribute}`}>`,
+    (other) => JSON.stringify(other),
+  );
 }
 
 export function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {

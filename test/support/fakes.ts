@@ -1,11 +1,28 @@
 // In-memory stand-ins for the ports, for unit tests of the steps' own logic (no data moves here).
 import type { Readable } from 'node:stream';
 import { parseConfig } from '../../lambdas/config';
+import type { StepDeps, StepLogger } from '../../lambdas/deps';
 import type { AuditEvent } from '../../lambdas/domain/audit';
 import { SourceSchemaError } from '../../lambdas/domain/errors';
 import type { ResolvedTable, TableSpec } from '../../lambdas/domain/table';
-import type { AuditFilter, Slice, Source, Stage, TableLease, Warehouse } from '../../lambdas/ports';
-import type { StepDeps } from '../../lambdas/steps/deps';
+import type {
+  AuditFilter,
+  AuditTable,
+  LeaseStore,
+  Slice,
+  Source,
+  Stage,
+  TableLease,
+  Warehouse,
+} from '../../lambdas/ports';
+import type {
+  ExportOutput,
+  LoadOutput,
+  PlanOutput,
+  TableOutcome,
+  VerifyOutput,
+} from '../../lambdas/steps/contract';
+import { STEPS, type StepName, type StepState } from '../../lambdas/steps/registry';
 
 export const config = parseConfig({
   tables: [
@@ -28,14 +45,10 @@ export function resolve(spec: TableSpec): ResolvedTable {
 }
 
 export class FakeWarehouse implements Warehouse {
-  audit: AuditEvent[] = [];
   bootstrapped: string[] = [];
   targetCount = 0;
   async bootstrap(tables: readonly ResolvedTable[]) {
     this.bootstrapped.push(...tables.map((t) => t.name));
-  }
-  async copyInto() {
-    return { files: [], rowsParsed: 0, rowsLoaded: 0 };
   }
   async merge() {
     return { files: [], rowsParsed: 0, rowsLoaded: 0 };
@@ -46,19 +59,26 @@ export class FakeWarehouse implements Warehouse {
   async count(_table: ResolvedTable, _slice: Slice) {
     return this.targetCount;
   }
-  async insertAudit(events: readonly AuditEvent[]) {
-    this.audit.push(...events);
+}
+
+export class FakeAuditTable implements AuditTable {
+  events: AuditEvent[] = [];
+  async insert(events: readonly AuditEvent[]) {
+    this.events.push(...events);
   }
-  async readAudit(filter: AuditFilter = {}) {
-    return this.audit.filter(
+  async read(filter: AuditFilter = {}) {
+    return this.events.filter(
       (e) =>
         (!filter.jobId || e.jobId === filter.jobId) &&
         (!filter.executionId || e.executionId === filter.executionId) &&
         (!filter.table || e.sourceTable === filter.table),
     );
   }
+}
+
+export class FakeLeaseStore implements LeaseStore {
   leases = new Map<string, TableLease>();
-  async acquireLease(table: string, executionId: string, now: Date, ttlMs: number) {
+  async acquire(table: string, executionId: string, now: Date, ttlMs: number) {
     const held = this.leases.get(table);
     const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
     if (!held || held.expiresAt <= now.toISOString()) {
@@ -68,10 +88,9 @@ export class FakeWarehouse implements Warehouse {
     }
     return this.leases.get(table) as TableLease;
   }
-  async releaseLease(table: string, executionId: string) {
+  async release(table: string, executionId: string) {
     if (this.leases.get(table)?.executionId === executionId) this.leases.delete(table);
   }
-  async close() {}
 }
 
 export class FakeStage implements Stage {
@@ -109,10 +128,63 @@ export class FakeSource implements Source {
   async close() {}
 }
 
+/** Steps' warnings, kept for a test to read. */
+export class FakeLogger implements StepLogger {
+  readonly lines: string[] = [];
+  info(message: string) {
+    this.lines.push(`info: ${message}`);
+  }
+  warn(message: string) {
+    this.lines.push(`warn: ${message}`);
+  }
+}
+
 export function fakeDeps(now = new Date('2025-01-01T12:00:00.000Z')) {
   const warehouse = new FakeWarehouse();
+  const audit = new FakeAuditTable();
+  const leases = new FakeLeaseStore();
   const stage = new FakeStage();
   const source = new FakeSource();
-  const deps: StepDeps = { config, ports: { source, stage, warehouse }, now: () => now };
-  return { deps, warehouse, stage, source };
+  const logger = new FakeLogger();
+  const deps: StepDeps = {
+    config,
+    ports: { source, stage, warehouse, audit, leases },
+    now: () => now,
+    logger,
+  };
+  return { deps, warehouse, audit, leases, stage, source, logger };
+}
+
+/** The three warehouse ports of fakes, as an adapter factory hands them out. */
+export function fakeWarehousePorts() {
+  return {
+    warehouse: new FakeWarehouse(),
+    audit: new FakeAuditTable(),
+    leases: new FakeLeaseStore(),
+    close: async () => {},
+  };
+}
+
+interface StepOutputs {
+  plan: PlanOutput;
+  countSource: { sourceCount: number };
+  exportToS3: ExportOutput;
+  loadSnowflake: LoadOutput;
+  verifyCounts: VerifyOutput;
+  writeAudit: TableOutcome | { alerted: number };
+}
+
+/**
+ * Runs a step as the registry binds it (its event validated, a table step framed by its retry event and
+ * lease), with the state name the definition would pass: the step's only state, or the audit writer's
+ * state for the event's mode.
+ */
+export function runStep<N extends StepName>(
+  name: N,
+  event: Record<string, unknown>,
+  deps: StepDeps,
+): Promise<StepOutputs[N]> {
+  const states: readonly StepState[] = STEPS[name].states;
+  const state = states.find((s) => s.mode === undefined || s.mode === event.mode) ?? states[0];
+  return STEPS[name].run({ stateName: state?.name, ...event }, deps) as Promise<StepOutputs[N]>;
 }

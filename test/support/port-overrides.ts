@@ -1,6 +1,6 @@
 // Ports with some of their methods replaced, for tests that inject a fault or hold a step at a named
 // point; everything not replaced goes to the real port.
-import type { Ports } from '../../lambdas/steps/deps';
+import { type PortName, type Ports, viewPorts } from '../../lambdas/ports';
 
 /** Forwards everything to `target` except the methods in `overrides`. */
 export function overriding<T extends object>(target: T, overrides: Partial<T>): T {
@@ -13,25 +13,13 @@ export function overriding<T extends object>(target: T, overrides: Partial<T>): 
   });
 }
 
-type Overrides<K extends keyof Ports> = (port: Ports[K]) => Partial<Ports[K]>;
+type Faults = { readonly [K in PortName]?: (port: Ports[K]) => Partial<Ports[K]> };
 
 /** Wraps the ports lazily (each is opened on first use), replacing methods of the named ones. */
-export function wrapping(faults: {
-  source?: Overrides<'source'>;
-  stage?: Overrides<'stage'>;
-  warehouse?: Overrides<'warehouse'>;
-}): (ports: Ports) => Ports {
-  return (ports) => ({
-    get source() {
-      return faults.source ? overriding(ports.source, faults.source(ports.source)) : ports.source;
-    },
-    get stage() {
-      return faults.stage ? overriding(ports.stage, faults.stage(ports.stage)) : ports.stage;
-    },
-    get warehouse() {
-      return faults.warehouse
-        ? overriding(ports.warehouse, faults.warehouse(ports.warehouse))
-        : ports.warehouse;
-    },
-  });
+export function wrapping(faults: Faults): (ports: Ports) => Ports {
+  return (ports) =>
+    viewPorts(ports, (name, port) => {
+      const fault = faults[name] as ((port: Ports[typeof name]) => Partial<Ports[typeof name]>) | undefined;
+      return fault ? overriding(port, fault(port)) : port;
+    });
 }

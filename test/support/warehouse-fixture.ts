@@ -5,9 +5,10 @@ import type pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { PostgresSource } from '../../lambdas/adapters/postgres';
 import { S3Stage } from '../../lambdas/adapters/s3';
-import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../lambdas/adapters/snowflake';
+import { closeSnowflakeConnections, openSnowflake } from '../../lambdas/adapters/snowflake';
 import { type S3Config, type SnowflakeConfig, snowflakeSchema } from '../../lambdas/config';
 import type { ResolvedTable } from '../../lambdas/domain/table';
+import type { AuditTable, LeaseStore, Warehouse, WarehousePorts } from '../../lambdas/ports';
 import { pgClient, pgConfig, s3Config } from './postgres';
 import { type Connection, connect, destroy } from './snowflake-client';
 
@@ -20,7 +21,9 @@ export interface WarehouseFixture {
   readonly admin: pg.Client;
   readonly source: PostgresSource;
   readonly stage: S3Stage;
-  readonly warehouse: SnowflakeWarehouse;
+  readonly warehouse: Warehouse;
+  readonly audit: AuditTable;
+  readonly leases: LeaseStore;
   /** A plain snowflake-sdk connection to the file's schema, values fetched as strings, NULL as null. */
   readonly reader: Connection;
   /** Resolves a table of the file's PostgreSQL schema keyed by `id` with cursor `updated_at`, and bootstraps its target. */
@@ -40,26 +43,26 @@ export function warehouseFixture(tag: string): WarehouseFixture {
         admin: pg.Client;
         source: PostgresSource;
         stage: S3Stage;
-        warehouse: SnowflakeWarehouse;
+        snowflake: WarehousePorts;
         reader: Connection;
       }
     | undefined;
   let admin: pg.Client | undefined;
   let source: PostgresSource | undefined;
-  let warehouse: SnowflakeWarehouse | undefined;
+  let snowflake: WarehousePorts | undefined;
   let reader: Connection | undefined;
 
   beforeAll(async () => {
     admin = await pgClient();
     await admin.query(`CREATE SCHEMA IF NOT EXISTS ${pgSchema}`);
     source = new PostgresSource(pgConfig());
-    warehouse = new SnowflakeWarehouse(sfConfig, s3);
+    snowflake = openSnowflake(sfConfig, s3, { keepWarm: false });
     reader = await connect({ ...stack.snowflake, schema: sfSchema, representNullAsStringNull: false });
-    opened = { admin, source, stage: new S3Stage(s3), warehouse, reader };
+    opened = { admin, source, stage: new S3Stage(s3), snowflake, reader };
   });
 
   afterAll(async () => {
-    await warehouse?.close();
+    await snowflake?.close();
     await closeSnowflakeConnections();
     if (reader) await destroy(reader);
     await source?.close();
@@ -86,20 +89,26 @@ export function warehouseFixture(tag: string): WarehouseFixture {
       return need().stage;
     },
     get warehouse() {
-      return need().warehouse;
+      return need().snowflake.warehouse;
+    },
+    get audit() {
+      return need().snowflake.audit;
+    },
+    get leases() {
+      return need().snowflake.leases;
     },
     get reader() {
       return need().reader;
     },
     async keyedTable(name) {
-      const { source, warehouse } = need();
+      const { source, snowflake } = need();
       const table = await source.resolve({
         schema: pgSchema,
         name,
         primaryKey: ['id'],
         cursorColumn: 'updated_at',
       });
-      await warehouse.bootstrap([table]);
+      await snowflake.warehouse.bootstrap([table]);
       return table;
     },
   };

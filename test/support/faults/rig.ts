@@ -9,16 +9,16 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ulid } from 'ulid';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
-import { closeSnowflakeConnections, SnowflakeWarehouse } from '../../../lambdas/adapters/snowflake';
+import { closeSnowflakeConnections } from '../../../lambdas/adapters/snowflake';
 import type { TallyConfig } from '../../../lambdas/config';
 import { type AuditEvent, verifyChain } from '../../../lambdas/domain/audit';
-import { chainOrder } from '../../../lambdas/steps/audit-writer';
 import type { ExecutionInput } from '../../../lambdas/steps/contract';
 import { synthesizeDefinition } from '../../../lib/synthesize-definition';
-import { localConfig } from '../../../local/cli/local-config';
 import type { StateMachineDefinition } from '../../../local/interpreter';
+import { localConfig } from '../../../local/local-config';
 import { type Progress, type RunPipelineOptions, runPipeline, type Verdict } from '../../../local/runner';
 import { type LocalSnowflake, startSnowflake } from '../../../local/snowflake';
+import { auditLog as readAuditLog } from '../audit';
 import { onDatabase } from '../postgres';
 import { connect, destroy, exec } from '../snowflake-client';
 import { StatementFaults } from './statement-faults';
@@ -232,14 +232,9 @@ export async function scenario(rig: FaultRig, tag: string, rows = 30): Promise<S
   };
 
   const auditLog = async () => {
-    const warehouse = new SnowflakeWarehouse(inspect, config.s3);
-    try {
-      const log = chainOrder(await warehouse.readAudit());
-      expect(verifyChain(log)).toBeNull();
-      return log;
-    } finally {
-      await warehouse.close();
-    }
+    const log = await readAuditLog({ ...config, snowflake: inspect });
+    expect(verifyChain(log)).toBeNull();
+    return log;
   };
 
   const watermark = async () =>

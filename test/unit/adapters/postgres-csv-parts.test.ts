@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OffsetQueue } from '../../../lambdas/adapters/copy-rows';
-import { partKey, partPrefix, writeCsvParts } from '../../../lambdas/adapters/csv-parts';
+import { OffsetQueue } from '../../../lambdas/adapters/postgres/copy-rows';
+import { partKey, partPrefix, writeCsvParts } from '../../../lambdas/adapters/postgres/csv-parts';
 
 /** A CSV field as PostgreSQL writes it: quoted when it holds a quote, comma, newline or CR. */
 function csvField(value: string): string {

@@ -5,7 +5,7 @@ import {
   qualified,
   selectList,
   sliceCondition,
-} from '../../../lambdas/adapters/pg-sql';
+} from '../../../lambdas/adapters/postgres/sql';
 import type { ColumnInfo, ResolvedTable } from '../../../lambdas/domain/table';
 
 const column = (name: string, baseType: string, category = 'N'): ColumnInfo => ({
@@ -54,16 +54,19 @@ describe('PostgreSQL SQL text', () => {
     expect(params).toEqual(['2024-01-01T00:00:00Z']);
   });
 
-  it('writes key-range bounds as escaped literals for COPY, which takes no parameters', () => {
-    const sql = sliceCondition(table, { kind: 'keyRange', range: { from: '10', to: '20' } }, literalRenderer);
-    expect(sql).toBe(`"id" >= '10'::int8 AND "id" < '20'::int8`);
+  it('writes window bounds as escaped literals for COPY, which takes no parameters', () => {
+    const window = { from: '2024-01-01T00:00:00Z', to: '2024-01-02T00:00:00Z' };
+    const sql = sliceCondition(table, { kind: 'window', window }, literalRenderer);
+    expect(sql).toBe(
+      `"updated at" >= '2024-01-01T00:00:00Z'::timestamptz AND "updated at" < '2024-01-02T00:00:00Z'::timestamptz`,
+    );
   });
 
   it('refuses a bound that is not a value of the cursor type before any SQL is built', () => {
     expect(() =>
       sliceCondition(
         table,
-        { kind: 'keyRange', range: { from: "1'; drop table y; --", to: null } },
+        { kind: 'window', window: { from: "1'; drop table y; --", to: null } },
         literalRenderer,
       ),
     ).toThrow(expect.objectContaining({ name: 'InvalidInputError' }));

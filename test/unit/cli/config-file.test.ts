@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile, writeConfigFile } from '../../../lambdas/config-file';
 import { InvalidConfigError } from '../../../lambdas/domain/errors';
-import { loadConfigFile, writeConfigFile } from '../../../local/config-file';
 
 let dir: string;
 beforeAll(async () => {

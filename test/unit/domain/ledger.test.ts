@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CountLedger, STAGES } from '../../../lambdas/domain/ledger';
+import { CountLedger, LEDGER_STAGES } from '../../../lambdas/domain/ledger';
 
 describe('CountLedger', () => {
   it('balances when every stage saw the source count', () => {
     let ledger = new CountLedger();
-    for (const stage of STAGES) ledger = ledger.record(stage, 42);
+    for (const stage of LEDGER_STAGES) ledger = ledger.record(stage, 42);
     expect(ledger.balanced).toBe(true);
     expect(ledger.firstDivergence()).toBeNull();
   });
@@ -32,7 +32,7 @@ describe('CountLedger', () => {
     fc.assert(
       fc.property(fc.array(fc.nat(5), { minLength: 5, maxLength: 5 }), (counts) => {
         let ledger = new CountLedger();
-        STAGES.forEach((s, i) => {
+        LEDGER_STAGES.forEach((s, i) => {
           ledger = ledger.record(s, counts[i]!);
         });
         const differs = counts.some((c) => c !== counts[0]);

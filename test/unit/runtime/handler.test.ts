@@ -3,13 +3,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError } from '../../../lambdas/domain/errors';
 import { ENV } from '../../../lambdas/runtime/env';
 import { createHandler } from '../../../lambdas/runtime/handler';
-import { STATE } from '../../../lambdas/steps/contract';
-import { countSource } from '../../../lambdas/steps/count-source';
-import { plan } from '../../../lambdas/steps/plan';
-import { FakeSource, FakeStage, FakeWarehouse } from '../../support/fakes';
+import { FakeSource, FakeStage, fakeWarehousePorts } from '../../support/fakes';
 
 const PASSWORD = 'sf-password-never-logged';
-const env = {
+const config = {
   [ENV.config]: JSON.stringify({
     tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
     postgres: { url: 'postgres://reader:pg-password-never-logged@127.0.0.1/db' },
@@ -18,9 +15,11 @@ const env = {
   }),
   POWERTOOLS_DEV: 'false',
 };
+/** The environment the construct gives the function of `step`. */
+const env = (step: string) => ({ ...config, [ENV.step]: step });
 
 function factories() {
-  const warehouse = new FakeWarehouse();
+  const warehouse = fakeWarehousePorts();
   const source = new FakeSource();
   let opened = 0;
   return {
@@ -58,39 +57,56 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('a step handler', () => {
   it('fails at cold start naming the missing setting', () => {
-    expect(() => createHandler(STATE.plan, plan, factories().factories, {})).toThrow(InvalidConfigError);
-    expect(() => createHandler(STATE.plan, plan, factories().factories, {})).toThrow(ENV.config);
+    expect(() => createHandler(factories().factories, { [ENV.step]: 'plan' })).toThrow(InvalidConfigError);
+    expect(() => createHandler(factories().factories, { [ENV.step]: 'plan' })).toThrow(ENV.config);
+  });
+
+  it('fails at cold start when the function names no step of the registry, listing the steps', () => {
+    expect(() => createHandler(factories().factories, config)).toThrow(`${ENV.step} is not set`);
+    expect(() => createHandler(factories().factories, env('verify'))).toThrow(
+      /TALLY_STEP is 'verify': it must name the step this function runs, one of plan, countSource, /,
+    );
   });
 
   it('runs its step and tags every log line with the job and table, never a credential', async () => {
     const f = factories();
-    const planHandler = createHandler(STATE.plan, plan, f.factories, env);
-    const countHandler = createHandler(STATE.countSource, countSource, f.factories, env);
+    const planHandler = createHandler(f.factories, env('plan'));
+    const countHandler = createHandler(f.factories, env('countSource'));
     const lines = captureLogs();
     const planned = (await planHandler(
-      { executionId: 'exec-1', attempt: 0, state: { pipeline: 'historical' } },
+      { executionId: 'exec-1', stateName: 'Plan', attempt: 0, state: { pipeline: 'historical' } },
       context,
     )) as { tables: { jobId: string; table: string }[] };
     const work = planned.tables[0]!;
     lines.length = 0;
     const counted = await countHandler(
-      { executionId: 'exec-1', attempt: 0, state: { work, executionId: 'exec-1' } },
+      { executionId: 'exec-1', stateName: 'CountSource', attempt: 0, state: { work, executionId: 'exec-1' } },
       context,
     );
     vi.restoreAllMocks();
     expect(counted).toEqual({ sourceCount: 0 });
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged.length).toBeGreaterThan(0);
-    for (const line of logged) expect(line).toMatchObject({ jobId: work.jobId, table: 'public.orders' });
+    for (const line of logged) {
+      expect(line).toMatchObject({
+        step: 'CountSource',
+        state: 'CountSource',
+        jobId: work.jobId,
+        table: 'public.orders',
+      });
+    }
     expect(lines.join('')).not.toContain('never-logged');
   });
 
   it('reuses its connections across warm invocations', async () => {
     const f = factories();
-    const handler = createHandler(STATE.plan, plan, f.factories, env);
+    const handler = createHandler(f.factories, env('plan'));
     captureLogs();
     for (let i = 0; i < 3; i++) {
-      await handler({ executionId: `exec-${i}`, attempt: 0, state: { pipeline: 'historical' } }, context);
+      await handler(
+        { executionId: `exec-${i}`, stateName: 'Plan', attempt: 0, state: { pipeline: 'historical' } },
+        context,
+      );
     }
     expect(f.opened()).toBe(1);
   });

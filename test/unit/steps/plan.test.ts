@@ -1,48 +1,50 @@
 import { describe, expect, it } from 'vitest';
 import { sealEvent } from '../../../lambdas/domain/audit';
 import { InvalidInputError, SourceSchemaError, SourceUnavailableError } from '../../../lambdas/domain/errors';
-import { plan } from '../../../lambdas/steps/plan';
-import { fakeDeps } from '../../support/fakes';
+import { fakeDeps, runStep } from '../../support/fakes';
 
 const event = (state: unknown, attempt = 0) => ({ executionId: 'exec-1', attempt, state });
 
 describe('plan', () => {
   it('rejects a malformed input with an InvalidInputError naming the field', async () => {
     const { deps } = fakeDeps();
-    const err = await plan(event({ pipeline: 'weekly' }), deps).catch((e) => e);
+    const err = await runStep('plan', event({ pipeline: 'weekly' }), deps).catch((e) => e);
     expect(err).toBeInstanceOf(InvalidInputError);
     expect(err.message).toContain('input.pipeline');
   });
 
   it('rejects a table that is not configured, naming it', async () => {
     const { deps } = fakeDeps();
-    const err = await plan(event({ pipeline: 'historical', tables: ['nope'] }), deps).catch((e) => e);
+    const err = await runStep('plan', event({ pipeline: 'historical', tables: ['nope'] }), deps).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(InvalidInputError);
     expect(err.message).toContain("input.tables.0: 'nope'");
   });
 
   it('plans every configured table over the whole table and writes one start event each', async () => {
-    const { deps, warehouse } = fakeDeps();
-    const out = await plan(event({ pipeline: 'historical' }), deps);
+    const { deps, warehouse, audit } = fakeDeps();
+    const out = await runStep('plan', event({ pipeline: 'historical' }), deps);
     expect(out.tables.map((t) => [t.table, t.window])).toEqual([
       ['public.orders', { from: null, to: null }],
       ['public.customers', { from: null, to: null }],
     ]);
     expect(new Set(out.tables.map((t) => t.jobId)).size).toBe(1);
     expect(warehouse.bootstrapped).toEqual(['orders', 'customers']);
-    expect(warehouse.audit.map((e) => [e.eventType, e.sourceTable, e.executionId])).toEqual([
+    expect(audit.events.map((e) => [e.eventType, e.sourceTable, e.executionId])).toEqual([
       ['start', 'public.orders', 'exec-1'],
       ['start', 'public.customers', 'exec-1'],
     ]);
   });
 
   it('starts an incremental window at the last verified watermark minus the lookback, open above for the export to bound', async () => {
-    const { deps, warehouse } = fakeDeps(new Date('2025-01-01T12:00:00.000Z'));
-    const base = (await plan(event({ pipeline: 'historical', tables: ['orders'] }), deps)).tables[0]!;
+    const { deps, audit } = fakeDeps(new Date('2025-01-01T12:00:00.000Z'));
+    const base = (await runStep('plan', event({ pipeline: 'historical', tables: ['orders'] }), deps))
+      .tables[0]!;
     const success = (windowEnd: string, createdAt: string) =>
       sealEvent(
         {
-          ...warehouse.audit[0]!,
+          ...audit.events[0]!,
           eventType: 'success',
           status: 'SUCCEEDED',
           windowEnd,
@@ -50,11 +52,15 @@ describe('plan', () => {
         },
         null,
       );
-    warehouse.audit.push(
+    audit.events.push(
       success('2025-01-01T10:00:00.000Z', '2025-01-01T10:01:00.000Z'),
       success('2025-01-01T11:00:00.000Z', '2025-01-01T11:01:00.000Z'),
     );
-    const out = await plan(event({ pipeline: 'incremental', tables: [base.table, 'customers'] }), deps);
+    const out = await runStep(
+      'plan',
+      event({ pipeline: 'incremental', tables: [base.table, 'customers'] }),
+      deps,
+    );
     expect(out.tables.map((t) => t.window)).toEqual([
       { from: '2025-01-01T10:55:00.000Z', to: null },
       { from: null, to: null },
@@ -62,36 +68,38 @@ describe('plan', () => {
   });
 
   it('records a retry event before planning again', async () => {
-    const { deps, warehouse } = fakeDeps();
-    await plan(event({ pipeline: 'historical', tables: ['orders'] }, 2), deps);
-    expect(warehouse.audit.map((e) => [e.eventType, e.retryCount, e.retryStatus])).toEqual([
+    const { deps, audit } = fakeDeps();
+    await runStep('plan', event({ pipeline: 'historical', tables: ['orders'] }, 2), deps);
+    expect(audit.events.map((e) => [e.eventType, e.retryCount, e.retryStatus])).toEqual([
       ['retry', 2, 'retrying'],
       ['start', 0, null],
     ]);
   });
 
   it('records a failure event naming a missing source table, then fails', async () => {
-    const { deps, warehouse, source } = fakeDeps();
+    const { deps, audit, source } = fakeDeps();
     source.missing.add('customers');
-    const err = await plan(event({ pipeline: 'historical' }), deps).catch((e) => e);
+    const err = await runStep('plan', event({ pipeline: 'historical' }), deps).catch((e) => e);
     expect(err).toBeInstanceOf(SourceSchemaError);
-    expect(warehouse.audit.map((e) => [e.eventType, e.sourceTable, e.errorType])).toEqual([
+    expect(audit.events.map((e) => [e.eventType, e.sourceTable, e.errorType])).toEqual([
       ['failure', 'public.customers', 'SourceSchemaError'],
     ]);
   });
 
   it('records a transient failure only on the last attempt the Retry allows', async () => {
-    const { deps, warehouse, source } = fakeDeps();
+    const { deps, audit, source } = fakeDeps();
     source.resolve = async () => {
       throw new SourceUnavailableError('connection refused');
     };
     const attemptAt = (attempt: number) =>
-      plan({ ...event({ pipeline: 'incremental' }, attempt), maxAttempts: 2 }, deps).catch((e) => e);
+      runStep('plan', { ...event({ pipeline: 'incremental' }, attempt), maxAttempts: 2 }, deps).catch(
+        (e) => e,
+      );
     expect(await attemptAt(0)).toBeInstanceOf(SourceUnavailableError);
     expect(await attemptAt(1)).toBeInstanceOf(SourceUnavailableError);
-    expect(warehouse.audit.map((e) => e.eventType)).toEqual(['retry']);
+    expect(audit.events.map((e) => e.eventType)).toEqual(['retry']);
     expect(await attemptAt(2)).toBeInstanceOf(SourceUnavailableError);
-    expect(warehouse.audit.map((e) => [e.eventType, e.status, e.errorType])).toEqual([
+    expect(audit.events.map((e) => [e.eventType, e.status, e.errorType])).toEqual([
       ['retry', 'RETRYING', null],
       ['retry', 'RETRYING', null],
       ['failure', 'FAILED', 'SourceUnavailableError'],
@@ -99,11 +107,11 @@ describe('plan', () => {
   });
 
   it('does not write a second start event when retried after the first attempt wrote them', async () => {
-    const { deps, warehouse } = fakeDeps();
-    const first = await plan(event({ pipeline: 'historical' }), deps);
-    const again = await plan(event({ pipeline: 'historical' }, 1), deps);
+    const { deps, audit } = fakeDeps();
+    const first = await runStep('plan', event({ pipeline: 'historical' }), deps);
+    const again = await runStep('plan', event({ pipeline: 'historical' }, 1), deps);
     expect(again.tables.map((t) => t.jobId)).toEqual(first.tables.map((t) => t.jobId));
-    expect(warehouse.audit.map((e) => [e.eventType, e.sourceTable])).toEqual([
+    expect(audit.events.map((e) => [e.eventType, e.sourceTable])).toEqual([
       ['start', 'public.orders'],
       ['start', 'public.customers'],
       ['retry', null],

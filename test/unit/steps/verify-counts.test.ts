@@ -2,28 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/config';
 import { sealEvent } from '../../../lambdas/domain/audit';
 import { VolumeAnomalyError } from '../../../lambdas/domain/errors';
-import { plan } from '../../../lambdas/steps/plan';
-import { verifyCounts } from '../../../lambdas/steps/verify-counts';
-import { config, fakeDeps } from '../../support/fakes';
+import { config, fakeDeps, runStep } from '../../support/fakes';
 
 /** A verified incremental window of `rows` rows for orders, after `history` earlier ones. */
 async function setup(rows: number, history: number[], mode?: 'warn' | 'alert' | 'off') {
-  const { deps, warehouse } = fakeDeps();
+  const { deps, warehouse, audit } = fakeDeps();
   const withMode = mode
     ? {
         ...deps,
         config: parseConfig({ ...config, pipeline: { ...config.pipeline, volumeGuard: { mode } } }),
       }
     : deps;
-  const out = await plan(
+  const out = await runStep(
+    'plan',
     { executionId: 'exec-1', attempt: 0, state: { pipeline: 'incremental', tables: ['orders'] } },
     deps,
   );
   const work = out.tables[0]!;
-  const start = warehouse.audit[0]!;
+  const start = audit.events[0]!;
   history.forEach((n, i) => {
     const createdAt = `2025-01-01T0${i}:00:00.000Z`;
-    warehouse.audit.push(
+    audit.events.push(
       sealEvent(
         { ...start, eventType: 'success', status: 'SUCCEEDED', recordCountBefore: n, createdAt },
         null,
@@ -44,7 +43,7 @@ async function setup(rows: number, history: number[], mode?: 'warn' | 'alert' | 
     },
     load: { rowsParsed: rows, rowsLoaded: rows, inserted: rows, updated: 0, files: 1 },
   };
-  return () => verifyCounts({ executionId: 'exec-1', attempt: 0, state }, withMode);
+  return () => runStep('verifyCounts', { executionId: 'exec-1', attempt: 0, state }, withMode);
 }
 
 describe('verifyCounts volume guard', () => {

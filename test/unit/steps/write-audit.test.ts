@@ -2,17 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { type AuditEvent, verifyChain } from '../../../lambdas/domain/audit';
 import { CountMismatchError, WarehouseUnavailableError } from '../../../lambdas/domain/errors';
 import type { TableState } from '../../../lambdas/steps/contract';
-import { plan } from '../../../lambdas/steps/plan';
-import { verifyCounts } from '../../../lambdas/steps/verify-counts';
-import { writeAudit } from '../../../lambdas/steps/write-audit';
-import { fakeDeps } from '../../support/fakes';
+import { fakeDeps, runStep } from '../../support/fakes';
 
 async function planned() {
   const start = new Date('2025-01-01T12:00:00.000Z');
   let now = start;
   const env = fakeDeps();
   const deps = { ...env.deps, now: () => now };
-  const out = await plan({ executionId: 'exec-1', attempt: 0, state: { pipeline: 'historical' } }, deps);
+  const out = await runStep(
+    'plan',
+    { executionId: 'exec-1', attempt: 0, state: { pipeline: 'historical' } },
+    deps,
+  );
   now = new Date(start.getTime() + 4_250);
   const state = (i: number): TableState => ({
     work: out.tables[i]!,
@@ -28,9 +29,11 @@ describe('verifyCounts', () => {
   it('throws a CountMismatchError naming the target stage when a target row is missing', async () => {
     const { deps, warehouse, state } = await planned();
     warehouse.targetCount = 9;
-    const err = await verifyCounts({ executionId: 'exec-1', attempt: 0, state: state(0) }, deps).catch(
-      (e) => e,
-    );
+    const err = await runStep(
+      'verifyCounts',
+      { executionId: 'exec-1', attempt: 0, state: state(0) },
+      deps,
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(CountMismatchError);
     expect(err.message).toContain("stage 'target'");
   });
@@ -38,37 +41,37 @@ describe('verifyCounts', () => {
   it('passes when every stage saw the same count', async () => {
     const { deps, warehouse, state } = await planned();
     warehouse.targetCount = 10;
-    await expect(verifyCounts({ executionId: 'exec-1', attempt: 0, state: state(0) }, deps)).resolves.toEqual(
-      {
-        targetCount: 10,
-        countMatch: true,
-      },
-    );
+    await expect(
+      runStep('verifyCounts', { executionId: 'exec-1', attempt: 0, state: state(0) }, deps),
+    ).resolves.toEqual({
+      targetCount: 10,
+      countMatch: true,
+    });
   });
 });
 
 describe('writeAudit', () => {
   it("closes each table of an execution with its own result, whatever the others' results", async () => {
-    const { deps, warehouse, state } = await planned();
+    const { deps, audit, state } = await planned();
     for (const i of [0, 1]) {
       const s = { ...state(i), verify: { targetCount: 10, countMatch: true as const } };
-      await writeAudit({ mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+      await runStep('writeAudit', { mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
     }
-    const successes = warehouse.audit.filter((e) => e.eventType === 'success');
+    const successes = audit.events.filter((e) => e.eventType === 'success');
     expect(successes.map((e) => e.sourceTable)).toEqual(['public.orders', 'public.customers']);
   });
 
   it('keeps the result in S3 while the warehouse is down, and its retry delivers that result, not a second', async () => {
-    const { deps, warehouse, stage, state } = await planned();
+    const { deps, audit, stage, state } = await planned();
     const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const } };
-    const readAudit = warehouse.readAudit.bind(warehouse);
+    const read = audit.read.bind(audit);
     let down = true;
-    warehouse.readAudit = async (filter) => {
+    audit.read = async (filter) => {
       if (down) throw new WarehouseUnavailableError('Snowflake could not be reached');
-      return readAudit(filter);
+      return read(filter);
     };
     const event = { mode: 'success' as const, executionId: 'exec-1', state: s };
-    await expect(writeAudit({ ...event, attempt: 0 }, deps)).rejects.toBeInstanceOf(
+    await expect(runStep('writeAudit', { ...event, attempt: 0 }, deps)).rejects.toBeInstanceOf(
       WarehouseUnavailableError,
     );
     const pending = [...stage.json.entries()]
@@ -76,20 +79,24 @@ describe('writeAudit', () => {
       .map(([, e]) => e as AuditEvent);
     expect(pending.map((e) => e.eventType)).toEqual(['success']);
     down = false;
-    await writeAudit({ ...event, attempt: 1 }, deps);
-    const job = warehouse.audit.filter((e) => e.jobId === s.work.jobId && e.sourceTable === s.work.table);
+    await runStep('writeAudit', { ...event, attempt: 1 }, deps);
+    const job = audit.events.filter((e) => e.jobId === s.work.jobId && e.sourceTable === s.work.table);
     expect(job.map((e) => e.eventType)).toEqual(['start', 'success', 'retry']);
     expect(job[1]?.eventId).toBe(pending[0]?.eventId);
-    expect(verifyChain(warehouse.audit)).toBeNull();
+    expect(verifyChain(audit.events)).toBeNull();
     expect([...stage.json.keys()].filter((key) => key.startsWith('tally/audit/pending/'))).toEqual([]);
   });
 
   it('closes a table with a success event carrying counts and duration, chained and mirrored to S3', async () => {
-    const { deps, warehouse, stage, state } = await planned();
+    const { deps, audit, stage, state } = await planned();
     const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const } };
-    const out = await writeAudit({ mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    const out = await runStep(
+      'writeAudit',
+      { mode: 'success', executionId: 'exec-1', attempt: 0, state: s },
+      deps,
+    );
     expect(out).toEqual({ table: 'public.orders', status: 'succeeded' });
-    const success = warehouse.audit.at(-1)!;
+    const success = audit.events.at(-1)!;
     expect(success).toMatchObject({
       eventType: 'success',
       status: 'SUCCEEDED',
@@ -104,18 +111,18 @@ describe('writeAudit', () => {
       durationMs: 4250,
       targetTable: 'DB.PUBLIC.ORDERS',
     });
-    expect(verifyChain(warehouse.audit)).toBeNull();
+    expect(verifyChain(audit.events)).toBeNull();
     expect(stage.json.get(`tally/audit/${success.jobId}/public.orders/${success.eventId}.json`)).toEqual(
       success,
     );
   });
 
   it('keeps the volume guard warning on the success event', async () => {
-    const { deps, warehouse, state } = await planned();
+    const { deps, audit, state } = await planned();
     const warning = 'public.orders: window holds 0 rows, below 10% of the recent median of 40';
     const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const, volumeWarning: warning } };
-    await writeAudit({ mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
-    expect(warehouse.audit.at(-1)).toMatchObject({
+    await runStep('writeAudit', { mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    expect(audit.events.at(-1)).toMatchObject({
       eventType: 'success',
       status: 'SUCCEEDED',
       errorType: 'VolumeWarning',
@@ -124,13 +131,17 @@ describe('writeAudit', () => {
   });
 
   it('records the error of a failed table from a Lambda error cause', async () => {
-    const { deps, warehouse, state } = await planned();
+    const { deps, warehouse, audit, state } = await planned();
     warehouse.targetCount = 9;
     const cause = JSON.stringify({ errorType: 'CountMismatchError', errorMessage: 'counts do not close' });
     const s = { ...state(1), error: { Error: 'CountMismatchError', Cause: cause } };
-    const out = await writeAudit({ mode: 'failure', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    const out = await runStep(
+      'writeAudit',
+      { mode: 'failure', executionId: 'exec-1', attempt: 0, state: s },
+      deps,
+    );
     expect(out).toEqual({ table: 'public.customers', status: 'failed' });
-    expect(warehouse.audit.at(-1)).toMatchObject({
+    expect(audit.events.at(-1)).toMatchObject({
       eventType: 'failure',
       status: 'FAILED',
       errorType: 'CountMismatchError',
@@ -142,11 +153,13 @@ describe('writeAudit', () => {
   });
 
   it('counts the retries of the job on its closing event', async () => {
-    const { deps, warehouse, state } = await planned();
-    await verifyCounts({ executionId: 'exec-1', attempt: 1, state: state(0) }, deps).catch(() => undefined);
+    const { deps, audit, state } = await planned();
+    await runStep('verifyCounts', { executionId: 'exec-1', attempt: 1, state: state(0) }, deps).catch(
+      () => undefined,
+    );
     const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const } };
-    await writeAudit({ mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
-    expect(warehouse.audit.map((e) => [e.eventType, e.retryCount])).toEqual([
+    await runStep('writeAudit', { mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    expect(audit.events.map((e) => [e.eventType, e.retryCount])).toEqual([
       ['start', 0],
       ['start', 0],
       ['retry', 1],
@@ -155,7 +168,7 @@ describe('writeAudit', () => {
   });
 
   it('writes one alert event per failed table', async () => {
-    const { deps, warehouse, out } = await planned();
+    const { deps, audit, out } = await planned();
     const runState = {
       ...out,
       outcomes: [
@@ -164,12 +177,12 @@ describe('writeAudit', () => {
       ],
     };
     await expect(
-      writeAudit({ mode: 'alert', executionId: 'exec-1', attempt: 0, state: runState }, deps),
+      runStep('writeAudit', { mode: 'alert', executionId: 'exec-1', attempt: 0, state: runState }, deps),
     ).resolves.toEqual({ alerted: 1 });
-    const alerts = warehouse.audit.filter((e) => e.eventType === 'alert');
+    const alerts = audit.events.filter((e) => e.eventType === 'alert');
     expect(alerts.map((e) => [e.sourceTable, e.status, e.alertTriggered])).toEqual([
       ['public.customers', 'ALERTED', true],
     ]);
-    expect(verifyChain(warehouse.audit)).toBeNull();
+    expect(verifyChain(audit.events)).toBeNull();
   });
 });

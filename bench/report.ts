@@ -1,0 +1,92 @@
+// What a benchmark run reports: the median run of each measurement, the ratio of Tally's export to the
+// baseline judged against the acceptance bar, and the machine it ran on.
+import { cpus, totalmem } from 'node:os';
+import { type BenchRun, MEASUREMENTS, type Measurement, throughput } from './export-bench';
+
+/** The bar the export must clear at one million rows. */
+export const ACCEPTANCE = { minRatio: 0.8, maxPeakRssBytes: 300 * 1024 * 1024 } as const;
+
+/** What a benchmark was asked to do. */
+export interface BenchSettings {
+  readonly rows: number;
+  readonly repeat: number;
+  readonly gzipLevel: number;
+}
+
+export const mb = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export function describeRun(run: BenchRun): string {
+  const t = throughput(run);
+  return `${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s), ${Math.round(t.rowsPerSecond).toLocaleString('en-US')} rows/s, ${t.mbPerSecond.toFixed(1)} MB/s, peak RSS ${mb(run.maxRssBytes)} MB`;
+}
+
+/**
+ * The median run of each measurement counts for throughput (robust to a busy moment either way on a shared
+ * machine); the largest RSS of any run counts for memory.
+ */
+export function summarize(options: BenchSettings, runs: readonly BenchRun[]) {
+  const results = {} as Record<
+    Measurement,
+    {
+      rows: number;
+      seconds: number;
+      rowsPerSecond: number;
+      mbPerSecond: number;
+      rawMb: number;
+      compressedMb: number;
+      files: number;
+      cpuSeconds: number;
+      peakRssMb: number;
+    }
+  >;
+  for (const kind of MEASUREMENTS) {
+    const mine = runs.filter((r) => r.kind === kind);
+    const median = medianRun(mine);
+    const t = throughput(median);
+    results[kind] = {
+      rows: median.rows,
+      seconds: round(median.seconds, 2),
+      rowsPerSecond: Math.round(t.rowsPerSecond),
+      mbPerSecond: round(t.mbPerSecond, 1),
+      rawMb: round(median.rawBytes / 1e6, 1),
+      compressedMb: round(median.compressedBytes / 1e6, 1),
+      files: median.files,
+      cpuSeconds: round(median.cpuSeconds, 2),
+      peakRssMb: mb(Math.max(...mine.map((r) => r.maxRssBytes))),
+    };
+  }
+  // Judged on the unrounded medians: a ratio of 0.796 does not pass as 0.8.
+  const exactRatio = medianSeconds(runs, 'baseline') / medianSeconds(runs, 'export');
+  const ratio = round(exactRatio, 2);
+  const exportPeakRssMb = results.export.peakRssMb;
+  return {
+    measuredAt: new Date().toISOString(),
+    rows: options.rows,
+    gzipLevel: options.gzipLevel,
+    repeat: options.repeat,
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryMb: mb(totalmem()),
+    },
+    results,
+    ratio,
+    exportPeakRssMb,
+    acceptance: {
+      ratio: exactRatio >= ACCEPTANCE.minRatio,
+      peakRss: exportPeakRssMb < mb(ACCEPTANCE.maxPeakRssBytes),
+    },
+    runs,
+  };
+}
+
+/** The run of median duration (the lower middle one for an even count). */
+function medianRun(runs: readonly BenchRun[]): BenchRun {
+  return [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)] as BenchRun;
+}
+
+function medianSeconds(runs: readonly BenchRun[], kind: Measurement): number {
+  return medianRun(runs.filter((r) => r.kind === kind)).seconds;
+}

@@ -1,0 +1,99 @@
+// `tally bench`: measures Tally's PostgreSQL → S3 export against a raw COPY through gzip, each run in its
+// own process, and writes the figures to a JSON file. `bench-worker` is the hidden child side.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import {
+  BENCH_TABLE,
+  type BenchRun,
+  type BenchSpec,
+  createBenchTable,
+  MEASUREMENTS,
+  measure,
+  measureInChild,
+} from '../../bench/export-bench';
+import { ACCEPTANCE, type BenchSettings, describeRun, mb, summarize } from '../../bench/report';
+import { pipelineSchema } from '../../lambdas/config';
+import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
+import { withLocalStack } from '../embedded';
+
+type BenchOptions = BenchSettings & { out: string };
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description(
+      "measure Tally's export (rows/s, MB/s, peak RSS) against raw COPY TO STDOUT through the same gzip level",
+    )
+    .option('--rows <n>', 'rows in the benchmark table', positiveInt, 1_000_000)
+    .option('--out <file>', 'where to write the figures as JSON', 'bench-results/export.json')
+    .option('--repeat <n>', 'runs of each measurement; the median run counts', positiveInt, 3)
+    .option('--gzip-level <n>', 'gzip level of both', gzipLevel, pipelineSchema.parse({}).gzipLevel)
+    .action(async (options: BenchOptions) => {
+      await bench(options);
+    });
+
+  program
+    .command('bench-worker', { hidden: true })
+    .description('one measurement of `tally bench`, run in its own process')
+    .action(async () => {
+      const raw = process.env.TALLY_BENCH_SPEC;
+      if (raw === undefined) throw new CliError('bench-worker is started by `tally bench`', EXIT.usage);
+      const run = await measure(JSON.parse(raw) as BenchSpec);
+      process.stdout.write(`${JSON.stringify(run)}\n`);
+    });
+}
+
+function gzipLevel(value: string): number {
+  const n = positiveInt(value);
+  if (n > 9) throw new CliError('--gzip-level must be from 1 to 9', EXIT.usage);
+  return n;
+}
+
+async function bench(options: BenchOptions): Promise<void> {
+  const report = await withLocalStack(async (stack) => {
+    log(`creating ${options.rows.toLocaleString('en-US')} rows in ${BENCH_TABLE}...`);
+    const created = performance.now();
+    await createBenchTable(stack.info.postgres.url, options.rows);
+    log(`table ready in ${((performance.now() - created) / 1000).toFixed(1)} s`);
+    const runs: BenchRun[] = [];
+    for (let round = 1; round <= options.repeat; round++) {
+      // Alternating the two spreads any drift of the machine's load over both.
+      for (const kind of MEASUREMENTS) {
+        const run = await measureInChild({ kind, stack: stack.info, gzipLevel: options.gzipLevel });
+        log(`  ${kind} ${round}/${options.repeat}: ${describeRun(run)}`);
+        if (run.rows !== options.rows) {
+          throw new CliError(`the ${kind} measurement read ${run.rows} rows instead of ${options.rows}`);
+        }
+        runs.push(run);
+      }
+    }
+    return summarize(options, runs);
+  });
+  console.log(
+    formatTable(
+      ['measurement', 'rows', 'seconds', 'rows/s', 'MB/s (raw CSV)', 'compressed MB', 'CPU s', 'peak RSS MB'],
+      MEASUREMENTS.map((kind) => {
+        const r = report.results[kind];
+        return [
+          kind,
+          r.rows,
+          r.seconds,
+          r.rowsPerSecond,
+          r.mbPerSecond,
+          r.compressedMb,
+          r.cpuSeconds,
+          r.peakRssMb,
+        ];
+      }),
+    ),
+  );
+  const { ratio, exportPeakRssMb } = report;
+  console.log(
+    `ratio Tally/baseline: ${ratio} (acceptance ≥ ${ACCEPTANCE.minRatio}: ${report.acceptance.ratio ? 'pass' : 'FAIL'}); ` +
+      `export peak RSS ${exportPeakRssMb} MB (acceptance < ${mb(ACCEPTANCE.maxPeakRssBytes)} MB: ${report.acceptance.peakRss ? 'pass' : 'FAIL'})`,
+  );
+  await mkdir(dirname(options.out), { recursive: true });
+  await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
+  log(`figures written to ${options.out}`);
+}

@@ -1,0 +1,131 @@
+// A slice of a table exported as gzip CSV parts to the stage: counted and copied in one REPEATABLE READ
+// snapshot, with the upper bound of an open window chosen just before it, and refused unless the files,
+// COPY's own count and the snapshot's count all agree.
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { CountMismatchError, InvalidInputError } from '../../domain/errors';
+import { qualifiedName, type ResolvedTable } from '../../domain/table';
+import { type CursorKind, compareBounds } from '../../domain/window';
+import type { ExportOptions, ExportResult, Slice, Stage } from '../../ports';
+import type { PgConnections } from './connection';
+import { trackRecordEnds } from './copy-rows';
+import { writeCsvParts } from './csv-parts';
+import { BEGIN_SNAPSHOT, bindRenderer, literalRenderer, qualified, selectList, sliceCondition } from './sql';
+import { integerUpper, timestampUpper } from './upper-bound';
+
+const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
+const DEFAULT_GZIP_LEVEL = 6;
+const DEFAULT_SETTLE_MS = 10_000;
+
+export async function exportSlice(
+  connections: PgConnections,
+  table: ResolvedTable,
+  slice: Slice,
+  stage: Stage,
+  options: ExportOptions,
+): Promise<ExportResult> {
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const gzipLevel = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+  const lagMs = options.lagMs ?? 0;
+  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+  if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) {
+    throw new InvalidInputError(`gzip level must be an integer from 1 to 9, got ${gzipLevel}`);
+  }
+  if (!(maxFileBytes > 0)) throw new InvalidInputError(`maxFileBytes must be positive, got ${maxFileBytes}`);
+  for (const [option, ms] of [
+    ['lagMs', lagMs],
+    ['settleMs', settleMs],
+  ] as const) {
+    if (!Number.isSafeInteger(ms) || ms < 0) {
+      throw new InvalidInputError(`${option} must be a whole number of milliseconds, 0 or more, got ${ms}`);
+    }
+  }
+  // Checked before connecting, so a bad slice fails without touching the database or the stage.
+  sliceCondition(table, slice, literalRenderer);
+  const openAbove = slice.kind === 'window' && slice.window.to === null;
+  const chooseBound = openAbove || (slice.kind === 'all' && options.boundCursor === true);
+  const name = qualifiedName(table);
+
+  return connections.withClient(async (client) => {
+    let upper = slice.kind === 'window' ? slice.window.to : null;
+    if (chooseBound) {
+      upper =
+        table.cursorKind === 'timestamp'
+          ? await timestampUpper(connections, client, table, lagMs)
+          : await integerUpper(connections, client, table, settleMs);
+    }
+    await client.query(BEGIN_SNAPSHOT);
+    let bounded = slice;
+    if (slice.kind === 'window' && openAbove) {
+      upper = notBelow(upper, slice.window.from, table.cursorKind);
+      bounded = { kind: 'window', window: { from: slice.window.from, to: upper } };
+    }
+    const sourceCount = await countIn(client, table, bounded);
+    const copySql = `COPY (SELECT ${selectList(table)} FROM ${qualified(table)} WHERE ${sliceCondition(table, bounded, literalRenderer)}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+    const reader = copyTo(copySql);
+    const ends = trackRecordEnds(reader);
+    const copy = client.query(reader);
+    let files: Awaited<ReturnType<typeof writeCsvParts>>;
+    try {
+      files = await writeCsvParts(copy, ends, stage, {
+        keyPrefix: options.keyPrefix,
+        maxFileBytes,
+        gzipLevel,
+      });
+    } catch (err) {
+      // The COPY may still be sending: stop reading; withClient then discards the connection.
+      copy.on('error', () => {});
+      copy.destroy();
+      throw err;
+    }
+    await client.query('COMMIT');
+    const rows = files.reduce((sum, f) => sum + f.rows, 0);
+    const problem =
+      rows !== copy.rowCount
+        ? `the files hold ${rows} rows but COPY reported ${copy.rowCount}`
+        : rows !== sourceCount
+          ? `the export wrote ${rows} rows but the snapshot counted ${sourceCount}`
+          : null;
+    if (problem !== null) {
+      await stage.delete(files.map((f) => f.key)).catch(() => {});
+      throw new CountMismatchError(`export of ${name} does not balance: ${problem}; the files were removed`);
+    }
+    return {
+      sourceCount,
+      rows,
+      rawBytes: files.reduce((sum, f) => sum + f.rawBytes, 0),
+      compressedBytes: files.reduce((sum, f) => sum + f.compressedBytes, 0),
+      files,
+      ...(upper !== null ? { upper } : {}),
+    };
+  });
+}
+
+/**
+ * An upper bound never below the window's start: when the chosen bound falls below it (a start set by
+ * hand, or an older transaction still open), the window is empty at its start and reads nothing.
+ */
+function notBelow(upper: string | null, from: string | null, kind: CursorKind): string | null {
+  if (from === null) return upper;
+  return upper === null || compareBounds(upper, from, kind) < 0 ? from : upper;
+}
+
+/** Counts a slice in a snapshot of its own. */
+export function countSlice(connections: PgConnections, table: ResolvedTable, slice: Slice): Promise<number> {
+  return connections.withClient(async (client) => {
+    await client.query(BEGIN_SNAPSHOT);
+    const n = await countIn(client, table, slice);
+    await client.query('COMMIT');
+    return n;
+  });
+}
+
+async function countIn(client: pg.PoolClient, table: ResolvedTable, slice: Slice): Promise<number> {
+  const params: unknown[] = [];
+  const condition = sliceCondition(table, slice, bindRenderer(params));
+  const result = await client.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${qualified(table)} WHERE ${condition}`,
+    params,
+  );
+  return Number(result.rows[0]?.n ?? 0);
+}

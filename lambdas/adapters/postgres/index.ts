@@ -1,0 +1,35 @@
+// The PostgreSQL source: checks configured tables against the catalog (`catalog.ts`), counts slices, and
+// exports a slice as gzip CSV parts to the stage (`export.ts`), counting and copying in one REPEATABLE
+// READ snapshot. Identifiers are always quoted and catalog lookups use bind parameters, so a configured
+// name is only ever read as a name.
+import type { PostgresConfig } from '../../config';
+import type { ResolvedTable, TableSpec } from '../../domain/table';
+import type { ExportOptions, ExportResult, Slice, Source, Stage } from '../../ports';
+import { resolveTable } from './catalog';
+import { PgConnections } from './connection';
+import { countSlice, exportSlice } from './export';
+
+/** Tally's PostgreSQL source. Construct it from the `postgres` configuration; call `close()` when done. */
+export class PostgresSource implements Source {
+  private readonly connections: PgConnections;
+
+  constructor(config: PostgresConfig) {
+    this.connections = new PgConnections(config);
+  }
+
+  resolve(spec: TableSpec): Promise<ResolvedTable> {
+    return resolveTable(this.connections, spec);
+  }
+
+  count(table: ResolvedTable, slice: Slice): Promise<number> {
+    return countSlice(this.connections, table, slice);
+  }
+
+  export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult> {
+    return exportSlice(this.connections, table, slice, stage, options);
+  }
+
+  close(): Promise<void> {
+    return this.connections.close();
+  }
+}

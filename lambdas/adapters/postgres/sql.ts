@@ -1,0 +1,152 @@
+// SQL text for the PostgreSQL source: quoted identifiers, the session settings that make COPY's CSV
+// round-trip, which column types Tally transfers, and the WHERE clause of each slice.
+import { escapeIdentifier, escapeLiteral } from 'pg';
+import { InvalidInputError } from '../../domain/errors';
+import type { ColumnInfo, ResolvedTable } from '../../domain/table';
+import { type CursorKind, validateWindow, type Window } from '../../domain/window';
+import type { Slice } from '../../ports';
+
+/** A double-quoted identifier; embedded quotes are doubled, so any name is read as a name. */
+export const ident = escapeIdentifier;
+
+export function qualified(t: Pick<ResolvedTable, 'schema' | 'name'>): string {
+  return `${ident(t.schema)}.${ident(t.name)}`;
+}
+
+/**
+ * Output settings applied inside every transaction that reads rows, so text forms do not depend on the
+ * server's or the role's defaults: UTC timestamps with an explicit offset, ISO dates, ISO 8601 intervals,
+ * hex bytea and floats printed with enough digits to read back the same value.
+ */
+export const OUTPUT_SETTINGS = [
+  "SET LOCAL TimeZone = 'UTC'",
+  "SET LOCAL DateStyle = 'ISO, YMD'",
+  "SET LOCAL IntervalStyle = 'iso_8601'",
+  "SET LOCAL bytea_output = 'hex'",
+  'SET LOCAL extra_float_digits = 3',
+] as const;
+
+/** Opens the transaction every read runs in: one snapshot, read only, with fixed output settings. */
+export const BEGIN_SNAPSHOT = ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...OUTPUT_SETTINGS].join(
+  '; ',
+);
+
+/** Scalar base types Tally writes as PostgreSQL's own text form (under OUTPUT_SETTINGS). */
+const TRANSFERABLE_BASE_TYPES = new Set([
+  'bool',
+  'int2',
+  'int4',
+  'int8',
+  'oid',
+  'numeric',
+  'money',
+  'float4',
+  'float8',
+  'text',
+  'varchar',
+  'bpchar',
+  'char',
+  'name',
+  'citext',
+  'date',
+  'time',
+  'timetz',
+  'timestamp',
+  'timestamptz',
+  'interval',
+  'uuid',
+  'json',
+  'jsonb',
+  'bytea',
+  'xml',
+  'inet',
+  'cidr',
+  'macaddr',
+  'macaddr8',
+  'bit',
+  'varbit',
+]);
+
+const TIMESTAMP_CURSOR_TYPES = new Set(['timestamp', 'timestamptz', 'date']);
+const INTEGER_TYPES = new Set(['int2', 'int4', 'int8']);
+
+/** A column as the catalog query returns it, plus what the transferability check needs. */
+export interface CatalogColumn extends ColumnInfo {
+  /** For an array: the element type's category (E for an enum element); otherwise equal to category. */
+  readonly elementCategory: string;
+}
+
+/** Null when the column can be transferred, otherwise why not. */
+export function untransferableReason(c: CatalogColumn): string | null {
+  const enumLike = c.elementCategory === 'E';
+  if (enumLike || TRANSFERABLE_BASE_TYPES.has(c.baseType)) return null;
+  return `type ${c.pgType} has no CSV mapping in Tally`;
+}
+
+export function cursorKindOf(c: ColumnInfo): CursorKind | null {
+  if (c.category === 'A') return null;
+  if (TIMESTAMP_CURSOR_TYPES.has(c.baseType)) return 'timestamp';
+  if (INTEGER_TYPES.has(c.baseType)) return 'integer';
+  return null;
+}
+
+/** The SELECT list of an export: every column in catalog order, money as a plain number. */
+export function selectList(table: ResolvedTable): string {
+  return table.columns
+    .map((c) => {
+      const name = ident(c.name);
+      if (c.baseType === 'money') return `${name}::numeric${c.category === 'A' ? '[]' : ''} AS ${name}`;
+      return name;
+    })
+    .join(', ');
+}
+
+/** How a bound value is put into the SQL: a bind parameter, or an escaped literal (COPY takes no binds). */
+export type ValueRenderer = (value: string) => string;
+
+export function bindRenderer(params: unknown[]): ValueRenderer {
+  return (value) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+}
+
+export const literalRenderer: ValueRenderer = (value) => escapeLiteral(value);
+
+function columnNamed(table: ResolvedTable, name: string): ColumnInfo {
+  const c = table.columns.find((col) => col.name === name);
+  if (!c) throw new InvalidInputError(`column ${name} is not a column of ${table.schema}.${table.name}`);
+  return c;
+}
+
+function rangeCondition(column: ColumnInfo, range: Window, render: ValueRenderer): string {
+  const kind = cursorKindOf(column);
+  if (kind === null) {
+    throw new InvalidInputError(
+      `column ${column.name} (${column.pgType}) cannot bound a range: use a timestamp, date or integer column`,
+    );
+  }
+  let checked: Window;
+  try {
+    checked = validateWindow(range, kind);
+  } catch (err) {
+    throw new InvalidInputError(`invalid range on ${column.name}: ${(err as Error).message}`, { cause: err });
+  }
+  // Casting the bound to the column's own type (one of a known few) keeps the comparison on its index.
+  const cast = column.baseType;
+  const name = ident(column.name);
+  const parts: string[] = [];
+  if (checked.from !== null) parts.push(`${name} >= ${render(checked.from)}::${cast}`);
+  if (checked.to !== null) parts.push(`${name} < ${render(checked.to)}::${cast}`);
+  return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
+}
+
+/** The WHERE condition of a slice: TRUE, or a window on the cursor column. */
+export function sliceCondition(table: ResolvedTable, slice: Slice, render: ValueRenderer): string {
+  switch (slice.kind) {
+    case 'all':
+      return 'TRUE';
+    case 'window':
+      return rangeCondition(columnNamed(table, table.cursorColumn), slice.window, render);
+  }
+}

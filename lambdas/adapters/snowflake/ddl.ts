@@ -1,0 +1,202 @@
+// The SQL that shapes Tally's Snowflake objects: target tables, the audit table, the CSV file format and
+// the S3 stage (run idempotently by bootstrap), and the one-time script an administrator runs on a real
+// account to create the roles, grants, storage integration and service user (`tally snowflake-ddl`).
+import type { S3Config, SnowflakeConfig } from '../../config';
+import { AUDIT_COLUMNS } from '../../domain/audit';
+import type { ResolvedTable } from '../../domain/table';
+import { ident, literal, qualified, stageUrl, targetColumn } from './sql';
+import { snowflakeType } from './types';
+
+export type DdlConfig = Pick<
+  SnowflakeConfig,
+  | 'database'
+  | 'schema'
+  | 'warehouse'
+  | 'stage'
+  | 'fileFormat'
+  | 'auditTable'
+  | 'storageIntegration'
+  | 'username'
+>;
+
+const AUDIT_TYPES = {
+  string: 'VARCHAR',
+  integer: 'NUMBER(38,0)',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP_TZ(6)',
+};
+
+/** The lease table: one row per table being loaded, naming the execution that may load it. */
+export const LOCK_TABLE = 'TALLY_LOCKS';
+
+export function createTargetTable(config: DdlConfig, table: ResolvedTable): string {
+  const columns = table.columns.map(
+    (c) => `${targetColumn(c.name)} ${snowflakeType(c)}${c.nullable ? '' : ' NOT NULL'}`,
+  );
+  const key = table.primaryKey.map(targetColumn).join(', ');
+  // Snowflake records but does not enforce the key; it documents the MERGE key to readers.
+  return `CREATE TABLE IF NOT EXISTS ${qualified(config, table.targetName)} (${columns.join(', ')}, PRIMARY KEY (${key}))`;
+}
+
+export function createAuditTable(config: DdlConfig): string {
+  const columns = AUDIT_COLUMNS.map((c) => {
+    const notNull = ['EVENT_ID', 'JOB_ID', 'EVENT_TYPE', 'ROW_HASH', 'CREATED_AT'].includes(c.column);
+    return `${c.column} ${AUDIT_TYPES[c.kind]}${notNull ? ' NOT NULL' : ''}`;
+  });
+  return `CREATE TABLE IF NOT EXISTS ${qualified(config, config.auditTable)} (${columns.join(', ')})`;
+}
+
+/**
+ * The CSV the PostgreSQL exporter writes: gzip, one header line, `"` quoting. An unquoted empty field is
+ * NULL and a quoted one (`""`) an empty string, as PostgreSQL writes them; nothing else means NULL, so a
+ * text value `\N` or `NULL` stays text.
+ */
+export function createFileFormat(config: DdlConfig): string {
+  return [
+    `CREATE FILE FORMAT IF NOT EXISTS ${qualified(config, config.fileFormat)}`,
+    "TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 1",
+    "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' EMPTY_FIELD_AS_NULL = TRUE NULL_IF = ()",
+    'ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE',
+  ].join(' ');
+}
+
+export function createStage(config: DdlConfig, s3: Pick<S3Config, 'bucket' | 'prefix'>): string {
+  const integration =
+    config.storageIntegration === undefined
+      ? ''
+      : ` STORAGE_INTEGRATION = ${ident(config.storageIntegration)}`;
+  return `CREATE STAGE IF NOT EXISTS ${qualified(config, config.stage)} URL = ${literal(stageUrl(s3))}${integration} FILE_FORMAT = (FORMAT_NAME = ${literal(qualified(config, config.fileFormat))})`;
+}
+
+export function createLockTable(config: DdlConfig): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(config, LOCK_TABLE)} (TABLE_NAME VARCHAR NOT NULL, EXECUTION_ID VARCHAR NOT NULL, ACQUIRED_AT TIMESTAMP_TZ(6) NOT NULL, EXPIRES_AT TIMESTAMP_TZ(6) NOT NULL)`;
+}
+
+/** What the bootstrap runs, in order; every statement is a no-op when its object exists. */
+export function bootstrapStatements(
+  config: DdlConfig,
+  s3: Pick<S3Config, 'bucket' | 'prefix'>,
+  tables: readonly ResolvedTable[],
+): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${ident(config.database)}.${ident(config.schema)}`,
+    createFileFormat(config),
+    createStage(config, s3),
+    createAuditTable(config),
+    ...tables.map((t) => createTargetTable(config, t)),
+    createLockTable(config),
+  ];
+}
+
+export interface AdminDdlOptions {
+  /** The service user's RSA public key (PEM or bare base64). Without it, a placeholder to fill in. */
+  readonly publicKey?: string;
+  /** The IAM role Snowflake assumes to read the bucket. Without it, a placeholder to fill in. */
+  readonly awsRoleArn?: string;
+  readonly loaderRole?: string;
+  readonly auditWriterRole?: string;
+}
+
+export interface DdlStep {
+  readonly sql: string;
+  /** Why the statement is there, printed above it as a comment. */
+  readonly why?: string;
+}
+
+/**
+ * The statements an administrator (ACCOUNTADMIN) runs once on a real account. The loader role owns the
+ * target and staging tables it creates; the audit table is owned by the administrator, and the loader
+ * reaches it only through the audit-writer role, which may INSERT and SELECT (for the hash chain) but
+ * never UPDATE or DELETE.
+ */
+export function snowflakeDdlSteps(
+  config: { readonly snowflake: DdlConfig; readonly s3: Pick<S3Config, 'bucket' | 'prefix'> },
+  tables: readonly ResolvedTable[],
+  options: AdminDdlOptions = {},
+): DdlStep[] {
+  const sf = config.snowflake;
+  const loader = ident(options.loaderRole ?? 'TALLY_LOADER');
+  const writer = ident(options.auditWriterRole ?? 'TALLY_AUDIT_WRITER');
+  const db = ident(sf.database);
+  const schema = `${db}.${ident(sf.schema)}`;
+  const integration = ident(sf.storageIntegration ?? 'TALLY_S3');
+  const user = ident(sf.username);
+  const key = options.publicKey?.replace(/-----[A-Z ]+-----|\s/g, '') ?? '<RSA public key body, base64>';
+  const audit = qualified(sf, sf.auditTable);
+  const steps: DdlStep[] = [
+    {
+      sql: `CREATE ROLE IF NOT EXISTS ${loader}`,
+      why: 'Loads data: owns the target tables, stage and file format.',
+    },
+    { sql: `CREATE ROLE IF NOT EXISTS ${writer}`, why: 'Writes the audit log: INSERT and SELECT only.' },
+    { sql: `GRANT ROLE ${writer} TO ROLE ${loader}` },
+    {
+      sql: `GRANT ROLE ${loader} TO ROLE SYSADMIN`,
+      why: 'Keeps the role hierarchy: administrators see what Tally creates.',
+    },
+    { sql: `CREATE DATABASE IF NOT EXISTS ${db}` },
+    { sql: `CREATE SCHEMA IF NOT EXISTS ${schema}` },
+    ...(sf.warehouse === undefined
+      ? []
+      : [{ sql: `GRANT USAGE ON WAREHOUSE ${ident(sf.warehouse)} TO ROLE ${loader}` }]),
+    { sql: `GRANT USAGE ON DATABASE ${db} TO ROLE ${writer}` },
+    { sql: `GRANT USAGE ON SCHEMA ${schema} TO ROLE ${writer}` },
+    { sql: `GRANT USAGE ON DATABASE ${db} TO ROLE ${loader}` },
+    { sql: `GRANT USAGE ON SCHEMA ${schema} TO ROLE ${loader}` },
+    {
+      sql: `GRANT CREATE TABLE, CREATE STAGE, CREATE FILE FORMAT ON SCHEMA ${schema} TO ROLE ${loader}`,
+      why: 'Bootstrap creates target tables, staging tables, the stage and the file format.',
+    },
+    {
+      sql: [
+        `CREATE STORAGE INTEGRATION IF NOT EXISTS ${integration} TYPE = EXTERNAL_STAGE STORAGE_PROVIDER = 'S3'`,
+        `ENABLED = TRUE STORAGE_AWS_ROLE_ARN = ${literal(options.awsRoleArn ?? '<arn of the IAM role Snowflake assumes>')}`,
+        `STORAGE_ALLOWED_LOCATIONS = (${literal(stageUrl(config.s3))})`,
+      ].join(' '),
+      why: 'Snowflake reads the bucket through an IAM role: no keys in SQL. DESC INTEGRATION gives the trust policy values.',
+    },
+    { sql: `GRANT USAGE ON INTEGRATION ${integration} TO ROLE ${loader}` },
+    {
+      sql: createAuditTable(sf),
+      why: 'Owned by the administrator, so no Tally role can change or delete a row.',
+    },
+    { sql: `GRANT INSERT, SELECT ON TABLE ${audit} TO ROLE ${writer}` },
+    ...tables.map((t) => ({
+      sql: createTargetTable(sf, t),
+      why: `Target of ${t.schema}.${t.name} (bootstrap creates it too when missing).`,
+    })),
+    ...tables.map((t) => ({
+      sql: `GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${qualified(sf, t.targetName)} TO ROLE ${loader}`,
+    })),
+    {
+      sql: [
+        `CREATE USER IF NOT EXISTS ${user} TYPE = SERVICE DEFAULT_ROLE = ${loader}`,
+        sf.warehouse === undefined ? '' : `DEFAULT_WAREHOUSE = ${ident(sf.warehouse)} `,
+        `RSA_PUBLIC_KEY = ${literal(key)}`,
+      ]
+        .join(' ')
+        .replace(/\s+/g, ' '),
+      why: 'The service user signs in with a key pair only (no password).',
+    },
+    { sql: `GRANT ROLE ${loader} TO USER ${user}` },
+  ];
+  return steps;
+}
+
+/** The administrator's script as text: each statement with its reason as a comment above it. */
+export function snowflakeDdl(
+  config: { readonly snowflake: DdlConfig; readonly s3: Pick<S3Config, 'bucket' | 'prefix'> },
+  tables: readonly ResolvedTable[],
+  options: AdminDdlOptions = {},
+): string {
+  const lines = [
+    '-- Run as ACCOUNTADMIN on the target account. Every statement is safe to run again.',
+    'USE ROLE ACCOUNTADMIN;',
+  ];
+  for (const step of snowflakeDdlSteps(config, tables, options)) {
+    lines.push('');
+    if (step.why) lines.push(`-- ${step.why}`);
+    lines.push(`${step.sql};`);
+  }
+  return `${lines.join('\n')}\n`;
+}

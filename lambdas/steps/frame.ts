@@ -1,0 +1,36 @@
+// How a step runs, in Lambda and locally alike: its event is validated first; a table's step inside the
+// Map then records a retry when this is one and holds the table's lease before it does any work.
+import type { z } from 'zod';
+import { auditRetry } from '../audit/writer';
+import type { StepDeps } from '../deps';
+import { holdTable } from '../leases/table-lease';
+import { parseEvent, tableEventBase } from './common';
+import { type TableEvent, tableEventSchema } from './contract';
+
+/** A step as the registry holds it: any event in, its result out. */
+export type BoundStep = (event: unknown, deps: StepDeps) => Promise<unknown>;
+
+/** A step outside the Map (Plan, the alert's audit): only its event is checked before it runs. */
+export function jobStep<S extends z.ZodType>(
+  schema: S,
+  run: (event: z.infer<S>, deps: StepDeps) => Promise<unknown>,
+): BoundStep {
+  return (raw, deps) => run(parseEvent(schema, raw, 'event'), deps);
+}
+
+/** A step of one table inside the Map: a retry says so first, and every step renews the table's lease. */
+export function tableStep(run: (event: TableEvent, deps: StepDeps) => Promise<unknown>): BoundStep {
+  return async (raw, deps) => {
+    const event = parseEvent(tableEventSchema, raw, 'event');
+    await enterTable(event, deps);
+    return run(event, deps);
+  };
+}
+
+/** What every step of a table does before its work, so none runs while another execution loads it. */
+export async function enterTable(event: TableEvent, deps: StepDeps): Promise<void> {
+  const { executionId, stateName, attempt, state } = event;
+  const base = tableEventBase(deps, executionId, state.work, 'retry');
+  if (attempt > 0) await auditRetry(deps, base, stateName, attempt);
+  await holdTable(deps, { table: state.work.table, executionId, state: stateName, attempt, event: base });
+}

@@ -1,0 +1,133 @@
+// The registry of steps: every Lambda of the state machine, as plain data beside its step function. The
+// CDK construct (functions, timeouts, memory, secrets, S3 grants), the definition (task names and where
+// each result goes), the Lambda handler, the local runner and the tests derive from this one list.
+// Adding a step is an entry here plus its step function.
+
+import { type AuditMode, planEventSchema, writeAuditEventSchema } from './contract';
+import { countSource } from './count-source';
+import { exportToS3 } from './export-to-s3';
+import { type BoundStep, jobStep, tableStep } from './frame';
+import { loadSnowflake } from './load-snowflake';
+import { plan } from './plan';
+import { verifyCounts } from './verify-counts';
+import { writeAudit } from './write-audit';
+
+/** The secrets a step's Lambda may read. */
+export type StepSecret = 'postgres' | 'snowflake';
+/** The S3 prefixes (under `s3.prefix`) a step's Lambda may read and write. */
+export type StepPrefix = 'staging' | 'audit';
+
+/** One state of the definition that runs the step. */
+export interface StepState {
+  readonly name: string;
+  /** Where the definition puts the result: `$` replaces the state, null discards the result. */
+  readonly resultPath: string | null;
+  /** For the audit writer: which event it writes in this state. */
+  readonly mode?: AuditMode;
+}
+
+export interface StepSpec {
+  /** The Lambda's construct id, log name and placeholder ARN name, e.g. `ExportToS3`. */
+  readonly functionName: string;
+  /** One line, shown as the Lambda's description. */
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly secrets: readonly StepSecret[];
+  readonly prefixes: readonly StepPrefix[];
+  readonly states: readonly StepState[];
+  /** The step: validates its event, then runs (see `frame.ts`). */
+  readonly run: BoundStep;
+}
+
+export const STEPS = {
+  plan: {
+    functionName: 'Plan',
+    description: 'Tally: validate the input, plan each table and its window',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    secrets: ['postgres', 'snowflake'],
+    prefixes: ['audit'],
+    states: [{ name: 'Plan', resultPath: '$' }],
+    run: jobStep(planEventSchema, plan),
+  },
+  countSource: {
+    functionName: 'CountSource',
+    description: 'Tally: count the rows of a table window at the source',
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    secrets: ['postgres', 'snowflake'],
+    prefixes: ['audit'],
+    states: [{ name: 'CountSource', resultPath: '$.count' }],
+    run: tableStep(countSource),
+  },
+  exportToS3: {
+    functionName: 'ExportToS3',
+    description: 'Tally: export a table window to S3 as gzip CSV',
+    timeoutSeconds: 900,
+    // gzip is the bottleneck and Lambda's CPU share grows with memory.
+    memoryMb: 2048,
+    secrets: ['postgres', 'snowflake'],
+    prefixes: ['staging', 'audit'],
+    states: [{ name: 'ExportToS3', resultPath: '$.export' }],
+    run: tableStep(exportToS3),
+  },
+  loadSnowflake: {
+    functionName: 'LoadSnowflake',
+    description: 'Tally: COPY or MERGE staged files into Snowflake',
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    secrets: ['snowflake'],
+    prefixes: ['audit'],
+    states: [{ name: 'LoadSnowflake', resultPath: '$.load' }],
+    run: tableStep(loadSnowflake),
+  },
+  verifyCounts: {
+    functionName: 'VerifyCounts',
+    description: 'Tally: count the target and close the ledger',
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    secrets: ['snowflake'],
+    prefixes: ['audit'],
+    states: [{ name: 'VerifyCounts', resultPath: '$.verify' }],
+    run: tableStep(verifyCounts),
+  },
+  writeAudit: {
+    functionName: 'WriteAudit',
+    description: 'Tally: append audit events to Snowflake and S3',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    secrets: ['snowflake'],
+    prefixes: ['audit'],
+    states: [
+      // The success returns the table's outcome, which replaces the iteration's state; the failure keeps
+      // the state, so TableFailed reads the table's name whether the audit was written or not.
+      { name: 'AuditSuccess', resultPath: '$', mode: 'success' },
+      { name: 'AuditFailure', resultPath: null, mode: 'failure' },
+      { name: 'AuditAlert', resultPath: '$.audit', mode: 'alert' },
+    ],
+    run: jobStep(writeAuditEventSchema, writeAudit),
+  },
+} as const satisfies Record<string, StepSpec>;
+
+export type StepName = keyof typeof STEPS;
+export type StateName = (typeof STEPS)[StepName]['states'][number]['name'];
+
+export const STEP_NAMES = Object.keys(STEPS) as StepName[];
+
+/** One value per step, keyed like the registry. */
+export function mapSteps<T>(value: (step: StepName) => T): Record<StepName, T> {
+  return Object.fromEntries(STEP_NAMES.map((step) => [step, value(step)])) as Record<StepName, T>;
+}
+
+/** The step a state of the definition runs, with that state's settings; undefined for any other state. */
+export function stepOfState(
+  state: string,
+): { readonly step: StepName; readonly spec: StepSpec; readonly state: StepState } | undefined {
+  for (const step of STEP_NAMES) {
+    const spec: StepSpec = STEPS[step];
+    const found = spec.states.find((s) => s.name === state);
+    if (found) return { step, spec, state: found };
+  }
+  return undefined;
+}

@@ -1,0 +1,119 @@
+// The props of AuditedTransferPipeline, each with its default, and the shapes of the PostgreSQL and
+// Snowflake settings it deploys (everything but credentials, which come from the secrets).
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { PipelineConfig, PostgresConfig, SnowflakeConfig, TableConfig } from '../lambdas/config';
+import type { RetrySettings } from './transfer-definition';
+
+/** Where PostgreSQL is, without credentials: those come from the PostgreSQL secret. */
+export type PostgresEndpoint = Omit<PostgresConfig, 'password' | 'passwordFile' | 'url'>;
+
+/** The Snowflake objects Tally uses, without credentials: those come from the Snowflake secret. */
+export type SnowflakeTarget = Omit<SnowflakeConfig, 'password' | 'privateKey' | 'privateKeyFile'>;
+
+export interface AuditedTransferPipelineProps {
+  /** The tables to transfer. */
+  readonly tables: readonly TableConfig[];
+  /** Where PostgreSQL listens; the secret may override host, port, database and user. */
+  readonly postgres: PostgresEndpoint;
+  /** The Snowflake account, database, schema, stage and storage integration Tally uses. */
+  readonly snowflake: SnowflakeTarget;
+  /**
+   * PostgreSQL credentials: `{ password, username?, host?, port?, dbname? }` (the RDS layout).
+   */
+  readonly postgresSecret: secretsmanager.ISecret;
+  /**
+   * Snowflake credentials: `{ password }` or `{ privateKey }` (PEM), optionally `username`.
+   */
+  readonly snowflakeSecret: secretsmanager.ISecret;
+  /**
+   * Lookback, lag, file size, compression and the volume guard.
+   * @default the configuration schema's defaults (lookback 300 s, lag 60 s, 128 MiB files)
+   */
+  readonly pipeline?: Partial<PipelineConfig>;
+  /**
+   * When the incremental pipeline starts. Historical runs are started by hand.
+   * @default events.Schedule.rate(Duration.minutes(30))
+   */
+  readonly schedule?: events.Schedule;
+  /**
+   * VPC to run the functions in, to reach PostgreSQL on EC2. The subnets need egress to Snowflake and S3.
+   * @default the functions run outside any VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * @default the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security group of the functions; allow it in PostgreSQL's security group on its port.
+   * @default a new security group with outbound access only (when `vpc` is set)
+   */
+  readonly securityGroup?: ec2.ISecurityGroup;
+  /**
+   * Topic the alert goes to.
+   * @default a new topic encrypted with the pipeline's key
+   */
+  readonly alertTopic?: sns.ITopic;
+  /**
+   * Email addresses subscribed to the alert topic.
+   * @default none
+   */
+  readonly alertEmails?: readonly string[];
+  /**
+   * Bucket for staged files and the audit mirror. A given bucket keeps its own encryption and lifecycle.
+   * @default a new bucket (see `bucketEncryption`, `stagedFileRetention`, `auditMirrorRetention`)
+   */
+  readonly bucket?: s3.IBucket;
+  /**
+   * Encryption of a new bucket. SSE-S3 lets Snowflake's storage integration read staged files without
+   * a grant on a key; with KMS, give that role `kms:Decrypt` on `key` too.
+   * @default s3.BucketEncryption.S3_MANAGED
+   */
+  readonly bucketEncryption?: s3.BucketEncryption.S3_MANAGED | s3.BucketEncryption.KMS;
+  /**
+   * Prefix of every key Tally writes.
+   * @default 'tally'
+   */
+  readonly s3Prefix?: string;
+  /**
+   * How long staged files stay in a new bucket (`<s3Prefix>/staging/`).
+   * @default Duration.days(14)
+   */
+  readonly stagedFileRetention?: Duration;
+  /**
+   * How long the audit mirror stays in a new bucket (`<s3Prefix>/audit/`).
+   * @default Duration.days(2557) (seven years)
+   */
+  readonly auditMirrorRetention?: Duration;
+  /**
+   * Retention of the functions' and the state machine's logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Tables transferred at the same time.
+   * @default 4
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Retry timing of the steps.
+   * @default 5 s first wait, 4 retries, at most 2 min between attempts
+   */
+  readonly retry?: RetrySettings;
+  /**
+   * Longest an execution may run.
+   * @default Duration.hours(2)
+   */
+  readonly timeout?: Duration;
+  /**
+   * What happens to the bucket and the log groups when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}

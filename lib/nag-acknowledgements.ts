@@ -1,0 +1,73 @@
+// The cdk-nag findings the pipeline acknowledges, each with the reason it is right as it is: the KMS key
+// the Logs service encrypts with, the steps' bucket grants, and the state machine's role.
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { StepLambda } from './step-lambda';
+
+/** CloudWatch Logs encrypts with the key only if the key policy lets the Logs service of this region in. */
+export function allowLogsToUse(key: kms.Key): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+        },
+      },
+    }),
+  );
+}
+
+/** The wildcards of CDK's object read/write grant on the prefixes a step uses. */
+export function acknowledgeBucketGrant(
+  fn: StepLambda,
+  bucket: s3.IBucket,
+  prefixes: readonly string[],
+): void {
+  const reason =
+    "Scoped to the pipeline bucket and the step's own prefixes under Tally's: steps write and read part files and audit events whose keys are only known at run time; the wildcard actions are the object-level read/write set CDK grants.";
+  const bucketArn = Stack.of(fn).resolve(bucket.bucketArn) as { 'Fn::GetAtt'?: [string, string] } | string;
+  const arnText = typeof bucketArn === 'string' ? bucketArn : `<${bucketArn['Fn::GetAtt']?.[0]}.Arn>`;
+  for (const finding of [
+    'Action::s3:GetObject*',
+    'Action::s3:GetBucket*',
+    'Action::s3:List*',
+    'Action::s3:DeleteObject*',
+    'Action::s3:Abort*',
+    ...prefixes.map((prefix) => `Resource::${arnText}/${prefix}*`),
+    'Action::kms:ReEncrypt*',
+    'Action::kms:GenerateDataKey*',
+  ]) {
+    Validations.of(fn.role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`, reason });
+  }
+}
+
+export function acknowledgeStateMachineRole(
+  stateMachine: sfn.StateMachine,
+  functions: readonly StepLambda[],
+): void {
+  const stack = Stack.of(stateMachine);
+  for (const fn of functions) {
+    const logicalId = stack.getLogicalId(fn.function.node.defaultChild as CfnElement);
+    Validations.of(stateMachine.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+      reason:
+        'CDK grants the invoke on the function and its versions and aliases (ARN:*); the state machine calls only these functions.',
+    });
+  }
+  for (const finding of ['Resource::*', 'Action::kms:GenerateDataKey*']) {
+    Validations.of(stateMachine.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`,
+      reason:
+        finding === 'Resource::*'
+          ? 'Log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing do not support resource-level permissions.'
+          : 'Publishing to the KMS-encrypted alert topic needs data keys from its key; the grant names that key only.',
+    });
+  }
+}

@@ -1,0 +1,170 @@
+// One step of the registry as a Lambda function with the project's defaults: Node 22 on ARM64, bundled
+// locally with esbuild (names kept so Step Functions can route errors by name, source maps on for stack
+// traces), its own log group and role, X-Ray tracing.
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/runtime/env';
+
+/** The project's root: entries and the lock file are resolved against it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The module every step's function runs, exporting `handler`; TALLY_STEP says which step. */
+export const LAMBDA_ENTRY = fileURLToPath(new URL('../lambdas/handler.ts', import.meta.url));
+
+export interface StepLambdaProps {
+  /** The registry entry the function runs (its TALLY_STEP). */
+  readonly step: string;
+  readonly description: string;
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * @default Duration.minutes(5)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Environment variables besides the ones the project's defaults set.
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Key that encrypts the log group.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * VPC to run in, e.g. to reach PostgreSQL on EC2.
+   * @default not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * @default the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * @default none (only used with `vpc`)
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class StepLambda extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: StepLambdaProps) {
+    super(scope, id);
+    const memorySize = props.memorySize ?? 512;
+    const timeout = props.timeout ?? Duration.minutes(5);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: logRetention,
+      removalPolicy,
+      ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
+    });
+
+    // An own role instead of AWSLambdaBasicExecutionRole, whose log permissions cover every log group.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    this.logGroup.grantWrite(this.role);
+    if (props.vpc) {
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'A function in a VPC must create and delete its network interfaces; the AWS-managed policy is the documented minimum and EC2 does not scope these actions to resources.',
+      });
+    }
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: LAMBDA_ENTRY,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize,
+      timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
+      environment: {
+        ...props.environment,
+        [ENV.step]: props.step,
+        // The bundle carries source maps; Node uses them for stack traces only when told to.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      ...(props.vpc
+        ? {
+            vpc: props.vpc,
+            vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+            ...(props.securityGroups ? { securityGroups: props.securityGroups } : {}),
+          }
+        : {}),
+      bundling: {
+        forceDockerBundling: false,
+        keepNames: true,
+        sourceMap: true,
+        minify: false,
+        target: 'node22',
+        format: nodejs.OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        // Bundled CommonJS dependencies (snowflake-sdk and its own) call require() for Node's built-in
+        // modules and read __dirname, neither of which an ES module has.
+        banner: [
+          "import { createRequire as tallyCreateRequire } from 'node:module';",
+          "import { fileURLToPath as tallyFileURLToPath } from 'node:url';",
+          'const require = tallyCreateRequire(import.meta.url);',
+          'const __filename = tallyFileURLToPath(import.meta.url);',
+          "const __dirname = tallyFileURLToPath(new URL('.', import.meta.url));",
+        ].join(' '),
+        // When the stack is synthesized without bundling (only the definition is wanted), a fixed
+        // hash spares fingerprinting the whole project directory.
+        ...(Stack.of(this).bundlingRequired ? {} : { assetHash: `unbundled-${id}` }),
+      },
+    });
+
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason:
+        'Node.js 22 is pinned on purpose: the handlers are built and tested for it, and a runtime moves only with a tested upgrade, not whenever Lambda adds a newer one.',
+    });
+    // X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+    });
+  }
+
+  /** Lets the function read the secret and tells it where the secret is. */
+  useSecret(secret: secretsmanager.ISecret, environmentVariable: string): void {
+    secret.grantRead(this.role);
+    this.function.addEnvironment(environmentVariable, secret.secretArn);
+  }
+}

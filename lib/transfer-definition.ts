@@ -1,0 +1,198 @@
+// The transfer's state machine in JSONPath (the local interpreter runs neither JSONata nor `Assign`):
+// Plan, a Map over the tables with Retry and Catch on every step, then an SNS alert when any table failed.
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { TRANSIENT_ERROR_NAMES } from '../lambdas/domain/errors';
+import { STEP_PAYLOAD } from '../lambdas/steps/contract';
+import { type StateName, type StepName, stepOfState } from '../lambdas/steps/registry';
+
+/**
+ * Errors a Retry waits out: Tally's transient errors, and Lambda throttling (the invocation never ran).
+ * `Lambda.Unknown` is deliberately absent: it is how a timeout or an out-of-memory end arrives, and the
+ * same input would time out or run out of memory again, up to 15 minutes each time. It goes to the Catch,
+ * which audits the failure and raises the alert; the fix is more memory or a longer timeout.
+ */
+export const RETRYABLE_ERRORS: readonly string[] = [
+  ...TRANSIENT_ERROR_NAMES,
+  'Lambda.TooManyRequestsException',
+];
+
+/** States the definition adds to the steps' (the registry's): they only route. */
+export const ROUTING_STATE = {
+  transferTables: 'TransferTables',
+  tableFailed: 'TableFailed',
+  summarizeOutcomes: 'SummarizeOutcomes',
+  anyTableFailed: 'AnyTableFailed',
+  publishAlert: 'PublishAlert',
+  alertHasRunState: 'AlertHasRunState',
+  failed: 'TransferFailed',
+  succeeded: 'TransferSucceeded',
+} as const;
+
+export interface RetrySettings {
+  /**
+   * Wait before the first retry.
+   * @default Duration.seconds(5)
+   */
+  readonly interval?: Duration;
+  /**
+   * Retries after the first attempt.
+   * @default 4
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Longest wait between two attempts.
+   * @default Duration.minutes(2)
+   */
+  readonly maxDelay?: Duration;
+}
+
+export interface TransferDefinitionProps {
+  /** The function of every step of the registry. */
+  readonly functions: Readonly<Record<StepName, lambda.IFunction>>;
+  readonly alertTopic: sns.ITopic;
+  /**
+   * Tables transferred at the same time.
+   * @default 4
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * @default the defaults of `RetrySettings`
+   */
+  readonly retry?: RetrySettings;
+}
+
+/** Builds the chain; the pipeline construct wraps it in a state machine. */
+export class TransferDefinition extends Construct {
+  readonly startState: sfn.IChainable;
+
+  private readonly retry: Required<RetrySettings>;
+  private readonly functions: Readonly<Record<StepName, lambda.IFunction>>;
+
+  constructor(scope: Construct, id: string, props: TransferDefinitionProps) {
+    super(scope, id);
+    const maxConcurrency = props.maxConcurrency ?? 4;
+    this.retry = {
+      interval: props.retry?.interval ?? Duration.seconds(5),
+      maxAttempts: props.retry?.maxAttempts ?? 4,
+      maxDelay: props.retry?.maxDelay ?? Duration.minutes(2),
+    };
+    this.functions = props.functions;
+
+    // Inside the Map: each step's result goes under its own key of the table's state.
+    const tableFailed = new sfn.Pass(this, ROUTING_STATE.tableFailed, {
+      parameters: { table: sfn.JsonPath.stringAt('$.work.table'), status: 'failed' },
+    });
+    const auditFailure = this.task('AuditFailure');
+    auditFailure.addCatch(tableFailed, { errors: [sfn.Errors.ALL], resultPath: '$.auditError' });
+    auditFailure.next(tableFailed);
+
+    const onFailure = (task: tasks.LambdaInvoke): tasks.LambdaInvoke => {
+      task.addCatch(auditFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      return task;
+    };
+
+    const tableChain = sfn.Chain.start(onFailure(this.task('CountSource')))
+      .next(onFailure(this.task('ExportToS3')))
+      .next(onFailure(this.task('LoadSnowflake')))
+      .next(onFailure(this.task('VerifyCounts')))
+      .next(onFailure(this.task('AuditSuccess')));
+
+    const transferTables = new sfn.Map(this, ROUTING_STATE.transferTables, {
+      itemsPath: '$.tables',
+      itemSelector: {
+        work: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+        executionId: sfn.JsonPath.stringAt('$.executionId'),
+      },
+      maxConcurrency,
+      resultPath: '$.outcomes',
+    });
+    transferTables.itemProcessor(tableChain, { mode: sfn.ProcessorMode.INLINE });
+
+    // After the Map: the alert, once, for the whole execution.
+    const failed = new sfn.Fail(this, ROUTING_STATE.failed, {
+      error: 'TransferFailed',
+      cause: 'Planning failed, a table failed, or its counts did not close; see the alert and the audit log.',
+    });
+    const auditAlert = this.task('AuditAlert');
+    auditAlert.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.auditError' });
+    auditAlert.next(failed);
+
+    const publishAlert = new tasks.SnsPublish(this, ROUTING_STATE.publishAlert, {
+      topic: props.alertTopic,
+      subject: 'Tally transfer failed',
+      message: sfn.TaskInput.fromJsonPathAt(sfn.JsonPath.jsonToString(sfn.JsonPath.entirePayload)),
+      messageAttributes: {
+        executionId: { value: sfn.JsonPath.stringAt('$$.Execution.Id') },
+      },
+      resultPath: '$.alert',
+    });
+    publishAlert.addRetry({
+      errors: [sfn.Errors.TASKS_FAILED],
+      interval: this.retry.interval,
+      maxAttempts: this.retry.maxAttempts,
+      maxDelay: this.retry.maxDelay,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    // Plan's own failure has no run state for the alert audit; Plan records that failure itself.
+    const alertHasRunState = new sfn.Choice(this, ROUTING_STATE.alertHasRunState)
+      .when(sfn.Condition.isPresent('$.outcomes'), auditAlert)
+      .otherwise(failed);
+    publishAlert.addCatch(alertHasRunState, { errors: [sfn.Errors.ALL], resultPath: '$.alertError' });
+    publishAlert.next(alertHasRunState);
+
+    const anyTableFailed = new sfn.Choice(this, ROUTING_STATE.anyTableFailed)
+      .when(sfn.Condition.booleanEquals('$.summary.anyFailed', true), publishAlert)
+      .otherwise(new sfn.Succeed(this, ROUTING_STATE.succeeded));
+    // A Choice cannot look inside an array: this Pass turns "any outcome failed" into one boolean.
+    const summarizeOutcomes = new sfn.Pass(this, ROUTING_STATE.summarizeOutcomes, {
+      parameters: {
+        anyFailed: sfn.JsonPath.arrayContains(sfn.JsonPath.listAt('$.outcomes[*].status'), 'failed'),
+      },
+      resultPath: '$.summary',
+    });
+
+    // On its last attempt Plan records a transient failure itself: no table's Catch exists yet.
+    const plan = this.task('Plan', { maxAttempts: this.retry.maxAttempts });
+    plan.addCatch(publishAlert, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+    this.startState = sfn.Chain.start(plan).next(transferTables).next(summarizeOutcomes).next(anyTableFailed);
+  }
+
+  /**
+   * The Lambda task of a state of the step registry, handed the contract's payload (execution id, state
+   * name, attempt, state), its result put where the registry says, retried on transient errors with
+   * exponential backoff and full jitter. The function is named directly (not through `lambda:invoke`),
+   * so its result is the function's return value, the same in AWS and locally.
+   */
+  private task(
+    name: StateName,
+    /** Literals the step needs besides the contract's payload. */
+    extra: Record<string, number> = {},
+  ): tasks.LambdaInvoke {
+    const found = stepOfState(name);
+    if (!found) throw new Error(`the step registry has no state '${name}'`);
+    const { resultPath, mode } = found.state;
+    const task = new tasks.LambdaInvoke(this, name, {
+      lambdaFunction: this.functions[found.step],
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({ ...(mode ? { mode } : {}), ...extra, ...STEP_PAYLOAD }),
+      ...(resultPath === null ? { resultPath: sfn.JsonPath.DISCARD } : {}),
+      ...(resultPath !== null && resultPath !== '$' ? { resultPath } : {}),
+    });
+    task.addRetry({
+      errors: [...RETRYABLE_ERRORS],
+      interval: this.retry.interval,
+      maxAttempts: this.retry.maxAttempts,
+      maxDelay: this.retry.maxDelay,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
+  }
+}
