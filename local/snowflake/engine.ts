@@ -22,19 +22,8 @@ import { rm } from 'node:fs/promises';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
 import { databaseExists, initLoadHistory, initMetadata, listDatabases, META, schemaExists } from './catalog';
 import type { Ctx } from './context';
-import { statusResult } from './context';
-import { copyInto } from './copy-into';
-import {
-  attachNewDatabase,
-  create,
-  describeTable,
-  drop,
-  grantOrRevoke,
-  q,
-  showTables,
-  unsupported,
-  use,
-} from './ddl';
+import { copyInto } from './copy';
+import { attachNewDatabase, create, describeTable, drop, grantOrRevoke, showTables } from './ddl';
 import { deleteRows, insert, merge, select, truncate, update } from './dml';
 import {
   type Bind,
@@ -45,8 +34,18 @@ import {
   SnowflakeSqlError,
   STATEMENT_TYPE,
 } from './engine-types';
-import { toSnowflakeError } from './errors';
-import { Cursor, quoteIdent, significant, sqlString, type Token, tokenize } from './sql-tokens';
+import { toSnowflakeError, unexpectedToken, unsupported } from './errors';
+import { use } from './session';
+import {
+  Cursor,
+  quoteIdent,
+  quoteQualified,
+  significant,
+  sqlString,
+  type Token,
+  tokenize,
+} from './sql-tokens';
+import { statementExecuted } from './status';
 
 interface SessionRuntime {
   readonly conn: DuckDBConnection;
@@ -59,7 +58,7 @@ interface SessionRuntime {
 
 type Kind = 'query' | 'ddl' | 'session' | 'transaction';
 
-const ok = (type: number = STATEMENT_TYPE.SCL) => statusResult('Statement executed successfully.', type);
+const ok = () => statementExecuted(STATEMENT_TYPE.SCL);
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const instance = await DuckDBInstance.create(':memory:');
@@ -74,7 +73,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await attachNewDatabase({ conn: admin, options }, options.defaultDatabase);
   }
   if (!(await schemaExists(admin, options.defaultDatabase, options.defaultSchema))) {
-    await admin.run(`CREATE SCHEMA ${q([options.defaultDatabase, options.defaultSchema])}`);
+    await admin.run(`CREATE SCHEMA ${quoteQualified([options.defaultDatabase, options.defaultSchema])}`);
   }
   return new LocalEngine(instance, admin, options);
 }
@@ -155,7 +154,7 @@ class LocalEngine implements Engine {
     if (session.database && (await databaseExists(rt.conn, session.database))) {
       path =
         session.schema && (await schemaExists(rt.conn, session.database, session.schema))
-          ? q([session.database, session.schema])
+          ? quoteQualified([session.database, session.schema])
           : quoteIdent(session.database);
     }
     // Always re-applied: DDL (DROP DATABASE) may have moved the connection elsewhere.
@@ -354,11 +353,7 @@ function classify(head: string, sig: readonly Token[]): Kind {
       return 'session';
     default:
       if (SNOWFLAKE_STATEMENTS.has(head)) throw unsupported(head);
-      throw new SnowflakeSqlError(
-        '001003',
-        '42000',
-        `SQL compilation error:\nsyntax error line 1 at position 0 unexpected '${sig[0]?.text ?? ''}'.`,
-      );
+      throw unexpectedToken(0, sig[0]?.text ?? '');
   }
 }
 
