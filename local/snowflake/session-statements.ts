@@ -35,10 +35,12 @@ export function runSessionStatement(
     if (name?.kind !== 'word') throw near();
     cur.next();
     if (!cur.acceptOp('=') || cur.done() || cur.peek()?.text === ',') throw near();
-    parameters[name.value] =
+    const value =
       cur.peek()?.kind === 'string' ? cur.next().value : parseParameterValue(cur.adjacentText([',']));
+    // Each assignment takes effect once its comma (or the end) is there, even if a later one is wrong.
+    if (!cur.done() && !cur.acceptOp(',')) throw near();
+    parameters[name.value] = value;
     if (cur.done()) return statementExecuted(STATEMENT_TYPE.SCL);
-    if (!cur.acceptOp(',')) throw near();
   }
 }
 
