@@ -1,6 +1,5 @@
-// Who may log in to the Snowflake stand-in and how: users with a password and/or registered RSA public
-// keys, the roles granted to each, and the key-pair JWT check Snowflake applies (RS256 signature, issuer
-// naming the key's SHA-256 fingerprint, subject, and expiry in milliseconds as snowflake-sdk writes it).
+// Snowflake's users and their logins: password and key-pair JWT (RS256, issuer naming the key's SHA-256
+// fingerprint, times in milliseconds as snowflake-sdk writes them), granted roles, and the user DDL.
 import { createHash, createPublicKey, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
 import { nameTaken } from './ddl/common';
 import { type QueryResult, type SessionState, SnowflakeSqlError, STATEMENT_TYPE } from './engine-types';

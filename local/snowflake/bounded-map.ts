@@ -1,5 +1,5 @@
-// A map that keeps only its newest entries, for what the stand-in's server remembers on behalf of
-// clients (finished results, retried request ids, closed sessions) without growing without end.
+// A helper of the stand-in's server rather than a Snowflake feature: a map that keeps only its newest
+// entries, for the finished results, retried requests and closed sessions it remembers.
 
 /** Entries leave oldest-inserted first once there are more than `limit`; reading one does not renew it. */
 export class BoundedMap<K, V> {

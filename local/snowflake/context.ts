@@ -1,5 +1,5 @@
-// What a statement handler gets from the engine: the session, its binds, its DuckDB connection (writes
-// go through `write` so a failed statement inside a transaction can be undone by replay), and helpers.
+// Snowflake's name resolution (the session's current database and schema, temporary tables first), and
+// what every statement handler gets from the engine: the session, its binds and its DuckDB connection.
 import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
 import { databaseExists, schemaExists } from './catalog';
 import type { Bind, EngineOptions, SessionState } from './engine-types';

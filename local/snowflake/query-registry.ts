@@ -1,6 +1,5 @@
-// Snowflake's queries as snowflake-sdk follows them: a query-request runs in its session's order and is
-// answered at once, or "in progress" after a wait (333333/333334) to be fetched by its id; a request
-// re-sent with the same requestId is answered, not run again; the monitoring endpoint reports status.
+// Snowflake's query lifecycle as snowflake-sdk follows it: sync and async requests, "in progress" answers,
+// results fetched by query id, re-sent requests answered by requestId, and query status.
 import { randomUUID } from 'node:crypto';
 import { parseBindings } from './bindings';
 import { BoundedMap } from './bounded-map';

@@ -1,7 +1,5 @@
-// The Snowflake stand-in's HTTP side: the endpoints snowflake-sdk calls (login, token renewal, heartbeat,
-// session delete, telemetry, query-request, results, status, abort) as a route table over the session
-// store and the query registry. Statements go to an Engine; this module only speaks the protocol. It
-// logs nothing, so no secret can leak from it.
+// Snowflake's REST endpoints that snowflake-sdk calls, as a route table over the session store and the
+// query registry. It only speaks the protocol and logs nothing, so no secret can leak from it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';

@@ -1,6 +1,5 @@
-// Snowflake's sessions as snowflake-sdk sees them: login (password or key-pair JWT) opening a session with
-// a session token and a master token, authentication of each request by its token, renewal of an expired
-// session token with the master token, and forgetting a session that was closed.
+// Snowflake's sessions: the login-request opening one with a session token and a master token, each
+// request authenticated by its token, renewal with the master token, and session delete.
 import { randomBytes, randomInt } from 'node:crypto';
 import { LoginRefusedError, normalizeIdentifier, type UserDirectory } from './auth';
 import { BoundedMap } from './bounded-map';

@@ -1,6 +1,5 @@
-// Loading one staged CSV file into the target table as Snowflake's COPY does: gzip detected by its magic
-// bytes, fields parsed by DuckDB's read_csv and converted to each column's type, bad rows counted and
-// reported by line and column, and ON_ERROR deciding between aborting, skipping the file and continuing.
+// COPY's loading of one staged CSV file: compression, fields read by DuckDB's read_csv and converted to
+// each column's type, bad rows reported by line and column, and ON_ERROR (abort, skip the file, continue).
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';

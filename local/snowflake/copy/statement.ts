@@ -1,6 +1,5 @@
-// COPY INTO <table> [(columns)] FROM @stage[/path] [options], parsed into a plan: the target, the stage
-// and path, the file format, which files, ON_ERROR, FORCE and MATCH_BY_COLUMN_NAME (Snowflake's COPY INTO
-// <table>; unloading, transformations and URLs as sources are refused).
+// COPY INTO <table> [(columns)] FROM @stage[/path] parsed into a plan: file format, FILES, PATTERN,
+// ON_ERROR, FORCE and MATCH_BY_COLUMN_NAME. Unloading, transformations and URLs as sources are refused.
 import { checkTablePrivilege, getStage, type StageDef } from '../catalog';
 import { type Ctx, qualify, requireTable, type TableLocation } from '../context';
 import { describeColumns } from '../ddl/tables';

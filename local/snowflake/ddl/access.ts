@@ -1,6 +1,5 @@
-// Snowflake's access control as the engine keeps it: roles and their grants to roles and users, users as
-// catalog records (the login side keeps the rest, see auth.ts), and GRANT / REVOKE of privileges on
-// tables, schemas, databases and stages. Privileges on other objects are recorded, not enforced.
+// Snowflake's roles, users (as catalog records; auth.ts keeps their logins) and GRANT / REVOKE of
+// privileges and roles. Only table privileges are enforced (catalog.ts); the rest are recorded.
 import {
   dropRole as forgetRole,
   dropUser as forgetUser,

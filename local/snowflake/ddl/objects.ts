@@ -1,6 +1,5 @@
-// Snowflake's account and schema objects other than tables: databases (one attached DuckDB file each),
-// schemas, external stages on S3, named file formats, storage integrations and (accepted, not modelled)
-// warehouses. CREATE and DROP of each.
+// Snowflake's CREATE and DROP of databases (one attached DuckDB file each), schemas, external stages on
+// S3, named file formats, storage integrations and warehouses (accepted, not modelled).
 import { rm } from 'node:fs/promises';
 import {
   addDatabase,
