@@ -1,7 +1,7 @@
 // Snowflake's users and their logins: password and key-pair JWT (RS256, issuer naming the key's SHA-256
 // fingerprint, times in milliseconds as snowflake-sdk writes them), granted roles, and the user DDL.
 import { createHash, createPublicKey, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
-import { nameTaken } from './ddl/common';
+import { claimName } from './ddl/common';
 import { type QueryResult, type SessionState, SnowflakeSqlError, STATEMENT_TYPE } from './engine-types';
 import { Cursor, significant, splitTopLevel, type Token, tokenize } from './sql-tokens';
 import { statementExecuted, statusResult } from './status';
@@ -308,8 +308,9 @@ export async function runUserStatement(
     case 'create': {
       const { name, orReplace, ifNotExists } = statement;
       // Unlike the engine's CREATEs, OR REPLACE wins over IF NOT EXISTS here.
-      const taken = directory.hasUser(name) && !orReplace ? nameTaken(name, ifNotExists, false) : undefined;
-      if (taken) return taken;
+      const taken = directory.hasUser(name) && !orReplace;
+      const existing = await claimName(name, taken, { orReplace, ifNotExists, temporary: false });
+      if (existing) return existing;
       const props = parseProperties(statement.properties);
       await record(`CREATE USER IF NOT EXISTS ${quoted(name)}`);
       directory.addUser({ name, roles: ['PUBLIC'], defaultRole: 'PUBLIC' });

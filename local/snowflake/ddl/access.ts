@@ -19,7 +19,7 @@ import { STATEMENT_TYPE } from '../engine-types';
 import { objectMissing } from '../errors';
 import type { Cursor } from '../sql-tokens';
 import { statementExecuted } from '../status';
-import { type CreateModifiers, type Dropped, ddlDone, nameTaken } from './common';
+import { type CreateModifiers, claimName, type Dropped, ddlDone } from './common';
 
 /** CREATE ROLE and CREATE USER: a name in a catalog table, nothing more. */
 function createNamed(
@@ -27,14 +27,11 @@ function createNamed(
   exists: (c: Ctx['conn'], n: string) => Promise<boolean>,
   make: (c: Ctx['conn'], n: string) => Promise<void>,
 ) {
-  return async (ctx: Ctx, cur: Cursor, { orReplace }: CreateModifiers): Promise<QueryResult> => {
-    const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
+  return async (ctx: Ctx, cur: Cursor, modifiers: CreateModifiers): Promise<QueryResult> => {
     const name = cur.ident();
     cur.rest();
-    if (await exists(ctx.conn, name)) {
-      const taken = nameTaken(name, ifNotExists, orReplace);
-      if (taken) return taken;
-    }
+    const existing = await claimName(name, await exists(ctx.conn, name), modifiers);
+    if (existing) return existing;
     await make(ctx.conn, name);
     return ddlDone(`${kind} ${name} successfully created.`);
   };

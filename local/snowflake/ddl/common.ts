@@ -9,19 +9,28 @@ export function ddlDone(message: string): QueryResult {
   return statusResult(message, STATEMENT_TYPE.DDL);
 }
 
-/** The words between CREATE and the object kind. */
+/** The words around the object kind: CREATE [OR REPLACE] [TEMPORARY] <kind> [IF NOT EXISTS]. */
 export interface CreateModifiers {
   readonly orReplace: boolean;
   readonly temporary: boolean;
+  readonly ifNotExists: boolean;
 }
 
 /**
- * CREATE of a name already taken: IF NOT EXISTS succeeds and changes nothing (that answer is returned),
- * OR REPLACE goes on (undefined), anything else is 002002.
+ * CREATE of a name that may be taken. If it is, IF NOT EXISTS answers so and changes nothing (that answer
+ * is returned), OR REPLACE removes the old object (`replace`) and goes on, anything else is 002002.
+ * Undefined when the CREATE goes on.
  */
-export function nameTaken(name: string, ifNotExists: boolean, orReplace: boolean): QueryResult | undefined {
+export async function claimName(
+  name: string,
+  taken: boolean,
+  { ifNotExists, orReplace }: CreateModifiers,
+  replace?: () => Promise<unknown>,
+): Promise<QueryResult | undefined> {
+  if (!taken) return undefined;
   if (ifNotExists) return ddlDone(`${name} already exists, statement succeeded.`);
   if (!orReplace) throw alreadyExists(name);
+  await replace?.();
   return undefined;
 }
 

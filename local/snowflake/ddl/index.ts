@@ -5,7 +5,7 @@ import type { QueryResult } from '../engine-types';
 import { objectMissing, unsupported } from '../errors';
 import type { Cursor } from '../sql-tokens';
 import { createRole, createUser, dropRole, dropUser } from './access';
-import { type Dropped, ddlDone } from './common';
+import { type CreateModifiers, type Dropped, ddlDone } from './common';
 import {
   createDatabase,
   createFileFormat,
@@ -26,6 +26,21 @@ export { grantOrRevoke } from './access';
 export { attachNewDatabase } from './objects';
 export { describeTable, showTables } from './tables';
 
+type Creator = (ctx: Ctx, cur: Cursor, modifiers: CreateModifiers) => Promise<QueryResult>;
+
+/** The words naming each kind of object CREATE makes, and what makes it. */
+const CREATORS: readonly (readonly [readonly string[], Creator])[] = [
+  [['DATABASE'], createDatabase],
+  [['SCHEMA'], createSchema],
+  [['TABLE'], createTable],
+  [['STAGE'], createStage],
+  [['FILE', 'FORMAT'], createFileFormat],
+  [['STORAGE', 'INTEGRATION'], createIntegration],
+  [['ROLE'], createRole],
+  [['USER'], createUser],
+  [['WAREHOUSE'], createWarehouse],
+];
+
 export async function create(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
   cur.expect('CREATE');
   const orReplace = cur.accept('OR', 'REPLACE');
@@ -38,17 +53,11 @@ export async function create(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
     }
     break;
   }
-  const modifiers = { orReplace, temporary };
-  if (cur.accept('DATABASE')) return createDatabase(ctx, cur, modifiers);
-  if (cur.accept('SCHEMA')) return createSchema(ctx, cur, modifiers);
-  if (cur.accept('TABLE')) return createTable(ctx, cur, modifiers);
-  if (cur.accept('STAGE')) return createStage(ctx, cur, modifiers);
-  if (cur.accept('FILE', 'FORMAT')) return createFileFormat(ctx, cur, modifiers);
-  if (cur.accept('STORAGE', 'INTEGRATION')) return createIntegration(ctx, cur, modifiers);
-  if (cur.accept('ROLE')) return createRole(ctx, cur, modifiers);
-  if (cur.accept('USER')) return createUser(ctx, cur, modifiers);
-  if (cur.accept('WAREHOUSE')) return createWarehouse(cur);
-  throw unsupported(`CREATE ${cur.peek()?.value ?? ''}`.trim());
+  // `accept` consumes the kind's words only when they match.
+  const creator = CREATORS.find(([words]) => cur.accept(...words))?.[1];
+  if (!creator) throw unsupported(`CREATE ${cur.peek()?.value ?? ''}`.trim());
+  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
+  return creator(ctx, cur, { orReplace, temporary, ifNotExists });
 }
 
 /** Drops the named object, or says what was missing. */

@@ -21,21 +21,18 @@ import type { QueryResult } from '../engine-types';
 import { objectMissing, syntaxError, unsupported } from '../errors';
 import { optNested, optString, parseOptions } from '../sql-options';
 import { type Cursor, quoteIdent, quoteQualified, sqlString } from '../sql-tokens';
-import { type CreateModifiers, type Dropped, ddlDone, nameTaken } from './common';
+import { type CreateModifiers, claimName, type Dropped, ddlDone } from './common';
 
 export async function createDatabase(
   ctx: Ctx,
   cur: Cursor,
-  { orReplace }: CreateModifiers,
+  modifiers: CreateModifiers,
 ): Promise<QueryResult> {
-  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
   const name = cur.ident();
   cur.rest();
-  if (await databaseExists(ctx.conn, name)) {
-    const taken = nameTaken(name, ifNotExists, orReplace);
-    if (taken) return taken;
-    await dropDatabaseFiles(ctx, name);
-  }
+  const exists = await databaseExists(ctx.conn, name);
+  const existing = await claimName(name, exists, modifiers, () => dropDatabaseFiles(ctx, name));
+  if (existing) return existing;
   await attachNewDatabase(ctx, name);
   ctx.session.database = name;
   ctx.session.schema = 'PUBLIC';
@@ -79,22 +76,16 @@ function schemaParts(ctx: Ctx, parts: readonly string[], what: string): (string 
   return parts.length === 2 ? [...parts] : [qualify(ctx.session, parts, what)[0], parts[0]];
 }
 
-export async function createSchema(
-  ctx: Ctx,
-  cur: Cursor,
-  { orReplace }: CreateModifiers,
-): Promise<QueryResult> {
-  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
+export async function createSchema(ctx: Ctx, cur: Cursor, modifiers: CreateModifiers): Promise<QueryResult> {
   const parts = cur.name();
   cur.rest();
   const [db, schema] = schemaParts(ctx, parts, 'CREATE SCHEMA');
   if (!db || !schema) throw syntaxError('syntax error line 1 at position 0 unexpected name.');
   if (!(await databaseExists(ctx.conn, db))) throw objectMissing([db], 'Database');
-  if (await schemaExists(ctx.conn, db, schema)) {
-    const taken = nameTaken(schema, ifNotExists, orReplace);
-    if (taken) return taken;
-    await ctx.conn.run(`DROP SCHEMA ${quoteQualified([db, schema])} CASCADE`);
-  }
+  const existing = await claimName(schema, await schemaExists(ctx.conn, db, schema), modifiers, () =>
+    ctx.conn.run(`DROP SCHEMA ${quoteQualified([db, schema])} CASCADE`),
+  );
+  if (existing) return existing;
   await ctx.conn.run(`CREATE SCHEMA ${quoteQualified([db, schema])}`);
   ctx.session.database = db;
   ctx.session.schema = schema;
@@ -112,12 +103,7 @@ export async function dropSchema(ctx: Ctx, parts: readonly string[]): Promise<Dr
 }
 
 /** External stages only: Snowflake's internal stages take PUT, which the stand-in does not serve. */
-export async function createStage(
-  ctx: Ctx,
-  cur: Cursor,
-  { orReplace }: CreateModifiers,
-): Promise<QueryResult> {
-  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
+export async function createStage(ctx: Ctx, cur: Cursor, modifiers: CreateModifiers): Promise<QueryResult> {
   const name = qualify(ctx.session, cur.name(), 'CREATE STAGE');
   const options = parseOptions(cur);
   const url = optString(options, 'URL');
@@ -128,10 +114,8 @@ export async function createStage(
     throw objectMissing([integration], 'Integration');
   }
   const format = optNested(options, 'FILE_FORMAT') ?? {};
-  if (await namedExists(ctx.conn, 'STAGES', name)) {
-    const taken = nameTaken(name[2] as string, ifNotExists, orReplace);
-    if (taken) return taken;
-  }
+  const existing = await claimName(name[2] as string, await namedExists(ctx.conn, 'STAGES', name), modifiers);
+  if (existing) return existing;
   await putStage(ctx.conn, name, { url, integration, format });
   return ddlDone(`Stage area ${name[2]} successfully created.`);
 }
@@ -139,17 +123,15 @@ export async function createStage(
 export async function createFileFormat(
   ctx: Ctx,
   cur: Cursor,
-  { orReplace }: CreateModifiers,
+  modifiers: CreateModifiers,
 ): Promise<QueryResult> {
-  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
   const name = qualify(ctx.session, cur.name(), 'CREATE FILE FORMAT');
   const options = parseOptions(cur);
   const type = optString(options, 'TYPE') ?? 'CSV';
   if (type.toUpperCase() !== 'CSV') throw unsupported(`file format TYPE = ${type} (only CSV)`);
-  if (await namedExists(ctx.conn, 'FILE_FORMATS', name)) {
-    const taken = nameTaken(name[2] as string, ifNotExists, orReplace);
-    if (taken) return taken;
-  }
+  const taken = await namedExists(ctx.conn, 'FILE_FORMATS', name);
+  const existing = await claimName(name[2] as string, taken, modifiers);
+  if (existing) return existing;
   await putFileFormat(ctx.conn, name, options);
   return ddlDone(`File format ${name[2]} successfully created.`);
 }
@@ -171,15 +153,12 @@ export const dropFileFormat = dropSchemaObject('FILE_FORMATS', 'File format');
 export async function createIntegration(
   ctx: Ctx,
   cur: Cursor,
-  { orReplace }: CreateModifiers,
+  modifiers: CreateModifiers,
 ): Promise<QueryResult> {
-  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
   const name = cur.ident();
   const options = parseOptions(cur);
-  if (await integrationExists(ctx.conn, name)) {
-    const taken = nameTaken(name, ifNotExists, orReplace);
-    if (taken) return taken;
-  }
+  const existing = await claimName(name, await integrationExists(ctx.conn, name), modifiers);
+  if (existing) return existing;
   await putIntegration(ctx.conn, name, options);
   return ddlDone(`Integration ${name} successfully created.`);
 }
@@ -191,13 +170,16 @@ export async function dropIntegration(ctx: Ctx, parts: readonly string[]): Promi
 }
 
 /** Warehouses are accepted and not modelled: every statement runs on the one embedded DuckDB. */
-export function createWarehouse(cur: Cursor): QueryResult {
-  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
+export async function createWarehouse(
+  _ctx: Ctx,
+  cur: Cursor,
+  modifiers: CreateModifiers,
+): Promise<QueryResult> {
   const name = cur.ident();
   cur.rest();
-  return ddlDone(
-    ifNotExists ? `${name} already exists, statement succeeded.` : `Warehouse ${name} successfully created.`,
-  );
+  // None is kept, so with IF NOT EXISTS the answer is that one exists, and nothing is replaced or refused.
+  const existing = await claimName(name, modifiers.ifNotExists, modifiers);
+  return existing ?? ddlDone(`Warehouse ${name} successfully created.`);
 }
 
 export async function dropWarehouse(_ctx: Ctx, parts: readonly string[]): Promise<Dropped> {

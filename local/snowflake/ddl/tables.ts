@@ -16,7 +16,7 @@ import {
   withBlanks,
 } from '../sql-tokens';
 import { readType, translateTokens } from '../sql-translate';
-import { type CreateModifiers, type Dropped, ddlDone, nameTaken } from './common';
+import { type CreateModifiers, claimName, type Dropped, ddlDone } from './common';
 
 interface ColumnDef {
   readonly name: string;
@@ -98,13 +98,8 @@ function parseColumns(ctx: Ctx, tokens: readonly Token[]): ColumnDef[] {
   return columns;
 }
 
-/** After `CREATE [OR REPLACE] [TEMPORARY] TABLE`. */
-export async function createTable(
-  ctx: Ctx,
-  cur: Cursor,
-  { orReplace, temporary }: CreateModifiers,
-): Promise<QueryResult> {
-  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
+export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifiers): Promise<QueryResult> {
+  const { orReplace, temporary } = modifiers;
   const parts = cur.name();
   const full = temporary ? ['temp', 'main', parts[parts.length - 1] as string] : qualify(ctx.session, parts);
   const [db, schema, table] = full as [string, string, string];
@@ -122,10 +117,8 @@ export async function createTable(
   if (cur.accept('AS')) asSelect = cur.rest();
   if (!columns && !like && !asSelect) throw cur.unexpected();
 
-  if (await tableExists(ctx.conn, db, schema, table)) {
-    const taken = nameTaken(table, ifNotExists, orReplace);
-    if (taken) return taken;
-  }
+  const existing = await claimName(table, await tableExists(ctx.conn, db, schema, table), modifiers);
+  if (existing) return existing;
   const target = temporary ? quoteIdent(table) : quoteQualified(full);
   const verb = `CREATE ${orReplace ? 'OR REPLACE ' : ''}${temporary ? 'TEMP ' : ''}TABLE`;
   const comments: [string, string][] = [];
