@@ -77,7 +77,12 @@ export class QueryRegistry {
   }
 
   /** The statement queued behind the session's earlier ones, or the refusal of a request it cannot run. */
-  private start(session: Session, queryId: string, sqlText: string, body: Record<string, unknown>) {
+  private start(
+    session: Session,
+    queryId: string,
+    sqlText: string,
+    body: Record<string, unknown>,
+  ): Promise<Envelope> {
     const refuse = (what: string) => Promise.resolve(sqlErrorFailure(unsupported(what), queryId));
     const statementParameters = (body.parameters ?? {}) as Record<string, unknown>;
     if (body.describeOnly === true) return refuse('describeOnly statements');
