@@ -1,9 +1,10 @@
-// Who may log in to the Snowflake stand-in and how: users with a password and/or registered RSA public
-// keys, the roles granted to each, and the key-pair JWT check Snowflake applies (RS256 signature, issuer
-// naming the key's SHA-256 fingerprint, subject, and expiry in milliseconds as snowflake-sdk writes it).
+// Snowflake's users and their logins: password and key-pair JWT (RS256, issuer naming the key's SHA-256
+// fingerprint, times in milliseconds as snowflake-sdk writes them), granted roles, and the user DDL.
 import { createHash, createPublicKey, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
+import { claimName } from './ddl/common';
 import { type QueryResult, type SessionState, SnowflakeSqlError, STATEMENT_TYPE } from './engine-types';
-import { statusResult } from './wire';
+import { Cursor, significant, splitTopLevel, type Token, tokenize } from './sql-tokens';
+import { statementExecuted, statusResult } from './status';
 
 export interface UserSpec {
   readonly name: string;
@@ -23,19 +24,19 @@ interface User {
 }
 
 /** Why a login was refused, with Snowflake's code and message (nothing that helps an attacker). */
-export class LoginRefused extends Error {
+export class LoginRefusedError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly sqlState: string = '08004',
   ) {
     super(message);
-    this.name = 'LoginRefused';
+    this.name = 'LoginRefusedError';
   }
 }
 
-const BAD_PASSWORD = () => new LoginRefused('390100', 'Incorrect username or password was specified.');
-const BAD_JWT = () => new LoginRefused('390144', 'JWT token is invalid.', '08001');
+const BAD_PASSWORD = () => new LoginRefusedError('390100', 'Incorrect username or password was specified.');
+const BAD_JWT = () => new LoginRefusedError('390144', 'JWT token is invalid.', '08001');
 /** Largest JWT lifetime Snowflake accepts. */
 const MAX_JWT_LIFETIME_MS = 60 * 60 * 1000;
 const CLOCK_SKEW_MS = 60 * 1000;
@@ -73,7 +74,7 @@ function decodeSegment(segment: string): Record<string, unknown> | null {
   }
 }
 
-export class Directory {
+export class UserDirectory {
   private readonly users = new Map<string, User>();
   readonly account: string;
 
@@ -172,7 +173,7 @@ export class Directory {
     if (requested === undefined || requested === '') return user.defaultRole;
     const role = normalizeIdentifier(requested);
     if (!user.roles.has(role)) {
-      throw new LoginRefused(
+      throw new LoginRefusedError(
         '390189',
         `Role '${role}' specified in the connect string is not granted to this user. Contact your local system administrator, or attempt to login with another role, e.g. PUBLIC.`,
       );
@@ -188,35 +189,25 @@ export class Directory {
 }
 
 const USER_ADMIN_ROLES = new Set(['ACCOUNTADMIN', 'SECURITYADMIN', 'USERADMIN']);
-const IDENT = `("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-function syntaxError(near: string): SnowflakeSqlError {
-  return new SnowflakeSqlError(
-    '001003',
-    '42000',
-    `SQL compilation error:\nsyntax error near '${near.slice(0, 40)}'.`,
-  );
-}
-
-/** `NAME = 'text' | word` pairs, as CREATE/ALTER USER take them. */
-function parseProperties(text: string): Map<string, string> {
+/** `NAME = 'text' | value` pairs separated by blanks, as CREATE/ALTER USER take them. */
+function parseProperties(tokens: readonly Token[]): Map<string, string> {
   const props = new Map<string, string>();
-  const pattern = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^']|'')*'|[^\s']+)\s*/y;
-  let at = 0;
-  while (at < text.length) {
-    pattern.lastIndex = at;
-    const m = pattern.exec(text);
-    if (!m?.[1] || m[2] === undefined) throw syntaxError(text.slice(at));
-    const raw = m[2];
-    props.set(m[1].toUpperCase(), raw.startsWith("'") ? raw.slice(1, -1).replaceAll("''", "'") : raw);
-    at = pattern.lastIndex;
+  const cur = new Cursor(tokens);
+  while (!cur.done()) {
+    const name = cur.peek();
+    if (name?.kind !== 'word') throw cur.unexpected();
+    cur.next();
+    cur.expectOp('=');
+    // An unquoted value keeps its source text: DEFAULT_ROLE = "Mixed" must stay quoted to keep its case.
+    props.set(name.value, cur.peek()?.kind === 'string' ? cur.next().value : cur.adjacentText());
   }
   return props;
 }
 
-function applyProperties(directory: Directory, user: string, props: Map<string, string>): void {
+function applyProperties(directory: UserDirectory, user: string, props: Map<string, string>): void {
   for (const [name, value] of props) {
     if (name === 'PASSWORD') directory.setPassword(user, value);
     else if (name === 'RSA_PUBLIC_KEY') directory.registerPublicKey(user, value, 1);
@@ -226,31 +217,80 @@ function applyProperties(directory: Directory, user: string, props: Map<string, 
   }
 }
 
+type UserStatement =
+  | {
+      readonly kind: 'create';
+      readonly orReplace: boolean;
+      readonly ifNotExists: boolean;
+      readonly name: string;
+      readonly properties: readonly Token[];
+    }
+  | {
+      readonly kind: 'alter';
+      readonly ifExists: boolean;
+      readonly name: string;
+      readonly unset: boolean;
+      readonly rest: readonly Token[];
+    }
+  | { readonly kind: 'drop'; readonly ifExists: boolean; readonly name: string }
+  | {
+      readonly kind: 'grant' | 'revoke';
+      /** As written: the directory resolves it, the engine checks that it exists. */
+      readonly role: string;
+      readonly user: string;
+    };
+
+/**
+ * CREATE [OR REPLACE] USER [IF NOT EXISTS] name ..., ALTER USER [IF EXISTS] name SET|UNSET ..., DROP USER
+ * [IF EXISTS] name, and GRANT|REVOKE ROLE role TO|FROM USER name; null for any other shape, which the
+ * engine then answers.
+ */
+function recognize(sql: string): UserStatement | null {
+  const cur = new Cursor(significant(tokenize(sql)));
+  if (cur.accept('CREATE')) {
+    const orReplace = cur.accept('OR', 'REPLACE');
+    if (!cur.accept('USER')) return null;
+    const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
+    const name = cur.acceptIdent();
+    return name === undefined
+      ? null
+      : { kind: 'create', orReplace, ifNotExists, name, properties: cur.rest() };
+  }
+  if (cur.accept('ALTER', 'USER')) {
+    const ifExists = cur.accept('IF', 'EXISTS');
+    const name = cur.acceptIdent();
+    const unset = cur.accept('UNSET');
+    if (name === undefined || (!unset && !cur.accept('SET')) || cur.done()) return null;
+    return { kind: 'alter', ifExists, name, unset, rest: cur.rest() };
+  }
+  if (cur.accept('DROP', 'USER')) {
+    const ifExists = cur.accept('IF', 'EXISTS');
+    const name = cur.acceptIdent();
+    return name === undefined || !cur.done() ? null : { kind: 'drop', ifExists, name };
+  }
+  const kind = cur.accept('GRANT') ? 'grant' : cur.accept('REVOKE') ? 'revoke' : null;
+  if (!kind || !cur.accept('ROLE')) return null;
+  const role = cur.peek();
+  if (cur.acceptIdent() === undefined || !(cur.accept('TO') || cur.accept('FROM')) || !cur.accept('USER')) {
+    return null;
+  }
+  const user = cur.acceptIdent();
+  return role && user !== undefined && cur.done() ? { kind, role: role.text, user } : null;
+}
+
 /**
  * User management, which belongs to the login side: CREATE/ALTER/DROP USER and GRANT/REVOKE ROLE ... TO
  * USER. Returns null for any other statement. Only the user-administration roles may run these.
  */
 export async function runUserStatement(
-  directory: Directory,
+  directory: UserDirectory,
   session: SessionState,
   sql: string,
   /** Runs a statement in the engine, which keeps the catalog's record of users and role grants. */
   record: (sql: string) => Promise<QueryResult>,
 ): Promise<QueryResult | null> {
-  const text = sql.trim().replace(/;\s*$/, '');
-  const create = new RegExp(
-    `^create\\s+(or\\s+replace\\s+)?user\\s+(if\\s+not\\s+exists\\s+)?${IDENT}([\\s\\S]*)$`,
-    'i',
-  ).exec(text);
-  const alter = new RegExp(
-    `^alter\\s+user\\s+(if\\s+exists\\s+)?${IDENT}\\s+(set|unset)\\s+([\\s\\S]*)$`,
-    'i',
-  ).exec(text);
-  const drop = new RegExp(`^drop\\s+user\\s+(if\\s+exists\\s+)?${IDENT}$`, 'i').exec(text);
-  const grant = new RegExp(`^(grant|revoke)\\s+role\\s+${IDENT}\\s+(to|from)\\s+user\\s+${IDENT}$`, 'i').exec(
-    text,
-  );
-  if (!create && !alter && !drop && !grant) return null;
+  const statement = recognize(sql);
+  if (!statement) return null;
   if (!USER_ADMIN_ROLES.has(session.role)) {
     throw new SnowflakeSqlError(
       '003001',
@@ -264,53 +304,51 @@ export async function runUserStatement(
       '02000',
       `SQL compilation error:\nUser '${name}' does not exist or not authorized.`,
     );
-  if (create) {
-    const [, orReplace, ifNotExists, rawName, rest = ''] = create;
-    const name = normalizeIdentifier(rawName ?? '');
-    if (directory.hasUser(name) && !orReplace) {
-      if (ifNotExists)
-        return statusResult(`${name} already exists, statement succeeded.`, STATEMENT_TYPE.DDL);
-      throw new SnowflakeSqlError(
-        '002002',
-        '42710',
-        `SQL compilation error:\nObject '${name}' already exists.`,
-      );
+  switch (statement.kind) {
+    case 'create': {
+      const { name, orReplace, ifNotExists } = statement;
+      // Unlike the engine's CREATEs, OR REPLACE wins over IF NOT EXISTS here.
+      const taken = directory.hasUser(name) && !orReplace;
+      const existing = await claimName(name, taken, { orReplace, ifNotExists, temporary: false });
+      if (existing) return existing;
+      const props = parseProperties(statement.properties);
+      await record(`CREATE USER IF NOT EXISTS ${quoted(name)}`);
+      directory.addUser({ name, roles: ['PUBLIC'], defaultRole: 'PUBLIC' });
+      applyProperties(directory, name, props);
+      return statusResult(`User ${name} successfully created.`, STATEMENT_TYPE.DDL);
     }
-    const props = parseProperties(rest);
-    await record(`CREATE USER IF NOT EXISTS ${quoted(name)}`);
-    directory.addUser({ name, roles: ['PUBLIC'], defaultRole: 'PUBLIC' });
-    applyProperties(directory, name, props);
-    return statusResult(`User ${name} successfully created.`, STATEMENT_TYPE.DDL);
-  }
-  if (alter) {
-    const [, ifExists, rawName, verb = '', rest = ''] = alter;
-    const name = normalizeIdentifier(rawName ?? '');
-    if (!directory.hasUser(name)) {
-      if (ifExists) return statusResult('Statement executed successfully.', STATEMENT_TYPE.DDL);
-      throw missing(name);
-    }
-    if (verb.toLowerCase() === 'set') applyProperties(directory, name, parseProperties(rest));
-    else {
-      for (const prop of rest.split(',').map((p) => p.trim().toUpperCase())) {
-        if (prop === 'RSA_PUBLIC_KEY') directory.unsetPublicKey(name, 1);
-        else if (prop === 'RSA_PUBLIC_KEY_2') directory.unsetPublicKey(name, 2);
+    case 'alter': {
+      const { name } = statement;
+      if (!directory.hasUser(name)) {
+        if (statement.ifExists) return statementExecuted(STATEMENT_TYPE.DDL);
+        throw missing(name);
       }
+      if (!statement.unset) applyProperties(directory, name, parseProperties(statement.rest));
+      else {
+        for (const prop of splitTopLevel(statement.rest)) {
+          const property = prop
+            .map((t) => t.text)
+            .join('')
+            .toUpperCase();
+          if (property === 'RSA_PUBLIC_KEY') directory.unsetPublicKey(name, 1);
+          else if (property === 'RSA_PUBLIC_KEY_2') directory.unsetPublicKey(name, 2);
+        }
+      }
+      return statementExecuted(STATEMENT_TYPE.DDL);
     }
-    return statusResult('Statement executed successfully.', STATEMENT_TYPE.DDL);
+    case 'drop': {
+      const { name } = statement;
+      if (!directory.dropUser(name) && !statement.ifExists) throw missing(name);
+      await record(`DROP USER IF EXISTS ${quoted(name)}`);
+      return statusResult(`${name} successfully dropped.`, STATEMENT_TYPE.DDL);
+    }
+    default: {
+      if (!directory.hasUser(statement.user)) throw missing(statement.user);
+      // The engine checks that the role exists and records the grant.
+      await record(sql.trim().replace(/;\s*$/, ''));
+      if (statement.kind === 'grant') directory.grantRole(statement.user, statement.role);
+      else directory.revokeRole(statement.user, statement.role);
+      return statementExecuted(STATEMENT_TYPE.DDL);
+    }
   }
-  if (drop) {
-    const [, ifExists, rawName] = drop;
-    const name = normalizeIdentifier(rawName ?? '');
-    if (!directory.dropUser(name) && !ifExists) throw missing(name);
-    await record(`DROP USER IF EXISTS ${quoted(name)}`);
-    return statusResult(`${name} successfully dropped.`, STATEMENT_TYPE.DDL);
-  }
-  const [, verb = '', rawRole, , rawUser] = grant ?? [];
-  const user = normalizeIdentifier(rawUser ?? '');
-  if (!directory.hasUser(user)) throw missing(user);
-  // The engine checks that the role exists and records the grant.
-  await record(text);
-  if (verb.toLowerCase() === 'grant') directory.grantRole(user, rawRole ?? '');
-  else directory.revokeRole(user, rawRole ?? '');
-  return statusResult('Statement executed successfully.', STATEMENT_TYPE.DDL);
 }

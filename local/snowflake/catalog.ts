@@ -1,8 +1,9 @@
 // What Snowflake knows beyond tables: databases (one attached DuckDB file each), stages, file formats,
 // storage integrations, roles, grants and COPY load history, kept in tables of the metadata file.
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { SnowflakeSqlError } from './engine-types';
+import { objectMissing } from './errors';
 import { quoteIdent, sqlString } from './sql-tokens';
 
 /** The attached catalog holding the metadata tables (the engine's main file). */
@@ -19,7 +20,7 @@ const BUILT_IN_ROLES = new Set([
   'PUBLIC',
 ]);
 
-const m = (table: string): string => `${quoteIdent(META)}.main.${table}`;
+const metaTable = (table: string): string => `${quoteIdent(META)}.main.${table}`;
 
 export async function initMetadata(conn: DuckDBConnection): Promise<void> {
   const tables = [
@@ -32,11 +33,15 @@ export async function initMetadata(conn: DuckDBConnection): Promise<void> {
     'ROLE_GRANTS (ROLE VARCHAR, GRANTEE_KIND VARCHAR, GRANTEE VARCHAR)',
     'GRANTS (PRIVILEGE VARCHAR, OBJECT_KIND VARCHAR, OBJECT_NAME VARCHAR, ROLE VARCHAR)',
   ];
-  for (const t of tables) await conn.run(`CREATE TABLE IF NOT EXISTS ${m(t)}`);
+  for (const t of tables) await conn.run(`CREATE TABLE IF NOT EXISTS ${metaTable(t)}`);
 }
 
-async function rows(conn: DuckDBConnection, sql: string): Promise<(string | null)[][]> {
-  const reader = await conn.runAndReadAll(sql);
+async function rows(
+  conn: DuckDBConnection,
+  sql: string,
+  values: DuckDBValue[] = [],
+): Promise<(string | null)[][]> {
+  const reader = await conn.runAndReadAll(sql, values);
   return reader.getRowsJson() as (string | null)[][];
 }
 
@@ -49,14 +54,16 @@ export function databaseFile(mainFile: string, name: string): string {
 }
 
 export async function listDatabases(conn: DuckDBConnection): Promise<{ name: string; file: string }[]> {
-  return (await rows(conn, `SELECT NAME, FILE FROM ${m('DATABASES')} ORDER BY NAME`)).map((r) => ({
+  return (await rows(conn, `SELECT NAME, FILE FROM ${metaTable('DATABASES')} ORDER BY NAME`)).map((r) => ({
     name: r[0] as string,
     file: r[1] as string,
   }));
 }
 
 export async function databaseExists(conn: DuckDBConnection, name: string): Promise<boolean> {
-  return (await rows(conn, `SELECT 1 FROM ${m('DATABASES')} WHERE NAME = ${sqlString(name)}`)).length > 0;
+  return (
+    (await rows(conn, `SELECT 1 FROM ${metaTable('DATABASES')} WHERE NAME = ${sqlString(name)}`)).length > 0
+  );
 }
 
 export async function schemaExists(conn: DuckDBConnection, db: string, schema: string): Promise<boolean> {
@@ -69,15 +76,15 @@ export async function schemaExists(conn: DuckDBConnection, db: string, schema: s
 }
 
 export async function addDatabase(conn: DuckDBConnection, name: string, file: string): Promise<void> {
-  await conn.run(`DELETE FROM ${m('DATABASES')} WHERE NAME = ${sqlString(name)}`);
-  await conn.run(`INSERT INTO ${m('DATABASES')} VALUES (${sqlString(name)}, ${sqlString(file)})`);
+  await conn.run(`DELETE FROM ${metaTable('DATABASES')} WHERE NAME = ${sqlString(name)}`);
+  await conn.run(`INSERT INTO ${metaTable('DATABASES')} VALUES (${sqlString(name)}, ${sqlString(file)})`);
 }
 
 export async function removeDatabase(conn: DuckDBConnection, name: string): Promise<void> {
   const n = sqlString(name);
-  await conn.run(`DELETE FROM ${m('DATABASES')} WHERE NAME = ${n}`);
+  await conn.run(`DELETE FROM ${metaTable('DATABASES')} WHERE NAME = ${n}`);
   for (const t of ['STAGES', 'FILE_FORMATS', 'LOAD_HISTORY'])
-    await conn.run(`DELETE FROM ${m(t)} WHERE DB = ${n}`);
+    await conn.run(`DELETE FROM ${metaTable(t)} WHERE DB = ${n}`);
 }
 
 // ---- stages, file formats, integrations -------------------------------------------------------------
@@ -92,24 +99,37 @@ export interface StageDef {
   readonly format: Options;
 }
 
+/** Stages and file formats are keyed by database, schema and name, bound as $1, $2 and $3. */
+const WHERE_NAMED = 'DB = $1 AND SCH = $2 AND NAME = $3';
+
+function namedKey(name: readonly string[]): [string, string, string] {
+  const [db, sch, n] = name;
+  return [db as string, sch as string, n as string];
+}
+
 export async function putStage(
   conn: DuckDBConnection,
   name: readonly string[],
   stage: StageDef,
 ): Promise<void> {
   await dropNamed(conn, 'STAGES', name);
-  await conn.run(
-    `INSERT INTO ${m('STAGES')} VALUES (${name.map(sqlString).join(', ')}, ${sqlString(stage.url)}, ${
-      stage.integration === null ? 'NULL' : sqlString(stage.integration)
-    }, ${sqlString(JSON.stringify(stage.format))})`,
-  );
+  await conn.run(`INSERT INTO ${metaTable('STAGES')} VALUES ($1, $2, $3, $4, $5, $6)`, [
+    ...namedKey(name),
+    stage.url,
+    stage.integration,
+    JSON.stringify(stage.format),
+  ]);
 }
 
 export async function getStage(
   conn: DuckDBConnection,
   name: readonly string[],
 ): Promise<StageDef | undefined> {
-  const r = await rows(conn, `SELECT URL, INTEGRATION, FORMAT FROM ${m('STAGES')} WHERE ${whereNamed(name)}`);
+  const r = await rows(
+    conn,
+    `SELECT URL, INTEGRATION, FORMAT FROM ${metaTable('STAGES')} WHERE ${WHERE_NAMED}`,
+    namedKey(name),
+  );
   const row = r[0];
   if (!row) return undefined;
   return {
@@ -125,16 +145,21 @@ export async function putFileFormat(
   options: Options,
 ): Promise<void> {
   await dropNamed(conn, 'FILE_FORMATS', name);
-  await conn.run(
-    `INSERT INTO ${m('FILE_FORMATS')} VALUES (${name.map(sqlString).join(', ')}, ${sqlString(JSON.stringify(options))})`,
-  );
+  await conn.run(`INSERT INTO ${metaTable('FILE_FORMATS')} VALUES ($1, $2, $3, $4)`, [
+    ...namedKey(name),
+    JSON.stringify(options),
+  ]);
 }
 
 export async function getFileFormat(
   conn: DuckDBConnection,
   name: readonly string[],
 ): Promise<Options | undefined> {
-  const r = await rows(conn, `SELECT OPTIONS FROM ${m('FILE_FORMATS')} WHERE ${whereNamed(name)}`);
+  const r = await rows(
+    conn,
+    `SELECT OPTIONS FROM ${metaTable('FILE_FORMATS')} WHERE ${WHERE_NAMED}`,
+    namedKey(name),
+  );
   return r[0] ? (JSON.parse(r[0][0] as string) as Options) : undefined;
 }
 
@@ -143,7 +168,9 @@ export async function namedExists(
   table: 'STAGES' | 'FILE_FORMATS',
   name: readonly string[],
 ): Promise<boolean> {
-  return (await rows(conn, `SELECT 1 FROM ${m(table)} WHERE ${whereNamed(name)}`)).length > 0;
+  return (
+    (await rows(conn, `SELECT 1 FROM ${metaTable(table)} WHERE ${WHERE_NAMED}`, namedKey(name))).length > 0
+  );
 }
 
 export async function dropNamed(
@@ -151,53 +178,54 @@ export async function dropNamed(
   table: 'STAGES' | 'FILE_FORMATS',
   name: readonly string[],
 ) {
-  await conn.run(`DELETE FROM ${m(table)} WHERE ${whereNamed(name)}`);
-}
-
-function whereNamed(name: readonly string[]): string {
-  const [db, sch, n] = name.map(sqlString);
-  return `DB = ${db} AND SCH = ${sch} AND NAME = ${n}`;
+  await conn.run(`DELETE FROM ${metaTable(table)} WHERE ${WHERE_NAMED}`, namedKey(name));
 }
 
 export async function putIntegration(conn: DuckDBConnection, name: string, options: Options): Promise<void> {
-  await conn.run(`DELETE FROM ${m('INTEGRATIONS')} WHERE NAME = ${sqlString(name)}`);
-  await conn.run(
-    `INSERT INTO ${m('INTEGRATIONS')} VALUES (${sqlString(name)}, ${sqlString(JSON.stringify(options))})`,
-  );
+  await dropIntegration(conn, name);
+  await conn.run(`INSERT INTO ${metaTable('INTEGRATIONS')} VALUES ($1, $2)`, [name, JSON.stringify(options)]);
+}
+
+export async function dropIntegration(conn: DuckDBConnection, name: string): Promise<void> {
+  await conn.run(`DELETE FROM ${metaTable('INTEGRATIONS')} WHERE NAME = $1`, [name]);
 }
 
 export async function integrationExists(conn: DuckDBConnection, name: string): Promise<boolean> {
-  return (await rows(conn, `SELECT 1 FROM ${m('INTEGRATIONS')} WHERE NAME = ${sqlString(name)}`)).length > 0;
+  return (await rows(conn, `SELECT 1 FROM ${metaTable('INTEGRATIONS')} WHERE NAME = $1`, [name])).length > 0;
 }
 
 // ---- roles, users, grants ------------------------------------------------------------------------------
 
 export async function roleExists(conn: DuckDBConnection, role: string): Promise<boolean> {
   if (BUILT_IN_ROLES.has(role)) return true;
-  return (await rows(conn, `SELECT 1 FROM ${m('ROLES')} WHERE NAME = ${sqlString(role)}`)).length > 0;
+  return (await rows(conn, `SELECT 1 FROM ${metaTable('ROLES')} WHERE NAME = ${sqlString(role)}`)).length > 0;
 }
 
 export async function createRole(conn: DuckDBConnection, role: string): Promise<void> {
-  await conn.run(`DELETE FROM ${m('ROLES')} WHERE NAME = ${sqlString(role)}`);
-  await conn.run(`INSERT INTO ${m('ROLES')} VALUES (${sqlString(role)})`);
+  await conn.run(`DELETE FROM ${metaTable('ROLES')} WHERE NAME = ${sqlString(role)}`);
+  await conn.run(`INSERT INTO ${metaTable('ROLES')} VALUES (${sqlString(role)})`);
 }
 
 export async function dropRole(conn: DuckDBConnection, role: string): Promise<void> {
   const r = sqlString(role);
-  await conn.run(`DELETE FROM ${m('ROLES')} WHERE NAME = ${r}`);
-  await conn.run(`DELETE FROM ${m('GRANTS')} WHERE ROLE = ${r}`);
+  await conn.run(`DELETE FROM ${metaTable('ROLES')} WHERE NAME = ${r}`);
+  await conn.run(`DELETE FROM ${metaTable('GRANTS')} WHERE ROLE = ${r}`);
   await conn.run(
-    `DELETE FROM ${m('ROLE_GRANTS')} WHERE ROLE = ${r} OR (GRANTEE_KIND = 'ROLE' AND GRANTEE = ${r})`,
+    `DELETE FROM ${metaTable('ROLE_GRANTS')} WHERE ROLE = ${r} OR (GRANTEE_KIND = 'ROLE' AND GRANTEE = ${r})`,
   );
 }
 
 export async function userExists(conn: DuckDBConnection, user: string): Promise<boolean> {
-  return (await rows(conn, `SELECT 1 FROM ${m('USERS')} WHERE NAME = ${sqlString(user)}`)).length > 0;
+  return (await rows(conn, `SELECT 1 FROM ${metaTable('USERS')} WHERE NAME = ${sqlString(user)}`)).length > 0;
 }
 
 export async function createUser(conn: DuckDBConnection, user: string): Promise<void> {
-  await conn.run(`DELETE FROM ${m('USERS')} WHERE NAME = ${sqlString(user)}`);
-  await conn.run(`INSERT INTO ${m('USERS')} VALUES (${sqlString(user)})`);
+  await conn.run(`DELETE FROM ${metaTable('USERS')} WHERE NAME = ${sqlString(user)}`);
+  await conn.run(`INSERT INTO ${metaTable('USERS')} VALUES (${sqlString(user)})`);
+}
+
+export async function dropUser(conn: DuckDBConnection, user: string): Promise<void> {
+  await conn.run(`DELETE FROM ${metaTable('USERS')} WHERE NAME = $1`, [user]);
 }
 
 export async function grantRole(
@@ -208,7 +236,7 @@ export async function grantRole(
 ) {
   await revokeRole(conn, role, kind, grantee);
   await conn.run(
-    `INSERT INTO ${m('ROLE_GRANTS')} VALUES (${sqlString(role)}, '${kind}', ${sqlString(grantee)})`,
+    `INSERT INTO ${metaTable('ROLE_GRANTS')} VALUES (${sqlString(role)}, '${kind}', ${sqlString(grantee)})`,
   );
 }
 
@@ -219,7 +247,7 @@ export async function revokeRole(
   grantee: string,
 ) {
   await conn.run(
-    `DELETE FROM ${m('ROLE_GRANTS')} WHERE ROLE = ${sqlString(role)} AND GRANTEE_KIND = '${kind}' AND GRANTEE = ${sqlString(grantee)}`,
+    `DELETE FROM ${metaTable('ROLE_GRANTS')} WHERE ROLE = ${sqlString(role)} AND GRANTEE_KIND = '${kind}' AND GRANTEE = ${sqlString(grantee)}`,
   );
 }
 
@@ -246,7 +274,7 @@ export async function grant(
 ): Promise<void> {
   await revoke(conn, privilege, kind, object, role);
   await conn.run(
-    `INSERT INTO ${m('GRANTS')} VALUES (${sqlString(privilege)}, '${kind}', ${sqlString(objectKey(object))}, ${sqlString(role)})`,
+    `INSERT INTO ${metaTable('GRANTS')} VALUES (${sqlString(privilege)}, '${kind}', ${sqlString(objectKey(object))}, ${sqlString(role)})`,
   );
 }
 
@@ -258,7 +286,7 @@ export async function revoke(
   role: string,
 ): Promise<void> {
   await conn.run(
-    `DELETE FROM ${m('GRANTS')} WHERE PRIVILEGE = ${sqlString(privilege)} AND OBJECT_KIND = '${kind}' AND OBJECT_NAME = ${sqlString(
+    `DELETE FROM ${metaTable('GRANTS')} WHERE PRIVILEGE = ${sqlString(privilege)} AND OBJECT_KIND = '${kind}' AND OBJECT_NAME = ${sqlString(
       objectKey(object),
     )} AND ROLE = ${sqlString(role)}`,
   );
@@ -266,13 +294,16 @@ export async function revoke(
 
 export async function dropTableGrants(conn: DuckDBConnection, table: readonly string[]): Promise<void> {
   await conn.run(
-    `DELETE FROM ${m('GRANTS')} WHERE OBJECT_KIND = 'TABLE' AND OBJECT_NAME = ${sqlString(objectKey(table))}`,
+    `DELETE FROM ${metaTable('GRANTS')} WHERE OBJECT_KIND = 'TABLE' AND OBJECT_NAME = ${sqlString(objectKey(table))}`,
   );
 }
 
 /** The role and every role granted to it, directly or not, plus PUBLIC. */
 export async function effectiveRoles(conn: DuckDBConnection, role: string): Promise<Set<string>> {
-  const edges = await rows(conn, `SELECT ROLE, GRANTEE FROM ${m('ROLE_GRANTS')} WHERE GRANTEE_KIND = 'ROLE'`);
+  const edges = await rows(
+    conn,
+    `SELECT ROLE, GRANTEE FROM ${metaTable('ROLE_GRANTS')} WHERE GRANTEE_KIND = 'ROLE'`,
+  );
   const seen = new Set([role, 'PUBLIC']);
   const queue = [role];
   while (queue.length > 0) {
@@ -308,7 +339,7 @@ export async function checkTablePrivilege(
   const schemaKey = sqlString(objectKey(table.slice(0, 2)));
   const held = await rows(
     conn,
-    `SELECT DISTINCT PRIVILEGE FROM ${m('GRANTS')} WHERE ROLE IN (${roleList}) AND (
+    `SELECT DISTINCT PRIVILEGE FROM ${metaTable('GRANTS')} WHERE ROLE IN (${roleList}) AND (
        (OBJECT_KIND = 'TABLE' AND OBJECT_NAME = ${sqlString(objectKey(table))})
        OR (OBJECT_KIND IN ('ALL_TABLES', 'FUTURE_TABLES') AND OBJECT_NAME = ${schemaKey}))`,
   );
@@ -319,14 +350,6 @@ export async function checkTablePrivilege(
     '003001',
     '42501',
     `SQL access control error:\nInsufficient privileges to operate on table '${table[2]}'`,
-  );
-}
-
-export function objectMissing(parts: readonly string[], kind = 'Object'): SnowflakeSqlError {
-  return new SnowflakeSqlError(
-    '002003',
-    '42S02',
-    `SQL compilation error:\n${kind} '${parts.join('.')}' does not exist or not authorized.`,
   );
 }
 

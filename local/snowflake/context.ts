@@ -1,10 +1,10 @@
-// What a statement handler gets from the engine: the session, its binds, its DuckDB connection (writes
-// go through `write` so a failed statement inside a transaction can be undone by replay), and helpers.
+// Snowflake's name resolution (the session's current database and schema, temporary tables first), and
+// what every statement handler gets from the engine: the session, its binds and its DuckDB connection.
 import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
-import { databaseExists, objectMissing, schemaExists } from './catalog';
-import type { Bind, EngineOptions, QueryResult, SessionState } from './engine-types';
+import { databaseExists, schemaExists } from './catalog';
+import type { Bind, EngineOptions, SessionState } from './engine-types';
 import { SnowflakeSqlError } from './engine-types';
-import { textColumn } from './sf-types';
+import { objectMissing } from './errors';
 import { sqlString } from './sql-tokens';
 import type { TranslateContext } from './sql-translate';
 
@@ -91,8 +91,4 @@ export async function tableExists(
     )} AND table_name = ${sqlString(table)}`,
   );
   return r.currentRowCount > 0;
-}
-
-export function statusResult(message: string, statementTypeId: number): QueryResult {
-  return { columns: [textColumn('status')], rows: [[message]], statementTypeId };
 }

@@ -2,14 +2,24 @@
 // DELETE, TRUNCATE and MERGE, each answering with Snowflake's result row and checked against grants.
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import { checkTablePrivilege } from './catalog';
-import { type Ctx, findTable, requireTable, statusResult, type TableLocation } from './context';
-import { describeColumns } from './ddl';
+import { type Ctx, findTable, requireTable, type TableLocation } from './context';
+import { describeColumns } from './ddl/tables';
 import { encodeValue } from './encode';
 import type { ColumnMeta, QueryResult } from './engine-types';
 import { SnowflakeSqlError, STATEMENT_TYPE } from './engine-types';
+import { syntaxError, unsupported } from './errors';
 import { columnMeta, countColumn, parseCanonical, type SfType, storedAs, typeFromDuck } from './sf-types';
-import { Cursor, identName, significant, type Token } from './sql-tokens';
+import {
+  Cursor,
+  identName,
+  quoteIdent,
+  quoteQualified,
+  significant,
+  type Token,
+  withBlanks,
+} from './sql-tokens';
 import { bindRows, hasArrayBinds, translateTokens, withSnowflakeColumnNames } from './sql-translate';
+import { statementExecuted } from './status';
 
 const SOURCE_KEYWORDS = new Set(['FROM', 'JOIN', 'USING']);
 const NOT_TABLES = new Set(['LATERAL', 'UNNEST', 'VALUES', 'TABLE', 'SELECT', 'WITH']);
@@ -152,12 +162,7 @@ async function encodeResult(
 }
 
 export async function select(ctx: Ctx, tokens: readonly Token[]): Promise<QueryResult> {
-  if (hasArrayBinds(ctx.binds))
-    throw new SnowflakeSqlError(
-      '000002',
-      '0A000',
-      'not supported by the local Snowflake stand-in: array binds in a query',
-    );
+  if (hasArrayBinds(ctx.binds)) throw unsupported('array binds in a query');
   const sig = significant(tokens);
   const sources = await checkReads(ctx, sig);
   const sql = translateTokens(withSnowflakeColumnNames(tokens), ctx.translation());
@@ -179,17 +184,11 @@ export async function insert(ctx: Ctx, tokens: readonly Token[]): Promise<QueryR
   const cur = new Cursor(sig);
   cur.expect('INSERT');
   const overwrite = cur.accept('OVERWRITE');
-  if (cur.isWord('ALL', 'FIRST'))
-    throw new SnowflakeSqlError(
-      '000002',
-      '0A000',
-      'not supported by the local Snowflake stand-in: multi-table INSERT',
-    );
+  if (cur.isWord('ALL', 'FIRST')) throw unsupported('multi-table INSERT');
   cur.expect('INTO');
   const target = await checkTarget(ctx, cur.name(), 'INSERT');
   await checkReads(ctx, sig.slice(cur.index));
-  if (overwrite)
-    await ctx.write(`DELETE FROM ${target.name.map((p) => `"${p.replace(/"/g, '""')}"`).join('.')}`);
+  if (overwrite) await ctx.write(`DELETE FROM ${quoteQualified(target.name)}`);
   const sql = hasArrayBinds(ctx.binds)
     ? expandValues(ctx, tokens)
     : translateTokens(tokens, ctx.translation());
@@ -200,12 +199,7 @@ export async function insert(ctx: Ctx, tokens: readonly Token[]): Promise<QueryR
 /** `INSERT ... VALUES (?, ?)` with array binds becomes one VALUES row per array element. */
 function expandValues(ctx: Ctx, tokens: readonly Token[]): string {
   const valuesAt = tokens.findIndex((t) => t.kind === 'word' && t.value === 'VALUES');
-  if (valuesAt < 0)
-    throw new SnowflakeSqlError(
-      '000002',
-      '0A000',
-      'not supported by the local Snowflake stand-in: array binds outside INSERT ... VALUES',
-    );
+  if (valuesAt < 0) throw unsupported('array binds outside INSERT ... VALUES');
   const open = tokens.findIndex((t, i) => i > valuesAt && t.text === '(');
   let depth = 0;
   let close = open;
@@ -257,11 +251,10 @@ export async function truncate(ctx: Ctx, tokens: readonly Token[]): Promise<Quer
   cur.accept('TABLE');
   const ifExists = cur.accept('IF', 'EXISTS');
   const parts = cur.name();
-  if (ifExists && !(await findTable(ctx, parts)))
-    return statusResult('Statement executed successfully.', STATEMENT_TYPE.DDL);
+  if (ifExists && !(await findTable(ctx, parts))) return statementExecuted(STATEMENT_TYPE.DDL);
   const target = await checkTarget(ctx, parts, 'TRUNCATE');
-  await ctx.write(`DELETE FROM ${target.name.map((p) => `"${p.replace(/"/g, '""')}"`).join('.')}`);
-  return statusResult('Statement executed successfully.', STATEMENT_TYPE.DDL);
+  await ctx.write(`DELETE FROM ${quoteQualified(target.name)}`);
+  return statementExecuted(STATEMENT_TYPE.DDL);
 }
 
 /**
@@ -290,11 +283,7 @@ export async function merge(ctx: Ctx, tokens: readonly Token[]): Promise<QueryRe
       if (t.text === ')') depth--;
       if (depth === 0 && t.kind === 'word' && t.value === word) return i;
     }
-    throw new SnowflakeSqlError(
-      '001003',
-      '42000',
-      `SQL compilation error:\nsyntax error line 1 at position 0 missing ${word}.`,
-    );
+    throw syntaxError(`syntax error line 1 at position 0 missing ${word}.`);
   };
   const onAt = at('ON', sourceStart);
   const whenAt = at('WHEN', onAt);
@@ -310,11 +299,10 @@ export async function merge(ctx: Ctx, tokens: readonly Token[]): Promise<QueryRe
   if (hasUpdate) await checkTablePrivilegeIfTable(ctx, target, 'UPDATE');
   if (hasDelete) await checkTablePrivilegeIfTable(ctx, target, 'DELETE');
 
-  const tr = (from: number, to: number) => translateTokens(spacedSlice(sig, from, to), ctx.translation());
+  const tr = (from: number, to: number) =>
+    translateTokens(withBlanks(sig.slice(from, to)), ctx.translation());
   if (hasUpdate || hasDelete) {
-    const targetRef = targetAlias
-      ? `"${targetAlias.replace(/"/g, '""')}"`
-      : `"${(targetName.at(-1) as string).replace(/"/g, '""')}"`;
+    const targetRef = quoteIdent(targetAlias || (targetName.at(-1) as string));
     const duplicate = await ctx.read(
       `SELECT 1 FROM ${tr(targetStart, targetEnd)} JOIN ${tr(sourceStart, onAt)} ON ${tr(onAt + 1, whenAt)} GROUP BY ${targetRef}.rowid HAVING COUNT(*) > 1 LIMIT 1`,
     );
@@ -348,8 +336,4 @@ export async function merge(ctx: Ctx, tokens: readonly Token[]): Promise<QueryRe
 
 async function checkTablePrivilegeIfTable(ctx: Ctx, target: TableLocation, privilege: string): Promise<void> {
   if (target.kind === 'table') await checkTablePrivilege(ctx.conn, ctx.session.role, target.name, privilege);
-}
-
-function spacedSlice(sig: readonly Token[], from: number, to: number): Token[] {
-  return sig.slice(from, to).flatMap((t) => [t, { kind: 'ws' as const, text: ' ', value: ' ', pos: -1 }]);
 }

@@ -104,7 +104,7 @@ export interface EngineOptions {
     readonly secretAccessKey: string;
     readonly forcePathStyle: boolean;
   };
-  /** The account's users and their roles, created at start. */
+  /** The database and schema created at start when missing. */
   readonly defaultDatabase: string;
   readonly defaultSchema: string;
 }

@@ -1,40 +1,11 @@
-// The SQL engine of the local Snowflake stand-in: Snowflake statements translated to an embedded DuckDB,
-// results already in the driver's wire encoding, errors with Snowflake's codes.
-//
-// Storage: the main file (`options.file`) holds the metadata (databases, stages, file formats, roles,
-// grants, load history); each Snowflake database is its own DuckDB file next to it, attached under the
-// database's name, so `DB.SCHEMA.TABLE` resolves natively.
-// Concurrency: every session has its own DuckDB connection (so transactions stay apart) and statements
-// from all sessions run one at a time through a queue, so nothing interleaves inside DuckDB.
-// Transactions: DuckDB aborts a whole transaction on error, Snowflake only the failed statement. The
-// engine logs the writes of an open transaction and, when a statement fails, rolls back and replays them.
-// DDL commits an open transaction first, as in Snowflake.
-//
-// Types, for whoever chooses target column types: NUMBER(p,s) → DECIMAL(p,s) (all integer types are
-// NUMBER(38,0)); FLOAT/DOUBLE/REAL → DOUBLE, sent as text with NaN/inf/-inf as Snowflake writes them (the
-// Node driver turns "inf" into NaN: fetch such columns as strings); VARCHAR/STRING/TEXT → VARCHAR;
-// VARIANT/OBJECT/ARRAY → JSON (COPY parses each value as JSON, so PostgreSQL arrays `{1,2}` belong in
-// VARCHAR, not VARIANT); BINARY → BLOB (COPY reads hex, with or without PostgreSQL's `\x` prefix);
-// TIMESTAMP_NTZ → TIMESTAMP; TIMESTAMP_LTZ and TIMESTAMP_TZ → TIMESTAMPTZ (microseconds; a TZ value reads
-// back in UTC, its original offset is not kept); DATE; TIME; BOOLEAN (COPY accepts t/f, true/false, 1/0,
-// yes/no, on/off). ALTER SESSION SET ... is accepted and ignored: results are always in UTC.
+// Snowflake's SQL statements on an embedded DuckDB: dispatch by statement kind, a connection per session,
+// and Snowflake's transactions (statement-level rollback, DDL committing first). See README.md.
 import { rm } from 'node:fs/promises';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
 import { databaseExists, initLoadHistory, initMetadata, listDatabases, META, schemaExists } from './catalog';
 import type { Ctx } from './context';
-import { statusResult } from './context';
-import { copyInto } from './copy-into';
-import {
-  attachNewDatabase,
-  create,
-  describeTable,
-  drop,
-  grantOrRevoke,
-  q,
-  showTables,
-  unsupported,
-  use,
-} from './ddl';
+import { copyInto } from './copy';
+import { attachNewDatabase, create, describeTable, drop, grantOrRevoke, showTables } from './ddl';
 import { deleteRows, insert, merge, select, truncate, update } from './dml';
 import {
   type Bind,
@@ -45,8 +16,18 @@ import {
   SnowflakeSqlError,
   STATEMENT_TYPE,
 } from './engine-types';
-import { toSnowflakeError } from './errors';
-import { Cursor, quoteIdent, significant, sqlString, type Token, tokenize } from './sql-tokens';
+import { toSnowflakeError, unexpectedToken, unsupported } from './errors';
+import { use } from './session';
+import {
+  Cursor,
+  quoteIdent,
+  quoteQualified,
+  significant,
+  sqlString,
+  type Token,
+  tokenize,
+} from './sql-tokens';
+import { statementExecuted } from './status';
 
 interface SessionRuntime {
   readonly conn: DuckDBConnection;
@@ -59,7 +40,7 @@ interface SessionRuntime {
 
 type Kind = 'query' | 'ddl' | 'session' | 'transaction';
 
-const ok = (type: number = STATEMENT_TYPE.SCL) => statusResult('Statement executed successfully.', type);
+const ok = () => statementExecuted(STATEMENT_TYPE.SCL);
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const instance = await DuckDBInstance.create(':memory:');
@@ -74,7 +55,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await attachNewDatabase({ conn: admin, options }, options.defaultDatabase);
   }
   if (!(await schemaExists(admin, options.defaultDatabase, options.defaultSchema))) {
-    await admin.run(`CREATE SCHEMA ${q([options.defaultDatabase, options.defaultSchema])}`);
+    await admin.run(`CREATE SCHEMA ${quoteQualified([options.defaultDatabase, options.defaultSchema])}`);
   }
   return new LocalEngine(instance, admin, options);
 }
@@ -90,7 +71,7 @@ class LocalEngine implements Engine {
     private readonly options: EngineOptions,
   ) {}
 
-  /** Runs statements one at a time across all sessions. */
+  /** Runs statements one at a time across all sessions, so that nothing interleaves inside DuckDB. */
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
@@ -140,6 +121,7 @@ class LocalEngine implements Engine {
     });
   }
 
+  /** Each session has a DuckDB connection of its own, so that transactions stay apart. */
   private async runtime(session: SessionState): Promise<SessionRuntime> {
     let rt = this.sessions.get(session.id);
     if (!rt) {
@@ -155,7 +137,7 @@ class LocalEngine implements Engine {
     if (session.database && (await databaseExists(rt.conn, session.database))) {
       path =
         session.schema && (await schemaExists(rt.conn, session.database, session.schema))
-          ? q([session.database, session.schema])
+          ? quoteQualified([session.database, session.schema])
           : quoteIdent(session.database);
     }
     // Always re-applied: DDL (DROP DATABASE) may have moved the connection elsewhere.
@@ -354,11 +336,7 @@ function classify(head: string, sig: readonly Token[]): Kind {
       return 'session';
     default:
       if (SNOWFLAKE_STATEMENTS.has(head)) throw unsupported(head);
-      throw new SnowflakeSqlError(
-        '001003',
-        '42000',
-        `SQL compilation error:\nsyntax error line 1 at position 0 unexpected '${sig[0]?.text ?? ''}'.`,
-      );
+      throw unexpectedToken(0, sig[0]?.text ?? '');
   }
 }
 

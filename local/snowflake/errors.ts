@@ -1,6 +1,33 @@
-// Maps DuckDB's error messages onto the codes, SQL states and message shapes Snowflake returns.
+// Snowflake's errors as the stand-in raises them (syntax, unsupported features, missing and existing
+// objects, conversions), and the mapping of DuckDB's error messages onto Snowflake's codes and texts.
 import type { SessionState } from './engine-types';
 import { SnowflakeSqlError } from './engine-types';
+
+export function syntaxError(message: string): SnowflakeSqlError {
+  return new SnowflakeSqlError('001003', '42000', `SQL compilation error:\n${message}`);
+}
+
+/** Snowflake's wording for a token it did not expect; `text` is the token as written. */
+export function unexpectedToken(pos: number, text: string): SnowflakeSqlError {
+  return syntaxError(`syntax error line 1 at position ${pos} unexpected '${text}'.`);
+}
+
+/** Refuses what the stand-in does not implement, by name, rather than answering differently from Snowflake. */
+export function unsupported(what: string): SnowflakeSqlError {
+  return new SnowflakeSqlError('000002', '0A000', `not supported by the local Snowflake stand-in: ${what}`);
+}
+
+export function alreadyExists(name: string): SnowflakeSqlError {
+  return new SnowflakeSqlError('002002', '42710', `SQL compilation error:\nObject '${name}' already exists.`);
+}
+
+export function objectMissing(parts: readonly string[], kind = 'Object'): SnowflakeSqlError {
+  return new SnowflakeSqlError(
+    '002003',
+    '42S02',
+    `SQL compilation error:\n${kind} '${parts.join('.')}' does not exist or not authorized.`,
+  );
+}
 
 function positionOf(message: string): number {
   // DuckDB marks the position with a caret line under `LINE 1: <sql>`.
@@ -26,25 +53,9 @@ const invalidIdentifier = (m: RegExpExecArray, pos: number) =>
 
 /** First matching rule wins; each maps one DuckDB message shape. */
 const RULES: readonly Rule[] = [
-  [
-    /^Parser Error: syntax error at or near "(.*)"/,
-    (m, pos) =>
-      new SnowflakeSqlError(
-        '001003',
-        '42000',
-        `SQL compilation error:\nsyntax error line 1 at position ${pos} unexpected '${m[1]}'.`,
-      ),
-  ],
-  [
-    /^Parser Error: syntax error at end of input/,
-    () =>
-      new SnowflakeSqlError(
-        '001003',
-        '42000',
-        "SQL compilation error:\nsyntax error line 1 at position 0 unexpected '<EOF>'.",
-      ),
-  ],
-  [/^Parser Error: (.*)/, (m) => new SnowflakeSqlError('001003', '42000', `SQL compilation error:\n${m[1]}`)],
+  [/^Parser Error: syntax error at or near "(.*)"/, (m, pos) => unexpectedToken(pos, m[1] as string)],
+  [/^Parser Error: syntax error at end of input/, () => unexpectedToken(0, '<EOF>')],
+  [/^Parser Error: (.*)/, (m) => syntaxError(m[1] as string)],
   [
     /Table with name (.+?) does not exist/,
     (m, _pos, session) => {
@@ -52,12 +63,12 @@ const RULES: readonly Rule[] = [
       const full = name.includes('.')
         ? name
         : [session.database, session.schema, name].filter(Boolean).join('.');
-      return objectError(`Object '${full}'`);
+      return objectMissing([full]);
     },
   ],
-  [/Schema with name (.+?) does not exist/, (m) => objectError(`Schema '${unquote(m[1] as string)}'`)],
-  [/Catalog "(.+?)" does not exist/, (m) => objectError(`Database '${unquote(m[1] as string)}'`)],
-  [/Catalog with name (.+?) does not exist/, (m) => objectError(`Database '${unquote(m[1] as string)}'`)],
+  [/Schema with name (.+?) does not exist/, (m) => objectMissing([unquote(m[1] as string)], 'Schema')],
+  [/Catalog "(.+?)" does not exist/, (m) => objectMissing([unquote(m[1] as string)], 'Database')],
+  [/Catalog with name (.+?) does not exist/, (m) => objectMissing([unquote(m[1] as string)], 'Database')],
   [/Referenced column "(.+?)" not found/, invalidIdentifier],
   [/does not have a column named "(.+?)"/, invalidIdentifier],
   [/Referenced table "(.+?)" not found/, invalidIdentifier],
@@ -79,11 +90,7 @@ const RULES: readonly Rule[] = [
     /NOT NULL constraint failed/,
     () => new SnowflakeSqlError('100072', '22000', 'NULL result in a non-nullable column'),
   ],
-  [
-    /with name "?(.+?)"? already exists/,
-    (m) =>
-      new SnowflakeSqlError('002002', '42710', `SQL compilation error:\nObject '${m[1]}' already exists.`),
-  ],
+  [/with name "?(.+?)"? already exists/, (m) => alreadyExists(m[1] as string)],
   [
     /Transaction conflict|Conflict on/i,
     (m) =>
@@ -109,14 +116,6 @@ export function toSnowflakeError(err: unknown, session: SessionState): Snowflake
     if (m) return make(m, pos, session);
   }
   return new SnowflakeSqlError('000603', 'XX000', `SQL execution internal error:\n${first}`);
-}
-
-function objectError(what: string): SnowflakeSqlError {
-  return new SnowflakeSqlError(
-    '002003',
-    '42S02',
-    `SQL compilation error:\n${what} does not exist or not authorized.`,
-  );
 }
 
 /** Snowflake's conversion errors by target type. */

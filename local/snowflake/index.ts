@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Directory, type UserSpec } from './auth';
+import { UserDirectory, type UserSpec } from './auth';
 import { createEngine } from './engine';
 import type { EngineOptions } from './engine-types';
 import { type StatementHook, startServer } from './server';
@@ -63,7 +63,7 @@ export async function startSnowflake(options: StartSnowflakeOptions): Promise<Lo
     defaultDatabase: database,
     defaultSchema: schema,
   });
-  const directory = new Directory(account);
+  const directory = new UserDirectory(account);
   directory.addUser({
     name: username,
     password,

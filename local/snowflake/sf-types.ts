@@ -1,6 +1,5 @@
-// Snowflake column types: how a declared type is stored in DuckDB, and how a DuckDB column is described
-// back to the driver. The declared type is kept as a column comment because DuckDB loses distinctions
-// such as TIMESTAMP_LTZ versus TIMESTAMP_TZ, and VARIANT versus OBJECT.
+// Snowflake's data types: how each is stored in DuckDB and described back to the driver. The declared
+// type is kept as a column comment, as DuckDB loses TIMESTAMP_LTZ versus _TZ and VARIANT versus OBJECT.
 import type { ColumnMeta, SnowflakeColumnType } from './engine-types';
 import { SnowflakeSqlError } from './engine-types';
 

@@ -1,6 +1,7 @@
 // A tokenizer for Snowflake SQL, so that translation never touches what is inside string literals, quoted
 // identifiers or comments, plus a small cursor used by the statement parsers.
-import { SnowflakeSqlError } from './engine-types';
+import type { SnowflakeSqlError } from './engine-types';
+import { syntaxError, unexpectedToken } from './errors';
 
 export type TokenKind = 'ws' | 'comment' | 'word' | 'qident' | 'string' | 'number' | 'bind' | 'stage' | 'op';
 
@@ -16,10 +17,6 @@ export interface Token {
 }
 
 const OPERATORS = ['::', '<>', '!=', '>=', '<=', '||', '=>', '->', '->>'];
-
-export function syntaxError(message: string): SnowflakeSqlError {
-  return new SnowflakeSqlError('001003', '42000', `SQL compilation error:\n${message}`);
-}
 
 /** Splits SQL into tokens; positional binds `?` are numbered left to right, `:n` keep their number. */
 export function tokenize(sql: string): Token[] {
@@ -42,27 +39,8 @@ export function tokenize(sql: string): Token[] {
       i = end + 2;
       tokens.push({ kind: 'comment', text: sql.slice(start, i), value: ' ', pos: start });
     } else if (c === "'") {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= n) throw syntaxError(`syntax error line 1 at position ${start} unexpected end of string.`);
-        const ch = sql[i] as string;
-        if (ch === '\\' && i + 1 < n) {
-          value += unescapeChar(sql[i + 1] as string);
-          i += 2;
-        } else if (ch === "'") {
-          if (sql[i + 1] === "'") {
-            value += "'";
-            i += 2;
-          } else {
-            i++;
-            break;
-          }
-        } else {
-          value += ch;
-          i++;
-        }
-      }
+      const { value, end } = readQuoted(sql, start, "'");
+      i = end;
       tokens.push({ kind: 'string', text: sql.slice(start, i), value, pos: start });
     } else if (c === '$' && sql[i + 1] === '$') {
       const end = sql.indexOf('$$', i + 2);
@@ -75,25 +53,8 @@ export function tokenize(sql: string): Token[] {
         pos: start,
       });
     } else if (c === '"') {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= n)
-          throw syntaxError(`syntax error line 1 at position ${start} unexpected end of identifier.`);
-        const ch = sql[i] as string;
-        if (ch === '"') {
-          if (sql[i + 1] === '"') {
-            value += '"';
-            i += 2;
-          } else {
-            i++;
-            break;
-          }
-        } else {
-          value += ch;
-          i++;
-        }
-      }
+      const { value, end } = readQuoted(sql, start, '"');
+      i = end;
       tokens.push({ kind: 'qident', text: sql.slice(start, i), value, pos: start });
     } else if (/[A-Za-z_]/.test(c)) {
       while (i < n && /[A-Za-z0-9_$]/.test(sql[i] as string)) i++;
@@ -135,6 +96,34 @@ export function tokenize(sql: string): Token[] {
   return tokens;
 }
 
+/**
+ * A string literal (`'`) or quoted identifier (`"`) starting at `start`: its decoded value and the index
+ * after its closing quote. A doubled quote stands for one; only string literals know backslash escapes.
+ */
+function readQuoted(sql: string, start: number, quote: "'" | '"'): { value: string; end: number } {
+  const escapes = quote === "'";
+  let value = '';
+  let i = start + 1;
+  for (;;) {
+    if (i >= sql.length) {
+      const what = escapes ? 'string' : 'identifier';
+      throw syntaxError(`syntax error line 1 at position ${start} unexpected end of ${what}.`);
+    }
+    const ch = sql[i] as string;
+    if (escapes && ch === '\\' && i + 1 < sql.length) {
+      value += unescapeChar(sql[i + 1] as string);
+      i += 2;
+    } else if (ch === quote) {
+      if (sql[i + 1] !== quote) return { value, end: i + 1 };
+      value += quote;
+      i += 2;
+    } else {
+      value += ch;
+      i++;
+    }
+  }
+}
+
 function unescapeChar(ch: string): string {
   switch (ch) {
     case 'n':
@@ -167,6 +156,16 @@ export function sqlString(value: string): string {
 /** A DuckDB quoted identifier. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A dotted DuckDB name (`"DB"."SCHEMA"."TABLE"`), every part quoted. */
+export function quoteQualified(parts: readonly string[]): string {
+  return parts.map(quoteIdent).join('.');
+}
+
+/** Significant tokens with a blank after each, so that a fragment translates as if written out. */
+export function withBlanks(tokens: readonly Token[]): Token[] {
+  return tokens.flatMap((t) => [t, { kind: 'ws' as const, text: ' ', value: ' ', pos: -1 }]);
 }
 
 /** Identifier name as Snowflake resolves it: unquoted uppercased, quoted kept. */
@@ -232,7 +231,7 @@ export class Cursor {
   unexpected(): SnowflakeSqlError {
     const t = this.peek();
     return t
-      ? syntaxError(`syntax error line 1 at position ${t.pos} unexpected '${t.text}'.`)
+      ? unexpectedToken(t.pos, t.text)
       : syntaxError('syntax error line 1 at position 0 unexpected end of statement.');
   }
 
@@ -244,6 +243,35 @@ export class Cursor {
       throw this.unexpected();
     }
     return name;
+  }
+
+  /** Consumes an identifier if one is next. */
+  acceptIdent(): string | undefined {
+    const t = this.peek();
+    const name = t && identName(t);
+    if (name !== undefined) this.index++;
+    return name;
+  }
+
+  /**
+   * The source text of the tokens that follow one another without a blank (`-1`, `1.5`, `db.schema`,
+   * `"Name"`), as an unquoted option value is written; it ends before a string literal, a `;` or an `ends`
+   * operator.
+   */
+  adjacentText(ends: readonly string[] = []): string {
+    let text = '';
+    let last: Token | undefined;
+    for (
+      let t = this.peek();
+      t && t.kind !== 'string' && t.text !== ';' && !ends.includes(t.text);
+      t = this.peek()
+    ) {
+      if (last && t.pos !== last.pos + last.text.length) break;
+      text += t.text;
+      last = this.next();
+    }
+    if (!last) throw this.unexpected();
+    return text;
   }
 
   /** A dotted name of one to three parts. */

@@ -1,6 +1,6 @@
 // How the Snowflake stand-in's answers look on the wire: the response envelope, the session parameters the
 // driver formats values with, and the JSON rowset form of a query result (snowflake-sdk 3.3.0).
-import type { ColumnMeta, QueryResult, SessionState } from './engine-types';
+import type { ColumnMeta, QueryResult, SessionState, SnowflakeSqlError } from './engine-types';
 
 export type ParameterValue = string | number | boolean;
 
@@ -62,6 +62,21 @@ export function sqlFailure(code: string, sqlState: string, message: string, quer
   return failure(code, message, { errorCode: code, sqlState, queryId, internalError: false, age: 0 });
 }
 
+export function sqlErrorFailure(err: SnowflakeSqlError, queryId: string): Envelope {
+  return sqlFailure(err.code, err.sqlState, err.message, queryId);
+}
+
+/** A refusal answered with its own HTTP status (401 for a missing or unknown token, 400, 404). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly envelope: Envelope,
+  ) {
+    super(envelope.message ?? 'error');
+    this.name = 'HttpError';
+  }
+}
+
 function rowtype(column: ColumnMeta) {
   return {
     name: column.name,
@@ -104,27 +119,5 @@ export function resultData(
     arrayBindSupported: false,
     sendResultTime: Date.now(),
     queryContext: { entries: [] },
-  };
-}
-
-/** A one-column text result, as Snowflake answers DDL and session statements. */
-export function statusResult(message: string, statementTypeId: number): QueryResult {
-  return {
-    columns: [
-      {
-        name: 'status',
-        type: 'text',
-        nullable: true,
-        precision: null,
-        scale: null,
-        length: 16777216,
-        byteLength: 16777216,
-        database: '',
-        schema: '',
-        table: '',
-      },
-    ],
-    rows: [[message]],
-    statementTypeId,
   };
 }

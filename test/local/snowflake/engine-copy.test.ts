@@ -37,15 +37,6 @@ async function put(key: string, body: string, gzip = true): Promise<void> {
   );
 }
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; sqlState: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code: string; sqlState: string; message: string };
-  }
-  throw new Error('expected the statement to fail');
-}
-
 function byName(r: QueryResult): Record<string, string | null>[] {
   return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c.name, row[i] ?? null])));
 }
@@ -212,9 +203,11 @@ describe('COPY INTO from an S3 stage', () => {
     await run('create or replace table ab (id number(10,0), name varchar)');
     await put('ab/1-good.csv.gz', 'id,name\n1,a\n');
     await put('ab/2-bad.csv.gz', 'id,name\n2,b\nnot-a-number,c\n');
-    const e = await failure(run('copy into ab from @st/ab on_error = abort_statement'));
-    expect(e).toMatchObject({ code: '100038', sqlState: '22018' });
-    expect(e.message).toMatch(/^Numeric value 'not-a-number' is not recognized/);
+    await expect(run('copy into ab from @st/ab on_error = abort_statement')).rejects.toMatchObject({
+      code: '100038',
+      sqlState: '22018',
+      message: expect.stringMatching(/^Numeric value 'not-a-number' is not recognized/),
+    });
     expect((await run('select count(*) from ab')).rows).toEqual([['0']]);
     // Nothing was recorded as loaded either: fixing the file loads both.
     await put('ab/2-bad.csv.gz', 'id,name\n2,b\n3,c\n');
@@ -271,8 +264,8 @@ describe('COPY INTO from an S3 stage', () => {
   });
 
   it('reports a missing table and a missing stage with 002003', async () => {
-    expect(await failure(run('copy into nope from @st'))).toMatchObject({ code: '002003' });
+    await expect(run('copy into nope from @st')).rejects.toMatchObject({ code: '002003' });
     await run('create or replace table ms (id int)');
-    expect(await failure(run('copy into ms from @nostage'))).toMatchObject({ code: '002003' });
+    await expect(run('copy into ms from @nostage')).rejects.toMatchObject({ code: '002003' });
   });
 });

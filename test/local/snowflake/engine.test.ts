@@ -49,15 +49,6 @@ async function run(s: SessionState, sql: string, binds: Bind[] = []): Promise<Qu
   return engine.execute(sql, binds, s);
 }
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; sqlState: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code: string; sqlState: string; message: string };
-  }
-  throw new Error('expected the statement to fail');
-}
-
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'sf-engine-'));
   engine = await open();
@@ -232,51 +223,52 @@ describe('DDL, INSERT and SELECT', () => {
 
 describe('errors', () => {
   it('reports a missing table as 002003 with its qualified name', async () => {
-    const e = await failure(run(session(), 'select * from nope'));
-    expect(e).toMatchObject({ code: '002003', sqlState: '42S02' });
-    expect(e.message).toBe(
-      "SQL compilation error:\nObject 'TALLY.PUBLIC.NOPE' does not exist or not authorized.",
-    );
-  });
-
-  it('reports a syntax error as 001003', async () => {
-    expect(await failure(run(session(), 'selec 1'))).toMatchObject({ code: '001003', sqlState: '42000' });
-    expect(await failure(run(session(), 'select from where'))).toMatchObject({
-      code: '001003',
-      sqlState: '42000',
+    await expect(run(session(), 'select * from nope')).rejects.toMatchObject({
+      code: '002003',
+      sqlState: '42S02',
+      message: "SQL compilation error:\nObject 'TALLY.PUBLIC.NOPE' does not exist or not authorized.",
     });
   });
 
-  it('reports an unknown column as 000904', async () => {
-    const s = session();
-    await run(s, 'create table c (x int)');
-    expect(await failure(run(s, 'select y from c'))).toMatchObject({ code: '000904', sqlState: '42000' });
-  });
-
-  it('reports an existing table as 002002', async () => {
-    const s = session();
-    await run(s, 'create table e (x int)');
-    expect(await failure(run(s, 'create table e (x int)'))).toMatchObject({
+  it.each([
+    { what: 'a syntax error', setup: [], sql: 'selec 1', code: '001003', sqlState: '42000' },
+    { what: 'a syntax error', setup: [], sql: 'select from where', code: '001003', sqlState: '42000' },
+    {
+      what: 'an unknown column',
+      setup: ['create table c (x int)'],
+      sql: 'select y from c',
+      code: '000904',
+      sqlState: '42000',
+    },
+    {
+      what: 'an existing table',
+      setup: ['create table e (x int)'],
+      sql: 'create table e (x int)',
       code: '002002',
       sqlState: '42710',
-    });
-  });
-
-  it('reports a bad number as 100038', async () => {
-    const s = session();
-    await run(s, 'create table b (x number(10,0))');
-    expect(await failure(run(s, "insert into b values ('abc')"))).toMatchObject({
+    },
+    {
+      what: 'a bad number',
+      setup: ['create table b (x number(10,0))'],
+      sql: "insert into b values ('abc')",
       code: '100038',
       sqlState: '22018',
-    });
+    },
+  ])('reports $what as $code ($sql)', async ({ setup, sql, code, sqlState }) => {
+    const s = session();
+    for (const statement of setup) await run(s, statement);
+    await expect(run(s, sql)).rejects.toMatchObject({ code, sqlState });
   });
 
   it('refuses unsupported statements by name instead of succeeding', async () => {
-    const e = await failure(run(session(), 'create pipe p as copy into t from @s'));
-    expect(e).toMatchObject({ code: '000002', sqlState: '0A000' });
-    expect(e.message).toMatch(/^not supported by the local Snowflake stand-in: CREATE PIPE/);
-    const alter = await failure(run(session(), 'alter table x add column y int'));
-    expect(alter.message).toMatch(/^not supported by the local Snowflake stand-in: ALTER TABLE/);
+    await expect(run(session(), 'create pipe p as copy into t from @s')).rejects.toMatchObject({
+      code: '000002',
+      sqlState: '0A000',
+      message: expect.stringMatching(/^not supported by the local Snowflake stand-in: CREATE PIPE/),
+    });
+    await expect(run(session(), 'alter table x add column y int')).rejects.toMatchObject({
+      message: expect.stringMatching(/^not supported by the local Snowflake stand-in: ALTER TABLE/),
+    });
   });
 
   it('accepts ALTER SESSION SET as a no-op', async () => {
@@ -322,13 +314,12 @@ describe('MERGE', () => {
     const s = session();
     await run(s, 'create table dup (id int, v int)');
     await run(s, 'insert into dup values (1, 0)');
-    const e = await failure(
+    await expect(
       run(
         s,
         'merge into dup using (select 1 as id, 10 as v union all select 1, 20) src on dup.id = src.id when matched then update set v = src.v when not matched then insert values (src.id, src.v)',
       ),
-    );
-    expect(e).toMatchObject({ code: '100090', sqlState: '42P18' });
+    ).rejects.toMatchObject({ code: '100090', sqlState: '42P18' });
     expect((await run(s, 'select v from dup')).rows).toEqual([['0']]);
   });
 });
@@ -339,7 +330,7 @@ describe('transactions', () => {
     await run(s, 'create table tx (id number(5,0))');
     await run(s, 'begin');
     await run(s, 'insert into tx values (1)');
-    await failure(run(s, "insert into tx values ('bad')"));
+    await expect(run(s, "insert into tx values ('bad')")).rejects.toThrow();
     await run(s, 'insert into tx values (2)');
     await run(s, 'commit');
     expect((await run(s, 'select id from tx order by id')).rows).toEqual([['1'], ['2']]);
@@ -425,11 +416,11 @@ describe('grants', () => {
       'truncate table audit_log',
       "merge into audit_log a using (select 'e0' as id) s on a.event_id = s.id when matched then update set status = 'x'",
     ]) {
-      const e = await failure(run(writer, sql));
-      expect(e).toMatchObject({ code: '003001', sqlState: '42501' });
-      expect(e.message).toBe(
-        "SQL access control error:\nInsufficient privileges to operate on table 'AUDIT_LOG'",
-      );
+      await expect(run(writer, sql)).rejects.toMatchObject({
+        code: '003001',
+        sqlState: '42501',
+        message: "SQL access control error:\nInsufficient privileges to operate on table 'AUDIT_LOG'",
+      });
     }
     expect((await run(session('SYSADMIN'), 'select status from audit_log')).rows).toEqual([['start']]);
   });
@@ -437,8 +428,8 @@ describe('grants', () => {
   it('hides tables from a role with no grant on them', async () => {
     const writer = await auditSetup();
     await run(session('SYSADMIN'), 'create table secret (x int)');
-    expect(await failure(run(writer, 'select * from secret'))).toMatchObject({ code: '002003' });
-    expect(await failure(run(writer, 'insert into secret values (1)'))).toMatchObject({ code: '002003' });
+    await expect(run(writer, 'select * from secret')).rejects.toMatchObject({ code: '002003' });
+    await expect(run(writer, 'insert into secret values (1)')).rejects.toMatchObject({ code: '002003' });
   });
 
   it('switches roles with USE ROLE and honours grants on all tables in a schema', async () => {
@@ -450,11 +441,11 @@ describe('grants', () => {
       'grant select, insert, update, delete on all tables in schema tally.public to role loader',
     );
     const s = session('PUBLIC');
-    expect(await failure(run(s, 'select * from loadable'))).toMatchObject({ code: '002003' });
+    await expect(run(s, 'select * from loadable')).rejects.toMatchObject({ code: '002003' });
     await run(s, 'use role loader');
     await run(s, 'insert into loadable values (1)');
     expect((await run(s, 'update loadable set x = 2')).rows).toEqual([['1', '0']]);
-    expect(await failure(run(s, 'use role nobody'))).toMatchObject({ code: '002003' });
+    await expect(run(s, 'use role nobody')).rejects.toMatchObject({ code: '002003' });
   });
 });
 

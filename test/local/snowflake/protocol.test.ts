@@ -2,7 +2,7 @@
 // these tests pin the protocol (login, tokens, binds, results, errors) and nothing of the SQL translation.
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Directory } from '../../../local/snowflake/auth';
+import { UserDirectory } from '../../../local/snowflake/auth';
 import {
   type Bind,
   type Engine,
@@ -90,7 +90,7 @@ function keyPair() {
 
 describe('the Snowflake stand-in protocol', () => {
   const engine = new FakeEngine();
-  const directory = new Directory(ACCOUNT);
+  const directory = new UserDirectory(ACCOUNT);
   const keys = keyPair();
   let server: StandInServer;
   let base: { accessUrl: string; account: string; username: string; password: string };
@@ -267,7 +267,7 @@ describe('the Snowflake stand-in protocol', () => {
 
 describe('session token renewal', () => {
   it('renews an expired session token with the master token and carries on', async () => {
-    const directory = new Directory(ACCOUNT);
+    const directory = new UserDirectory(ACCOUNT);
     directory.addUser({ name: 'tally', password: 'pw', roles: ['SYSADMIN'] });
     const server = await startServer({
       engine: new FakeEngine(),

@@ -1,0 +1,75 @@
+// What COPY INTO <table> answers: one row per file with its status, counts and first error, in the
+// columns and order Snowflake's COPY output has.
+import type { QueryResult } from '../engine-types';
+import { STATEMENT_TYPE } from '../engine-types';
+import { columnMeta, sfType } from '../sf-types';
+
+export interface FileResult {
+  readonly file: string;
+  readonly status: 'LOADED' | 'LOAD_FAILED' | 'PARTIALLY_LOADED' | 'LOAD_SKIPPED';
+  readonly parsed: number;
+  readonly loaded: number;
+  readonly errorLimit: number;
+  readonly errors: number;
+  readonly firstError: string | null;
+  readonly firstErrorLine: number | null;
+  readonly firstErrorCharacter: number | null;
+  readonly firstErrorColumn: string | null;
+}
+
+const RESULT_COLUMNS = [
+  'file',
+  'status',
+  'rows_parsed',
+  'rows_loaded',
+  'error_limit',
+  'errors_seen',
+  'first_error',
+  'first_error_line',
+  'first_error_character',
+  'first_error_column_name',
+] as const;
+
+/** Positions in RESULT_COLUMNS that are numbers. */
+const NUMBER_COLUMNS = [2, 3, 4, 5, 7, 8];
+
+/** A file loaded before with the same ETag and size: not read again unless FORCE = TRUE. */
+export function skipped(file: string): FileResult {
+  return {
+    file,
+    status: 'LOAD_SKIPPED',
+    parsed: 0,
+    loaded: 0,
+    errorLimit: 1,
+    errors: 0,
+    firstError: null,
+    firstErrorLine: null,
+    firstErrorCharacter: null,
+    firstErrorColumn: null,
+  };
+}
+
+export function resultSet(results: readonly FileResult[]): QueryResult {
+  const text = sfType('VARCHAR');
+  const number = sfType('NUMBER');
+  const columns = RESULT_COLUMNS.map((name, i) =>
+    columnMeta(name, NUMBER_COLUMNS.includes(i) ? number : text),
+  );
+  const n = (v: number | null) => (v === null ? null : String(v));
+  return {
+    columns,
+    rows: results.map((r) => [
+      r.file,
+      r.status,
+      n(r.parsed),
+      n(r.loaded),
+      n(r.errorLimit),
+      n(r.errors),
+      r.firstError,
+      n(r.firstErrorLine),
+      n(r.firstErrorCharacter),
+      r.firstErrorColumn,
+    ]),
+    statementTypeId: STATEMENT_TYPE.COPY,
+  };
+}

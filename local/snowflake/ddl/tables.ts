@@ -1,0 +1,262 @@
+// Snowflake tables: CREATE [OR REPLACE] [TEMPORARY] TABLE (columns, LIKE, AS SELECT), DROP TABLE, DESCRIBE
+// TABLE and SHOW TABLES. The declared Snowflake type of each column is kept as the column's comment.
+import { dropTableGrants, effectiveRoles, grant, isAdmin, resetLoadHistory } from '../catalog';
+import { type Ctx, findTable, qualify, requireSchema, requireTable, tableExists } from '../context';
+import type { QueryResult } from '../engine-types';
+import { STATEMENT_TYPE } from '../engine-types';
+import { syntaxError, unsupported } from '../errors';
+import { columnMeta, sfType, typeFromDuck } from '../sf-types';
+import {
+  Cursor,
+  quoteIdent,
+  quoteQualified,
+  splitTopLevel,
+  sqlString,
+  type Token,
+  withBlanks,
+} from '../sql-tokens';
+import { readType, translateTokens } from '../sql-translate';
+import { type CreateModifiers, claimName, type Dropped, ddlDone } from './common';
+
+interface ColumnDef {
+  readonly name: string;
+  readonly duck: string;
+  readonly canonical: string;
+  notNull: boolean;
+  readonly defaultSql?: string;
+}
+
+const CONSTRAINT_WORDS = new Set([
+  'NOT',
+  'NULL',
+  'PRIMARY',
+  'UNIQUE',
+  'COMMENT',
+  'CONSTRAINT',
+  'REFERENCES',
+  'COLLATE',
+  'FOREIGN',
+]);
+
+function parseColumns(ctx: Ctx, tokens: readonly Token[]): ColumnDef[] {
+  const columns: ColumnDef[] = [];
+  const keyColumns: string[] = [];
+  for (const element of splitTopLevel(tokens)) {
+    const c = new Cursor(element);
+    if (c.accept('CONSTRAINT')) c.ident();
+    if (c.isWord('PRIMARY', 'UNIQUE', 'FOREIGN')) {
+      // Snowflake records but does not enforce these; a primary key still makes its columns NOT NULL.
+      if (c.accept('PRIMARY', 'KEY')) {
+        const names = splitTopLevel(c.parenGroup()).map((p) => new Cursor(p).ident());
+        keyColumns.push(...names);
+      }
+      continue;
+    }
+    const name = c.ident();
+    const type = readType(element, c.index);
+    c.index = type.end;
+    let notNull = false;
+    let defaultSql: string | undefined;
+    while (!c.done()) {
+      if (c.accept('NOT', 'NULL')) notNull = true;
+      else if (c.accept('NULL') || c.accept('UNIQUE')) continue;
+      else if (c.accept('PRIMARY', 'KEY')) notNull = true;
+      else if (c.accept('COMMENT') || c.accept('COLLATE')) {
+        c.acceptOp('=');
+        c.next();
+      } else if (c.accept('CONSTRAINT')) c.ident();
+      else if (c.accept('REFERENCES')) {
+        c.name();
+        if (c.peek()?.text === '(') c.parenGroup();
+      } else if (c.accept('DEFAULT')) {
+        const start = c.index;
+        let depth = 0;
+        while (!c.done()) {
+          const t = c.peek() as Token;
+          if (t.text === '(') depth++;
+          if (t.text === ')') depth--;
+          if (depth === 0 && t.kind === 'word' && CONSTRAINT_WORDS.has(t.value) && c.index > start) break;
+          c.next();
+        }
+        defaultSql = translateTokens(withBlanks(element.slice(start, c.index)), ctx.translation());
+      } else if (c.isWord('AUTOINCREMENT', 'IDENTITY')) throw unsupported(`${c.peek()?.value} columns`);
+      else throw c.unexpected();
+    }
+    columns.push({
+      name,
+      duck: type.duck,
+      canonical: type.canonical,
+      notNull,
+      ...(defaultSql ? { defaultSql } : {}),
+    });
+  }
+  for (const k of keyColumns) {
+    const col = columns.find((c) => c.name === k);
+    if (col) col.notNull = true;
+  }
+  if (columns.length === 0) throw syntaxError("syntax error line 1 at position 0 unexpected ')'.");
+  return columns;
+}
+
+export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifiers): Promise<QueryResult> {
+  const { orReplace, temporary } = modifiers;
+  const parts = cur.name();
+  const full = temporary ? ['temp', 'main', parts[parts.length - 1] as string] : qualify(ctx.session, parts);
+  const [db, schema, table] = full as [string, string, string];
+  if (!temporary) await requireSchema(ctx.conn, db, schema);
+  let columns: ColumnDef[] | undefined;
+  let like: string[] | undefined;
+  let asSelect: Token[] | undefined;
+  if (cur.peek()?.text === '(') columns = parseColumns(ctx, cur.parenGroup());
+  if (cur.accept('LIKE')) like = cur.name();
+  while (!cur.done() && !cur.isWord('AS')) {
+    // Table options Snowflake accepts and the stand-in has no use for (COMMENT, CLUSTER BY, retention...).
+    if (cur.isWord('COPY') && cur.peek(1)?.value === 'GRANTS') cur.index += 2;
+    else cur.next();
+  }
+  if (cur.accept('AS')) asSelect = cur.rest();
+  if (!columns && !like && !asSelect) throw cur.unexpected();
+
+  const existing = await claimName(table, await tableExists(ctx.conn, db, schema, table), modifiers);
+  if (existing) return existing;
+  const target = temporary ? quoteIdent(table) : quoteQualified(full);
+  const verb = `CREATE ${orReplace ? 'OR REPLACE ' : ''}${temporary ? 'TEMP ' : ''}TABLE`;
+  const comments: [string, string][] = [];
+  if (like) {
+    const source = await requireTable(ctx, like);
+    const cols = await describeColumns(ctx, source.name);
+    columns = cols.map((c) => ({ name: c.name, duck: c.duck, canonical: c.canonical, notNull: c.notNull }));
+  }
+  if (asSelect) {
+    const select = translateTokens(asSelect, ctx.translation());
+    if (columns) throw unsupported('CREATE TABLE with both a column list and AS SELECT');
+    await ctx.conn.run(`${verb} ${target} AS ${select}`);
+  } else if (columns) {
+    const defs = columns.map(
+      (c) =>
+        `${quoteIdent(c.name)} ${c.duck}${c.notNull ? ' NOT NULL' : ''}${c.defaultSql ? ` DEFAULT (${c.defaultSql})` : ''}`,
+    );
+    await ctx.conn.run(`${verb} ${target} (${defs.join(', ')})`);
+    for (const c of columns) comments.push([c.name, c.canonical]);
+  }
+  const commentTarget = temporary ? ['temp', 'main', table] : full;
+  for (const [col, canonical] of comments) {
+    await ctx.conn.run(
+      `COMMENT ON COLUMN ${quoteQualified([...commentTarget, col])} IS ${sqlString(canonical)}`,
+    );
+  }
+  if (!temporary) {
+    await resetLoadHistory(ctx.conn, full);
+    await dropTableGrants(ctx.conn, full);
+    if (!isAdmin(await effectiveRoles(ctx.conn, ctx.session.role))) {
+      await grant(ctx.conn, 'OWNERSHIP', 'TABLE', full, ctx.session.role);
+    }
+  }
+  return ddlDone(`Table ${table} successfully created.`);
+}
+
+export async function dropTable(ctx: Ctx, parts: readonly string[]): Promise<Dropped> {
+  const found = await findTable(ctx, parts);
+  if (!found) return { name: qualify(ctx.session, parts, 'DROP TABLE'), kind: 'Table' };
+  await ctx.conn.run(`DROP TABLE ${quoteQualified(found.name)}`);
+  if (found.kind === 'table') {
+    await resetLoadHistory(ctx.conn, found.name);
+    await dropTableGrants(ctx.conn, found.name);
+  }
+  return parts[parts.length - 1] as string;
+}
+
+export interface DescribedColumn {
+  readonly name: string;
+  readonly duck: string;
+  readonly canonical: string;
+  readonly notNull: boolean;
+  readonly defaultSql: string | null;
+}
+
+/** Columns of a table with their declared Snowflake types (the comment), in order. */
+export async function describeColumns(
+  ctx: Pick<Ctx, 'conn'>,
+  table: readonly string[],
+): Promise<DescribedColumn[]> {
+  const [db, schema, name] = table.map(sqlString);
+  const reader = await ctx.conn.runAndReadAll(
+    `SELECT column_name, data_type, is_nullable, comment, column_default FROM duckdb_columns()
+     WHERE database_name = ${db} AND schema_name = ${schema} AND table_name = ${name} ORDER BY column_index`,
+  );
+  return (reader.getRowsJson() as (string | boolean | null)[][]).map((r) => ({
+    name: r[0] as string,
+    duck: r[1] as string,
+    canonical: (r[3] as string | null) || typeFromDuck(r[1] as string).canonical,
+    notNull: r[2] === false,
+    defaultSql: (r[4] as string | null) ?? null,
+  }));
+}
+
+export async function showTables(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
+  cur.expect('SHOW');
+  cur.accept('TERSE');
+  if (!cur.accept('TABLES')) throw unsupported(`SHOW ${cur.peek()?.value ?? ''}`.trim());
+  let like: string | undefined;
+  if (cur.accept('LIKE')) like = cur.next().value;
+  let db = ctx.session.database;
+  let schema: string | undefined = ctx.session.schema;
+  if (cur.accept('IN')) {
+    if (cur.accept('DATABASE')) {
+      db = cur.ident();
+      schema = undefined;
+    } else {
+      cur.accept('SCHEMA');
+      const parts = cur.name();
+      if (parts.length === 2) [db, schema] = parts as [string, string];
+      else schema = parts[0];
+    }
+  }
+  const where = [`database_name = ${sqlString(db)}`];
+  if (schema) where.push(`schema_name = ${sqlString(schema)}`);
+  if (like) where.push(`table_name ILIKE ${sqlString(like)}`);
+  const reader = await ctx.read(
+    `SELECT table_name, database_name, schema_name, estimated_size FROM duckdb_tables() WHERE ${where.join(' AND ')} ORDER BY 1`,
+  );
+  const text = sfType('VARCHAR');
+  return {
+    columns: [
+      columnMeta('name', text),
+      columnMeta('database_name', text),
+      columnMeta('schema_name', text),
+      columnMeta('kind', text),
+      columnMeta('rows', sfType('NUMBER')),
+    ],
+    rows: (reader.getRowsJson() as (string | null)[][]).map((r) => [
+      r[0] ?? null,
+      r[1] ?? null,
+      r[2] ?? null,
+      'TABLE',
+      String(r[3] ?? '0'),
+    ]),
+    statementTypeId: STATEMENT_TYPE.SELECT,
+  };
+}
+
+export async function describeTable(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
+  cur.next();
+  cur.accept('TABLE');
+  const found = await requireTable(ctx, cur.name());
+  const cols = await describeColumns(ctx, found.name);
+  const text = sfType('VARCHAR');
+  return {
+    columns: ['name', 'type', 'kind', 'null?', 'default', 'primary key', 'unique key'].map((n) =>
+      columnMeta(n, text),
+    ),
+    rows: cols.map((c) => [
+      c.name,
+      c.canonical,
+      'COLUMN',
+      c.notNull ? 'N' : 'Y',
+      c.defaultSql ?? null,
+      'N',
+      'N',
+    ]),
+    statementTypeId: STATEMENT_TYPE.SELECT,
+  };
+}
