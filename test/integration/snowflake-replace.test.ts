@@ -84,7 +84,7 @@ describe('SnowflakeWarehouse.replaceWith', () => {
     expect(await targetRows('rerun')).toEqual(expected);
   });
 
-  it('replaces the content exactly with a newer export: deleted fx.source rows disappear, changed rows change, none doubles', async () => {
+  it('replaces the content exactly with a newer export: deleted source rows disappear, changed rows change, none doubles', async () => {
     const table = await sourceTable('newer', 120);
     await fx.warehouse.replaceWith(table, await exportAll(table, 'newer-1'));
     expect(await targetCount('newer')).toBe(120);
@@ -101,7 +101,7 @@ describe('SnowflakeWarehouse.replaceWith', () => {
     expect(await targetRows('newer')).toEqual(expected);
   });
 
-  it('empties the target when the newer export of the fx.source table has no rows', async () => {
+  it('empties the target when the newer export of the source table has no rows', async () => {
     const table = await sourceTable('emptied', 15);
     await fx.warehouse.replaceWith(table, await exportAll(table, 'emptied-1'));
     expect(await targetCount('emptied')).toBe(15);
@@ -161,7 +161,7 @@ describe('SnowflakeWarehouse.replaceWith', () => {
     expect(await targetRows('many')).toEqual(loaded);
   }, 120_000);
 
-  it('never shows a concurrent fx.reader an empty or partial table while the target is replaced', async () => {
+  it('never shows a concurrent reader an empty or partial table while the target is replaced', async () => {
     const table = await sourceTable('reader', 300);
     const keys = await exportAll(table, 'reader-1');
     await fx.warehouse.replaceWith(table, keys);

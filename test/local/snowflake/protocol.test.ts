@@ -222,7 +222,8 @@ describe('the Snowflake stand-in protocol', () => {
   it('runs asynchronous statements and serves their results', async () => {
     const conn = await connect(base);
     const started = await exec(conn, 'select who', undefined, { asyncExec: true });
-    expect(await conn.getResultsFromQueryId({ queryId: started.queryId })).toBeDefined();
+    const results = await conn.getResultsFromQueryId({ queryId: started.queryId });
+    expect(results.getQueryId()).toBe(started.queryId);
     expect(await conn.getQueryStatus(started.queryId)).toBe('SUCCESS');
     await destroy(conn);
   });
