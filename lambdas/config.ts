@@ -45,7 +45,7 @@ export const s3Schema = z
     bucket: z.string().min(3),
     region: z.string().min(1).default('us-east-1'),
     prefix: z.string().default('tally'),
-    endpoint: z.string().url().optional(),
+    endpoint: z.url().optional(),
     forcePathStyle: z.boolean().default(false),
     accessKeyId: z.string().optional(),
     secretAccessKey: z.string().optional(),
@@ -62,7 +62,7 @@ export const snowflakeSchema = z
     privateKey: z.string().optional(),
     privateKeyFile: z.string().optional(),
     /** Only for a stand-in or a private link: where the driver connects instead of the account's URL. */
-    accessUrl: z.string().url().optional(),
+    accessUrl: z.url().optional(),
     database: identifier,
     schema: identifier.default('PUBLIC'),
     warehouse: identifier.optional(),

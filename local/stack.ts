@@ -1,31 +1,27 @@
 // The embedded defaults together: PostgreSQL, the S3 stand-in and the Snowflake stand-in, started side by
 // side and described by one JSON object that clients and tests read.
-import { startPostgres } from './postgres';
-import { startS3 } from './s3';
-import { startSnowflake } from './snowflake';
+import { type LocalPostgres, startPostgres } from './postgres';
+import { type LocalS3, startS3 } from './s3';
+import { type LocalSnowflake, startSnowflake } from './snowflake';
 
+/** Where each embedded server is and how to sign in to it: what clients and tests need, nothing to stop. */
 export interface StackInfo {
-  readonly postgres: { readonly url: string };
-  readonly s3: {
-    readonly endpoint: string;
-    readonly region: string;
-    readonly bucket: string;
-    readonly accessKeyId: string;
-    readonly secretAccessKey: string;
-    readonly forcePathStyle: true;
-  };
+  readonly postgres: Pick<LocalPostgres, 'url'>;
+  readonly s3: Omit<LocalS3, 'stop'>;
   /** What snowflake-sdk needs to reach the stand-in: only `accessUrl` differs from a real account. */
-  readonly snowflake: {
-    readonly accessUrl: string;
-    readonly account: string;
-    readonly username: string;
-    readonly password: string;
-    readonly database: string;
-    readonly schema: string;
-    readonly warehouse: string;
-    readonly role: string;
-  };
+  readonly snowflake: Pick<LocalSnowflake, (typeof SNOWFLAKE_FIELDS)[number]>;
 }
+
+const SNOWFLAKE_FIELDS = [
+  'accessUrl',
+  'account',
+  'username',
+  'password',
+  'database',
+  'schema',
+  'warehouse',
+  'role',
+] as const;
 
 export interface LocalStack {
   readonly info: StackInfo;
@@ -41,35 +37,12 @@ export async function startLocalStack(): Promise<LocalStack> {
     };
     const [postgres, s3] = await Promise.all([startPostgres().then(track), startS3().then(track)]);
     // The Snowflake stand-in reads staged files from the S3 stand-in, so it starts after it.
-    const snowflake = await startSnowflake({
-      s3: {
-        endpoint: s3.endpoint,
-        region: s3.region,
-        accessKeyId: s3.accessKeyId,
-        secretAccessKey: s3.secretAccessKey,
-        forcePathStyle: true,
-      },
-    }).then(track);
+    const { stop: _stop, ...s3Info } = s3;
+    const snowflake = await startSnowflake({ s3: s3Info }).then(track);
     const info: StackInfo = {
       postgres: { url: postgres.url },
-      s3: {
-        endpoint: s3.endpoint,
-        region: s3.region,
-        bucket: s3.bucket,
-        accessKeyId: s3.accessKeyId,
-        secretAccessKey: s3.secretAccessKey,
-        forcePathStyle: true,
-      },
-      snowflake: {
-        accessUrl: snowflake.accessUrl,
-        account: snowflake.account,
-        username: snowflake.username,
-        password: snowflake.password,
-        database: snowflake.database,
-        schema: snowflake.schema,
-        warehouse: snowflake.warehouse,
-        role: snowflake.role,
-      },
+      s3: s3Info,
+      snowflake: Object.fromEntries(SNOWFLAKE_FIELDS.map((f) => [f, snowflake[f]])) as StackInfo['snowflake'],
     };
     return { info, stop: () => stopAll(started) };
   } catch (err) {
