@@ -89,7 +89,7 @@ function comparable(column: AllTypesColumn, value: unknown, side: 'pg' | 'sf'): 
   }
 }
 
-describe('SnowflakeWarehouse loading PostgreSQL exports', () => {
+describe('the Snowflake loader loading PostgreSQL exports', () => {
   it('loads every type of the fixture so that it reads back equal to PostgreSQL value by value', async () => {
     const table = await fx.source.resolve(allTypesSpec({ schema: PG_SCHEMA }));
     await fx.warehouse.bootstrap([table]);

@@ -63,7 +63,7 @@ async function stagePart(key: string, lines: readonly string[]): Promise<string>
   return key;
 }
 
-describe('SnowflakeWarehouse.replaceWith', () => {
+describe('the Snowflake loader replacing a target (replaceWith)', () => {
   it('leaves the target identical, row by row, when the same files or a new export of the same data load again', async () => {
     const table = await sourceTable('rerun', 250);
     const keys = await exportAll(table, 'rerun-1');
