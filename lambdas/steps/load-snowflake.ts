@@ -8,8 +8,11 @@ export async function loadSnowflake({ state }: TableEvent, deps: StepDeps): Prom
   const { work } = state;
   const keys = state.export?.keys;
   if (keys === undefined) throw new InvalidInputError(`${work.table}: nothing was exported to load`);
-  // An empty window has nothing to load: its part file holds only the CSV header.
-  if (state.export?.rows === 0) return { rowsParsed: 0, rowsLoaded: 0, inserted: 0, updated: 0, files: 0 };
+  // An empty incremental window has nothing to merge: its part file holds only the CSV header. An empty
+  // historical export still replaces the target, which a table emptied at the source must empty too.
+  if (work.pipeline === 'incremental' && state.export?.rows === 0) {
+    return { rowsParsed: 0, rowsLoaded: 0, inserted: 0, updated: 0, files: 0 };
+  }
   const { warehouse } = deps.ports;
   const result =
     work.pipeline === 'historical'

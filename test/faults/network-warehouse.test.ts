@@ -11,7 +11,7 @@ import { wrapping } from '../support/port-overrides';
 const file = rigForFile();
 
 /** The MERGE of staged rows into the target (not the lease table's MERGE). */
-const TARGET_MERGE = /^MERGE INTO \S*ITEMS t USING \S*ITEMS_STAGING_/;
+const TARGET_MERGE = /^MERGE INTO \S*"ITEMS" t USING \S*"ITEMS_STAGING_/;
 const AUDIT_INSERT = /^INSERT INTO \S*TALLY_AUDIT_LOG/;
 
 /**

@@ -21,11 +21,13 @@ describe('tally snowflake-ddl', () => {
     const { code, stdout, stderr } = await tally('snowflake-ddl', '--config', path, '--aws-role-arn', role);
     expect(code, stderr).toBe(0);
 
-    expect(stdout).toContain('CREATE ROLE IF NOT EXISTS TALLY_LOADER;');
+    expect(stdout).toContain('CREATE ROLE IF NOT EXISTS "TALLY_LOADER";');
     expect(stdout).toContain(`STORAGE_AWS_ROLE_ARN = '${role}'`);
-    expect(stdout).toMatch(/GRANT INSERT, SELECT ON TABLE \S+TALLY_AUDIT_LOG TO ROLE TALLY_AUDIT_WRITER;/);
+    expect(stdout).toMatch(
+      /GRANT INSERT, SELECT ON TABLE \S+"TALLY_AUDIT_LOG" TO ROLE "TALLY_AUDIT_WRITER";/,
+    );
     for (const table of DEMO_TABLES) {
-      expect(stdout).toMatch(new RegExp(`CREATE TABLE IF NOT EXISTS \\S*${table.name.toUpperCase()}\\b`));
+      expect(stdout).toContain(`CREATE TABLE IF NOT EXISTS "TALLY"."PUBLIC"."${table.name.toUpperCase()}" (`);
     }
   });
 });

@@ -368,3 +368,62 @@ describe('PostgresSource.export of every type', () => {
     expect(part?.records).toEqual([]);
   });
 });
+
+describe('PostgresSource and the database encoding', () => {
+  /** A database of its own in `encoding`, holding one row whose text is not ASCII. */
+  async function databaseIn(encoding: string): Promise<PostgresSource> {
+    const name = `enc_${encoding.toLowerCase()}_${process.pid}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(
+      `CREATE DATABASE ${name} TEMPLATE template0 ENCODING '${encoding}' LC_COLLATE 'C' LC_CTYPE 'C'`,
+    );
+    // As a database or role can be set up: sessions default to the database's own encoding.
+    if (encoding !== 'SQL_ASCII')
+      await admin.query(`ALTER DATABASE ${name} SET client_encoding = '${encoding}'`);
+    const url = new URL(inject('stack').postgres.url);
+    url.pathname = `/${name}`;
+    const client = await pgClient(url.toString());
+    try {
+      await client.query(`SET client_encoding = 'UTF8'`);
+      await client.query(
+        'CREATE TABLE words (id int PRIMARY KEY, updated_at timestamptz NOT NULL, word text)',
+      );
+      await client.query(`INSERT INTO words VALUES (1, '2024-01-01', 'café déjà')`);
+    } finally {
+      await client.end();
+    }
+    return new PostgresSource(pgConfig({ url: url.toString() }));
+  }
+  const words = { schema: 'public', name: 'words', primaryKey: ['id'], cursorColumn: 'updated_at' };
+
+  it('exports a LATIN1 database as UTF-8, though its sessions default to LATIN1', async () => {
+    const latin = await databaseIn('LATIN1');
+    try {
+      const table = await latin.resolve(words);
+      const result = await latin.export(table, { kind: 'all' }, stage, {
+        keyPrefix: 'pg-source-test/latin1',
+      });
+      const [part] = await readParts(
+        s3(),
+        stage.bucket,
+        result.files.map((f) => f.key),
+      );
+      expect(part?.records).toEqual([['1', '2024-01-01 00:00:00+00', 'café déjà']]);
+      expect(Buffer.from(part?.text ?? '', 'utf8').includes(Buffer.from('café', 'utf8'))).toBe(true);
+    } finally {
+      await latin.close();
+    }
+  });
+
+  it('refuses a SQL_ASCII database by name: its bytes have no known character set', async () => {
+    const ascii = await databaseIn('SQL_ASCII');
+    try {
+      await expect(ascii.resolve(words)).rejects.toMatchObject({
+        name: 'SourceSchemaError',
+        message: expect.stringMatching(/uses the SQL_ASCII encoding.*convert the database to UTF8/),
+      });
+    } finally {
+      await ascii.close();
+    }
+  });
+});

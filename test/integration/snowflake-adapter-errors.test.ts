@@ -119,9 +119,9 @@ function auditEvent(prevHash: string | null, n: number): AuditEvent {
 describe('the administrator script and the service user', () => {
   it('prints every statement with the reason for it', () => {
     const text = snowflakeDdl({ snowflake: serviceConfig, s3 }, [table]);
-    expect(text).toContain('CREATE ROLE IF NOT EXISTS TALLY_AUDIT_WRITER;');
+    expect(text).toContain('CREATE ROLE IF NOT EXISTS "TALLY_AUDIT_WRITER";');
     expect(text).toContain(
-      `GRANT INSERT, SELECT ON TABLE ${stack.snowflake.database}.${SCHEMA}.TALLY_AUDIT_LOG TO ROLE TALLY_AUDIT_WRITER;`,
+      `GRANT INSERT, SELECT ON TABLE "${stack.snowflake.database}"."${SCHEMA}"."TALLY_AUDIT_LOG" TO ROLE "TALLY_AUDIT_WRITER";`,
     );
     expect(text).toContain('<RSA public key body, base64>');
     expect(text).not.toMatch(/PASSWORD\s*=/i);

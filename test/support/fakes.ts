@@ -47,13 +47,17 @@ export function resolve(spec: TableSpec): ResolvedTable {
 export class FakeWarehouse implements Warehouse {
   bootstrapped: string[] = [];
   targetCount = 0;
+  /** The loads asked for, in order: which kind, of which table, with which keys. */
+  loads: { kind: 'replace' | 'merge'; table: string; keys: readonly string[] }[] = [];
   async bootstrap(tables: readonly ResolvedTable[]) {
     this.bootstrapped.push(...tables.map((t) => t.name));
   }
-  async merge() {
+  async merge(table: ResolvedTable, keys: readonly string[]) {
+    this.loads.push({ kind: 'merge', table: table.name, keys });
     return { files: [], rowsParsed: 0, rowsLoaded: 0 };
   }
-  async replaceWith() {
+  async replaceWith(table: ResolvedTable, keys: readonly string[]) {
+    this.loads.push({ kind: 'replace', table: table.name, keys });
     return { files: [], rowsParsed: 0, rowsLoaded: 0 };
   }
   async count(_table: ResolvedTable, _slice: Slice) {

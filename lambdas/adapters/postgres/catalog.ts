@@ -13,6 +13,9 @@ const TABLE_SQL = `
 
 const SCHEMA_SQL = 'SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1';
 
+const ENCODING_SQL =
+  'SELECT pg_catalog.pg_encoding_to_char(encoding) AS encoding FROM pg_catalog.pg_database WHERE datname = current_database()';
+
 // Domains are described by their base type and arrays by their element type.
 const COLUMNS_SQL = `
   SELECT a.attname AS name,
@@ -40,6 +43,14 @@ const PRIMARY_KEY_SQL = `
 export async function resolveTable(connections: PgConnections, spec: TableSpec): Promise<ResolvedTable> {
   const name = qualifiedName(spec);
   return connections.withClient(async (client) => {
+    const encoding = (await client.query<{ encoding: string }>(ENCODING_SQL)).rows[0]?.encoding;
+    if (encoding === 'SQL_ASCII') {
+      // The server converts every other encoding to UTF-8 for Tally; SQL_ASCII stores bytes of no known
+      // encoding, which Snowflake would refuse or, worse, read as something else.
+      throw new SourceSchemaError(
+        `PostgreSQL database ${connections.where} uses the SQL_ASCII encoding, whose bytes have no known character set: Tally cannot export ${name} as UTF-8; convert the database to UTF8 (or the encoding its text is really in)`,
+      );
+    }
     const found = await client.query<{ oid: string; kind: string; readable: boolean }>(TABLE_SQL, [
       spec.schema,
       spec.name,

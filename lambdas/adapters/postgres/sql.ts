@@ -15,10 +15,12 @@ export function qualified(t: Pick<ResolvedTable, 'schema' | 'name'>): string {
 
 /**
  * Output settings applied inside every transaction that reads rows, so text forms do not depend on the
- * server's or the role's defaults: UTC timestamps with an explicit offset, ISO dates, ISO 8601 intervals,
- * hex bytea and floats printed with enough digits to read back the same value.
+ * server's or the role's defaults: UTF-8 whatever the database's encoding (pg asks for it at sign-in; the
+ * snapshot pins it), UTC timestamps with an explicit offset, ISO dates, ISO 8601 intervals, hex bytea
+ * and floats printed with enough digits to read back the same value.
  */
 export const OUTPUT_SETTINGS = [
+  "SET LOCAL client_encoding = 'UTF8'",
   "SET LOCAL TimeZone = 'UTC'",
   "SET LOCAL DateStyle = 'ISO, YMD'",
   "SET LOCAL IntervalStyle = 'iso_8601'",

@@ -4,7 +4,7 @@ import { AUDIT_COLUMNS, type AuditEvent } from '../../domain/audit';
 import { InvalidInputError } from '../../domain/errors';
 import type { AuditFilter, AuditTable } from '../../ports';
 import type { Bind, Row, SnowflakeSession } from './session';
-import { qualified } from './sql';
+import { ident, qualified } from './sql';
 
 /** Rows per audit INSERT: array binds stay well below the driver's stage-upload threshold. */
 const AUDIT_BATCH = 500;
@@ -18,7 +18,7 @@ export class SnowflakeAuditTable implements AuditTable {
 
   async insert(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const columns = AUDIT_COLUMNS.map((c) => c.column).join(', ');
+    const columns = AUDIT_COLUMNS.map((c) => ident(c.column)).join(', ');
     const placeholders = AUDIT_COLUMNS.map(() => '?').join(', ');
     const sql = `INSERT INTO ${this.name} (${columns}) VALUES (${placeholders})`;
     for (let i = 0; i < events.length; i += AUDIT_BATCH) {
@@ -32,26 +32,26 @@ export class SnowflakeAuditTable implements AuditTable {
     const conditions: string[] = [];
     const binds: Bind[] = [];
     if (filter.jobId !== undefined) {
-      conditions.push('JOB_ID = ?');
+      conditions.push('"JOB_ID" = ?');
       binds.push(filter.jobId);
     }
     if (filter.executionId !== undefined) {
-      conditions.push('EXECUTION_ID = ?');
+      conditions.push('"EXECUTION_ID" = ?');
       binds.push(filter.executionId);
     }
     if (filter.table !== undefined) {
-      conditions.push('(SOURCE_TABLE = ? OR TARGET_TABLE = ?)');
+      conditions.push('("SOURCE_TABLE" = ? OR "TARGET_TABLE" = ?)');
       binds.push(filter.table, filter.table);
     }
     if (filter.since !== undefined) {
-      conditions.push('CREATED_AT >= ?::TIMESTAMP_TZ');
+      conditions.push('"CREATED_AT" >= ?::TIMESTAMP_TZ');
       binds.push(filter.since);
     }
     const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-    const select = AUDIT_COLUMNS.map((c) => c.column).join(', ');
+    const select = AUDIT_COLUMNS.map((c) => ident(c.column)).join(', ');
     const rows = await this.session.query(
       'reading the audit log',
-      `SELECT ${select} FROM ${this.name}${where} ORDER BY CREATED_AT, EVENT_ID`,
+      `SELECT ${select} FROM ${this.name}${where} ORDER BY "CREATED_AT", "EVENT_ID"`,
       binds,
     );
     return rows.map(auditEvent);

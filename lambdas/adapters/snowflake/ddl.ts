@@ -41,22 +41,26 @@ export function createTargetTable(config: DdlConfig, table: ResolvedTable): stri
 export function createAuditTable(config: DdlConfig): string {
   const columns = AUDIT_COLUMNS.map((c) => {
     const notNull = ['EVENT_ID', 'JOB_ID', 'EVENT_TYPE', 'ROW_HASH', 'CREATED_AT'].includes(c.column);
-    return `${c.column} ${AUDIT_TYPES[c.kind]}${notNull ? ' NOT NULL' : ''}`;
+    return `${ident(c.column)} ${AUDIT_TYPES[c.kind]}${notNull ? ' NOT NULL' : ''}`;
   });
   return `CREATE TABLE IF NOT EXISTS ${qualified(config, config.auditTable)} (${columns.join(', ')})`;
 }
 
 /**
- * The CSV the PostgreSQL exporter writes: gzip, one header line, `"` quoting. An unquoted empty field is
- * NULL and a quoted one (`""`) an empty string, as PostgreSQL writes them; nothing else means NULL, so a
- * text value `\N` or `NULL` stays text.
+ * The CSV the PostgreSQL exporter writes, exactly: gzip, UTF-8, one header line, `"` quoting with quotes
+ * doubled inside. PostgreSQL's CSV has no escape character, so none is declared: Snowflake's default
+ * ESCAPE_UNENCLOSED_FIELD is a backslash, which would turn an unquoted `C:\temp` into `C:` + TAB + `emp`.
+ * An unquoted empty field is NULL and a quoted one (`""`) an empty string, as PostgreSQL writes them;
+ * nothing else means NULL, so a text value `\N` or `NULL` stays text. Created OR REPLACE, so an account
+ * bootstrapped by an earlier Tally gets the format as it is now.
  */
 export function createFileFormat(config: DdlConfig): string {
   return [
-    `CREATE FILE FORMAT IF NOT EXISTS ${qualified(config, config.fileFormat)}`,
+    `CREATE OR REPLACE FILE FORMAT ${qualified(config, config.fileFormat)}`,
     "TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 1",
-    "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' EMPTY_FIELD_AS_NULL = TRUE NULL_IF = ()",
-    'ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE',
+    "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE",
+    'EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE',
+    "ENCODING = 'UTF8' REPLACE_INVALID_CHARACTERS = FALSE",
   ].join(' ');
 }
 
@@ -69,17 +73,35 @@ export function createStage(config: DdlConfig, s3: Pick<S3Config, 'bucket' | 'pr
 }
 
 export function createLockTable(config: DdlConfig): string {
-  return `CREATE TABLE IF NOT EXISTS ${qualified(config, LOCK_TABLE)} (TABLE_NAME VARCHAR NOT NULL, EXECUTION_ID VARCHAR NOT NULL, ACQUIRED_AT TIMESTAMP_TZ(6) NOT NULL, EXPIRES_AT TIMESTAMP_TZ(6) NOT NULL)`;
+  const columns = [
+    'TABLE_NAME VARCHAR',
+    'EXECUTION_ID VARCHAR',
+    'ACQUIRED_AT TIMESTAMP_TZ(6)',
+    'EXPIRES_AT TIMESTAMP_TZ(6)',
+  ]
+    .map((c) => {
+      const [name, type] = c.split(' ') as [string, string];
+      return `${ident(name)} ${type} NOT NULL`;
+    })
+    .join(', ');
+  return `CREATE TABLE IF NOT EXISTS ${qualified(config, LOCK_TABLE)} (${columns})`;
 }
 
-/** What the bootstrap runs, in order; every statement is a no-op when its object exists. */
+/** The schema Tally's objects live in, for when it does not exist yet (the administrator's script makes it). */
+export function createSchema(config: DdlConfig): string {
+  return `CREATE SCHEMA IF NOT EXISTS ${ident(config.database)}.${ident(config.schema)}`;
+}
+
+/**
+ * What the bootstrap runs, in order, each needing only the privileges the administrator's script grants
+ * on the schema: the file format replaced, everything else a no-op when its object exists.
+ */
 export function bootstrapStatements(
   config: DdlConfig,
   s3: Pick<S3Config, 'bucket' | 'prefix'>,
   tables: readonly ResolvedTable[],
 ): string[] {
   return [
-    `CREATE SCHEMA IF NOT EXISTS ${ident(config.database)}.${ident(config.schema)}`,
     createFileFormat(config),
     createStage(config, s3),
     createAuditTable(config),
@@ -135,7 +157,7 @@ export function snowflakeDdlSteps(
       why: 'Keeps the role hierarchy: administrators see what Tally creates.',
     },
     { sql: `CREATE DATABASE IF NOT EXISTS ${db}` },
-    { sql: `CREATE SCHEMA IF NOT EXISTS ${schema}` },
+    { sql: createSchema(sf) },
     ...(sf.warehouse === undefined
       ? []
       : [{ sql: `GRANT USAGE ON WAREHOUSE ${ident(sf.warehouse)} TO ROLE ${loader}` }]),

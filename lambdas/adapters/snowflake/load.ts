@@ -3,12 +3,17 @@
 // counts of a target table or window.
 import { randomBytes } from 'node:crypto';
 import type { S3Config } from '../../config';
-import { InvalidConfigError, InvalidInputError, LoadIncompleteError } from '../../domain/errors';
-import type { ResolvedTable } from '../../domain/table';
+import {
+  InvalidConfigError,
+  InvalidInputError,
+  LoadIncompleteError,
+  WarehouseObjectMissingError,
+} from '../../domain/errors';
+import { qualifiedName, type ResolvedTable } from '../../domain/table';
 import type { FileLoadResult, LoadResult, Slice, Warehouse } from '../../ports';
-import { bootstrapStatements } from './ddl';
+import { bootstrapStatements, createSchema } from './ddl';
 import type { Bind, Row, SnowflakeSession } from './session';
-import { literal, qualified, stageUrl, targetColumn } from './sql';
+import { checkTargetColumns, literal, qualified, stageUrl, targetColumn } from './sql';
 
 /** Snowflake takes at most 1,000 names in one FILES list. */
 const MAX_FILES_PER_COPY = 1000;
@@ -33,8 +38,30 @@ export class SnowflakeLoader implements Warehouse {
         'snowflake.storageIntegration: set it to the storage integration that lets Snowflake read the bucket (tally snowflake-ddl creates one)',
       );
     }
+    for (const t of tables)
+      checkTargetColumns(
+        qualifiedName(t),
+        t.columns.map((c) => c.name),
+      );
+    const what = 'creating Tally objects in Snowflake';
+    let schemaCreated = false;
     for (const sql of bootstrapStatements(this.config, this.s3, tables)) {
-      await this.session.query('creating Tally objects in Snowflake', sql);
+      try {
+        await this.session.query(what, sql);
+      } catch (err) {
+        // Every object the bootstrap makes lives in the schema, so a missing object here is the schema.
+        // Creating it needs CREATE SCHEMA on the database, which on a real account only the
+        // administrator's script holds: so it is asked for only when the schema is missing.
+        if (!(err instanceof WarehouseObjectMissingError) || schemaCreated) throw err;
+        await this.session.query(what, createSchema(this.config)).catch((cause: unknown) => {
+          throw new WarehouseObjectMissingError(
+            `${what}: schema ${this.config.database}.${this.config.schema} does not exist and snowflake.role may not create it: run the administrator's script (tally snowflake-ddl), or check snowflake.database and snowflake.schema`,
+            { cause },
+          );
+        });
+        schemaCreated = true;
+        await this.session.query(what, sql);
+      }
     }
   }
 

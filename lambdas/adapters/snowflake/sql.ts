@@ -1,15 +1,50 @@
-// How Tally writes names and literals into Snowflake SQL: source column names as identifiers, names from
-// the configuration qualified by database and schema, string literals, and the stage's URL.
+// How Tally writes names and literals into Snowflake SQL: every identifier quoted (a source column may be
+// named like a Snowflake reserved word: `start`, `rows`, `order`), names from the configuration qualified
+// by database and schema, string literals, and the stage's URL.
 import type { S3Config, SnowflakeConfig } from '../../config';
+import { SourceSchemaError } from '../../domain/errors';
 
-/** A source column name as a Snowflake identifier: plain names unquoted (stored upper-case), others quoted. */
-export function targetColumn(name: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) ? name.toUpperCase() : `"${name.replaceAll('"', '""')}"`;
+const PLAIN = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+/**
+ * The name a source column or table has in Snowflake: a plain name upper-cased, as Snowflake stores an
+ * unquoted one (so the target stays queryable without quotes), any other name as it is.
+ */
+export function targetName(name: string): string {
+  return PLAIN.test(name) ? name.toUpperCase() : name;
 }
 
-/** A Snowflake identifier from configuration (already validated as a plain identifier). */
+/** A name as a quoted Snowflake identifier: reserved words and any character are then read as the name. */
+export function quoted(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A source column as the target's quoted identifier. */
+export function targetColumn(name: string): string {
+  return quoted(targetName(name));
+}
+
+/** A Snowflake identifier from configuration (validated as a plain identifier), quoted. */
 export function ident(name: string): string {
-  return targetColumn(name);
+  return quoted(targetName(name));
+}
+
+/**
+ * Refuses a table whose columns would share one name in Snowflake (`id` and `ID` both become `ID`): the
+ * target could not hold both, and loading one into the other would be wrong.
+ */
+export function checkTargetColumns(table: string, columns: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const column of columns) {
+    const name = targetName(column);
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new SourceSchemaError(
+        `${table}: columns "${other}" and "${column}" would both be "${name}" in Snowflake; rename one in PostgreSQL or leave the table out of the configuration`,
+      );
+    }
+    seen.set(name, column);
+  }
 }
 
 /** `DATABASE.SCHEMA.NAME` of an object in Tally's schema. */

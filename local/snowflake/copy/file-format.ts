@@ -4,6 +4,7 @@ import { getFileFormat, type Options } from '../catalog';
 import { type Ctx, qualify } from '../context';
 import { objectMissing, unsupported } from '../errors';
 import { optBool, optList, optString } from '../sql-options';
+import { Cursor, significant, tokenize } from '../sql-tokens';
 
 export interface CsvFormat {
   readonly compression: string;
@@ -27,11 +28,8 @@ export async function resolveFormat(
   for (const layer of [stageFormat, copyFormat ?? {}]) {
     const named = optString(layer, 'FORMAT_NAME');
     if (named) {
-      const parts = qualify(
-        ctx.session,
-        named.split('.').map((p) => p.toUpperCase()),
-        'COPY',
-      );
+      // The name is an identifier even inside a string: quoted parts keep their case, others are upper-cased.
+      const parts = qualify(ctx.session, new Cursor(significant(tokenize(named))).name(), 'COPY');
       const format = await getFileFormat(ctx.conn, parts);
       if (!format) throw objectMissing(parts, 'File format');
       Object.assign(merged, format);
