@@ -2,6 +2,7 @@
 // against this schema; a bad setting fails at start with the setting's path in the message.
 import { z } from 'zod';
 import { InvalidConfigError } from './domain/errors';
+import { targetNameOf } from './domain/table';
 
 const identifier = z
   .string()
@@ -136,10 +137,20 @@ export function parseConfig(value: unknown, origin = 'configuration'): TallyConf
   const result = configSchema.safeParse(value);
   if (!result.success) throw new InvalidConfigError(`invalid ${origin}: ${describeIssues(result.error)}`);
   const names = new Set<string>();
+  const targets = new Map<string, string>();
   for (const t of result.data.tables) {
     const key = `${t.schema}.${t.name}`;
     if (names.has(key)) throw new InvalidConfigError(`invalid ${origin}: tables: ${key} is listed twice`);
     names.add(key);
+    // Snowflake folds an unquoted name to upper case, and Tally's target names are plain identifiers.
+    const target = targetNameOf(t).toUpperCase();
+    const other = targets.get(target);
+    if (other !== undefined) {
+      throw new InvalidConfigError(
+        `invalid ${origin}: tables: ${other} and ${key} would both load into ${target}; give one a targetName`,
+      );
+    }
+    targets.set(target, key);
   }
   return result.data;
 }

@@ -21,6 +21,8 @@ export const ERROR_CATALOG = [
   { name: 'WarehouseConversionError', kind: 'terminal' },
   { name: 'WarehouseError', kind: 'terminal' },
   { name: 'LoadIncompleteError', kind: 'terminal' },
+  { name: 'DuplicateKeyError', kind: 'terminal' },
+  { name: 'UnrepresentableValueError', kind: 'terminal' },
   { name: 'CountMismatchError', kind: 'terminal' },
   { name: 'VolumeAnomalyError', kind: 'terminal' },
 ] as const;
@@ -106,6 +108,14 @@ export class WarehouseError extends TallyError {
 /** A COPY or MERGE did not load every row it parsed, or a file was not loaded. */
 export class LoadIncompleteError extends TallyError {
   override readonly name = 'LoadIncompleteError' as const;
+}
+/** Staged rows that hold one primary key more than once: a MERGE would insert it twice. */
+export class DuplicateKeyError extends TallyError {
+  override readonly name = 'DuplicateKeyError' as const;
+}
+/** Source values Snowflake cannot hold in the mapped column type (an infinite date, NaN in a NUMBER...). */
+export class UnrepresentableValueError extends TallyError {
+  override readonly name = 'UnrepresentableValueError' as const;
 }
 export class CountMismatchError extends TallyError {
   override readonly name = 'CountMismatchError' as const;

@@ -34,3 +34,8 @@ export interface ResolvedTable extends TableSpec {
 export function qualifiedName(t: Pick<TableSpec, 'schema' | 'name'>): string {
   return `${t.schema}.${t.name}`;
 }
+
+/** The target table's name in Snowflake: the configured `targetName`, else the upper-cased source name. */
+export function targetNameOf(spec: Pick<TableSpec, 'name' | 'targetName'>): string {
+  return spec.targetName ?? spec.name.toUpperCase();
+}

@@ -1,5 +1,7 @@
 // The Snowflake warehouse adapter against the stand-in through the unmodified snowflake-sdk: files the
 // PostgreSQL adapter exported to the S3 stand-in are loaded (replace and MERGE) and read back value by value.
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedTable } from '../../lambdas/domain/table';
 import {
@@ -207,5 +209,21 @@ describe('the Snowflake loader loading PostgreSQL exports', () => {
     expect(await snapshot()).toEqual(expected);
     await fx.warehouse.merge(table, newer);
     expect(await snapshot()).toEqual(expected);
+  });
+
+  it('refuses by name a staged window that holds a primary key twice, before the MERGE, and merges nothing', async () => {
+    await fx.admin.query(
+      `CREATE TABLE ${PG_SCHEMA}.twice (id int PRIMARY KEY, updated_at timestamptz NOT NULL, v text)`,
+    );
+    const table = await fx.keyedTable('twice');
+    const key = `${s3.prefix}/twice/part-00000.csv.gz`;
+    const csv =
+      'id,updated_at,v\n1,2024-01-01 00:00:00+00,a\n2,2024-01-01 00:00:00+00,b\n1,2024-01-02 00:00:00+00,c\n';
+    await fx.stage.upload(key, Readable.from([gzipSync(csv)]));
+    await expect(fx.warehouse.merge(table, [key])).rejects.toMatchObject({
+      name: 'DuplicateKeyError',
+      message: expect.stringContaining('holds primary key (id) more than once: (1) ×2'),
+    });
+    expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(0);
   });
 });

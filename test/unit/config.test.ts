@@ -64,4 +64,16 @@ describe('configuration', () => {
       /public\.orders is listed twice/,
     );
   });
+
+  it('refuses two tables that would load into the same Snowflake table, until one has a targetName', () => {
+    const sales = { ...valid.tables[0], schema: 'sales' };
+    expect(errorOf({ ...valid, tables: [valid.tables[0], sales] }).message).toMatch(
+      /public\.orders and sales\.orders would both load into ORDERS; give one a targetName/,
+    );
+    const renamed = parseConfig({
+      ...valid,
+      tables: [valid.tables[0], { ...sales, targetName: 'SALES_ORDERS' }],
+    });
+    expect(renamed.tables).toHaveLength(2);
+  });
 });

@@ -1,7 +1,7 @@
 // What the source catalog says about a configured table: that it exists, is a table the user may read,
 // has the configured primary key and a usable cursor column, and only columns Tally can transfer.
 import { SourceAuthError, SourceSchemaError } from '../../domain/errors';
-import { qualifiedName, type ResolvedTable, type TableSpec } from '../../domain/table';
+import { qualifiedName, type ResolvedTable, type TableSpec, targetNameOf } from '../../domain/table';
 import type { PgConnections } from './connection';
 import { type CatalogColumn, cursorKindOf, untransferableReason } from './sql';
 
@@ -148,6 +148,6 @@ function checkTable(
     primaryKey: [...primaryKey],
     columns: columns.map(({ elementCategory: _, ...column }) => column),
     cursorKind,
-    targetName: spec.targetName ?? spec.name.toUpperCase(),
+    targetName: targetNameOf(spec),
   };
 }

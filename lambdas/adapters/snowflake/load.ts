@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Config } from '../../config';
 import {
+  DuplicateKeyError,
   InvalidConfigError,
   InvalidInputError,
   LoadIncompleteError,
@@ -13,7 +14,7 @@ import { qualifiedName, type ResolvedTable } from '../../domain/table';
 import type { FileLoadResult, LoadResult, Slice, Warehouse } from '../../ports';
 import { bootstrapStatements, createSchema } from './ddl';
 import type { Bind, Row, SnowflakeSession } from './session';
-import { checkTargetColumns, literal, qualified, stageUrl, targetColumn } from './sql';
+import { checkTargetColumns, literal, qualified, stageUrl, targetColumn, targetName } from './sql';
 
 /** Snowflake takes at most 1,000 names in one FILES list. */
 const MAX_FILES_PER_COPY = 1000;
@@ -107,6 +108,7 @@ export class SnowflakeLoader implements Warehouse {
       checkFiles(files, table.targetName);
       const summary = summarize(files);
       const keyCols = table.primaryKey.map(targetColumn);
+      await refuseDuplicateKeys(query, staging, table, keyCols);
       const columns = table.columns.map((c) => targetColumn(c.name));
       const others = columns.filter((c) => !keyCols.includes(c));
       const on = keyCols.map((k) => `t.${k} = s.${k}`).join(' AND ');
@@ -186,6 +188,28 @@ export class SnowflakeLoader implements Warehouse {
     }
     return results;
   }
+}
+
+/**
+ * A MERGE inserts a staged key as often as it appears when the target lacks it, so a window holding a key
+ * twice would leave it twice in the target: refused, naming the keys, before the MERGE runs.
+ */
+async function refuseDuplicateKeys(
+  query: (sql: string) => Promise<Row[]>,
+  staging: string,
+  table: ResolvedTable,
+  keyCols: readonly string[],
+): Promise<void> {
+  const keys = keyCols.join(', ');
+  const rows = await query(
+    `SELECT ${keys}, COUNT(*) AS "N" FROM ${staging} GROUP BY ${keys} HAVING COUNT(*) > 1 ORDER BY ${keys} LIMIT 5`,
+  );
+  if (rows.length === 0) return;
+  const names = table.primaryKey.map(targetName);
+  const shown = rows.map((r) => `(${names.map((n) => String(r[n])).join(', ')}) ×${String(r.N)}`).join(', ');
+  throw new DuplicateKeyError(
+    `merging into ${table.targetName}: the staged window of ${qualifiedName(table)} holds primary key (${table.primaryKey.join(', ')}) more than once: ${shown}; nothing was merged (is the configured primaryKey the table's real key?)`,
+  );
 }
 
 /** Per-file results of a COPY, in the order of `files`. A file the service left out was skipped. */
