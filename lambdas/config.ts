@@ -19,6 +19,8 @@ export const tableSchema = z
       .transform((v) => (Array.isArray(v) ? v : [v])),
     cursorColumn: identifier,
     targetName: identifier.optional(),
+    /** Columns loaded as their exact PostgreSQL text (VARCHAR), for values the mapped type cannot hold. */
+    textColumns: z.array(z.string().min(1)).optional(),
   })
   .strict();
 

@@ -10,6 +10,11 @@ export interface TableSpec {
   readonly cursorColumn: string;
   /** Target table name in Snowflake; defaults to the upper-cased source name. */
   readonly targetName?: string;
+  /**
+   * Columns carried as their exact PostgreSQL text (a VARCHAR), whatever their type: for values the
+   * mapped Snowflake type cannot hold (an infinite date, NaN in a numeric), or jsonb kept as written.
+   */
+  readonly textColumns?: readonly string[];
 }
 
 /** A column as the source catalog describes it. */

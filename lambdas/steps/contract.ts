@@ -34,6 +34,7 @@ export const resolvedTableSchema: z.ZodType<ResolvedTable> = z.object({
   cursorColumn: z.string(),
   targetName: z.string(),
   cursorKind: z.enum(['timestamp', 'integer']),
+  textColumns: z.array(z.string()).optional(),
   columns: z.array(
     z.object({
       name: z.string(),

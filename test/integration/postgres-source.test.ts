@@ -7,7 +7,13 @@ import { PostgresSource } from '../../lambdas/adapters/postgres';
 import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable, TableSpec } from '../../lambdas/domain/table';
 import { freePort } from '../../local/free-port';
-import { ALL_TYPES_ROWS, allTypesSpec, createAllTypes, readAllTypes } from '../support/all-types';
+import {
+  ALL_TYPES_ROWS,
+  allTypesSpec,
+  createAllTypes,
+  exportedForm,
+  readAllTypes,
+} from '../support/all-types';
 import { pgClient, pgConfig, readParts, recordsAsObjects, s3Config } from '../support/postgres';
 
 const SCHEMA = 'source_test';
@@ -313,8 +319,8 @@ describe('PostgresSource.export of every type', () => {
     );
     const exported = recordsAsObjects(parts);
     // Equal to the fixture's literal values (independent of PostgreSQL) and to what PostgreSQL holds.
-    expect(exported).toEqual(ALL_TYPES_ROWS);
-    expect(exported).toEqual(await readAllTypes(admin, { schema: SCHEMA }));
+    expect(exported).toEqual(ALL_TYPES_ROWS.map(exportedForm));
+    expect(exported).toEqual((await readAllTypes(admin, { schema: SCHEMA })).map(exportedForm));
     expect(result.rawBytes).toBe(Buffer.byteLength(parts[0]?.text ?? ''));
     expect(result.compressedBytes).toBe(result.files[0]?.compressedBytes);
   });
@@ -349,7 +355,9 @@ describe('PostgresSource.export of every type', () => {
         result.files.map((f) => f.key),
       ),
     );
-    expect(exported).toEqual(ALL_TYPES_ROWS.filter((r) => ['4', '5', '6'].includes(r.id ?? '')));
+    expect(exported).toEqual(
+      ALL_TYPES_ROWS.filter((r) => ['4', '5', '6'].includes(r.id ?? '')).map(exportedForm),
+    );
   });
 
   it('writes an empty slice as one file holding only the header', async () => {
@@ -425,5 +433,91 @@ describe('PostgresSource and the database encoding', () => {
     } finally {
       await ascii.close();
     }
+  });
+});
+
+describe('PostgresSource.export of values Snowflake cannot hold', () => {
+  const UNREPRESENTABLE = `${SCHEMA}.unrepresentable`;
+  beforeAll(async () => {
+    await admin.query(`
+      DROP TABLE IF EXISTS ${UNREPRESENTABLE};
+      CREATE TABLE ${UNREPRESENTABLE} (
+        id int PRIMARY KEY, updated_at timestamptz NOT NULL,
+        d date, ts timestamp, tz timestamptz, t time, n numeric(10,2), wide numeric(38,38), f float8);
+      INSERT INTO ${UNREPRESENTABLE} VALUES
+        (1, '2024-01-01', 'infinity', '2024-01-01', '2024-01-01', '12:00', 1.5, 0.5, 'Infinity'),
+        (2, '2024-01-01', '0044-03-15 BC', '-infinity', '10000-01-01 00:00:00+00', '24:00:00', 'NaN', 0.25, '-Infinity'),
+        (3, '2024-01-01', '2024-02-29', '9999-12-31 23:59:59.999999', '0001-01-01 00:00:00+00', '23:59:59.999999', 2, 0.125, 'NaN');
+    `);
+  });
+  const unrepresentable = (textColumns?: string[]): TableSpec => ({
+    schema: SCHEMA,
+    name: 'unrepresentable',
+    primaryKey: ['id'],
+    cursorColumn: 'updated_at',
+    ...(textColumns ? { textColumns } : {}),
+  });
+
+  it('fails the export by name, listing each column and how many rows hold such a value, and writes nothing', async () => {
+    const table = await source.resolve(unrepresentable());
+    const err = (await source
+      .export(table, { kind: 'all' }, stage, { keyPrefix: 'pg-source-test/unrepresentable' })
+      .catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('UnrepresentableValueError');
+    expect(err.message).toContain(
+      '"d" (date): 2 row(s) with infinity, a year before 1 (BC) or a year after 9999',
+    );
+    expect(err.message).toContain('"ts" (timestamp without time zone): 1 row(s)');
+    expect(err.message).toContain('"tz" (timestamp with time zone): 1 row(s)');
+    expect(err.message).toContain(`"t" (time without time zone): 1 row(s) with the time '24:00:00'`);
+    expect(err.message).toContain(`"n" (numeric(10,2)): 1 row(s) with 'NaN'`);
+    expect(err.message).toContain('textColumns');
+    // numeric(38,38) has no NUMBER (scale 37 at most): it travels as text and is no problem; floats neither.
+    expect(err.message).not.toMatch(/"wide"|"f"/);
+    await expectNoObjects('pg-source-test/unrepresentable');
+  });
+
+  it('carries the columns listed in textColumns as their exact text, and spells float infinities as Snowflake does', async () => {
+    const table = await source.resolve(unrepresentable(['d', 'ts', 'tz', 't', 'n']));
+    const result = await source.export(table, { kind: 'all' }, stage, {
+      keyPrefix: 'pg-source-test/unrepresentable-as-text',
+    });
+    const exported = recordsAsObjects(
+      await readParts(
+        s3(),
+        stage.bucket,
+        result.files.map((f) => f.key),
+      ),
+    );
+    expect(exported.map((r) => [r.d, r.ts, r.t, r.n, r.wide, r.f])).toEqual([
+      [
+        'infinity',
+        '2024-01-01 00:00:00',
+        '12:00:00',
+        '1.50',
+        '0.50000000000000000000000000000000000000',
+        'inf',
+      ],
+      ['0044-03-15 BC', '-infinity', '24:00:00', 'NaN', '0.25000000000000000000000000000000000000', '-inf'],
+      [
+        '2024-02-29',
+        '9999-12-31 23:59:59.999999',
+        '23:59:59.999999',
+        '2.00',
+        '0.12500000000000000000000000000000000000',
+        'NaN',
+      ],
+    ]);
+  });
+
+  it('refuses a textColumns entry that is not a column, or that is the cursor', async () => {
+    await expect(source.resolve(unrepresentable(['nope']))).rejects.toMatchObject({
+      name: 'SourceSchemaError',
+      message: expect.stringContaining('textColumns of source_test.unrepresentable names "nope"'),
+    });
+    await expect(source.resolve(unrepresentable(['updated_at']))).rejects.toMatchObject({
+      name: 'SourceSchemaError',
+      message: expect.stringContaining('names the cursor column "updated_at"'),
+    });
   });
 });

@@ -134,6 +134,18 @@ function checkTable(
       `cursor column "${cursor.name}" of ${name} has type ${cursor.pgType}: a cursor must be timestamp, timestamptz, date, smallint, integer or bigint${hint}`,
     );
   }
+  for (const text of spec.textColumns ?? []) {
+    if (!columns.some((c) => c.name === text)) {
+      throw new SourceSchemaError(
+        `textColumns of ${name} names "${text}", which is not a column of the table: check the name (names are case-sensitive)`,
+      );
+    }
+    if (text === spec.cursorColumn) {
+      throw new SourceSchemaError(
+        `textColumns of ${name} names the cursor column "${text}": windows compare cursor values, which text would order differently; leave it out`,
+      );
+    }
+  }
   const refused = columns
     .map((c) => ({ c, reason: untransferableReason(c) }))
     .filter((x) => x.reason !== null)

@@ -3,14 +3,23 @@
 // COPY's own count and the snapshot's count all agree.
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { CountMismatchError, InvalidInputError } from '../../domain/errors';
+import { CountMismatchError, InvalidInputError, UnrepresentableValueError } from '../../domain/errors';
 import { qualifiedName, type ResolvedTable } from '../../domain/table';
+import type { TargetLimit } from '../../domain/type-mapping';
 import { type CursorKind, compareBounds } from '../../domain/window';
 import type { ExportOptions, ExportResult, Slice, Stage } from '../../ports';
 import type { PgConnections } from './connection';
 import { trackRecordEnds } from './copy-rows';
 import { writeCsvParts } from './csv-parts';
-import { BEGIN_SNAPSHOT, bindRenderer, literalRenderer, qualified, selectList, sliceCondition } from './sql';
+import {
+  BEGIN_SNAPSHOT,
+  bindRenderer,
+  limitChecks,
+  literalRenderer,
+  qualified,
+  selectList,
+  sliceCondition,
+} from './sql';
 import { integerUpper, timestampUpper } from './upper-bound';
 
 const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
@@ -60,7 +69,8 @@ export async function exportSlice(
       upper = notBelow(upper, slice.window.from, table.cursorKind);
       bounded = { kind: 'window', window: { from: slice.window.from, to: upper } };
     }
-    const sourceCount = await countIn(client, table, bounded);
+    // One scan counts the window and finds any value Snowflake could not hold, before anything is written.
+    const sourceCount = await countAndCheck(client, table, bounded);
     const copySql = `COPY (SELECT ${selectList(table)} FROM ${qualified(table)} WHERE ${sliceCondition(table, bounded, literalRenderer)}) TO STDOUT WITH (FORMAT csv, HEADER)`;
     const reader = copyTo(copySql);
     const ends = trackRecordEnds(reader);
@@ -118,6 +128,48 @@ export function countSlice(connections: PgConnections, table: ResolvedTable, sli
     await client.query('COMMIT');
     return n;
   });
+}
+
+/**
+ * The window's row count, in the same scan as the values its target types cannot hold: any such value
+ * fails the export with UnrepresentableValueError, naming each column and how many rows hold one.
+ */
+async function countAndCheck(client: pg.PoolClient, table: ResolvedTable, slice: Slice): Promise<number> {
+  const checks = limitChecks(table);
+  const params: unknown[] = [];
+  const condition = sliceCondition(table, slice, bindRenderer(params));
+  const filters = checks.map((c, i) => `, count(*) FILTER (WHERE ${c.condition}) AS bad${i}`).join('');
+  const result = await client.query<Record<string, string>>(
+    `SELECT count(*) AS n${filters} FROM ${qualified(table)} WHERE ${condition}`,
+    params,
+  );
+  const row = result.rows[0] ?? {};
+  const bad = checks
+    .map((check, i) => ({ check, rows: Number(row[`bad${i}`] ?? 0) }))
+    .filter((b) => b.rows > 0);
+  if (bad.length > 0) {
+    const listed = bad.map(
+      (b) =>
+        `"${b.check.column.name}" (${b.check.column.pgType}): ${b.rows} row(s) ${holding(b.check.limit)}`,
+    );
+    throw new UnrepresentableValueError(
+      `${qualifiedName(table)} holds values Snowflake cannot hold in the mapped column types: ${listed.join('; ')}; nothing was exported. List such columns in the table's textColumns to carry their exact PostgreSQL text as VARCHAR, or change the values`,
+    );
+  }
+  return Number(row.n ?? 0);
+}
+
+function holding(limit: TargetLimit): string {
+  switch (limit.kind) {
+    case 'finite-year-1-to-9999':
+      return 'with infinity, a year before 1 (BC) or a year after 9999';
+    case 'before-24h':
+      return "with the time '24:00:00' (Snowflake's TIME ends at 23:59:59.999999999)";
+    case 'not-nan':
+      return "with 'NaN', which NUMBER has no value for";
+    case 'max-bytes':
+      return `longer than ${limit.bytes} bytes, Snowflake's largest VARCHAR`;
+  }
 }
 
 async function countIn(client: pg.PoolClient, table: ResolvedTable, slice: Slice): Promise<number> {

@@ -3,6 +3,7 @@
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { InvalidInputError } from '../../domain/errors';
 import type { ColumnInfo, ResolvedTable } from '../../domain/table';
+import { type TargetLimit, targetLimitOf, targetTypeOf } from '../../domain/type-mapping';
 import { type CursorKind, validateWindow, type Window } from '../../domain/window';
 import type { Slice } from '../../ports';
 
@@ -92,15 +93,66 @@ export function cursorKindOf(c: ColumnInfo): CursorKind | null {
   return null;
 }
 
-/** The SELECT list of an export: every column in catalog order, money as a plain number. */
+/**
+ * The SELECT list of an export: every column in catalog order, money as a plain number, and a float's
+ * infinities spelt as Snowflake documents them (`inf`, `-inf`; PostgreSQL writes `Infinity`) unless the
+ * column travels as text.
+ */
 export function selectList(table: ResolvedTable): string {
   return table.columns
     .map((c) => {
       const name = ident(c.name);
       if (c.baseType === 'money') return `${name}::numeric${c.category === 'A' ? '[]' : ''} AS ${name}`;
+      if (targetTypeOf(c, table).kind === 'float') {
+        return `CASE ${name} WHEN 'Infinity' THEN 'inf' WHEN '-Infinity' THEN '-inf' ELSE ${name}::text END AS ${name}`;
+      }
       return name;
     })
     .join(', ');
+}
+
+/** Source types whose text can be longer than a VARCHAR holds, with the length of that text. */
+const LONG_TEXT: Readonly<Record<string, (column: string) => string>> = {
+  text: (c) => `octet_length(${c})`,
+  varchar: (c) => `octet_length(${c})`,
+  citext: (c) => `octet_length(${c}::text)`,
+  json: (c) => `octet_length(${c}::text)`,
+  jsonb: (c) => `octet_length(${c}::text)`,
+  xml: (c) => `octet_length(${c}::text)`,
+  // `\x` and two hex digits a byte.
+  bytea: (c) => `(octet_length(${c}) * 2 + 2)`,
+};
+
+/** A check of one column against what its target type can hold, as a condition true for a bad value. */
+export interface LimitCheck {
+  readonly column: ColumnInfo;
+  readonly limit: TargetLimit;
+  readonly condition: string;
+}
+
+/** The checks a window's values must pass before they are exported (`domain/type-mapping.ts`). */
+export function limitChecks(table: ResolvedTable): LimitCheck[] {
+  const checks: LimitCheck[] = [];
+  for (const column of table.columns) {
+    const limit = targetLimitOf(column, targetTypeOf(column, table));
+    if (limit === null) continue;
+    const name = ident(column.name);
+    const cast = column.baseType;
+    let condition: string | null = null;
+    if (limit.kind === 'finite-year-1-to-9999') {
+      condition = `NOT isfinite(${name}) OR ${name} < '0001-01-01'::${cast} OR ${name} >= '10000-01-01'::${cast}`;
+    } else if (limit.kind === 'before-24h') {
+      condition = `${name} = '24:00:00'::time`;
+    } else if (limit.kind === 'not-nan') {
+      condition = `${name} = 'NaN'::numeric`;
+    } else {
+      const length =
+        column.category === 'A' ? (c: string) => `octet_length(${c}::text)` : LONG_TEXT[column.baseType];
+      if (length) condition = `${length(name)} > ${limit.bytes}`;
+    }
+    if (condition !== null) checks.push({ column, limit, condition });
+  }
+  return checks;
 }
 
 /** How a bound value is put into the SQL: a bind parameter, or an escaped literal (COPY takes no binds). */

@@ -4,6 +4,7 @@
 import type { S3Config, SnowflakeConfig } from '../../config';
 import { AUDIT_COLUMNS } from '../../domain/audit';
 import type { ResolvedTable } from '../../domain/table';
+import { targetTypeOf } from '../../domain/type-mapping';
 import { ident, literal, qualified, stageUrl, targetColumn } from './sql';
 import { snowflakeType } from './types';
 
@@ -31,7 +32,7 @@ export const LOCK_TABLE = 'TALLY_LOCKS';
 
 export function createTargetTable(config: DdlConfig, table: ResolvedTable): string {
   const columns = table.columns.map(
-    (c) => `${targetColumn(c.name)} ${snowflakeType(c)}${c.nullable ? '' : ' NOT NULL'}`,
+    (c) => `${targetColumn(c.name)} ${snowflakeType(targetTypeOf(c, table))}${c.nullable ? '' : ' NOT NULL'}`,
   );
   const key = table.primaryKey.map(targetColumn).join(', ');
   // Snowflake records but does not enforce the key; it documents the MERGE key to readers.
