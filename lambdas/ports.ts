@@ -105,6 +105,12 @@ export interface Warehouse {
   /** Incremental load: COPY into a transient staging table, then MERGE on the primary key. */
   merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;
+  /**
+   * How the existing target differs from what the source's columns map to, one line a difference: a
+   * column the target lacks (added at the source), one the source lacks (dropped), or one of another type
+   * (retyped). Empty when they match.
+   */
+  targetDrift(table: ResolvedTable): Promise<readonly string[]>;
 }
 
 /** The audit table: rows are only ever added. */

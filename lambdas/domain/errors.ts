@@ -23,6 +23,7 @@ export const ERROR_CATALOG = [
   { name: 'LoadIncompleteError', kind: 'terminal' },
   { name: 'DuplicateKeyError', kind: 'terminal' },
   { name: 'UnrepresentableValueError', kind: 'terminal' },
+  { name: 'SchemaDriftError', kind: 'terminal' },
   { name: 'CountMismatchError', kind: 'terminal' },
   { name: 'VolumeAnomalyError', kind: 'terminal' },
 ] as const;
@@ -116,6 +117,10 @@ export class DuplicateKeyError extends TallyError {
 /** Source values Snowflake cannot hold in the mapped column type (an infinite date, NaN in a NUMBER...). */
 export class UnrepresentableValueError extends TallyError {
   override readonly name = 'UnrepresentableValueError' as const;
+}
+/** The existing target's columns no longer match what the source's columns map to. */
+export class SchemaDriftError extends TallyError {
+  override readonly name = 'SchemaDriftError' as const;
 }
 export class CountMismatchError extends TallyError {
   override readonly name = 'CountMismatchError' as const;

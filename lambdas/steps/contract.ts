@@ -55,6 +55,8 @@ export const tableWorkSchema = z.object({
   resolved: resolvedTableSchema,
   window: windowSchema,
   startedAt: z.string(),
+  /** How the existing target differs from the source, as Plan found it: the table is refused until fixed. */
+  drift: z.array(z.string()).optional(),
 });
 export type TableWork = z.infer<typeof tableWorkSchema>;
 

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { auditRetry } from '../audit/writer';
 import type { StepDeps } from '../deps';
+import { SchemaDriftError } from '../domain/errors';
 import { holdTable } from '../leases/table-lease';
 import { parseEvent, tableEventBase } from './common';
 import { type TableEvent, tableEventSchema } from './contract';
@@ -27,9 +28,18 @@ export function tableStep(run: (event: TableEvent, deps: StepDeps) => Promise<un
   };
 }
 
-/** What every step of a table does before its work, so none runs while another execution loads it. */
+/**
+ * What every step of a table does before its work: a table whose target no longer matches its source is
+ * refused (nothing may load into the wrong column), and none runs while another execution loads it.
+ */
 export async function enterTable(event: TableEvent, deps: StepDeps): Promise<void> {
   const { executionId, stateName, attempt, state } = event;
+  const { drift, table } = state.work;
+  if (drift !== undefined && drift.length > 0) {
+    throw new SchemaDriftError(
+      `${table}: the Snowflake target no longer matches the source, so nothing is loaded: ${drift.join('; ')}. Alter the target to match (or drop it for Tally to recreate), then run the historical pipeline`,
+    );
+  }
   const base = tableEventBase(deps, executionId, state.work, 'retry');
   if (attempt > 0) await auditRetry(deps, base, stateName, attempt);
   await holdTable(deps, { table: state.work.table, executionId, state: stateName, attempt, event: base });

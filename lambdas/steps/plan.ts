@@ -41,6 +41,9 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
     }
     current = undefined;
     await deps.ports.warehouse.bootstrap(resolved);
+    const drift = new Map<string, readonly string[]>();
+    for (const table of resolved)
+      drift.set(qualifiedName(table), await deps.ports.warehouse.targetDrift(table));
     const watermarks =
       input.pipeline === 'incremental'
         ? lastVerifiedWindows(await deps.ports.audit.read(), resolved.map(qualifiedName))
@@ -59,6 +62,9 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
               deps.config.pipeline.lookbackSeconds,
             ),
       startedAt: job.startedAt,
+      ...((drift.get(qualifiedName(table))?.length ?? 0) > 0
+        ? { drift: [...(drift.get(qualifiedName(table)) ?? [])] }
+        : {}),
     }));
     const hasStart = new Set(started.map((e) => e.sourceTable));
     await appendAudit(

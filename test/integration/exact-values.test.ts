@@ -123,4 +123,27 @@ describe('values a real Snowflake would corrupt or refuse', () => {
       { ID: '2', D: '2024-02-29', N: 'NaN' },
     ]);
   });
+
+  it('refuses a pre-existing target whose columns are in another order, loading nothing into the wrong column', async () => {
+    const reordered = { ...TRICKY, targetName: 'TRICKY_REORDERED' };
+    const connection = await connect({ ...stack.snowflake, schema: label.toUpperCase() });
+    try {
+      await exec(connection, `CREATE SCHEMA IF NOT EXISTS ${label.toUpperCase()}`);
+      await exec(
+        connection,
+        'CREATE TABLE TRICKY_REORDERED (ID NUMBER(38,0) NOT NULL, UPDATED_AT TIMESTAMP_TZ(6) NOT NULL, "ROWS" VARCHAR, "START" VARCHAR, "ORDER" VARCHAR, "MixedCase" VARCHAR, "with space" VARCHAR, "VALUES" VARCHAR)',
+      );
+    } finally {
+      await destroy(connection);
+    }
+    const verdict = await run(configFor([reordered]));
+    expect(verdict.status).toBe('failed');
+    const events = (await auditLog(configFor([reordered]))).filter(
+      (e) => e.executionId === verdict.executionId,
+    );
+    const failure = events.find((e) => e.eventType === 'failure');
+    expect(failure?.errorType).toBe('SchemaDriftError');
+    expect(failure?.errorMessage).toContain("the target's columns are in another order");
+    expect(await targetRows('SELECT COUNT(*) AS N FROM TRICKY_REORDERED')).toEqual([{ N: '0' }]);
+  });
 });

@@ -227,3 +227,34 @@ describe('the Snowflake loader loading PostgreSQL exports', () => {
     expect(await fx.warehouse.count(table, { kind: 'all' })).toBe(0);
   });
 });
+
+describe('the Snowflake loader comparing an existing target with its source', () => {
+  it('finds no drift in a target it made, and names each added, dropped, retyped or reordered column', async () => {
+    await fx.admin.query(
+      `CREATE TABLE ${PG_SCHEMA}.drifting (id int PRIMARY KEY, updated_at timestamptz NOT NULL, amount numeric(10,2), note text)`,
+    );
+    const table = await fx.keyedTable('drifting');
+    expect(await fx.warehouse.targetDrift(table)).toEqual([]);
+
+    // As an earlier source made it: NOTE missing, AMOUNT of another type, and a column since dropped.
+    await exec(fx.reader, 'DROP TABLE DRIFTING');
+    await exec(
+      fx.reader,
+      'CREATE TABLE DRIFTING (ID NUMBER(38,0) NOT NULL, UPDATED_AT TIMESTAMP_TZ(6) NOT NULL, AMOUNT FLOAT, EXTRA VARCHAR)',
+    );
+    expect(await fx.warehouse.targetDrift(table)).toEqual([
+      'column "AMOUNT" is FLOAT in the target but the source maps to NUMBER(10,2): retyped?',
+      'column "NOTE" (VARCHAR(134217728)) is not in the target: added at the source?',
+      `the target's column "EXTRA" is not in the source: dropped at the source?`,
+    ]);
+
+    await exec(fx.reader, 'DROP TABLE DRIFTING');
+    await exec(
+      fx.reader,
+      'CREATE TABLE DRIFTING (ID NUMBER(38,0) NOT NULL, AMOUNT NUMBER(10,2), UPDATED_AT TIMESTAMP_TZ(6) NOT NULL, NOTE VARCHAR)',
+    );
+    expect(await fx.warehouse.targetDrift(table)).toEqual([
+      "the target's columns are in another order (ID, AMOUNT, UPDATED_AT, NOTE) than the source's (ID, UPDATED_AT, AMOUNT, NOTE), and files load by position",
+    ]);
+  });
+});

@@ -63,6 +63,11 @@ export class FakeWarehouse implements Warehouse {
   async count(_table: ResolvedTable, _slice: Slice) {
     return this.targetCount;
   }
+  /** What targetDrift answers, by source table name. */
+  drift = new Map<string, string[]>();
+  async targetDrift(table: ResolvedTable) {
+    return this.drift.get(table.name) ?? [];
+  }
 }
 
 export class FakeAuditTable implements AuditTable {

@@ -11,10 +11,12 @@ import {
   WarehouseObjectMissingError,
 } from '../../domain/errors';
 import { qualifiedName, type ResolvedTable } from '../../domain/table';
+import { targetTypeOf } from '../../domain/type-mapping';
 import type { FileLoadResult, LoadResult, Slice, Warehouse } from '../../ports';
 import { bootstrapStatements, createSchema } from './ddl';
 import type { Bind, Row, SnowflakeSession } from './session';
 import { checkTargetColumns, literal, qualified, stageUrl, targetColumn, targetName } from './sql';
+import { snowflakeType } from './types';
 
 /** Snowflake takes at most 1,000 names in one FILES list. */
 const MAX_FILES_PER_COPY = 1000;
@@ -155,6 +157,39 @@ export class SnowflakeLoader implements Warehouse {
     return Number(rows[0]?.N ?? 0);
   }
 
+  async targetDrift(table: ResolvedTable): Promise<readonly string[]> {
+    const rows = await this.session.query(
+      `describing ${table.targetName}`,
+      `DESCRIBE TABLE ${this.table(table)}`,
+    );
+    const actual = new Map(rows.map((r) => [String(r.name), String(r.type)]));
+    const expected = new Map(
+      table.columns.map((c) => [targetName(c.name), snowflakeType(targetTypeOf(c, table))] as const),
+    );
+    const drift: string[] = [];
+    for (const [name, type] of expected) {
+      const has = actual.get(name);
+      if (has === undefined)
+        drift.push(`column "${name}" (${type}) is not in the target: added at the source?`);
+      else if (!sameType(has, type)) {
+        drift.push(`column "${name}" is ${has} in the target but the source maps to ${type}: retyped?`);
+      }
+    }
+    for (const name of actual.keys()) {
+      if (!expected.has(name))
+        drift.push(`the target's column "${name}" is not in the source: dropped at the source?`);
+    }
+    // COPY loads a file's fields into the target's columns by position.
+    const order = [...actual.keys()];
+    const wanted = [...expected.keys()];
+    if (drift.length === 0 && order.some((name, i) => name !== wanted[i])) {
+      drift.push(
+        `the target's columns are in another order (${order.join(', ')}) than the source's (${wanted.join(', ')}), and files load by position`,
+      );
+    }
+    return drift;
+  }
+
   /** Staged keys as names relative to the stage URL, which is where FILES looks. */
   private stageFiles(keys: readonly string[]): string[] {
     const prefix = stageUrl(this.s3).slice(`s3://${this.s3.bucket}/`.length);
@@ -188,6 +223,22 @@ export class SnowflakeLoader implements Warehouse {
     }
     return results;
   }
+}
+
+/**
+ * Whether a target column's type holds what the source maps to: the same kind and, for NUMBER, the same
+ * scale and at least the precision. Lengths and fractional-second precisions are not compared: a target
+ * made by an earlier Tally declared plain VARCHAR (16,777,216) and still loads what fits it.
+ */
+function sameType(actual: string, expected: string): boolean {
+  const parse = (t: string) => {
+    const m = /^([A-Z_]+)(?:\((\d+)(?:,\s*(\d+))?\))?$/.exec(t.toUpperCase().replace(/\s+/g, ''));
+    return { kind: m?.[1] ?? t, precision: Number(m?.[2] ?? 0), scale: Number(m?.[3] ?? 0) };
+  };
+  const a = parse(actual);
+  const e = parse(expected);
+  if (a.kind !== e.kind) return false;
+  return a.kind !== 'NUMBER' || (a.scale === e.scale && a.precision >= e.precision);
 }
 
 /**

@@ -4,14 +4,18 @@
 import type { S3Config, SnowflakeConfig } from '../../config';
 import { SourceSchemaError } from '../../domain/errors';
 
+/** A name PostgreSQL folded to lower case: one written without quotes. */
+const UNQUOTED_IN_POSTGRES = /^[a-z_][a-z0-9_$]*$/;
+/** A name Snowflake would read without quotes, in any case. */
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
 /**
- * The name a source column or table has in Snowflake: a plain name upper-cased, as Snowflake stores an
- * unquoted one (so the target stays queryable without quotes), any other name as it is.
+ * The name a source column has in Snowflake. PostgreSQL folds a name written without quotes to lower
+ * case; Snowflake folds it to upper case: such a name becomes upper-case, so the target stays queryable
+ * without quotes. Any other name (`MixedCase`, `with space`) was quoted on purpose and keeps its case.
  */
 export function targetName(name: string): string {
-  return PLAIN.test(name) ? name.toUpperCase() : name;
+  return UNQUOTED_IN_POSTGRES.test(name) ? name.toUpperCase() : name;
 }
 
 /** A name as a quoted Snowflake identifier: reserved words and any character are then read as the name. */
@@ -24,9 +28,9 @@ export function targetColumn(name: string): string {
   return quoted(targetName(name));
 }
 
-/** A Snowflake identifier from configuration (validated as a plain identifier), quoted. */
+/** A Snowflake identifier from configuration (validated as a plain identifier): upper-cased, quoted. */
 export function ident(name: string): string {
-  return quoted(targetName(name));
+  return quoted(PLAIN.test(name) ? name.toUpperCase() : name);
 }
 
 /**

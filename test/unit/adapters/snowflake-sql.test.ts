@@ -26,7 +26,8 @@ describe('Snowflake identifiers', () => {
     ]);
   });
 
-  it('keep a name that is not plain as it is, doubling its quotes', () => {
+  it('keep a name PostgreSQL had quoted (mixed case, a space) as it is, doubling its quotes', () => {
+    expect(targetColumn('MixedCase')).toBe('"MixedCase"');
     expect(targetColumn('Order Date')).toBe('"Order Date"');
     expect(targetColumn('we"ird')).toBe('"we""ird"');
   });
@@ -45,7 +46,7 @@ describe('Snowflake identifiers', () => {
         message: expect.stringContaining('columns "id" and "ID" would both be "ID" in Snowflake'),
       }),
     );
-    expect(() => checkTargetColumns('public.t', ['id', 'Id x', 'ID x'])).not.toThrow();
+    expect(() => checkTargetColumns('public.t', ['id', 'Id', 'mixedcase', 'MixedCase'])).not.toThrow();
   });
 });
 

@@ -118,3 +118,30 @@ describe('plan', () => {
     ]);
   });
 });
+
+describe('plan and a target that drifted from its source', () => {
+  it('records how the target differs, and every step of that table then refuses it by name', async () => {
+    const { deps, warehouse } = fakeDeps();
+    warehouse.drift.set('orders', [
+      'column "NOTE" (VARCHAR(134217728)) is not in the target: added at the source?',
+    ]);
+    const out = await runStep('plan', event({ pipeline: 'historical' }), deps);
+    expect(out.tables.map((t) => [t.table, t.drift])).toEqual([
+      ['public.orders', ['column "NOTE" (VARCHAR(134217728)) is not in the target: added at the source?']],
+      ['public.customers', undefined],
+    ]);
+    const state = { work: out.tables[0]!, executionId: 'exec-1' };
+    await expect(
+      runStep('countSource', { executionId: 'exec-1', attempt: 0, state }, deps),
+    ).rejects.toMatchObject({
+      name: 'SchemaDriftError',
+      message: expect.stringContaining('public.orders: the Snowflake target no longer matches the source'),
+    });
+    const other = { work: out.tables[1]!, executionId: 'exec-1' };
+    await expect(
+      runStep('countSource', { executionId: 'exec-1', attempt: 0, state: other }, deps),
+    ).resolves.toEqual({
+      sourceCount: 0,
+    });
+  });
+});
