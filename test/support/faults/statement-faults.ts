@@ -50,7 +50,7 @@ export interface StatementFault {
 export class StatementFaults {
   /** SQL texts of the statements a fault applied to, in order. */
   readonly hits: string[] = [];
-  /** SQL texts of the statements aborted while a fault held them. */
+  /** SQL texts of the statements aborted while a fault held them, since the last `clear`. */
   readonly aborted: string[] = [];
   private faults: { fault: StatementFault; remaining: number }[] = [];
 
@@ -59,8 +59,10 @@ export class StatementFaults {
     this.faults.push({ fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
   }
 
+  /** Removes every fault and forgets the statements they aborted. */
   clear(): void {
     this.faults = [];
+    this.aborted.length = 0;
   }
 
   /** The hook to give the stand-in. */
