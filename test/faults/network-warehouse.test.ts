@@ -58,13 +58,15 @@ function expectEachEventOnce(events: readonly { eventId: string; jobId: string; 
 describe('the Snowflake stand-in down at load', () => {
   it('fails each attempt by its deadline with a transient error, records the failure and one alert, keeps the watermark, and catches up once Snowflake is back', async () => {
     const { s, watermark } = await file.loadedThenChanged('sfdown');
-    const limitMs = 2_000;
+    const limitMs = 3_000;
     const loads: { started: number; failed?: number; error?: string }[] = [];
     const failed = await s.run(
       { pipeline: 'incremental' },
       {
         // The driver would retry a request that cannot reach Snowflake for far longer than a Lambda may run.
-        timeLimitsMs: { '*': limitMs },
+        // Short limits for the audit steps, which cannot write their events either: each of their attempts
+        // fails by its deadline too, and is retried.
+        timeLimitsMs: { LoadSnowflake: limitMs, AuditFailure: 1_000, AuditAlert: 1_000, '*': 2_000 },
         at: (p) => {
           if (p.state !== 'LoadSnowflake') return;
           if (p.phase === 'started') loads.push({ started: Date.now() });

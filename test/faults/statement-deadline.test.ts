@@ -1,7 +1,11 @@
 // The Snowflake stand-in stops answering in the middle of a COPY: the statement is cancelled at its
 // step's deadline (the abort request reaches the stand-in), the step fails with a transient error well
 // before its time limit, and the retry loads every row exactly once, leaving no lease row, no staging
-// table and, for a historical replace, the previous rows until the retry replaces them.
+// table and, for a historical replace, the previous rows until the retry replaces them. The cancel is the
+// driver's cancellation API, the way Snowflake recommends to cancel a statement
+// (https://docs.snowflake.com/en/user-guide/querying-cancel-statements); a transaction left open by a
+// vanished session would keep its locks (https://docs.snowflake.com/en/sql-reference/transactions), so the
+// stopped attempt rolls back before it gives up its connection.
 import { describe, expect, it } from 'vitest';
 import type { Progress } from '../../local/runner';
 import { eventTypes, rigForFile, type Scenario } from '../support/faults/rig';

@@ -23,7 +23,9 @@ export function sessionStatementTimeout(configured: number | undefined, longestS
  * https://docs.snowflake.com/en/sql-reference/parameters): AUTO input formats, as the file format's own
  * DATE_FORMAT, TIME_FORMAT and TIMESTAMP_FORMAT (AUTO) defer to them; case-sensitive quoted identifiers;
  * and ABORT_DETACHED_QUERY, so that a statement whose client vanished without cancelling it is aborted by
- * Snowflake after a few minutes instead of running on.
+ * Snowflake 5 minutes after losing it instead of running on. (A transaction such a session left open keeps
+ * its locks until it has blocked another for 5 minutes, https://docs.snowflake.com/en/sql-reference/transactions;
+ * the session rolls back its own before giving a connection up.)
  */
 export function sessionSettings(statementTimeoutSeconds: number): string {
   return [

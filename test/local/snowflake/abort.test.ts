@@ -1,7 +1,9 @@
 // The stand-in's side of a cancelled statement, through the unmodified snowflake-sdk: the abort request
 // (sent by request id while a synchronous statement still waits, as the driver does) ends a statement
 // held before it runs, which then never runs; deleting a session aborts its statements and rolls back its
-// transaction; and the session settings Tally pins are accepted.
+// transaction; and the session settings Tally pins are accepted. Snowflake recommends cancelling a statement
+// through the driver's cancellation API (https://docs.snowflake.com/en/user-guide/querying-cancel-statements),
+// and answers a cancelled one "SQL execution canceled" (000604, SQL state 57014).
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { sessionSettings } from '../../../lambdas/adapters/snowflake/session-settings';
 import { type LocalSnowflake, startSnowflake } from '../../../local/snowflake';
