@@ -74,7 +74,12 @@ export const snowflakeSchema = z
     fileFormat: identifier.default('TALLY_CSV'),
     auditTable: identifier.default('TALLY_AUDIT_LOG'),
     storageIntegration: identifier.optional(),
-    statementTimeoutSeconds: z.number().int().positive().default(3600),
+    /**
+     * Snowflake's STATEMENT_TIMEOUT_IN_SECONDS for Tally's sessions. At most, and by default, the longest
+     * step's Lambda timeout less its margin (875 s); a larger value is lowered to that, so that no statement
+     * outlives the step that waits for it (`sessionStatementTimeout`).
+     */
+    statementTimeoutSeconds: z.number().int().positive().optional(),
   })
   .strict()
   .refine((s) => s.password !== undefined || s.privateKey !== undefined || s.privateKeyFile !== undefined, {

@@ -102,7 +102,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
       progress({ state: name, table: shown.table, phase: 'started', attempt: shown.attempt });
       const deadline = new StepDeadline(name, limitMs);
       try {
-        const result = await deadline.race(
+        const result = await deadline.run(() =>
           step.spec.run(event, { ...deps, ports: deadline.wrap(deps.ports) }),
         );
         const outcome = tableOutcomeSchema.safeParse(result);

@@ -1,12 +1,13 @@
 // Builds a step's Lambda handler: the step named by TALLY_STEP, the configuration read at cold start (a
 // bad one fails there, naming the setting), credentials from Secrets Manager through middy's cached
-// middleware, Powertools logging.
+// middleware, Powertools logging, and the step clock its Snowflake statements are held to.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import { InvalidConfigError } from '../domain/errors';
+import { withStepClock } from '../step-clock';
 import { STEP_NAMES, STEPS, type StepName } from '../steps/registry';
 import { ENV, loadRuntimeSettings } from './env';
 import type { PortFactories } from './lazy-ports';
@@ -21,8 +22,13 @@ export function createHandler(factories: PortFactories, env: NodeJS.ProcessEnv =
   const settings = loadRuntimeSettings(env);
   const runtime = new Runtime(settings, factories);
   const logger = new Logger({ serviceName: 'tally' });
-  // The middleware below puts the step's dependencies on the context before the step runs.
-  const base = (event: unknown, context: Context) => STEPS[step].run(event, (context as TallyContext).tally);
+  // The middleware below puts the step's dependencies on the context before the step runs. The step runs
+  // on a clock of the time the invocation has left, which its Snowflake statements are held to (middy's
+  // before and after hooks cannot wrap the step in it, so the handler itself does).
+  const base = (event: unknown, context: Context) =>
+    withStepClock(context.getRemainingTimeInMillis(), () =>
+      STEPS[step].run(event, (context as TallyContext).tally),
+    );
   const handler = middy<unknown, unknown, Error, Context>(base).use(
     injectLambdaContext(logger, { resetKeys: true }),
   );

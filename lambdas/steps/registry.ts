@@ -115,6 +115,9 @@ export type StateName = (typeof STEPS)[StepName]['states'][number]['name'];
 
 export const STEP_NAMES = Object.keys(STEPS) as StepName[];
 
+/** The longest Lambda timeout of any step: no Snowflake statement may run longer (see `step-clock.ts`). */
+export const LONGEST_STEP_TIMEOUT_SECONDS = Math.max(...STEP_NAMES.map((step) => STEPS[step].timeoutSeconds));
+
 /** One value per step, keyed like the registry. */
 export function mapSteps<T>(value: (step: StepName) => T): Record<StepName, T> {
   return Object.fromEntries(STEP_NAMES.map((step) => [step, value(step)])) as Record<StepName, T>;

@@ -1,5 +1,5 @@
 // Snowflake's query lifecycle as snowflake-sdk follows it: sync and async requests, "in progress" answers,
-// results fetched by query id, re-sent requests answered by requestId, and query status.
+// results fetched by query id, re-sent requests answered by requestId, query status, and aborts.
 import { randomUUID } from 'node:crypto';
 import { parseBindings } from './bindings';
 import { BoundedMap } from './bounded-map';
@@ -11,6 +11,8 @@ import { type Envelope, ok, resultData, sqlErrorFailure, sqlFailure } from './wi
 export interface QueryRecord {
   readonly id: string;
   readonly user: string;
+  /** Aborted by an abort request, or by its session's end: the statement stops if it has not run yet. */
+  readonly abort: AbortController;
   readonly sqlText: string;
   status: 'RUNNING' | 'SUCCESS' | 'FAILED_WITH_ERROR' | 'ABORTED';
   envelope: Envelope | null;
@@ -21,12 +23,21 @@ export interface QueryRecord {
   endTime?: number;
 }
 
-/** Runs one statement of a session; the registry turns what it returns or throws into the answer. */
+/**
+ * Runs one statement of a session; the registry turns what it returns or throws into the answer. Once
+ * `signal` is aborted the statement should end with `statementCanceled()` if it can.
+ */
 export type StatementRunner = (
   session: Session,
   sqlText: string,
   binds: readonly Bind[],
+  signal: AbortSignal,
 ) => Promise<QueryResult>;
+
+/** How Snowflake answers a statement that was aborted before it finished. */
+export function statementCanceled(): SnowflakeSqlError {
+  return new SnowflakeSqlError('000604', '57014', 'SQL execution canceled');
+}
 
 /** How many finished results stay fetchable through `/queries/{id}/result`. */
 const KEPT_RESULTS = 1000;
@@ -35,6 +46,8 @@ export class QueryRegistry {
   private readonly queries = new BoundedMap<string, QueryRecord>(KEPT_RESULTS);
   /** `sessionId:requestId` → query id, for requests the driver re-sends after a network error. */
   private readonly byRequestId = new BoundedMap<string, string>(KEPT_RESULTS);
+  /** Per session, its statements not finished yet: what ending the session aborts. */
+  private readonly unfinished = new Map<number, Set<QueryRecord>>();
 
   constructor(
     private readonly run: StatementRunner,
@@ -51,17 +64,23 @@ export class QueryRegistry {
 
     const queryId = randomUUID();
     const sqlText = typeof body.sqlText === 'string' ? body.sqlText : '';
-    const done = this.start(session, queryId, sqlText, body);
+    const abort = new AbortController();
+    const done = this.start(session, queryId, sqlText, body, abort.signal);
     const record: QueryRecord = {
       id: queryId,
       user: session.state.user,
+      abort,
       sqlText,
       status: 'RUNNING',
       envelope: null,
       done,
       startTime: Date.now(),
     };
+    const unfinished = this.unfinished.get(session.numericId) ?? new Set();
+    this.unfinished.set(session.numericId, unfinished.add(record));
     void done.then((envelope) => {
+      unfinished.delete(record);
+      if (unfinished.size === 0) this.unfinished.delete(session.numericId);
       record.envelope = envelope;
       record.endTime = Date.now();
       if (record.status === 'RUNNING') record.status = envelope.success ? 'SUCCESS' : 'FAILED_WITH_ERROR';
@@ -82,6 +101,7 @@ export class QueryRegistry {
     queryId: string,
     sqlText: string,
     body: Record<string, unknown>,
+    signal: AbortSignal,
   ): Promise<Envelope> {
     const refuse = (what: string) => Promise.resolve(sqlErrorFailure(unsupported(what), queryId));
     const statementParameters = (body.parameters ?? {}) as Record<string, unknown>;
@@ -99,7 +119,7 @@ export class QueryRegistry {
     } catch (err) {
       return Promise.resolve(sqlFailure('002049', '22000', (err as Error).message, queryId));
     }
-    const run = () => this.execute(session, sqlText, binds, queryId);
+    const run = () => this.execute(session, sqlText, binds, queryId, signal);
     const done = session.queue.then(run, run);
     session.queue = done;
     return done;
@@ -110,9 +130,12 @@ export class QueryRegistry {
     sqlText: string,
     binds: readonly Bind[],
     queryId: string,
+    signal: AbortSignal,
   ): Promise<Envelope> {
     try {
-      const result = await this.run(session, sqlText, binds);
+      // Aborted while it waited behind the session's earlier statements: it never runs.
+      if (signal.aborted) throw statementCanceled();
+      const result = await this.run(session, sqlText, binds, signal);
       return ok(resultData(result, queryId, session.state, session.parameters));
     } catch (err) {
       if (err instanceof SnowflakeSqlError) return sqlErrorFailure(err, queryId);
@@ -146,10 +169,35 @@ export class QueryRegistry {
     return record && record.user === session.state.user ? record : undefined;
   }
 
-  /** Statements run to completion in the engine: an abort only marks a running one as aborted. */
+  /**
+   * The abort request for a query id. A statement that has not reached the engine, or is held by a
+   * statement hook, ends with 000604; one already inside the engine runs to completion.
+   */
   abort(session: Session, id: string): void {
     const record = this.find(session, id);
-    if (record && record.status === 'RUNNING') record.status = 'ABORTED';
+    if (record && record.status === 'RUNNING') {
+      record.status = 'ABORTED';
+      record.abort.abort();
+    }
+  }
+
+  /**
+   * The abort request for a statement by the requestId it was sent with: how snowflake-sdk cancels a
+   * statement whose query id it does not know yet, as while a synchronous request still waits
+   * (`sendCancelStatement`, lib/connection/statement.js).
+   */
+  abortRequest(session: Session, requestId: string): void {
+    const id = this.byRequestId.get(`${session.numericId}:${requestId}`);
+    if (id !== undefined) this.abort(session, id);
+  }
+
+  /**
+   * Aborts every unfinished statement of a session that is being deleted, so that its transaction is
+   * rolled back at once. snowflake-sdk skips the session delete precisely when asked to keep queries
+   * running after it disconnects (`serverSessionKeepAlive`, lib/services/sf.js).
+   */
+  abortSession(session: Session): void {
+    for (const record of this.unfinished.get(session.numericId) ?? []) this.abort(session, record.id);
   }
 }
 

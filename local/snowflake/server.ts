@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { runUserStatement, type UserDirectory } from './auth';
 import type { Bind, Engine, QueryResult } from './engine-types';
-import { describeQuery, QueryRegistry, queryNotFound } from './query-registry';
+import { describeQuery, QueryRegistry, queryNotFound, statementCanceled } from './query-registry';
 import { runSessionStatement } from './session-statements';
 import { type Session, SessionStore } from './session-store';
 import { type Envelope, failure, HttpError, ok } from './wire';
@@ -32,9 +32,14 @@ export interface ServerOptions {
 /**
  * Called with a statement's text before it runs and after it ran. Throwing a `SnowflakeSqlError` answers
  * the statement with that error (after it ran: although its effects stay, as when a response is lost);
- * awaiting delays the answer.
+ * awaiting delays the answer. `signal` is aborted when the statement is (an abort request, or its session
+ * ending): a hook that is holding a statement before it runs should stop waiting, and it will not run.
  */
-export type StatementHook = (sqlText: string, phase: 'before' | 'after') => Promise<void>;
+export type StatementHook = (
+  sqlText: string,
+  phase: 'before' | 'after',
+  signal: AbortSignal,
+) => Promise<void>;
 
 export interface ServerStats {
   logins: number;
@@ -85,14 +90,16 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
     session: Session,
     sqlText: string,
     binds: readonly Bind[],
+    signal: AbortSignal,
   ): Promise<QueryResult> => {
     const record = (sql: string) => engine.execute(sql, [], session.state);
-    await statementHook?.(sqlText, 'before');
+    await statementHook?.(sqlText, 'before', signal);
+    if (signal.aborted) throw statementCanceled();
     const result =
       runSessionStatement(session.parameters, sqlText) ??
       (await runUserStatement(directory, session.state, sqlText, record)) ??
       (await engine.execute(sqlText, binds, session.state));
-    await statementHook?.(sqlText, 'after');
+    await statementHook?.(sqlText, 'after', signal);
     return result;
   };
   const queries = new QueryRegistry(runStatement, options.syncWaitMs ?? 40_000, stats);
@@ -133,6 +140,7 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       token: 'session',
       handle: async (_request, session) => {
         sessions.forget(session);
+        queries.abortSession(session);
         await session.queue.catch(() => {});
         await engine.closeSession(session.state);
         return ok(null);
@@ -167,9 +175,11 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       path: /^\/queries\/([^/]+)\/abort-request$/,
       token: 'session',
       handle: async ({ req, params: [id = ''] }, session) => {
-        await readJson(req).catch(() => ({}));
-        // `/queries/v1/abort-request` is the driver's cancel of a statement it no longer tracks.
-        if (id !== 'v1') queries.abort(session, id);
+        const body = await readJson(req).catch((): Record<string, unknown> => ({}));
+        // `/queries/v1/abort-request` names the statement by its requestId: the driver's cancel of a
+        // statement whose query id it has not been told yet.
+        if (id === 'v1') queries.abortRequest(session, String(body.requestId ?? ''));
+        else queries.abort(session, id);
         return ok(null);
       },
     },

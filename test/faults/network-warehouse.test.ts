@@ -2,6 +2,7 @@
 // statement faults inside it: Snowflake down at load, an error in the middle of a MERGE, the audit table
 // unreachable while an event is written, a step past its time limit, a target row deleted behind Tally's
 // back, and two executions started at once for the same table.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/domain/audit';
 import { eventTypes, type Run, rigForFile, type Scenario, TABLE } from '../support/faults/rig';
@@ -11,7 +12,7 @@ import { wrapping } from '../support/port-overrides';
 const file = rigForFile();
 
 /** The MERGE of staged rows into the target (not the lease table's MERGE). */
-const TARGET_MERGE = /^MERGE INTO \S*"ITEMS" t USING \S*"ITEMS_STAGING_/;
+const TARGET_MERGE = /^MERGE INTO \S*"ITEMS" t USING \S*"TALLY-STAGING-ITEMS" /;
 const AUDIT_INSERT = /^INSERT INTO \S*TALLY_AUDIT_LOG/;
 
 /**
@@ -55,15 +56,23 @@ function expectEachEventOnce(events: readonly { eventId: string; jobId: string; 
 }
 
 describe('the Snowflake stand-in down at load', () => {
-  it('ends the load at its time limit, records the failure and one alert, keeps the watermark, and catches up once Snowflake is back', async () => {
+  it('fails each attempt by its deadline with a transient error, records the failure and one alert, keeps the watermark, and catches up once Snowflake is back', async () => {
     const { s, watermark } = await file.loadedThenChanged('sfdown');
+    const limitMs = 3_000;
+    const loads: { started: number; failed?: number; error?: string }[] = [];
     const failed = await s.run(
       { pipeline: 'incremental' },
       {
-        // The driver retries a request that cannot reach Snowflake for far longer than a Lambda may run.
-        timeLimitsMs: { '*': 2_000 },
+        // The driver would retry a request that cannot reach Snowflake for far longer than a Lambda may run.
+        // Short limits for the audit steps, which cannot write their events either: each of their attempts
+        // fails by its deadline too, and is retried.
+        timeLimitsMs: { LoadSnowflake: limitMs, AuditFailure: 1_000, AuditAlert: 1_000, '*': 2_000 },
         at: (p) => {
-          if (p.state === 'LoadSnowflake' && p.phase === 'started' && p.attempt === 0) {
+          if (p.state !== 'LoadSnowflake') return;
+          if (p.phase === 'started') loads.push({ started: Date.now() });
+          const load = loads.at(-1);
+          if (p.phase === 'failed' && load) Object.assign(load, { failed: Date.now(), error: p.error?.name });
+          if (p.phase === 'started' && p.attempt === 0) {
             file.rig.warehouse.refuse('unlisten');
             file.rig.warehouse.killAll();
           }
@@ -72,17 +81,25 @@ describe('the Snowflake stand-in down at load', () => {
     );
     expect(failed.status).toBe('failed');
     expect(failed.alertLines).toHaveLength(1);
+    // Every attempt ended by the step's deadline, named and retried, none at its Lambda's timeout.
+    expect(loads.length).toBeGreaterThan(1);
+    for (const load of loads) {
+      expect(load.error).toBe('WarehouseUnavailableError');
+      expect(load.failed! - load.started).toBeLessThan(limitMs);
+    }
     expect(await s.watermark()).toBe(watermark);
     await s.expectWatermarkBelowUndelivered();
     await recovers(s);
     const events = await s.auditOf(failed.executionId);
     expect(eventTypes(events)).toContain('failure');
     expect(eventTypes(events)).toContain('alert');
-    expect(events.find((e) => e.eventType === 'failure')?.errorType).toBe('Lambda.Unknown');
+    const failure = events.find((e) => e.eventType === 'failure');
+    expect(failure?.errorType).toBe('WarehouseUnavailableError');
+    expect(failure?.errorMessage).toContain("before the step's deadline");
     const log = await s.auditLog();
     expectEachEventOnce(log);
     expect(log.filter((e) => e.eventType === 'success').at(-2)?.windowEnd).toBe(watermark);
-  });
+  }, 120_000);
 });
 
 describe('an error in the middle of a MERGE', () => {
@@ -148,11 +165,21 @@ describe('the warehouse unreachable while an audit event is written', () => {
 });
 
 describe('a step that exceeds its time limit', () => {
-  it('ends the step with Lambda.Unknown and no retry, records the failure and one alert, then catches up', async () => {
+  it('ends a step still busy outside any statement at its limit with Lambda.Unknown and no retry, records the failure and one alert, then catches up', async () => {
     const { s, watermark } = await file.loadedThenChanged('timeout');
-    // The MERGE still runs, late, as Snowflake finishes a statement whose Lambda was gone.
-    file.rig.statements.add({ match: TARGET_MERGE, delayMs: 3_000, times: 1 });
-    const failed = await s.run({ pipeline: 'incremental' }, { timeLimitsMs: { LoadSnowflake: 1_000 } });
+    // The step itself is slow before its MERGE: no statement is running to be cancelled at its deadline.
+    const slow = wrapping({
+      warehouse: (warehouse) => ({
+        merge: async (...args: Parameters<typeof warehouse.merge>) => {
+          await sleep(3_000);
+          return warehouse.merge(...args);
+        },
+      }),
+    });
+    const failed = await s.run(
+      { pipeline: 'incremental' },
+      { timeLimitsMs: { LoadSnowflake: 1_000 }, wrapPorts: slow },
+    );
     await expectFailedKeepingWatermark(s, failed, watermark, {
       errorType: 'Lambda.Unknown',
       sourceTable: TABLE,

@@ -128,7 +128,7 @@ const RULES: readonly Rule[] = [
     matches: (f) => f.code === '000630',
     error: (what, _f, o) =>
       new WarehouseError(
-        `${what}: the statement ran past snowflake.statementTimeoutSeconds and was cancelled; raise it or use a larger warehouse`,
+        `${what}: the statement ran past snowflake.statementTimeoutSeconds and was cancelled; raise it (it cannot exceed the longest step's Lambda timeout less its margin) or use a larger warehouse`,
         o,
       ),
   },

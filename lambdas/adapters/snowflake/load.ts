@@ -1,7 +1,6 @@
 // The warehouse's loading side on Snowflake: the objects Tally needs (bootstrap), the historical replace
 // and the incremental MERGE through COPY INTO from the stage, with every file's result checked, and
 // counts of a target table or window.
-import { randomBytes } from 'node:crypto';
 import type { S3Config } from '../../config';
 import {
   DuplicateKeyError,
@@ -95,11 +94,10 @@ export class SnowflakeLoader implements Warehouse {
 
   async merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult> {
     const target = this.table(table);
-    // Named per call, so two loads of one table never share a staging table.
-    const staging = qualified(
-      this.config,
-      `${table.targetName}_STAGING_${randomBytes(4).toString('hex').toUpperCase()}`,
-    );
+    // One per table, which every load replaces: the table's lease lets one load run at a time, and a load
+    // stopped before its DROP (past its step's deadline) leaves a table the next load replaces. The hyphen
+    // keeps it apart from every target: configured names cannot hold one.
+    const staging = qualified(this.config, `TALLY-STAGING-${table.targetName}`);
     const what = `merging into ${table.targetName}`;
     const query = (sql: string) => this.session.query(what, sql);
     const stageFiles = this.stageFiles(keys);

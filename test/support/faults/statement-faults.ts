@@ -1,6 +1,6 @@
 // Statement faults for the Snowflake stand-in: the next statements matching a pattern fail with a given
-// Snowflake error, before they run or after they ran, or answer late. Handed to `startSnowflake` as its
-// `statementHook`; with no fault set every statement runs as usual.
+// Snowflake error, before they run or after they ran, or answer late (until the statement is aborted).
+// Handed to `startSnowflake` as its `statementHook`; with no fault set every statement runs as usual.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SnowflakeSqlError } from '../../../local/snowflake/engine-types';
 import type { StatementHook } from '../../../local/snowflake/server';
@@ -38,7 +38,10 @@ export interface StatementFault {
    * the error, as when the connection breaks after the server committed. Default `before`.
    */
   readonly when?: 'before' | 'after';
-  /** Hold the answer this long (after the statement ran when `when` is `after`). */
+  /**
+   * Hold the answer this long (after the statement ran when `when` is `after`), or until the statement is
+   * aborted: then a statement held `before` does not run and answers 000604.
+   */
   readonly delayMs?: number;
   /** How many matching statements it applies to. Default: until cleared. */
   readonly times?: number;
@@ -47,6 +50,8 @@ export interface StatementFault {
 export class StatementFaults {
   /** SQL texts of the statements a fault applied to, in order. */
   readonly hits: string[] = [];
+  /** SQL texts of the statements aborted while a fault held them, since the last `clear`. */
+  readonly aborted: string[] = [];
   private faults: { fault: StatementFault; remaining: number }[] = [];
 
   /** Adds a fault; faults added earlier are matched first. */
@@ -54,12 +59,14 @@ export class StatementFaults {
     this.faults.push({ fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
   }
 
+  /** Removes every fault and forgets the statements they aborted. */
   clear(): void {
     this.faults = [];
+    this.aborted.length = 0;
   }
 
   /** The hook to give the stand-in. */
-  readonly hook: StatementHook = async (sqlText, phase) => {
+  readonly hook: StatementHook = async (sqlText, phase, signal) => {
     const entry = this.faults.find(
       (f) => f.remaining > 0 && (f.fault.when ?? 'before') === phase && f.fault.match.test(sqlText),
     );
@@ -68,7 +75,13 @@ export class StatementFaults {
     this.faults = this.faults.filter((f) => f.remaining > 0);
     this.hits.push(sqlText);
     const { delayMs, error } = entry.fault;
-    if (delayMs !== undefined && delayMs > 0) await sleep(delayMs);
+    if (delayMs !== undefined && delayMs > 0) {
+      const held = await sleep(delayMs, 'answered', { signal }).catch(() => 'aborted');
+      if (held === 'aborted') {
+        this.aborted.push(sqlText);
+        return;
+      }
+    }
     if (error) throw new SnowflakeSqlError(error.code, error.sqlState, error.message);
   };
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError } from '../../../lambdas/domain/errors';
 import { ENV } from '../../../lambdas/runtime/env';
 import { createHandler } from '../../../lambdas/runtime/handler';
+import { currentStepClock, type StepClock } from '../../../lambdas/step-clock';
 import { FakeSource, FakeStage, fakeWarehousePorts } from '../../support/fakes';
 
 const PASSWORD = 'sf-password-never-logged';
@@ -96,6 +97,30 @@ describe('a step handler', () => {
       });
     }
     expect(lines.join('')).not.toContain('never-logged');
+  });
+
+  it('runs its step on a clock of the time the invocation has left, and no clock is left behind', async () => {
+    const f = factories();
+    const seen: (StepClock | undefined)[] = [];
+    const bootstrap = f.warehouse.warehouse.bootstrap.bind(f.warehouse.warehouse);
+    f.warehouse.warehouse.bootstrap = async (tables) => {
+      seen.push(currentStepClock());
+      return bootstrap(tables);
+    };
+    const handler = createHandler(f.factories, env('plan'));
+    captureLogs();
+    const before = Date.now();
+    await handler(
+      { executionId: 'exec-1', stateName: 'Plan', attempt: 0, state: { pipeline: 'historical' } },
+      context,
+    );
+    const clock = seen[0];
+    // 60 s left: the step's Snowflake work must end 15 s (a quarter) before the invocation does.
+    expect(clock?.endsAt).toBeGreaterThanOrEqual(before + 60_000);
+    expect(clock?.endsAt).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect(clock?.marginMs).toBe(15_000);
+    expect(clock?.deadline).toBe(clock!.endsAt - 15_000);
+    expect(currentStepClock()).toBeUndefined();
   });
 
   it('reuses its connections across warm invocations', async () => {
