@@ -62,6 +62,7 @@ export async function startSnowflake(options: StartSnowflakeOptions): Promise<Lo
     s3: options.s3,
     defaultDatabase: database,
     defaultSchema: schema,
+    defaultWarehouse: warehouse,
   });
   const directory = new UserDirectory(account);
   directory.addUser({

@@ -5,6 +5,7 @@ import { parseBindings } from './bindings';
 import { BoundedMap } from './bounded-map';
 import { type Bind, type QueryResult, SnowflakeSqlError } from './engine-types';
 import { unsupported } from './errors';
+import type { ParameterValue } from './parameters';
 import type { Session } from './session-store';
 import { type Envelope, ok, resultData, sqlErrorFailure, sqlFailure } from './wire';
 
@@ -19,6 +20,27 @@ export interface QueryRecord {
   errorMessage?: string;
   readonly startTime: number;
   endTime?: number;
+  /** Requests waiting for the answer now; none, after one closed unanswered, means the client went away. */
+  waiting: number;
+  clientGone: boolean;
+  readonly session: Session;
+}
+
+/** What the registry needs from around it besides running statements. */
+export interface RegistryHooks {
+  /** The parameters sent back with a result (the session's over the account's). */
+  parameters(session: Session): Readonly<Record<string, ParameterValue>>;
+  /** Cancels the session's running statement with `reason`. */
+  cancel(session: Session, reason: SnowflakeSqlError): void;
+  /** Whether ABORT_DETACHED_QUERY is TRUE for the session. */
+  abortsDetached(session: Session): boolean;
+  /** How long after its client went away a detached query is aborted (Snowflake: 5 minutes). */
+  readonly detachedQueryAbortMs: number;
+}
+
+/** What a cancelled statement answers (the driver's cancel, or a detached query aborted). */
+export function canceledError(): SnowflakeSqlError {
+  return new SnowflakeSqlError('000604', '57014', 'SQL execution canceled');
 }
 
 /** Runs one statement of a session; the registry turns what it returns or throws into the answer. */
@@ -41,13 +63,19 @@ export class QueryRegistry {
     /** How long a synchronous request waits before answering "in progress". */
     private readonly syncWaitMs: number,
     private readonly stats: { queries: number },
+    private readonly hooks: RegistryHooks,
   ) {}
 
-  async submit(session: Session, url: URL, body: Record<string, unknown>): Promise<Envelope> {
+  async submit(
+    session: Session,
+    url: URL,
+    body: Record<string, unknown>,
+    closed?: Promise<void>,
+  ): Promise<Envelope> {
     const requestId = url.searchParams.get('requestId');
     const retryKey = requestId ? `${session.numericId}:${requestId}` : null;
     const earlier = retryKey ? this.queries.get(this.byRequestId.get(retryKey) ?? '') : undefined;
-    if (earlier) return this.answer(earlier, body.asyncExec === true);
+    if (earlier) return this.answer(earlier, body.asyncExec === true, closed);
 
     const queryId = randomUUID();
     const sqlText = typeof body.sqlText === 'string' ? body.sqlText : '';
@@ -60,6 +88,9 @@ export class QueryRegistry {
       envelope: null,
       done,
       startTime: Date.now(),
+      waiting: 0,
+      clientGone: false,
+      session,
     };
     void done.then((envelope) => {
       record.envelope = envelope;
@@ -73,7 +104,7 @@ export class QueryRegistry {
     this.queries.set(record.id, record);
     if (retryKey) this.byRequestId.set(retryKey, queryId);
     this.stats.queries += 1;
-    return this.answer(record, body.asyncExec === true);
+    return this.answer(record, body.asyncExec === true, closed);
   }
 
   /** The statement queued behind the session's earlier ones, or the refusal of a request it cannot run. */
@@ -99,7 +130,15 @@ export class QueryRegistry {
     } catch (err) {
       return Promise.resolve(sqlFailure('002049', '22000', (err as Error).message, queryId));
     }
-    const run = () => this.execute(session, sqlText, binds, queryId);
+    const run = () => {
+      // A statement cancelled while it waited behind the session's earlier ones does not start.
+      if (this.queries.get(queryId)?.status === 'ABORTED')
+        return Promise.resolve(sqlErrorFailure(canceledError(), queryId));
+      session.current = queryId;
+      return this.execute(session, sqlText, binds, queryId).finally(() => {
+        session.current = undefined;
+      });
+    };
     const done = session.queue.then(run, run);
     session.queue = done;
     return done;
@@ -113,7 +152,7 @@ export class QueryRegistry {
   ): Promise<Envelope> {
     try {
       const result = await this.run(session, sqlText, binds);
-      return ok(resultData(result, queryId, session.state, session.parameters));
+      return ok(resultData(result, queryId, session.state, this.hooks.parameters(session)));
     } catch (err) {
       if (err instanceof SnowflakeSqlError) return sqlErrorFailure(err, queryId);
       return sqlFailure(
@@ -125,19 +164,51 @@ export class QueryRegistry {
     }
   }
 
-  /** The finished result, or "in progress" with where to fetch it once the wait runs out. */
-  async answer(record: QueryRecord, async: boolean): Promise<Envelope> {
+  /**
+   * The finished result, or "in progress" with where to fetch it once the wait runs out. `closed` settles
+   * when the request's connection closes: closing before the answer means the client went away.
+   */
+  async answer(record: QueryRecord, async: boolean, closed?: Promise<void>): Promise<Envelope> {
     const inProgress = inProgressEnvelope(record.id, async ? '333334' : '333333');
     if (async) return record.envelope ?? inProgress;
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<Envelope>((resolve) => {
       timer = setTimeout(() => resolve(inProgress), this.syncWaitMs);
     });
+    record.waiting++;
+    record.clientGone = false;
+    let answered = false;
+    void closed?.then(() => {
+      if (!answered) this.lostClient(record);
+    });
     try {
       return await Promise.race([record.done, waited]);
     } finally {
+      answered = true;
+      record.waiting--;
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A running query whose client went away (its request closed unanswered, or its session was deleted):
+   * with ABORT_DETACHED_QUERY = TRUE, "In-progress queries are aborted 5 minutes after connectivity is
+   * lost"; with FALSE, "In-progress queries are completed".
+   */
+  lostClient(record: QueryRecord): void {
+    if (record.status !== 'RUNNING' || record.waiting > 1) return;
+    record.clientGone = true;
+    setTimeout(() => {
+      if (record.status !== 'RUNNING' || !record.clientGone || record.waiting > 0) return;
+      if (!this.hooks.abortsDetached(record.session)) return;
+      record.status = 'ABORTED';
+      if (record.session.current === record.id) this.hooks.cancel(record.session, canceledError());
+    }, this.hooks.detachedQueryAbortMs).unref();
+  }
+
+  /** The session's running queries, which lose their client when the session is deleted. */
+  running(session: Session): QueryRecord[] {
+    return this.queries.values().filter((r) => r.session === session && r.status === 'RUNNING');
   }
 
   /** A query of the session's user; other users' queries stay invisible, as in Snowflake. */
@@ -146,10 +217,13 @@ export class QueryRegistry {
     return record && record.user === session.state.user ? record : undefined;
   }
 
-  /** Statements run to completion in the engine: an abort only marks a running one as aborted. */
+  /** The driver's cancel of a running statement: it stops, rolled back, and answers 000604. */
   abort(session: Session, id: string): void {
     const record = this.find(session, id);
-    if (record && record.status === 'RUNNING') record.status = 'ABORTED';
+    if (record && record.status === 'RUNNING') {
+      record.status = 'ABORTED';
+      if (session.current === id) this.hooks.cancel(record.session, canceledError());
+    }
   }
 }
 

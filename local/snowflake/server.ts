@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { runUserStatement, type UserDirectory } from './auth';
 import type { Bind, Engine, QueryResult } from './engine-types';
+import { booleanParameter, overrides } from './parameters';
 import { describeQuery, QueryRegistry, queryNotFound } from './query-registry';
 import { runSessionStatement } from './session-statements';
 import { type Session, SessionStore } from './session-store';
@@ -27,6 +28,8 @@ export interface ServerOptions {
   readonly port?: number;
   /** Consulted around every statement to inject faults in tests; none by default (see `StatementHook`). */
   readonly statementHook?: StatementHook;
+  /** How long after its client went away a query is aborted under ABORT_DETACHED_QUERY. Default 5 minutes. */
+  readonly detachedQueryAbortMs?: number;
 }
 
 /**
@@ -54,6 +57,8 @@ interface Request {
   readonly url: URL;
   /** The path's captured groups. */
   readonly params: readonly string[];
+  /** Settles when the request's connection closes, answered or not. */
+  readonly closed: Promise<void>;
 }
 
 /** A route answered before there is a session (login, telemetry), or for the session a token names. */
@@ -70,15 +75,19 @@ type Route = {
 export async function startServer(options: ServerOptions): Promise<StandInServer> {
   const { engine, directory, statementHook } = options;
   const stats: ServerStats = { logins: 0, renewals: 0, queries: 0 };
+  const account = () => engine.accountParameters?.() ?? {};
   const sessions = new SessionStore(
     {
       directory,
       defaults: options.defaults,
       sessionValiditySeconds: options.sessionValiditySeconds ?? 3600,
       masterValiditySeconds: options.masterValiditySeconds ?? 14_400,
+      parameters: () => overrides({ account: account() }),
     },
     stats,
   );
+  /** Sessions deleted whose running statement and rollback are still to finish. */
+  const closing = new Set<Promise<void>>();
 
   // ALTER SESSION and user administration belong to the server's side; everything else to the engine.
   const runStatement = async (
@@ -95,7 +104,13 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
     await statementHook?.(sqlText, 'after');
     return result;
   };
-  const queries = new QueryRegistry(runStatement, options.syncWaitMs ?? 40_000, stats);
+  const queries = new QueryRegistry(runStatement, options.syncWaitMs ?? 40_000, stats, {
+    parameters: (session) => overrides({ session: session.parameters, account: account() }),
+    cancel: (session, reason) => engine.cancel?.(session.state, reason),
+    abortsDetached: (session) =>
+      booleanParameter('ABORT_DETACHED_QUERY', { session: session.parameters, account: account() }),
+    detachedQueryAbortMs: options.detachedQueryAbortMs ?? 300_000,
+  });
 
   const routes: readonly Route[] = [
     {
@@ -132,9 +147,16 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       query: { delete: 'true' },
       token: 'session',
       handle: async (_request, session) => {
+        // The session ends now; a statement it still runs has lost its client (ABORT_DETACHED_QUERY decides
+        // its fate) and the session's open transaction is rolled back once it is done.
         sessions.forget(session);
-        await session.queue.catch(() => {});
-        await engine.closeSession(session.state);
+        for (const record of queries.running(session)) queries.lostClient(record);
+        const done = session.queue
+          .catch(() => {})
+          .then(() => engine.closeSession(session.state))
+          .catch(() => {});
+        closing.add(done);
+        void done.finally(() => closing.delete(done));
         return ok(null);
       },
     },
@@ -142,15 +164,16 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       method: 'POST',
       path: /^\/queries\/v1\/query-request$/,
       token: 'session',
-      handle: async ({ req, url }, session) => queries.submit(session, url, await readJson(req)),
+      handle: async ({ req, url, closed }, session) =>
+        queries.submit(session, url, await readJson(req), closed),
     },
     {
       method: 'GET',
       path: /^\/queries\/([^/]+)\/result$/,
       token: 'session',
-      handle: async ({ params: [id = ''] }, session) => {
+      handle: async ({ params: [id = ''], closed }, session) => {
         const record = queries.find(session, id);
-        return record ? queries.answer(record, false) : queryNotFound(id);
+        return record ? queries.answer(record, false, closed) : queryNotFound(id);
       },
     },
     {
@@ -175,7 +198,7 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
     },
   ];
 
-  async function route(req: IncomingMessage, url: URL): Promise<Envelope> {
+  async function route(req: IncomingMessage, url: URL, closed: Promise<void>): Promise<Envelope> {
     let found: { route: Route; params: string[] } | undefined;
     for (const r of routes) {
       const match = req.method === r.method ? r.path.exec(url.pathname) : null;
@@ -185,7 +208,7 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
         break;
       }
     }
-    const request = { req, url, params: found?.params ?? [] };
+    const request = { req, url, params: found?.params ?? [], closed };
     if (found?.route.token === 'none') return found.route.handle(request);
     // Anything else needs a live session, even to learn that the endpoint does not exist.
     const session = sessions.authenticate(
@@ -194,12 +217,15 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
     );
     if (!found)
       throw new HttpError(404, failure('390400', `Unknown endpoint ${req.method} ${url.pathname}.`));
+    // Any request of a session, a heartbeat too, says that its client is still there.
+    engine.touch?.(session.state);
     return found.route.handle(request, session);
   }
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    route(req, url).then(
+    const closed = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    route(req, url, closed).then(
       (envelope) => send(res, 200, envelope),
       (err: unknown) => {
         if (err instanceof HttpError) send(res, err.status, err.envelope);
@@ -226,7 +252,7 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       const open = sessions.forgetAll();
-      await Promise.allSettled(open.map((s) => engine.closeSession(s.state)));
+      await Promise.allSettled([...closing, ...open.map((s) => engine.closeSession(s.state))]);
     },
   };
 }
