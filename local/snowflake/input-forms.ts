@@ -241,11 +241,8 @@ export function castFromText(column: string, sf: SfType): string {
       return column;
     case 'binary':
       return `unhex(${column})`;
-    case 'variant':
-    case 'object':
-    case 'array':
-      return `json(${column})`;
     default:
+      // JSON by CAST keeps the text as converted (json() would write its numbers its own way).
       return `CAST(${column} AS ${sf.duck})`;
   }
 }

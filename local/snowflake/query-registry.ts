@@ -217,6 +217,12 @@ export class QueryRegistry {
     return record && record.user === session.state.user ? record : undefined;
   }
 
+  /** The driver's cancel of a statement it has no query id for yet: named by the requestId it was sent with. */
+  abortRequest(session: Session, requestId: string): void {
+    const id = this.byRequestId.get(`${session.numericId}:${requestId}`);
+    if (id) this.abort(session, id);
+  }
+
   /** The driver's cancel of a running statement: it stops, rolled back, and answers 000604. */
   abort(session: Session, id: string): void {
     const record = this.find(session, id);

@@ -190,9 +190,10 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       path: /^\/queries\/([^/]+)\/abort-request$/,
       token: 'session',
       handle: async ({ req, params: [id = ''] }, session) => {
-        await readJson(req).catch(() => ({}));
-        // `/queries/v1/abort-request` is the driver's cancel of a statement it no longer tracks.
+        const body: Record<string, unknown> = await readJson(req).catch(() => ({}));
+        // `/queries/v1/abort-request` is the driver's cancel of a statement whose query id it has not had yet.
         if (id !== 'v1') queries.abort(session, id);
+        else if (typeof body.requestId === 'string') queries.abortRequest(session, body.requestId);
         return ok(null);
       },
     },

@@ -55,7 +55,10 @@ async function decompressed(file: string, compression: string): Promise<Readable
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0).finally(() => handle.close());
     const b = buffer.subarray(0, bytesRead);
     if (b[0] === 0x1f && b[1] === 0x8b) kind = 'GZIP';
-    else if (b.subarray(0, 3).toString('latin1') === 'BZh' || b.readUInt32LE(0) === 0xfd2fb528)
+    else if (
+      b.subarray(0, 3).toString('latin1') === 'BZh' ||
+      (b.length === 4 && b.readUInt32LE(0) === 0xfd2fb528)
+    )
       throw unsupported('bz2 and zstd compressed files');
     else if (b[0] === 0x78 && b.length > 1 && ((b[0] << 8) | (b[1] as number)) % 31 === 0) kind = 'DEFLATE';
     else kind = 'NONE';
