@@ -321,12 +321,14 @@ class LocalEngine implements Engine {
         rt.files.push(file);
       },
       translation: (row = 0) => ({ binds, row, session }),
-      lockTable: (table) =>
-        this.locks.acquire(rt.id, JSON.stringify(table), {
+      lockTable: async (table) => {
+        const taken = await this.locks.acquire(rt.id, JSON.stringify(table), {
           timeoutSeconds: numberParameter('LOCK_TIMEOUT', levels),
           signal,
           onBlocked: (holder) => this.watchDetached(holder),
-        }),
+        });
+        if (taken) await this.freshSnapshot(rt);
+      },
     };
   }
 
@@ -447,6 +449,18 @@ class LocalEngine implements Engine {
       this.locks.releaseAll(rt.id);
       await removeFiles(rt.files.splice(0));
     }
+  }
+
+  /**
+   * A statement that has just taken a table's lock works on the rows committed before it (READ COMMITTED),
+   * while DuckDB's transaction still sees the snapshot it began with and would refuse to change a row
+   * committed since ("Conflict on update"). Nothing of this statement is written before its lock, so the
+   * transaction starts again: at once in autocommit, by replaying its earlier statements in an open one.
+   */
+  private async freshSnapshot(rt: SessionRuntime): Promise<void> {
+    if (rt.inTransaction) return this.undoStatement(rt, rt.log.length);
+    await rt.conn.run('ROLLBACK');
+    await rt.conn.run('BEGIN TRANSACTION');
   }
 
   /** Snowflake's statement-level rollback: undo everything, then redo the statements that succeeded. */

@@ -61,13 +61,14 @@ export class LockManager {
     return false;
   }
 
-  async acquire(session: string, table: string, options: LockOptions): Promise<void> {
+  /** Takes a table's lock, waiting if another holds it; true if the session did not hold it already. */
+  async acquire(session: string, table: string, options: LockOptions): Promise<boolean> {
     const lock = this.locks.get(table);
     if (!lock) {
       this.locks.set(table, { holder: session, waiters: [] });
-      return;
+      return true;
     }
-    if (lock.holder === session) return;
+    if (lock.holder === session) return false;
     // "Snowflake detects deadlocks and chooses the most recent statement which is part of the deadlock as
     // the victim."
     if (this.waitsFor(lock.holder, session)) throw deadlockError(table);
@@ -97,6 +98,7 @@ export class LockManager {
       lock.waiters.push(waiter);
       options.onBlocked?.(lock.holder);
     });
+    return true;
   }
 
   private dropWaiter(table: string, waiter: Waiter, err: Error): void {

@@ -100,6 +100,36 @@ describe('locks', () => {
     expect((await exec(a, 'select id from locked order by id')).rows).toEqual([{ ID: 3 }]);
   });
 
+  it(`lets a statement that waited for a lock change the rows the holder committed: READ COMMITTED (${TRANSACTIONS}#isolation-level)`, async () => {
+    const [a, b] = await Promise.all([session(), session()]);
+    await exec(a, 'create or replace table lease (name varchar, holder varchar)');
+    await exec(a, "insert into lease values ('t', 'nobody')");
+    // A MERGE in autocommit waits for the holder, then works on its committed row.
+    await exec(a, 'begin transaction');
+    await exec(a, "update lease set holder = 'a'");
+    const merging = exec(
+      b,
+      "merge into lease l using (select 't' as name) s on l.name = s.name when matched then update set holder = l.holder || '+b'",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await exec(a, 'commit');
+    await merging;
+    // So does an UPDATE inside a transaction that began before the holder committed.
+    await exec(b, 'begin transaction');
+    await exec(b, "insert into lease values ('u', 'b')");
+    await exec(b, "update lease set holder = holder || '+b2' where name = 'u'");
+    await exec(a, 'begin transaction');
+    const updating = exec(a, "update lease set holder = holder || '+a2'");
+    await new Promise((r) => setTimeout(r, 300));
+    await exec(b, 'commit');
+    await updating;
+    await exec(a, 'commit');
+    expect((await exec(a, 'select name, holder from lease order by name')).rows).toEqual([
+      { NAME: 't', HOLDER: 'a+b+a2' },
+      { NAME: 'u', HOLDER: 'b+b2+a2' },
+    ]);
+  });
+
   it(`picks the most recent statement of a deadlock as its victim (${TRANSACTIONS})`, async () => {
     const [a, b] = await Promise.all([session(), session()]);
     await exec(a, 'create or replace table dl1 (id number)');
