@@ -1,11 +1,8 @@
 // The CSV format type options of COPY INTO and CREATE FILE FORMAT, and COPY's result, against Snowflake's
 // documentation: one case per documented behaviour, each naming the page it follows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COPY, FILE_FORMAT, UNLOAD } from './docs';
 import { byName, copyFile, type Harness, startHarness } from './harness';
-
-const COPY = 'https://docs.snowflake.com/en/sql-reference/sql/copy-into-table';
-const FILE_FORMAT = 'https://docs.snowflake.com/en/sql-reference/sql/create-file-format';
-const UNLOAD = 'https://docs.snowflake.com/en/user-guide/data-unload-considerations';
 
 interface Case {
   readonly behaviour: string;

@@ -1,10 +1,8 @@
 // Reserved and limited keywords against Snowflake's list: refused unquoted where a statement names a table, a
 // column or an alias, accepted quoted (https://docs.snowflake.com/en/sql-reference/reserved-keywords).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDENTIFIERS, RESERVED } from './docs';
 import { type Harness, startHarness } from './harness';
-
-const RESERVED = 'https://docs.snowflake.com/en/sql-reference/reserved-keywords';
-const IDENTIFIERS = 'https://docs.snowflake.com/en/sql-reference/identifiers-syntax';
 
 let h: Harness;
 

@@ -1,15 +1,8 @@
 // The text forms each data type accepts when loaded, and the ranges of the types themselves, against Snowflake's
 // documentation. Values are compared in the wire encoding the driver receives (days, epoch seconds, decimal text).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COPY, DATETIME, DATETIME_FORMATS, LOGICAL, NUMERIC, PARSE_JSON, TEXT } from './docs';
 import { copyFile, type Harness, startHarness } from './harness';
-
-const DATETIME_FORMATS = 'https://docs.snowflake.com/en/sql-reference/date-time-input-output';
-const DATETIME = 'https://docs.snowflake.com/en/sql-reference/data-types-datetime';
-const NUMERIC = 'https://docs.snowflake.com/en/sql-reference/data-types-numeric';
-const LOGICAL = 'https://docs.snowflake.com/en/sql-reference/data-types-logical';
-const TEXT = 'https://docs.snowflake.com/en/sql-reference/data-types-text';
-const COPY = 'https://docs.snowflake.com/en/sql-reference/sql/copy-into-table';
-const PARSE_JSON = 'https://docs.snowflake.com/en/sql-reference/functions/parse_json';
 
 /** A DATE as the driver receives it: days since 1970-01-01. */
 const days = (iso: string) => String(Date.parse(`${iso}T00:00:00Z`) / 86_400_000);

@@ -1,10 +1,8 @@
 // MERGE's rule for a target row joined by several source rows, against Snowflake's documentation: which merges
 // are deterministic and succeed, which fail with 100090 (https://docs.snowflake.com/en/sql-reference/sql/merge).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MERGE, PARAMETERS } from './docs';
 import { type Harness, startHarness } from './harness';
-
-const MERGE = 'https://docs.snowflake.com/en/sql-reference/sql/merge';
-const PARAMETERS = 'https://docs.snowflake.com/en/sql-reference/parameters';
 
 let h: Harness;
 

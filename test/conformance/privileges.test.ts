@@ -2,13 +2,8 @@
 // database, schema, warehouse, stage, file format and storage integration, table privileges, owners and grants.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionState } from '../../local/snowflake/engine-types';
+import { COPY, CREATE_SCHEMA, CREATE_TABLE, OVERVIEW, PRIVILEGES } from './docs';
 import { type Harness, startHarness } from './harness';
-
-const PRIVILEGES = 'https://docs.snowflake.com/en/user-guide/security-access-control-privileges';
-const CREATE_SCHEMA = 'https://docs.snowflake.com/en/sql-reference/sql/create-schema';
-const CREATE_TABLE = 'https://docs.snowflake.com/en/sql-reference/sql/create-table';
-const COPY = 'https://docs.snowflake.com/en/sql-reference/sql/copy-into-table';
-const OVERVIEW = 'https://docs.snowflake.com/en/user-guide/security-access-control-overview';
 
 let h: Harness;
 let admin: SessionState;

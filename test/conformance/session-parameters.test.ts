@@ -1,13 +1,8 @@
 // Session and account parameters against Snowflake's documentation: ALTER SESSION and ALTER ACCOUNT refuse what
 // is not a parameter, and the parameters Tally sets change what statements do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALTER_ACCOUNT, ALTER_SESSION, DATETIME, DATETIME_FORMATS, PARAMETERS } from './docs';
 import { copyFile, type Harness, startHarness } from './harness';
-
-const PARAMETERS = 'https://docs.snowflake.com/en/sql-reference/parameters';
-const ALTER_SESSION = 'https://docs.snowflake.com/en/sql-reference/sql/alter-session';
-const ALTER_ACCOUNT = 'https://docs.snowflake.com/en/sql-reference/sql/alter-account';
-const DATETIME = 'https://docs.snowflake.com/en/sql-reference/data-types-datetime';
-const DATETIME_FORMATS = 'https://docs.snowflake.com/en/sql-reference/date-time-input-output';
 
 let h: Harness;
 

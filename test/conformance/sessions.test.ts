@@ -4,10 +4,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalSnowflake, startSnowflake } from '../../local/snowflake';
 import { type Connection, connect, destroy, exec } from '../support/snowflake-client';
-
-const TRANSACTIONS = 'https://docs.snowflake.com/en/sql-reference/transactions';
-const PARAMETERS = 'https://docs.snowflake.com/en/sql-reference/parameters';
-const CANCEL = 'https://docs.snowflake.com/en/user-guide/querying-cancel-statements';
+import { CANCEL, PARAMETERS, TRANSACTIONS } from './docs';
 
 /** About four seconds of DuckDB work with no table read, so no warehouse involved. */
 const SLOW = 'select sum(a.range * b.range) as s from range(20000) a, range(20000) b';

@@ -242,14 +242,26 @@ export async function createIntegration(
   return ddlDone(`Integration ${name} successfully created.`);
 }
 
-export async function dropIntegration(ctx: Ctx, parts: readonly string[]): Promise<Dropped> {
-  const name = parts[parts.length - 1] as string;
-  if (!(await integrationExists(ctx.conn, name))) return { name: [name], kind: 'Integration' };
-  await requireOwnership(ctx, 'INTEGRATION', [name], 'integration');
-  await forgetIntegration(ctx.conn, name);
-  await dropGrantsOn(ctx.conn, 'INTEGRATION', [name]);
-  return name;
+/** DROP of an account-level object, which only its owner may drop; its grants go with it. */
+function dropAccountObject(
+  kind: 'INTEGRATION' | 'WAREHOUSE',
+  exists: (conn: Ctx['conn'], name: string) => Promise<boolean>,
+  forget: (conn: Ctx['conn'], name: string) => Promise<void>,
+): (ctx: Ctx, parts: readonly string[]) => Promise<Dropped> {
+  const label = kind.toLowerCase();
+  return async (ctx, parts) => {
+    const name = parts[parts.length - 1] as string;
+    if (!(await exists(ctx.conn, name))) {
+      return { name: [name], kind: `${label[0]?.toUpperCase()}${label.slice(1)}` };
+    }
+    await requireOwnership(ctx, kind, [name], label);
+    await forget(ctx.conn, name);
+    await dropGrantsOn(ctx.conn, kind, [name]);
+    return name;
+  };
 }
+
+export const dropIntegration = dropAccountObject('INTEGRATION', integrationExists, forgetIntegration);
 
 /** Warehouses are names with owners and grants; every statement runs on the one embedded DuckDB. */
 export async function createWarehouse(
@@ -272,11 +284,4 @@ export async function createWarehouse(
   return ddlDone(`Warehouse ${name} successfully created.`);
 }
 
-export async function dropWarehouse(ctx: Ctx, parts: readonly string[]): Promise<Dropped> {
-  const name = parts[parts.length - 1] as string;
-  if (!(await warehouseExists(ctx.conn, name))) return { name: [name], kind: 'Warehouse' };
-  await requireOwnership(ctx, 'WAREHOUSE', [name], 'warehouse');
-  await removeWarehouse(ctx.conn, name);
-  await dropGrantsOn(ctx.conn, 'WAREHOUSE', [name]);
-  return name;
-}
+export const dropWarehouse = dropAccountObject('WAREHOUSE', warehouseExists, removeWarehouse);
