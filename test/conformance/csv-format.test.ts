@@ -2,7 +2,7 @@
 // documentation: one case per documented behaviour, each naming the page it follows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY, FILE_FORMAT, UNLOAD } from './docs';
-import { byName, copyFile, type Harness, startHarness } from './harness';
+import { byName, copyFile, eachCase, type Harness, startHarness } from './harness';
 
 interface Case {
   readonly behaviour: string;
@@ -321,22 +321,26 @@ afterAll(async () => {
 });
 
 describe('CSV format type options', () => {
-  it.each(cases)('$behaviour ($doc)', async (c) => {
-    const load = copyFile(h, {
-      columns: c.columns ?? 'id number, v varchar',
-      format: c.format,
-      file: c.file,
-      options: c.options,
-    });
-    if (c.error) {
-      await expect(load).rejects.toMatchObject({
-        code: c.error.code,
-        ...(c.error.message ? { message: expect.stringMatching(c.error.message) } : {}),
+  eachCase(
+    cases,
+    (c) => `${c.behaviour} (${c.doc})`,
+    async (c) => {
+      const load = copyFile(h, {
+        columns: c.columns ?? 'id number, v varchar',
+        format: c.format,
+        file: c.file,
+        options: c.options,
       });
-    } else {
-      expect(await load).toEqual(c.rows);
-    }
-  });
+      if (c.error) {
+        await expect(load).rejects.toMatchObject({
+          code: c.error.code,
+          ...(c.error.message ? { message: expect.stringMatching(c.error.message) } : {}),
+        });
+      } else {
+        expect(await load).toEqual(c.rows);
+      }
+    },
+  );
 
   it(`keeps a named file format's options and reads with them (${FILE_FORMAT})`, async () => {
     await h.run("create file format pipes type = csv field_delimiter = '|' escape_unenclosed_field = none");

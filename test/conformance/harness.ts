@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { inject } from 'vitest';
+import { inject, it } from 'vitest';
 import { createEngine } from '../../local/snowflake/engine';
 import type { Engine, QueryResult, SessionState } from '../../local/snowflake/engine-types';
 import type { ParameterValue } from '../../local/snowflake/parameters';
@@ -25,6 +25,15 @@ export interface Harness {
 }
 
 let sessions = 0;
+
+/** One test per row, named in full: it.each shortens the values it puts in a name, the documentation URLs too. */
+export function eachCase<T>(
+  rows: readonly T[],
+  name: (row: T) => string,
+  test: (row: T) => Promise<void>,
+): void {
+  for (const row of rows) it(name(row), () => test(row));
+}
 
 export async function startHarness(options: { detachedIdleMs?: number } = {}): Promise<Harness> {
   const stack = inject('stack');

@@ -2,7 +2,7 @@
 // documentation. Values are compared in the wire encoding the driver receives (days, epoch seconds, decimal text).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY, DATETIME, DATETIME_FORMATS, LOGICAL, NUMERIC, PARSE_JSON, TEXT } from './docs';
-import { copyFile, type Harness, startHarness } from './harness';
+import { copyFile, eachCase, type Harness, startHarness } from './harness';
 
 /** A DATE as the driver receives it: days since 1970-01-01. */
 const days = (iso: string) => String(Date.parse(`${iso}T00:00:00Z`) / 86_400_000);
@@ -286,17 +286,21 @@ afterAll(async () => {
 });
 
 describe('input forms in COPY', () => {
-  it.each(cases)('$behaviour ($doc)', async (c) => {
-    // Enclosed, so that commas and blanks stay in the field, and no escape character to read.
-    const load = copyFile(h, {
-      columns: `v ${c.type}`,
-      format: "type = csv field_optionally_enclosed_by = '\"' escape_unenclosed_field = none",
-      file: `"${c.text.replaceAll('"', '""')}"\n`,
-      options: c.options,
-    });
-    if (c.error) await expect(load).rejects.toMatchObject({ code: c.error });
-    else expect(await load).toEqual([[c.value]]);
-  });
+  eachCase(
+    cases,
+    (c) => `${c.behaviour} (${c.doc})`,
+    async (c) => {
+      // Enclosed, so that commas and blanks stay in the field, and no escape character to read.
+      const load = copyFile(h, {
+        columns: `v ${c.type}`,
+        format: "type = csv field_optionally_enclosed_by = '\"' escape_unenclosed_field = none",
+        file: `"${c.text.replaceAll('"', '""')}"\n`,
+        options: c.options,
+      });
+      if (c.error) await expect(load).rejects.toMatchObject({ code: c.error });
+      else expect(await load).toEqual([[c.value]]);
+    },
+  );
 
   it(`stores JSON null as a VARIANT null, which is not SQL NULL (${PARSE_JSON})`, async () => {
     await h.run('create table jsonnull (v variant)');
@@ -307,18 +311,27 @@ describe('input forms in COPY', () => {
 });
 
 describe('type ranges', () => {
-  it.each([
-    { behaviour: 'NUMBER takes precision 38 and scale 37', sql: 'number(38,37)', ok: true },
-    { behaviour: 'NUMBER refuses scale 38 ("The maximum scale ... is 37")', sql: 'number(38,38)', ok: false },
-    { behaviour: 'NUMBER refuses precision 39', sql: 'number(39,0)', ok: false },
-    { behaviour: 'VARCHAR takes its maximum, 134217728', sql: 'varchar(134217728)', ok: true },
-    { behaviour: 'VARCHAR refuses more than its maximum', sql: 'varchar(134217729)', ok: false },
-    { behaviour: 'TIME takes precision 0 to 9', sql: 'time(10)', ok: false },
-  ])(`$behaviour (${NUMERIC}, ${TEXT}, ${DATETIME})`, async ({ sql, ok }) => {
-    const create = h.run(`create or replace table ranged (v ${sql})`);
-    if (ok) await create;
-    else await expect(create).rejects.toMatchObject({ code: '001003' });
-  });
+  eachCase(
+    [
+      { behaviour: 'NUMBER takes precision 38 and scale 37', doc: NUMERIC, sql: 'number(38,37)', ok: true },
+      {
+        behaviour: 'NUMBER refuses scale 38 ("The maximum scale ... is 37")',
+        doc: NUMERIC,
+        sql: 'number(38,38)',
+        ok: false,
+      },
+      { behaviour: 'NUMBER refuses precision 39', doc: NUMERIC, sql: 'number(39,0)', ok: false },
+      { behaviour: 'VARCHAR takes its maximum, 134217728', doc: TEXT, sql: 'varchar(134217728)', ok: true },
+      { behaviour: 'VARCHAR refuses more than its maximum', doc: TEXT, sql: 'varchar(134217729)', ok: false },
+      { behaviour: 'TIME refuses precision 10: it takes 0 to 9', doc: DATETIME, sql: 'time(10)', ok: false },
+    ],
+    (c) => `${c.behaviour} (${c.doc})`,
+    async ({ sql, ok }) => {
+      const create = h.run(`create or replace table ranged (v ${sql})`);
+      if (ok) await create;
+      else await expect(create).rejects.toMatchObject({ code: '001003' });
+    },
+  );
 
   it(`describes VARCHAR without a length as VARCHAR(16777216) and keeps declared precisions (${TEXT})`, async () => {
     await h.run('create or replace table described (v varchar, t timestamp_tz(6), c char)');

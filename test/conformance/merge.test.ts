@@ -2,7 +2,7 @@
 // are deterministic and succeed, which fail with 100090 (https://docs.snowflake.com/en/sql-reference/sql/merge).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MERGE, PARAMETERS } from './docs';
-import { type Harness, startHarness } from './harness';
+import { eachCase, type Harness, startHarness } from './harness';
 
 let h: Harness;
 
@@ -23,65 +23,73 @@ const source = (rows: readonly (readonly [number, number])[]) =>
   `(${rows.map(([k, v]) => `select ${k} as k, ${v} as v`).join(' union all ')})`;
 
 describe('MERGE with duplicate source rows', () => {
-  it.each([
-    {
-      behaviour: 'exactly one of two source rows satisfies the UPDATE clause: deterministic',
-      rows: [
-        [1, 10],
-        [1, -5],
-      ] as const,
-      clauses: 'when matched and s.v > 0 then update set v = s.v',
-      result: [['1', '10']],
+  eachCase(
+    [
+      {
+        behaviour: 'exactly one of two source rows satisfies the UPDATE clause: deterministic',
+        rows: [
+          [1, 10],
+          [1, -5],
+        ] as const,
+        clauses: 'when matched and s.v > 0 then update set v = s.v',
+        result: [['1', '10']],
+      },
+      {
+        behaviour: 'both source rows satisfy the DELETE clause and none another: deterministic',
+        rows: [
+          [1, 10],
+          [1, 20],
+        ] as const,
+        clauses: 'when matched then delete',
+        result: [],
+      },
+      {
+        behaviour: 'no source row satisfies any WHEN MATCHED clause: nothing to decide',
+        rows: [
+          [1, -1],
+          [1, -2],
+        ] as const,
+        clauses: 'when matched and s.v > 0 then update set v = s.v',
+        result: [['1', '0']],
+      },
+    ],
+    (c) => `succeeds when ${c.behaviour} (${MERGE})`,
+    async ({ rows, clauses, result }) => {
+      await h.run(`merge into target t using ${source(rows)} s on t.k = s.k ${clauses}`);
+      expect((await h.run('select k, v from target order by k')).rows).toEqual(result);
     },
-    {
-      behaviour: 'both source rows satisfy the DELETE clause and none another: deterministic',
-      rows: [
-        [1, 10],
-        [1, 20],
-      ] as const,
-      clauses: 'when matched then delete',
-      result: [],
-    },
-    {
-      behaviour: 'no source row satisfies any WHEN MATCHED clause: nothing to decide',
-      rows: [
-        [1, -1],
-        [1, -2],
-      ] as const,
-      clauses: 'when matched and s.v > 0 then update set v = s.v',
-      result: [['1', '0']],
-    },
-  ])(`succeeds when $behaviour (${MERGE})`, async ({ rows, clauses, result }) => {
-    await h.run(`merge into target t using ${source(rows)} s on t.k = s.k ${clauses}`);
-    expect((await h.run('select k, v from target order by k')).rows).toEqual(result);
-  });
+  );
 
-  it.each([
-    {
-      behaviour: 'two source rows satisfy the UPDATE clause',
-      rows: [
-        [1, 10],
-        [1, 20],
-      ] as const,
-      clauses: 'when matched then update set v = s.v',
+  eachCase(
+    [
+      {
+        behaviour: 'two source rows satisfy the UPDATE clause',
+        rows: [
+          [1, 10],
+          [1, 20],
+        ] as const,
+        clauses: 'when matched then update set v = s.v',
+      },
+      {
+        behaviour: 'one source row satisfies UPDATE and another DELETE',
+        rows: [
+          [1, 10],
+          [1, -5],
+        ] as const,
+        clauses: 'when matched and s.v > 0 then update set v = s.v when matched then delete',
+      },
+    ],
+    (c) => `fails with 100090 and changes nothing when ${c.behaviour} (${MERGE})`,
+    async ({ rows, clauses }) => {
+      await expect(
+        h.run(`merge into target t using ${source(rows)} s on t.k = s.k ${clauses}`),
+      ).rejects.toMatchObject({
+        code: '100090',
+        sqlState: '42P18',
+      });
+      expect((await h.run('select k, v from target')).rows).toEqual([['1', '0']]);
     },
-    {
-      behaviour: 'one source row satisfies UPDATE and another DELETE',
-      rows: [
-        [1, 10],
-        [1, -5],
-      ] as const,
-      clauses: 'when matched and s.v > 0 then update set v = s.v when matched then delete',
-    },
-  ])(`fails with 100090 and changes nothing when $behaviour (${MERGE})`, async ({ rows, clauses }) => {
-    await expect(
-      h.run(`merge into target t using ${source(rows)} s on t.k = s.k ${clauses}`),
-    ).rejects.toMatchObject({
-      code: '100090',
-      sqlState: '42P18',
-    });
-    expect((await h.run('select k, v from target')).rows).toEqual([['1', '0']]);
-  });
+  );
 
   it(`inserts every copy of an unmatched source row ("one copy of the row for each copy in the source") (${MERGE})`, async () => {
     const r = await h.run(

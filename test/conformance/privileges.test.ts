@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionState } from '../../local/snowflake/engine-types';
 import { COPY, CREATE_SCHEMA, CREATE_TABLE, OVERVIEW, PRIVILEGES } from './docs';
-import { type Harness, startHarness } from './harness';
+import { eachCase, type Harness, startHarness } from './harness';
 
 let h: Harness;
 let admin: SessionState;
@@ -52,40 +52,44 @@ const copy =
   "copy into tally.public.loaded from @tally.public.bare/privileges/ file_format = (format_name = 'tally.public.csv') force = true";
 
 describe('CREATE ... IF NOT EXISTS needs the CREATE privilege even when the object exists', () => {
-  it.each([
-    {
-      what: 'CREATE SCHEMA on the database',
-      doc: CREATE_SCHEMA,
-      sql: 'create schema if not exists tally.public',
-      grant: 'create schema on database tally',
+  eachCase(
+    [
+      {
+        what: 'CREATE SCHEMA on the database',
+        doc: CREATE_SCHEMA,
+        sql: 'create schema if not exists tally.public',
+        grant: 'create schema on database tally',
+      },
+      {
+        what: 'CREATE TABLE on the schema',
+        doc: CREATE_TABLE,
+        sql: 'create table if not exists loaded (id number, v varchar)',
+        grant: 'create table on schema tally.public',
+      },
+      {
+        what: 'CREATE STAGE on the schema',
+        doc: PRIVILEGES,
+        sql: "create stage if not exists st url = 's3://x/'",
+        grant: 'create stage on schema tally.public',
+      },
+      {
+        what: 'CREATE FILE FORMAT on the schema',
+        doc: PRIVILEGES,
+        sql: 'create file format if not exists csv type = csv',
+        grant: 'create file format on schema tally.public',
+      },
+    ],
+    (c) => `${c.what} (${c.doc})`,
+    async ({ sql, grant }) => {
+      const without = await roleWith([]);
+      await expect(h.run(sql, without)).rejects.toMatchObject({ code: '003001', sqlState: '42501' });
+      const granted = await roleWith([
+        grant,
+        ...(grant.includes('stage') ? ['usage on integration s3_int'] : []),
+      ]);
+      expect((await h.run(sql, granted)).rows[0]?.[0]).toMatch(/already exists, statement succeeded/);
     },
-    {
-      what: 'CREATE TABLE on the schema',
-      doc: CREATE_TABLE,
-      sql: 'create table if not exists loaded (id number, v varchar)',
-      grant: 'create table on schema tally.public',
-    },
-    {
-      what: 'CREATE STAGE on the schema',
-      doc: PRIVILEGES,
-      sql: "create stage if not exists st url = 's3://x/'",
-      grant: 'create stage on schema tally.public',
-    },
-    {
-      what: 'CREATE FILE FORMAT on the schema',
-      doc: PRIVILEGES,
-      sql: 'create file format if not exists csv type = csv',
-      grant: 'create file format on schema tally.public',
-    },
-  ])('$what ($doc)', async ({ sql, grant }) => {
-    const without = await roleWith([]);
-    await expect(h.run(sql, without)).rejects.toMatchObject({ code: '003001', sqlState: '42501' });
-    const granted = await roleWith([
-      grant,
-      ...(grant.includes('stage') ? ['usage on integration s3_int'] : []),
-    ]);
-    expect((await h.run(sql, granted)).rows[0]?.[0]).toMatch(/already exists, statement succeeded/);
-  });
+  );
 });
 
 describe('COPY from an external stage', () => {
@@ -101,15 +105,19 @@ describe('COPY from an external stage', () => {
     expect((await h.run(copy, loader)).rows[0]?.[1]).toBe('LOADED');
   });
 
-  it.each([
-    { missing: 'usage on stage tally.public.bare', code: '002003', doc: PRIVILEGES },
-    { missing: 'usage on file format tally.public.csv', code: '002003', doc: PRIVILEGES },
-    { missing: 'usage on integration s3_int', code: '003001', doc: COPY },
-    { missing: 'insert on table tally.public.loaded', code: '002003', doc: PRIVILEGES },
-  ])('is refused without $missing ($doc)', async ({ missing, code }) => {
-    const role = await roleWith(all.filter((g) => g !== missing));
-    await expect(h.run(copy, role)).rejects.toMatchObject({ code });
-  });
+  eachCase(
+    [
+      { missing: 'usage on stage tally.public.bare', code: '002003', doc: PRIVILEGES },
+      { missing: 'usage on file format tally.public.csv', code: '002003', doc: PRIVILEGES },
+      { missing: 'usage on integration s3_int', code: '003001', doc: COPY },
+      { missing: 'insert on table tally.public.loaded', code: '002003', doc: PRIVILEGES },
+    ],
+    (c) => `is refused without ${c.missing} (${c.doc})`,
+    async ({ missing, code }) => {
+      const role = await roleWith(all.filter((g) => g !== missing));
+      await expect(h.run(copy, role)).rejects.toMatchObject({ code });
+    },
+  );
 
   it(`needs no USAGE on the integration when the stage's owner holds it (${PRIVILEGES})`, async () => {
     const owner = await roleWith(['create stage on schema tally.public', 'usage on integration s3_int']);
@@ -129,12 +137,13 @@ describe('COPY from an external stage', () => {
 });
 
 describe('USAGE on the database, schema and warehouse', () => {
-  it.each([
-    { missing: 'database tally', code: '002003' },
-    { missing: 'schema tally.public', code: '002003' },
-    { missing: 'warehouse wh', code: '000606' },
-  ])(
-    `is required to query a table: without USAGE on the $missing, $code (${PRIVILEGES})`,
+  eachCase(
+    [
+      { missing: 'database tally', code: '002003' },
+      { missing: 'schema tally.public', code: '002003' },
+      { missing: 'warehouse wh', code: '000606' },
+    ],
+    (c) => `is required to query a table: without USAGE on the ${c.missing}, ${c.code} (${PRIVILEGES})`,
     async ({ missing, code }) => {
       const base = ['database tally', 'schema tally.public', 'warehouse wh'].filter((b) => b !== missing);
       const reader = await roleWith(['select on table tally.public.loaded'], base);

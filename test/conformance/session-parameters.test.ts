@@ -2,7 +2,7 @@
 // is not a parameter, and the parameters Tally sets change what statements do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALTER_ACCOUNT, ALTER_SESSION, DATETIME, DATETIME_FORMATS, PARAMETERS } from './docs';
-import { copyFile, type Harness, startHarness } from './harness';
+import { copyFile, eachCase, type Harness, startHarness } from './harness';
 
 let h: Harness;
 
@@ -18,40 +18,44 @@ const days = (iso: string) => String(Date.parse(`${iso}T00:00:00Z`) / 86_400_000
 const seconds = (iso: string) => (Date.parse(iso) / 1000).toFixed(9);
 
 describe('ALTER SESSION', () => {
-  it.each([
-    {
-      behaviour: 'a name that is no parameter',
-      sql: 'alter session set no_such_parameter = 1',
-      code: '001006',
+  eachCase(
+    [
+      {
+        behaviour: 'a name that is no parameter',
+        sql: 'alter session set no_such_parameter = 1',
+        code: '001006',
+      },
+      {
+        behaviour: 'a value of the wrong type',
+        sql: "alter session set statement_timeout_in_seconds = 'soon'",
+        code: '001006',
+      },
+      {
+        behaviour: 'a number out of the parameter’s range',
+        sql: 'alter session set statement_timeout_in_seconds = 604801',
+        code: '001006',
+      },
+      {
+        behaviour: 'a time zone that does not exist',
+        sql: "alter session set timezone = 'Mars/Olympus'",
+        code: '001006',
+      },
+      {
+        behaviour: 'a documented parameter the stand-in does not model, set away from its default',
+        sql: 'alter session set two_digit_century_start = 1950',
+        code: '000002',
+      },
+      {
+        behaviour: 'UNSET of a name that is no parameter',
+        sql: 'alter session unset no_such_parameter',
+        code: '001006',
+      },
+    ],
+    (c) => `refuses ${c.behaviour} (${ALTER_SESSION}, ${PARAMETERS})`,
+    async ({ sql, code }) => {
+      await expect(h.run(sql, h.session())).rejects.toMatchObject({ code });
     },
-    {
-      behaviour: 'a value of the wrong type',
-      sql: "alter session set statement_timeout_in_seconds = 'soon'",
-      code: '001006',
-    },
-    {
-      behaviour: 'a number out of the parameter’s range',
-      sql: 'alter session set statement_timeout_in_seconds = 604801',
-      code: '001006',
-    },
-    {
-      behaviour: 'a time zone that does not exist',
-      sql: "alter session set timezone = 'Mars/Olympus'",
-      code: '001006',
-    },
-    {
-      behaviour: 'a documented parameter the stand-in does not model, set away from its default',
-      sql: 'alter session set two_digit_century_start = 1950',
-      code: '000002',
-    },
-    {
-      behaviour: 'UNSET of a name that is no parameter',
-      sql: 'alter session unset no_such_parameter',
-      code: '001006',
-    },
-  ])(`refuses $behaviour (${ALTER_SESSION}, ${PARAMETERS})`, async ({ sql, code }) => {
-    await expect(h.run(sql, h.session())).rejects.toMatchObject({ code });
-  });
+  );
 
   it(`sets several parameters separated by commas, as Tally does (${ALTER_SESSION})`, async () => {
     const s = h.session();
