@@ -30,7 +30,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/local/**/*.test.ts', 'test/faults/**/*.test.ts'],
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/local/**/*.test.ts',
+            'test/faults/**/*.test.ts',
+            'test/conformance/**/*.test.ts',
+          ],
           globalSetup: ['test/support/global-setup.ts'],
         },
       },

@@ -127,6 +127,11 @@ export class UserDirectory {
     this.require(userName).defaultRole = normalizeIdentifier(role);
   }
 
+  /** The roles granted to a user, which the user's sessions may switch to. */
+  rolesOf(userName: string): string[] {
+    return [...(this.users.get(normalizeIdentifier(userName))?.roles ?? [])];
+  }
+
   grantRole(userName: string, role: string): void {
     this.require(userName).roles.add(normalizeIdentifier(role));
   }

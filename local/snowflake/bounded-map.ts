@@ -15,6 +15,10 @@ export class BoundedMap<K, V> {
     return this.entries.has(key);
   }
 
+  values(): V[] {
+    return [...this.entries.values()];
+  }
+
   set(key: K, value: V): void {
     this.entries.set(key, value);
     for (const oldest of this.entries.keys()) {

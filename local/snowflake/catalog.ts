@@ -2,15 +2,21 @@
 // storage integrations, roles, grants and COPY load history, kept in tables of the metadata file.
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { SnowflakeSqlError } from './engine-types';
-import { objectMissing } from './errors';
 import { quoteIdent, sqlString } from './sql-tokens';
 
 /** The attached catalog holding the metadata tables (the engine's main file). */
 export const META = '_SF_META';
 
-/** Roles that may do anything, like Snowflake's system roles that own what they create. */
-export const ADMIN_ROLES = new Set(['ACCOUNTADMIN', 'SYSADMIN']);
+/**
+ * The system roles and the hierarchy Snowflake creates them in: ACCOUNTADMIN inherits SYSADMIN and
+ * SECURITYADMIN, SECURITYADMIN inherits USERADMIN
+ * (https://docs.snowflake.com/en/user-guide/security-access-control-overview#system-defined-roles).
+ */
+const SYSTEM_ROLE_GRANTS: readonly (readonly [granted: string, grantee: string])[] = [
+  ['SYSADMIN', 'ACCOUNTADMIN'],
+  ['SECURITYADMIN', 'ACCOUNTADMIN'],
+  ['USERADMIN', 'SECURITYADMIN'],
+];
 const BUILT_IN_ROLES = new Set([
   'ACCOUNTADMIN',
   'SYSADMIN',
@@ -32,6 +38,8 @@ export async function initMetadata(conn: DuckDBConnection): Promise<void> {
     'USERS (NAME VARCHAR)',
     'ROLE_GRANTS (ROLE VARCHAR, GRANTEE_KIND VARCHAR, GRANTEE VARCHAR)',
     'GRANTS (PRIVILEGE VARCHAR, OBJECT_KIND VARCHAR, OBJECT_NAME VARCHAR, ROLE VARCHAR)',
+    'WAREHOUSES (NAME VARCHAR)',
+    'ACCOUNT_PARAMETERS (NAME VARCHAR, VALUE VARCHAR)',
   ];
   for (const t of tables) await conn.run(`CREATE TABLE IF NOT EXISTS ${metaTable(t)}`);
 }
@@ -251,15 +259,21 @@ export async function revokeRole(
   );
 }
 
-/** Object kinds a grant can name; ALL_TABLES / FUTURE_TABLES name a schema and cover its tables. */
+/**
+ * The kinds of object a privilege is held on. FUTURE_TABLES names a schema: its privileges are granted on
+ * each table created in it later (ALL TABLES IN SCHEMA is turned into one grant per existing table).
+ */
 export type GrantObjectKind =
-  | 'TABLE'
-  | 'SCHEMA'
+  | 'ACCOUNT'
   | 'DATABASE'
+  | 'SCHEMA'
+  | 'TABLE'
   | 'STAGE'
-  | 'ALL_TABLES'
-  | 'FUTURE_TABLES'
-  | 'OTHER';
+  | 'FILE_FORMAT'
+  | 'INTEGRATION'
+  | 'WAREHOUSE'
+  | 'ROLE'
+  | 'FUTURE_TABLES';
 
 export function objectKey(parts: readonly string[]): string {
   return JSON.stringify(parts);
@@ -273,9 +287,12 @@ export async function grant(
   role: string,
 ): Promise<void> {
   await revoke(conn, privilege, kind, object, role);
-  await conn.run(
-    `INSERT INTO ${metaTable('GRANTS')} VALUES (${sqlString(privilege)}, '${kind}', ${sqlString(objectKey(object))}, ${sqlString(role)})`,
-  );
+  await conn.run(`INSERT INTO ${metaTable('GRANTS')} VALUES ($1, $2, $3, $4)`, [
+    privilege,
+    kind,
+    objectKey(object),
+    role,
+  ]);
 }
 
 export async function revoke(
@@ -286,24 +303,99 @@ export async function revoke(
   role: string,
 ): Promise<void> {
   await conn.run(
-    `DELETE FROM ${metaTable('GRANTS')} WHERE PRIVILEGE = ${sqlString(privilege)} AND OBJECT_KIND = '${kind}' AND OBJECT_NAME = ${sqlString(
-      objectKey(object),
-    )} AND ROLE = ${sqlString(role)}`,
+    `DELETE FROM ${metaTable('GRANTS')} WHERE PRIVILEGE = $1 AND OBJECT_KIND = $2 AND OBJECT_NAME = $3 AND ROLE = $4`,
+    [privilege, kind, objectKey(object), role],
   );
 }
 
-export async function dropTableGrants(conn: DuckDBConnection, table: readonly string[]): Promise<void> {
+/** Forgets every grant on an object (it was dropped or replaced). */
+export async function dropGrantsOn(
+  conn: DuckDBConnection,
+  kind: GrantObjectKind,
+  object: readonly string[],
+): Promise<void> {
+  await conn.run(`DELETE FROM ${metaTable('GRANTS')} WHERE OBJECT_KIND = $1 AND OBJECT_NAME = $2`, [
+    kind,
+    objectKey(object),
+  ]);
+}
+
+/** Forgets every grant on an object and on the objects whose names start with it (a dropped schema's tables). */
+export async function dropGrantsUnder(conn: DuckDBConnection, prefix: readonly string[]): Promise<void> {
+  const key = objectKey(prefix);
   await conn.run(
-    `DELETE FROM ${metaTable('GRANTS')} WHERE OBJECT_KIND = 'TABLE' AND OBJECT_NAME = ${sqlString(objectKey(table))}`,
+    `DELETE FROM ${metaTable('GRANTS')} WHERE OBJECT_NAME = $1 OR starts_with(OBJECT_NAME, $2)`,
+    [key, `${key.slice(0, -1)},`],
   );
+}
+
+/** Only one role owns an object; the role that creates it does. */
+export async function setOwner(
+  conn: DuckDBConnection,
+  kind: GrantObjectKind,
+  object: readonly string[],
+  role: string,
+): Promise<void> {
+  await conn.run(
+    `DELETE FROM ${metaTable('GRANTS')} WHERE PRIVILEGE = 'OWNERSHIP' AND OBJECT_KIND = $1 AND OBJECT_NAME = $2`,
+    [kind, objectKey(object)],
+  );
+  await grant(conn, 'OWNERSHIP', kind, object, role);
+}
+
+export async function ownerOf(
+  conn: DuckDBConnection,
+  kind: GrantObjectKind,
+  object: readonly string[],
+): Promise<string | undefined> {
+  const r = await rows(
+    conn,
+    `SELECT ROLE FROM ${metaTable('GRANTS')} WHERE PRIVILEGE = 'OWNERSHIP' AND OBJECT_KIND = $1 AND OBJECT_NAME = $2`,
+    [kind, objectKey(object)],
+  );
+  return r[0]?.[0] ?? undefined;
+}
+
+/** The privileges any of `roles` holds on an object. */
+export async function privilegesHeld(
+  conn: DuckDBConnection,
+  roles: ReadonlySet<string>,
+  kind: GrantObjectKind,
+  object: readonly string[],
+): Promise<Set<string>> {
+  if (roles.size === 0) return new Set();
+  const list = [...roles].map(sqlString).join(', ');
+  const r = await rows(
+    conn,
+    `SELECT DISTINCT PRIVILEGE FROM ${metaTable('GRANTS')} WHERE OBJECT_KIND = $1 AND OBJECT_NAME = $2 AND ROLE IN (${list})`,
+    [kind, objectKey(object)],
+  );
+  return new Set(r.map((x) => x[0] as string));
+}
+
+/** The privileges granted on future tables of a schema, by role. */
+export async function futureTableGrants(
+  conn: DuckDBConnection,
+  schema: readonly string[],
+): Promise<{ privilege: string; role: string }[]> {
+  return (
+    await rows(
+      conn,
+      `SELECT PRIVILEGE, ROLE FROM ${metaTable('GRANTS')} WHERE OBJECT_KIND = 'FUTURE_TABLES' AND OBJECT_NAME = $1`,
+      [objectKey(schema)],
+    )
+  ).map((r) => ({ privilege: r[0] as string, role: r[1] as string }));
 }
 
 /** The role and every role granted to it, directly or not, plus PUBLIC. */
 export async function effectiveRoles(conn: DuckDBConnection, role: string): Promise<Set<string>> {
-  const edges = await rows(
-    conn,
-    `SELECT ROLE, GRANTEE FROM ${metaTable('ROLE_GRANTS')} WHERE GRANTEE_KIND = 'ROLE'`,
-  );
+  const edges = [
+    ...SYSTEM_ROLE_GRANTS,
+    ...(await rows(
+      conn,
+      `SELECT ROLE, GRANTEE FROM ${metaTable('ROLE_GRANTS')} WHERE GRANTEE_KIND = 'ROLE'`,
+    )),
+  ];
   const seen = new Set([role, 'PUBLIC']);
   const queue = [role];
   while (queue.length > 0) {
@@ -318,39 +410,60 @@ export async function effectiveRoles(conn: DuckDBConnection, role: string): Prom
   return seen;
 }
 
-export function isAdmin(roles: ReadonlySet<string>): boolean {
-  for (const r of roles) if (ADMIN_ROLES.has(r)) return true;
-  return false;
+/** Roles granted to a user in the catalog (users created with SQL). */
+export async function userRoleGrants(conn: DuckDBConnection, user: string): Promise<string[]> {
+  return (
+    await rows(
+      conn,
+      `SELECT ROLE FROM ${metaTable('ROLE_GRANTS')} WHERE GRANTEE_KIND = 'USER' AND GRANTEE = $1`,
+      [user],
+    )
+  ).map((r) => r[0] as string);
 }
 
-/**
- * Refuses a table operation the session's role may not do. A role with no privilege at all on the table
- * does not see it (002003, as Snowflake answers); one with other privileges gets 003001.
- */
-export async function checkTablePrivilege(
+// ---- warehouses and account parameters -------------------------------------------------------------
+
+export async function warehouseExists(conn: DuckDBConnection, name: string): Promise<boolean> {
+  return (await rows(conn, `SELECT 1 FROM ${metaTable('WAREHOUSES')} WHERE NAME = $1`, [name])).length > 0;
+}
+
+export async function putWarehouse(conn: DuckDBConnection, name: string): Promise<void> {
+  await conn.run(`DELETE FROM ${metaTable('WAREHOUSES')} WHERE NAME = $1`, [name]);
+  await conn.run(`INSERT INTO ${metaTable('WAREHOUSES')} VALUES ($1)`, [name]);
+}
+
+export async function removeWarehouse(conn: DuckDBConnection, name: string): Promise<void> {
+  await conn.run(`DELETE FROM ${metaTable('WAREHOUSES')} WHERE NAME = $1`, [name]);
+}
+
+export async function accountParameters(conn: DuckDBConnection): Promise<Record<string, unknown>> {
+  const r = await rows(conn, `SELECT NAME, VALUE FROM ${metaTable('ACCOUNT_PARAMETERS')}`);
+  return Object.fromEntries(r.map(([name, value]) => [name as string, JSON.parse(value as string)]));
+}
+
+export async function putAccountParameter(
   conn: DuckDBConnection,
-  role: string,
-  table: readonly string[],
-  privilege: string,
+  name: string,
+  value: unknown | undefined,
 ): Promise<void> {
-  const roles = await effectiveRoles(conn, role);
-  if (isAdmin(roles)) return;
-  const roleList = [...roles].map(sqlString).join(', ');
-  const schemaKey = sqlString(objectKey(table.slice(0, 2)));
-  const held = await rows(
-    conn,
-    `SELECT DISTINCT PRIVILEGE FROM ${metaTable('GRANTS')} WHERE ROLE IN (${roleList}) AND (
-       (OBJECT_KIND = 'TABLE' AND OBJECT_NAME = ${sqlString(objectKey(table))})
-       OR (OBJECT_KIND IN ('ALL_TABLES', 'FUTURE_TABLES') AND OBJECT_NAME = ${schemaKey}))`,
-  );
-  const privileges = new Set(held.map((r) => r[0] as string));
-  if (privileges.has(privilege) || privileges.has('OWNERSHIP') || privileges.has('ALL')) return;
-  if (privileges.size === 0) throw objectMissing(table);
-  throw new SnowflakeSqlError(
-    '003001',
-    '42501',
-    `SQL access control error:\nInsufficient privileges to operate on table '${table[2]}'`,
-  );
+  await conn.run(`DELETE FROM ${metaTable('ACCOUNT_PARAMETERS')} WHERE NAME = $1`, [name]);
+  if (value !== undefined) {
+    await conn.run(`INSERT INTO ${metaTable('ACCOUNT_PARAMETERS')} VALUES ($1, $2)`, [
+      name,
+      JSON.stringify(value),
+    ]);
+  }
+}
+
+/** The tables of a schema, for grants on ALL TABLES IN SCHEMA. */
+export async function tablesIn(conn: DuckDBConnection, db: string, schema: string): Promise<string[]> {
+  return (
+    await rows(
+      conn,
+      `SELECT table_name FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND NOT starts_with(table_name, '__SF_')`,
+      [db, schema],
+    )
+  ).map((r) => r[0] as string);
 }
 
 // ---- load history -------------------------------------------------------------------------------------

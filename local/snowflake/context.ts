@@ -5,6 +5,7 @@ import { databaseExists, schemaExists } from './catalog';
 import type { Bind, EngineOptions, SessionState } from './engine-types';
 import { SnowflakeSqlError } from './engine-types';
 import { objectMissing } from './errors';
+import type { ParameterLevels } from './parameters';
 import { sqlString } from './sql-tokens';
 import type { TranslateContext } from './sql-translate';
 
@@ -22,6 +23,14 @@ export interface Ctx {
   /** Keeps a temporary file until the statement's transaction ends (a replay may read it again). */
   keepFile(file: string): void;
   translation(row?: number): TranslateContext;
+  /** The parameters in effect: the session's, the account's, the documented defaults. */
+  readonly levels: ParameterLevels;
+  /** Aborted when the statement is cancelled (timeout, abort request, detached client). */
+  readonly signal: AbortSignal;
+  /** Throws the cancellation's error once the statement is cancelled; long loops call it as they go. */
+  throwIfCancelled(): void;
+  /** Takes a table's lock for the rest of the transaction (UPDATE, DELETE, MERGE, TRUNCATE). */
+  lockTable(table: readonly string[]): Promise<void>;
 }
 
 /** Completes a partial name with the session's current database and schema. */

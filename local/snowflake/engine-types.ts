@@ -1,5 +1,6 @@
 // The seam inside the Snowflake stand-in: the HTTP server (protocol, sessions, auth) hands each statement
 // to an Engine (SQL translated to DuckDB) and encodes what comes back as the driver expects.
+import type { ParameterValue } from './parameters';
 
 /** Column types as the driver names them in `rowtype` (lib/connection/result/data_types.js). */
 export type SnowflakeColumnType =
@@ -71,6 +72,10 @@ export interface SessionState {
   warehouse: string;
   /** Open explicit transaction, if any; owned by the engine. */
   transaction: unknown;
+  /** Set with ALTER SESSION; read by the engine and sent back with every result. */
+  readonly parameters?: Record<string, ParameterValue>;
+  /** The roles granted to the session's user, which USE ROLE may switch to (the login side knows them). */
+  readonly grantedRoles?: () => readonly string[];
 }
 
 /** A SQL error carrying Snowflake's code and SQL state; the server turns it into an error response. */
@@ -88,8 +93,14 @@ export class SnowflakeSqlError extends Error {
 export interface Engine {
   /** Runs one statement. Positional binds are `binds[0]` for `?` number 1 (or `:1`). */
   execute(sql: string, binds: readonly Bind[], session: SessionState): Promise<QueryResult>;
-  /** Ends a session: rolls back its open transaction. */
+  /** Ends a session: its running statement completes, then its open transaction is rolled back. */
   closeSession(session: SessionState): Promise<void>;
+  /** Cancels the session's running statement, which then fails with `reason`. */
+  cancel?(session: SessionState, reason: SnowflakeSqlError): void;
+  /** Notes that the session's client is still there (a request, a heartbeat). */
+  touch?(session: SessionState): void;
+  /** The parameters set for the account with ALTER ACCOUNT, sent to the driver with the session's. */
+  accountParameters?(): Readonly<Record<string, ParameterValue>>;
   close(): Promise<void>;
 }
 
@@ -104,7 +115,14 @@ export interface EngineOptions {
     readonly secretAccessKey: string;
     readonly forcePathStyle: boolean;
   };
-  /** The database and schema created at start when missing. */
+  /** The database, schema and warehouse created at start when missing, owned by SYSADMIN. */
   readonly defaultDatabase: string;
   readonly defaultSchema: string;
+  readonly defaultWarehouse?: string;
+  /**
+   * How long a transaction left open by a silent session must have been idle before a transaction it blocks
+   * aborts it, and how old one that blocks nobody must be (Snowflake: 5 minutes and 4 hours).
+   */
+  readonly detachedIdleMs?: number;
+  readonly detachedMaxAgeMs?: number;
 }

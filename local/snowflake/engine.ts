@@ -1,12 +1,26 @@
-// Snowflake's SQL statements on an embedded DuckDB: dispatch by statement kind, a connection per session,
-// and Snowflake's transactions (statement-level rollback, DDL committing first). See README.md.
+// Snowflake's SQL statements on an embedded DuckDB: dispatch by statement kind, a connection per session whose
+// statements run in order while sessions run side by side, Snowflake's transactions (statement-level rollback,
+// DDL committing first, table locks), and statements cancelled by timeout, abort or a detached client.
 import { rm } from 'node:fs/promises';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
-import { databaseExists, initLoadHistory, initMetadata, listDatabases, META, schemaExists } from './catalog';
+import {
+  accountParameters,
+  databaseExists,
+  initLoadHistory,
+  initMetadata,
+  listDatabases,
+  META,
+  ownerOf,
+  putAccountParameter,
+  putWarehouse,
+  schemaExists,
+  setOwner,
+  warehouseExists,
+} from './catalog';
 import type { Ctx } from './context';
 import { copyInto } from './copy';
 import { attachNewDatabase, create, describeTable, drop, grantOrRevoke, showTables } from './ddl';
-import { deleteRows, insert, merge, select, truncate, update } from './dml';
+import { deleteRows, insert, select, truncate, update } from './dml';
 import {
   type Bind,
   type Engine,
@@ -17,12 +31,25 @@ import {
   STATEMENT_TYPE,
 } from './engine-types';
 import { toSnowflakeError, unexpectedToken, unsupported } from './errors';
+import { LockManager } from './locks';
+import { merge } from './merge';
+import {
+  checkAssignment,
+  checkName,
+  numberParameter,
+  type ParameterLevels,
+  type ParameterValue,
+  stringParameter,
+} from './parameters';
+import { insufficientPrivileges, isAccountAdmin, rolesOf } from './privileges';
 import { use } from './session';
+import { parseParameterValue } from './session-statements';
 import {
   Cursor,
   quoteIdent,
   quoteQualified,
   significant,
+  splitTopLevel,
   sqlString,
   type Token,
   tokenize,
@@ -30,17 +57,38 @@ import {
 import { statementExecuted } from './status';
 
 interface SessionRuntime {
+  readonly id: string;
   readonly conn: DuckDBConnection;
   inTransaction: boolean;
+  transactionStartedAt: number;
   /** Writes done in the open transaction, replayed after a failed statement. */
   log: string[];
   /** Temporary files a replay may read again; removed when the transaction ends. */
   files: string[];
+  /** The session's statements, one after another. */
+  queue: Promise<unknown>;
+  /** The statement running now, to cancel it. */
+  running: AbortController | undefined;
+  lastActivity: number;
+  /** The TimeZone last set on the connection, so that it is set again only when TIMEZONE changes. */
+  timeZone: string | undefined;
+  state: SessionState;
 }
 
-type Kind = 'query' | 'ddl' | 'session' | 'transaction';
+type Kind = 'query' | 'ddl' | 'session' | 'transaction' | 'account';
 
 const ok = () => statementExecuted(STATEMENT_TYPE.SCL);
+
+/** The longest STATEMENT_TIMEOUT_IN_SECONDS; 0 stands for it. */
+const MAX_STATEMENT_SECONDS = 604_800;
+
+export function statementTimeoutError(seconds: number): SnowflakeSqlError {
+  return new SnowflakeSqlError(
+    '000630',
+    '57014',
+    `Statement reached its statement or warehouse timeout of ${seconds} second(s) and was canceled.`,
+  );
+}
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const instance = await DuckDBInstance.create(':memory:');
@@ -51,88 +99,183 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await admin.run(`ATTACH ${sqlString(db.file)} AS ${quoteIdent(db.name)}`);
     await initLoadHistory(admin, db.name);
   }
-  if (!(await databaseExists(admin, options.defaultDatabase))) {
-    await attachNewDatabase({ conn: admin, options }, options.defaultDatabase);
+  const { defaultDatabase: db, defaultSchema: schema, defaultWarehouse: warehouse } = options;
+  if (!(await databaseExists(admin, db))) await attachNewDatabase({ conn: admin, options }, db);
+  if (!(await schemaExists(admin, db, schema))) {
+    await admin.run(`CREATE SCHEMA ${quoteQualified([db, schema])}`);
   }
-  if (!(await schemaExists(admin, options.defaultDatabase, options.defaultSchema))) {
-    await admin.run(`CREATE SCHEMA ${quoteQualified([options.defaultDatabase, options.defaultSchema])}`);
+  if (warehouse && !(await warehouseExists(admin, warehouse))) await putWarehouse(admin, warehouse);
+  // The objects the stand-in starts with belong to SYSADMIN, as those an administrator would create.
+  const owned: [Parameters<typeof setOwner>[1], string[]][] = [
+    ['DATABASE', [db]],
+    ['SCHEMA', [db, 'PUBLIC']],
+    ['SCHEMA', [db, schema]],
+    ...(warehouse ? [['WAREHOUSE', [warehouse]] as [Parameters<typeof setOwner>[1], string[]]] : []),
+  ];
+  for (const [kind, name] of owned) {
+    if (!(await ownerOf(admin, kind, name))) await setOwner(admin, kind, name, 'SYSADMIN');
   }
-  return new LocalEngine(instance, admin, options);
+  const account = (await accountParameters(admin)) as Record<string, ParameterValue>;
+  return new LocalEngine(instance, admin, options, account);
 }
 
 class LocalEngine implements Engine {
   private readonly sessions = new Map<string, SessionRuntime>();
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly pending = new Map<string, Promise<SessionRuntime>>();
+  private readonly locks = new LockManager();
+  /** Catalog changes (DDL, grants, ALTER ACCOUNT) one at a time across sessions. */
+  private catalogQueue: Promise<unknown> = Promise.resolve();
+  private readonly sweep: NodeJS.Timeout;
   private closed = false;
 
   constructor(
     private readonly instance: DuckDBInstance,
     private readonly admin: DuckDBConnection,
     private readonly options: EngineOptions,
-  ) {}
+    private readonly account: Record<string, ParameterValue>,
+  ) {
+    // "And it does not block other transactions ... and is older than 4 hours, it is automatically aborted".
+    this.sweep = setInterval(() => this.abortStale(), Math.min(60_000, this.maxAgeMs)).unref();
+  }
 
-  /** Runs statements one at a time across all sessions, so that nothing interleaves inside DuckDB. */
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
+  private get idleMs(): number {
+    return this.options.detachedIdleMs ?? 300_000;
+  }
+
+  private get maxAgeMs(): number {
+    return this.options.detachedMaxAgeMs ?? 4 * 3600_000;
+  }
+
+  accountParameters(): Readonly<Record<string, ParameterValue>> {
+    return this.account;
+  }
+
+  private levels(session: SessionState): ParameterLevels {
+    return { session: session.parameters, account: this.account };
   }
 
   execute(sql: string, binds: readonly Bind[], session: SessionState): Promise<QueryResult> {
-    return this.serialize(async () => {
-      if (this.closed)
-        throw new SnowflakeSqlError('000603', 'XX000', 'The local Snowflake stand-in is closed.');
-      const rt = await this.runtime(session);
-      try {
-        return await this.dispatch(rt, sql, binds, session);
-      } catch (err) {
-        throw toSnowflakeError(err, session);
-      } finally {
-        session.transaction = rt.inTransaction ? { statements: rt.log.length } : null;
-      }
-    });
+    return this.enqueue(session, (rt) => this.run(rt, sql, binds, session));
+  }
+
+  touch(session: SessionState): void {
+    const rt = this.sessions.get(session.id);
+    if (rt) rt.lastActivity = Date.now();
+  }
+
+  cancel(session: SessionState, reason: SnowflakeSqlError): void {
+    const rt = this.sessions.get(session.id);
+    if (rt) this.cancelRunning(rt, reason);
+  }
+
+  private cancelRunning(rt: SessionRuntime, reason: SnowflakeSqlError): void {
+    const running = rt.running;
+    if (!running || running.signal.aborted) return;
+    running.abort(reason);
+    rt.conn.interrupt();
   }
 
   closeSession(session: SessionState): Promise<void> {
-    return this.serialize(async () => {
-      const rt = this.sessions.get(session.id);
-      if (!rt) return;
+    if (!this.sessions.has(session.id) && !this.pending.has(session.id)) return Promise.resolve();
+    // "An implicit ROLLBACK is executed ... At the end of a session."
+    return this.enqueue(session, async (rt) => {
       this.sessions.delete(session.id);
-      if (rt.inTransaction) await rt.conn.run('ROLLBACK').catch(() => undefined);
-      await removeFiles(rt.files);
+      await this.endTransaction(rt, 'ROLLBACK');
       rt.conn.closeSync();
       session.transaction = null;
     });
   }
 
-  close(): Promise<void> {
-    return this.serialize(async () => {
-      if (this.closed) return;
-      this.closed = true;
-      for (const rt of this.sessions.values()) {
-        if (rt.inTransaction) await rt.conn.run('ROLLBACK').catch(() => undefined);
-        await removeFiles(rt.files);
-        rt.conn.closeSync();
-      }
-      this.sessions.clear();
-      await this.admin.run('CHECKPOINT').catch(() => undefined);
-      this.admin.closeSync();
-      this.instance.closeSync();
-    });
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweep);
+    for (const rt of this.sessions.values()) {
+      await rt.queue.catch(() => undefined);
+      await this.endTransaction(rt, 'ROLLBACK');
+      rt.conn.closeSync();
+    }
+    this.sessions.clear();
+    await this.catalogQueue.catch(() => undefined);
+    await this.admin.run('CHECKPOINT').catch(() => undefined);
+    this.admin.closeSync();
+    this.instance.closeSync();
   }
 
   /** Each session has a DuckDB connection of its own, so that transactions stay apart. */
   private async runtime(session: SessionState): Promise<SessionRuntime> {
-    let rt = this.sessions.get(session.id);
-    if (!rt) {
-      rt = { conn: await this.instance.connect(), inTransaction: false, log: [], files: [] };
-      this.sessions.set(session.id, rt);
+    const existing = this.sessions.get(session.id);
+    if (existing) {
+      existing.state = session;
+      return existing;
     }
-    return rt;
+    let pending = this.pending.get(session.id);
+    if (!pending) {
+      pending = this.instance.connect().then((conn) => {
+        const rt: SessionRuntime = {
+          id: session.id,
+          conn,
+          inTransaction: false,
+          transactionStartedAt: 0,
+          log: [],
+          files: [],
+          queue: Promise.resolve(),
+          running: undefined,
+          lastActivity: Date.now(),
+          timeZone: undefined,
+          state: session,
+        };
+        this.sessions.set(session.id, rt);
+        this.pending.delete(session.id);
+        return rt;
+      });
+      this.pending.set(session.id, pending);
+    }
+    return pending;
   }
 
-  /** Points the session's connection at its current database and schema, for unqualified names. */
-  private async applySearchPath(rt: SessionRuntime, session: SessionState): Promise<void> {
+  /** Runs `fn` after the session's earlier statements: a session's statements never overlap. */
+  private async enqueue<T>(session: SessionState, fn: (rt: SessionRuntime) => Promise<T>): Promise<T> {
+    if (this.closed)
+      throw new SnowflakeSqlError('000603', 'XX000', 'The local Snowflake stand-in is closed.');
+    const rt = await this.runtime(session);
+    const run = rt.queue.then(
+      () => fn(rt),
+      () => fn(rt),
+    );
+    rt.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(
+    rt: SessionRuntime,
+    sql: string,
+    binds: readonly Bind[],
+    session: SessionState,
+  ): Promise<QueryResult> {
+    rt.lastActivity = Date.now();
+    const levels = this.levels(session);
+    const controller = new AbortController();
+    rt.running = controller;
+    // STATEMENT_TIMEOUT_IN_SECONDS: "Amount of time, in seconds, after which a running SQL statement ... is
+    // canceled by the system"; 0 means the maximum.
+    const seconds = numberParameter('STATEMENT_TIMEOUT_IN_SECONDS', levels) || MAX_STATEMENT_SECONDS;
+    const timer = setTimeout(() => this.cancelRunning(rt, statementTimeoutError(seconds)), seconds * 1000);
+    try {
+      return await this.dispatch(rt, sql, binds, session, controller.signal, levels);
+    } catch (err) {
+      if (controller.signal.aborted) throw controller.signal.reason as SnowflakeSqlError;
+      throw toSnowflakeError(err, session);
+    } finally {
+      clearTimeout(timer);
+      rt.running = undefined;
+      rt.lastActivity = Date.now();
+      session.transaction = rt.inTransaction ? { statements: rt.log.length } : null;
+    }
+  }
+
+  /** Points the session's connection at its current database and schema, and at its time zone. */
+  private async prepare(rt: SessionRuntime, session: SessionState, levels: ParameterLevels): Promise<void> {
     let path = 'memory';
     if (session.database && (await databaseExists(rt.conn, session.database))) {
       path =
@@ -142,15 +285,32 @@ class LocalEngine implements Engine {
     }
     // Always re-applied: DDL (DROP DATABASE) may have moved the connection elsewhere.
     await rt.conn.run(`USE ${path}`);
+    // TIMEZONE decides how a timestamp without an offset is read and what CURRENT_TIMESTAMP's day is.
+    const timeZone = stringParameter('TIMEZONE', levels);
+    if (timeZone !== rt.timeZone) {
+      await rt.conn.run(`SET TimeZone = ${sqlString(timeZone)}`);
+      rt.timeZone = timeZone;
+    }
   }
 
-  private context(rt: SessionRuntime, session: SessionState, binds: readonly Bind[]): Ctx {
+  private context(
+    rt: SessionRuntime,
+    session: SessionState,
+    binds: readonly Bind[],
+    signal: AbortSignal,
+    levels: ParameterLevels,
+  ): Ctx {
     return {
       session,
       binds,
       conn: rt.conn,
       options: this.options,
       inTransaction: rt.inTransaction,
+      levels,
+      signal,
+      throwIfCancelled: () => {
+        if (signal.aborted) throw signal.reason as SnowflakeSqlError;
+      },
       write: async (sql: string): Promise<DuckDBResultReader> => {
         const reader = await rt.conn.runAndReadAll(sql);
         if (rt.inTransaction) rt.log.push(sql);
@@ -161,6 +321,14 @@ class LocalEngine implements Engine {
         rt.files.push(file);
       },
       translation: (row = 0) => ({ binds, row, session }),
+      lockTable: async (table) => {
+        const taken = await this.locks.acquire(rt.id, JSON.stringify(table), {
+          timeoutSeconds: numberParameter('LOCK_TIMEOUT', levels),
+          signal,
+          onBlocked: (holder) => this.watchDetached(holder),
+        });
+        if (taken) await this.freshSnapshot(rt);
+      },
     };
   }
 
@@ -169,8 +337,12 @@ class LocalEngine implements Engine {
     sql: string,
     binds: readonly Bind[],
     session: SessionState,
+    signal: AbortSignal,
+    levels: ParameterLevels,
   ): Promise<QueryResult> {
-    const tokens = tokenize(sql);
+    const fold =
+      levels.session?.QUOTED_IDENTIFIERS_IGNORE_CASE ?? levels.account?.QUOTED_IDENTIFIERS_IGNORE_CASE;
+    const tokens = tokenize(sql, { foldQuotedIdentifiers: fold === true });
     const sig = significant(tokens);
     const first = sig[0];
     if (!first || (first.text === ';' && sig.length === 1)) {
@@ -178,11 +350,13 @@ class LocalEngine implements Engine {
     }
     const head = first.kind === 'op' && first.text === '(' ? 'SELECT' : first.value;
     const kind = classify(head, sig);
-    await this.applySearchPath(rt, session);
-    const ctx = () => this.context(rt, session, binds);
+    await this.prepare(rt, session, levels);
+    const ctx = () => this.context(rt, session, binds, signal, levels);
     switch (kind) {
       case 'transaction':
         return this.transaction(rt, head, sig);
+      case 'account':
+        return this.catalog(() => this.alterAccount(ctx(), sig));
       case 'session': {
         const cur = new Cursor(sig);
         if (head === 'USE') return await use(ctx(), cur);
@@ -193,21 +367,69 @@ class LocalEngine implements Engine {
       case 'ddl': {
         await this.commitOpen(rt);
         const cur = new Cursor(sig);
-        if (head === 'CREATE') return await create(ctx(), cur);
-        if (head === 'DROP') return await drop(ctx(), cur);
-        return await grantOrRevoke(ctx(), cur);
+        return this.catalog(async () => {
+          if (head === 'CREATE') return await create(ctx(), cur);
+          if (head === 'DROP') return await drop(ctx(), cur);
+          return await grantOrRevoke(ctx(), cur);
+        });
       }
       case 'query':
-        return this.statement(rt, () => runQuery(ctx(), head, tokens));
+        return this.statement(rt, signal, () => runQuery(ctx(), head, tokens));
     }
   }
 
+  private catalog<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.catalogQueue.then(fn, fn);
+    this.catalogQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** ALTER ACCOUNT SET | UNSET of parameters, which "only account administrators" may do. */
+  private async alterAccount(ctx: Ctx, sig: readonly Token[]): Promise<QueryResult> {
+    if (!isAccountAdmin(await rolesOf(ctx))) throw insufficientPrivileges('account', 'the account');
+    const cur = new Cursor(sig);
+    cur.expect('ALTER', 'ACCOUNT');
+    if (cur.accept('UNSET')) {
+      const names = splitTopLevel(cur.rest()).map((p) =>
+        p
+          .map((t) => t.text)
+          .join('')
+          .toUpperCase(),
+      );
+      for (const name of names) checkName(name);
+      for (const name of names) {
+        delete this.account[name];
+        await putAccountParameter(ctx.conn, name, undefined);
+      }
+      return ok();
+    }
+    cur.expect('SET');
+    while (!cur.done()) {
+      const name = cur.next();
+      if (name.kind !== 'word') throw unexpectedToken(name.pos, name.text);
+      cur.expectOp('=');
+      const raw =
+        cur.peek()?.kind === 'string' ? cur.next().value : parseParameterValue(cur.adjacentText([',']));
+      const value = checkAssignment(name.value, raw);
+      this.account[name.value] = value;
+      await putAccountParameter(ctx.conn, name.value, value);
+      cur.acceptOp(',');
+    }
+    return ok();
+  }
+
   /** Runs one statement atomically: its own transaction, or a replayable step of the open one. */
-  private async statement(rt: SessionRuntime, fn: () => Promise<QueryResult>): Promise<QueryResult> {
+  private async statement(
+    rt: SessionRuntime,
+    signal: AbortSignal,
+    fn: () => Promise<QueryResult>,
+  ): Promise<QueryResult> {
     if (rt.inTransaction) {
       const mark = rt.log.length;
       try {
-        return await fn();
+        const result = await fn();
+        if (signal.aborted) throw signal.reason;
+        return result;
       } catch (err) {
         await this.undoStatement(rt, mark);
         throw err;
@@ -216,14 +438,29 @@ class LocalEngine implements Engine {
     await rt.conn.run('BEGIN TRANSACTION');
     try {
       const result = await fn();
+      if (signal.aborted) throw signal.reason;
       await rt.conn.run('COMMIT');
       return result;
     } catch (err) {
       await rt.conn.run('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      // An autocommit statement's locks last as long as it does.
+      this.locks.releaseAll(rt.id);
       await removeFiles(rt.files.splice(0));
     }
+  }
+
+  /**
+   * A statement that has just taken a table's lock works on the rows committed before it (READ COMMITTED),
+   * while DuckDB's transaction still sees the snapshot it began with and would refuse to change a row
+   * committed since ("Conflict on update"). Nothing of this statement is written before its lock, so the
+   * transaction starts again: at once in autocommit, by replaying its earlier statements in an open one.
+   */
+  private async freshSnapshot(rt: SessionRuntime): Promise<void> {
+    if (rt.inTransaction) return this.undoStatement(rt, rt.log.length);
+    await rt.conn.run('ROLLBACK');
+    await rt.conn.run('BEGIN TRANSACTION');
   }
 
   /** Snowflake's statement-level rollback: undo everything, then redo the statements that succeeded. */
@@ -234,9 +471,7 @@ class LocalEngine implements Engine {
     try {
       for (const sql of rt.log) await rt.conn.run(sql);
     } catch (err) {
-      await rt.conn.run('ROLLBACK').catch(() => undefined);
-      rt.inTransaction = false;
-      rt.log = [];
+      await this.endTransaction(rt, 'ROLLBACK');
       throw new SnowflakeSqlError(
         '000603',
         'XX000',
@@ -247,15 +482,25 @@ class LocalEngine implements Engine {
     }
   }
 
-  private async commitOpen(rt: SessionRuntime): Promise<void> {
+  /** Ends the open transaction, if any, and releases its locks ("Locks ... are released on COMMIT or ROLLBACK"). */
+  private async endTransaction(rt: SessionRuntime, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     if (!rt.inTransaction) return;
     rt.inTransaction = false;
     rt.log = [];
     try {
-      await rt.conn.run('COMMIT');
+      if (how === 'COMMIT') await rt.conn.run('COMMIT');
+      else await rt.conn.run('ROLLBACK').catch(() => undefined);
     } finally {
+      this.locks.releaseAll(rt.id);
       await removeFiles(rt.files.splice(0));
     }
+  }
+
+  private async commitOpen(rt: SessionRuntime): Promise<void> {
+    await this.endTransaction(rt, 'COMMIT').catch(async (err: unknown) => {
+      await rt.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    });
   }
 
   private async transaction(rt: SessionRuntime, head: string, sig: readonly Token[]): Promise<QueryResult> {
@@ -268,25 +513,48 @@ class LocalEngine implements Engine {
       if (!rt.inTransaction) {
         await rt.conn.run('BEGIN TRANSACTION');
         rt.inTransaction = true;
+        rt.transactionStartedAt = Date.now();
         rt.log = [];
       }
       return ok();
     }
     cur.accept('WORK');
     if (!cur.done()) throw cur.unexpected();
-    if (!rt.inTransaction) return ok();
-    if (head === 'COMMIT') {
-      await this.commitOpen(rt).catch(async (err: unknown) => {
-        await rt.conn.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      });
-    } else {
-      rt.inTransaction = false;
-      rt.log = [];
-      await rt.conn.run('ROLLBACK');
-      await removeFiles(rt.files.splice(0));
-    }
+    if (head === 'COMMIT') await this.commitOpen(rt);
+    else await this.endTransaction(rt, 'ROLLBACK');
     return ok();
+  }
+
+  /**
+   * A transaction that blocks another, whose session has sent nothing for `detachedIdleMs`, is taken for
+   * detached and aborted: "If the transaction ... blocks another transaction from acquiring a lock on the
+   * same table and is idle for 5 minutes, it is automatically aborted and rolled back."
+   */
+  private watchDetached(holder: string): void {
+    const rt = this.sessions.get(holder);
+    if (!rt?.inTransaction) return;
+    const wait = Math.max(0, rt.lastActivity + this.idleMs - Date.now());
+    setTimeout(() => {
+      if (!rt.inTransaction || rt.running || this.locks.held(rt.id).length === 0) return;
+      if (Date.now() - rt.lastActivity < this.idleMs) {
+        this.watchDetached(holder);
+        return;
+      }
+      void this.enqueue(rt.state, (r) => this.endTransaction(r, 'ROLLBACK')).then(() => {
+        rt.state.transaction = null;
+      });
+    }, wait + 10).unref();
+  }
+
+  private abortStale(): void {
+    const now = Date.now();
+    for (const rt of this.sessions.values()) {
+      if (!rt.inTransaction || rt.running) continue;
+      if (now - rt.transactionStartedAt < this.maxAgeMs || now - rt.lastActivity < this.idleMs) continue;
+      void this.enqueue(rt.state, (r) => this.endTransaction(r, 'ROLLBACK')).then(() => {
+        rt.state.transaction = null;
+      });
+    }
   }
 }
 
@@ -328,6 +596,8 @@ function classify(head: string, sig: readonly Token[]): Kind {
     case 'ALTER':
       if (sig[1]?.value === 'SESSION' && (sig[2]?.value === 'SET' || sig[2]?.value === 'UNSET'))
         return 'session';
+      if (sig[1]?.value === 'ACCOUNT' && (sig[2]?.value === 'SET' || sig[2]?.value === 'UNSET'))
+        return 'account';
       throw unsupported(`ALTER ${sig[1]?.value ?? ''}`.trim());
     case 'USE':
     case 'SHOW':

@@ -25,6 +25,13 @@ export interface StartSnowflakeOptions {
   readonly sessionValiditySeconds?: number;
   /** Consulted around every statement, to inject faults in tests; none by default. */
   readonly statementHook?: StatementHook;
+  /**
+   * Snowflake's waits for clients that went away, shortened in tests: how long a transaction left by a
+   * silent session must idle before one it blocks aborts it (5 minutes), and how long after its client went
+   * away a query is aborted under ABORT_DETACHED_QUERY (5 minutes).
+   */
+  readonly detachedIdleMs?: number;
+  readonly detachedQueryAbortMs?: number;
 }
 
 export interface LocalSnowflake {
@@ -62,6 +69,8 @@ export async function startSnowflake(options: StartSnowflakeOptions): Promise<Lo
     s3: options.s3,
     defaultDatabase: database,
     defaultSchema: schema,
+    defaultWarehouse: warehouse,
+    detachedIdleMs: options.detachedIdleMs,
   });
   const directory = new UserDirectory(account);
   directory.addUser({
@@ -79,6 +88,7 @@ export async function startSnowflake(options: StartSnowflakeOptions): Promise<Lo
       port: options.port,
       sessionValiditySeconds: options.sessionValiditySeconds,
       statementHook: options.statementHook,
+      detachedQueryAbortMs: options.detachedQueryAbortMs,
     });
   } catch (err) {
     await engine.close();

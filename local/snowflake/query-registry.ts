@@ -5,13 +5,14 @@ import { parseBindings } from './bindings';
 import { BoundedMap } from './bounded-map';
 import { type Bind, type QueryResult, SnowflakeSqlError } from './engine-types';
 import { unsupported } from './errors';
+import type { ParameterValue } from './parameters';
 import type { Session } from './session-store';
 import { type Envelope, ok, resultData, sqlErrorFailure, sqlFailure } from './wire';
 
 export interface QueryRecord {
   readonly id: string;
   readonly user: string;
-  /** Aborted by an abort request, or by its session's end: the statement stops if it has not run yet. */
+  /** Aborted by an abort request, or once its client went away under ABORT_DETACHED_QUERY. */
   readonly abort: AbortController;
   readonly sqlText: string;
   status: 'RUNNING' | 'SUCCESS' | 'FAILED_WITH_ERROR' | 'ABORTED';
@@ -21,11 +22,32 @@ export interface QueryRecord {
   errorMessage?: string;
   readonly startTime: number;
   endTime?: number;
+  /** Requests waiting for the answer now; none, after one closed unanswered, means the client went away. */
+  waiting: number;
+  clientGone: boolean;
+  readonly session: Session;
+}
+
+/** What the registry needs from around it besides running statements. */
+export interface RegistryHooks {
+  /** The parameters sent back with a result (the session's over the account's). */
+  parameters(session: Session): Readonly<Record<string, ParameterValue>>;
+  /** Cancels the session's running statement with `reason`. */
+  cancel(session: Session, reason: SnowflakeSqlError): void;
+  /** Whether ABORT_DETACHED_QUERY is TRUE for the session. */
+  abortsDetached(session: Session): boolean;
+  /** How long after its client went away a detached query is aborted (Snowflake: 5 minutes). */
+  readonly detachedQueryAbortMs: number;
+}
+
+/** What a cancelled statement answers (the driver's cancel, or a detached query aborted). */
+export function canceledError(): SnowflakeSqlError {
+  return new SnowflakeSqlError('000604', '57014', 'SQL execution canceled');
 }
 
 /**
  * Runs one statement of a session; the registry turns what it returns or throws into the answer. Once
- * `signal` is aborted the statement should end with `statementCanceled()` if it can.
+ * `signal` is aborted the statement should end with `canceledError()` if it can.
  */
 export type StatementRunner = (
   session: Session,
@@ -34,11 +56,6 @@ export type StatementRunner = (
   signal: AbortSignal,
 ) => Promise<QueryResult>;
 
-/** How Snowflake answers a statement that was aborted before it finished. */
-export function statementCanceled(): SnowflakeSqlError {
-  return new SnowflakeSqlError('000604', '57014', 'SQL execution canceled');
-}
-
 /** How many finished results stay fetchable through `/queries/{id}/result`. */
 const KEPT_RESULTS = 1000;
 
@@ -46,21 +63,25 @@ export class QueryRegistry {
   private readonly queries = new BoundedMap<string, QueryRecord>(KEPT_RESULTS);
   /** `sessionId:requestId` → query id, for requests the driver re-sends after a network error. */
   private readonly byRequestId = new BoundedMap<string, string>(KEPT_RESULTS);
-  /** Per session, its statements not finished yet: what ending the session aborts. */
-  private readonly unfinished = new Map<number, Set<QueryRecord>>();
 
   constructor(
     private readonly run: StatementRunner,
     /** How long a synchronous request waits before answering "in progress". */
     private readonly syncWaitMs: number,
     private readonly stats: { queries: number },
+    private readonly hooks: RegistryHooks,
   ) {}
 
-  async submit(session: Session, url: URL, body: Record<string, unknown>): Promise<Envelope> {
+  async submit(
+    session: Session,
+    url: URL,
+    body: Record<string, unknown>,
+    closed?: Promise<void>,
+  ): Promise<Envelope> {
     const requestId = url.searchParams.get('requestId');
     const retryKey = requestId ? `${session.numericId}:${requestId}` : null;
     const earlier = retryKey ? this.queries.get(this.byRequestId.get(retryKey) ?? '') : undefined;
-    if (earlier) return this.answer(earlier, body.asyncExec === true);
+    if (earlier) return this.answer(earlier, body.asyncExec === true, closed);
 
     const queryId = randomUUID();
     const sqlText = typeof body.sqlText === 'string' ? body.sqlText : '';
@@ -75,12 +96,11 @@ export class QueryRegistry {
       envelope: null,
       done,
       startTime: Date.now(),
+      waiting: 0,
+      clientGone: false,
+      session,
     };
-    const unfinished = this.unfinished.get(session.numericId) ?? new Set();
-    this.unfinished.set(session.numericId, unfinished.add(record));
     void done.then((envelope) => {
-      unfinished.delete(record);
-      if (unfinished.size === 0) this.unfinished.delete(session.numericId);
       record.envelope = envelope;
       record.endTime = Date.now();
       if (record.status === 'RUNNING') record.status = envelope.success ? 'SUCCESS' : 'FAILED_WITH_ERROR';
@@ -92,7 +112,7 @@ export class QueryRegistry {
     this.queries.set(record.id, record);
     if (retryKey) this.byRequestId.set(retryKey, queryId);
     this.stats.queries += 1;
-    return this.answer(record, body.asyncExec === true);
+    return this.answer(record, body.asyncExec === true, closed);
   }
 
   /** The statement queued behind the session's earlier ones, or the refusal of a request it cannot run. */
@@ -119,7 +139,14 @@ export class QueryRegistry {
     } catch (err) {
       return Promise.resolve(sqlFailure('002049', '22000', (err as Error).message, queryId));
     }
-    const run = () => this.execute(session, sqlText, binds, queryId, signal);
+    const run = () => {
+      // A statement cancelled while it waited behind the session's earlier ones does not start.
+      if (signal.aborted) return Promise.resolve(sqlErrorFailure(canceledError(), queryId));
+      session.current = queryId;
+      return this.execute(session, sqlText, binds, queryId, signal).finally(() => {
+        session.current = undefined;
+      });
+    };
     const done = session.queue.then(run, run);
     session.queue = done;
     return done;
@@ -133,10 +160,8 @@ export class QueryRegistry {
     signal: AbortSignal,
   ): Promise<Envelope> {
     try {
-      // Aborted while it waited behind the session's earlier statements: it never runs.
-      if (signal.aborted) throw statementCanceled();
       const result = await this.run(session, sqlText, binds, signal);
-      return ok(resultData(result, queryId, session.state, session.parameters));
+      return ok(resultData(result, queryId, session.state, this.hooks.parameters(session)));
     } catch (err) {
       if (err instanceof SnowflakeSqlError) return sqlErrorFailure(err, queryId);
       return sqlFailure(
@@ -148,19 +173,50 @@ export class QueryRegistry {
     }
   }
 
-  /** The finished result, or "in progress" with where to fetch it once the wait runs out. */
-  async answer(record: QueryRecord, async: boolean): Promise<Envelope> {
+  /**
+   * The finished result, or "in progress" with where to fetch it once the wait runs out. `closed` settles
+   * when the request's connection closes: closing before the answer means the client went away.
+   */
+  async answer(record: QueryRecord, async: boolean, closed?: Promise<void>): Promise<Envelope> {
     const inProgress = inProgressEnvelope(record.id, async ? '333334' : '333333');
     if (async) return record.envelope ?? inProgress;
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<Envelope>((resolve) => {
       timer = setTimeout(() => resolve(inProgress), this.syncWaitMs);
     });
+    record.waiting++;
+    record.clientGone = false;
+    let answered = false;
+    void closed?.then(() => {
+      if (!answered) this.lostClient(record);
+    });
     try {
       return await Promise.race([record.done, waited]);
     } finally {
+      answered = true;
+      record.waiting--;
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A running query whose client went away (its request closed unanswered, or its session was deleted):
+   * with ABORT_DETACHED_QUERY = TRUE, "In-progress queries are aborted 5 minutes after connectivity is
+   * lost"; with FALSE, "In-progress queries are completed".
+   */
+  lostClient(record: QueryRecord): void {
+    if (record.status !== 'RUNNING' || record.waiting > 1) return;
+    record.clientGone = true;
+    setTimeout(() => {
+      if (record.status !== 'RUNNING' || !record.clientGone || record.waiting > 0) return;
+      if (!this.hooks.abortsDetached(record.session)) return;
+      this.stop(record);
+    }, this.hooks.detachedQueryAbortMs).unref();
+  }
+
+  /** The session's running queries, which lose their client when the session is deleted. */
+  running(session: Session): QueryRecord[] {
+    return this.queries.values().filter((r) => r.session === session && r.status === 'RUNNING');
   }
 
   /** A query of the session's user; other users' queries stay invisible, as in Snowflake. */
@@ -170,15 +226,13 @@ export class QueryRegistry {
   }
 
   /**
-   * The abort request for a query id. A statement that has not reached the engine, or is held by a
-   * statement hook, ends with 000604; one already inside the engine runs to completion.
+   * The abort request for a query id: the driver's cancel of a running statement. It stops (a statement
+   * held by a statement hook, or still queued, never runs; one inside the engine is interrupted and rolled
+   * back) and answers 000604.
    */
   abort(session: Session, id: string): void {
     const record = this.find(session, id);
-    if (record && record.status === 'RUNNING') {
-      record.status = 'ABORTED';
-      record.abort.abort();
-    }
+    if (record && record.status === 'RUNNING') this.stop(record);
   }
 
   /**
@@ -191,13 +245,10 @@ export class QueryRegistry {
     if (id !== undefined) this.abort(session, id);
   }
 
-  /**
-   * Aborts every unfinished statement of a session that is being deleted, so that its transaction is
-   * rolled back at once. snowflake-sdk skips the session delete precisely when asked to keep queries
-   * running after it disconnects (`serverSessionKeepAlive`, lib/services/sf.js).
-   */
-  abortSession(session: Session): void {
-    for (const record of this.unfinished.get(session.numericId) ?? []) this.abort(session, record.id);
+  private stop(record: QueryRecord): void {
+    record.status = 'ABORTED';
+    record.abort.abort(canceledError());
+    if (record.session.current === record.id) this.hooks.cancel(record.session, canceledError());
   }
 }
 

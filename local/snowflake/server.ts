@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { runUserStatement, type UserDirectory } from './auth';
 import type { Bind, Engine, QueryResult } from './engine-types';
-import { describeQuery, QueryRegistry, queryNotFound, statementCanceled } from './query-registry';
+import { booleanParameter, overrides } from './parameters';
+import { canceledError, describeQuery, QueryRegistry, queryNotFound } from './query-registry';
 import { runSessionStatement } from './session-statements';
 import { type Session, SessionStore } from './session-store';
 import { type Envelope, failure, HttpError, ok } from './wire';
@@ -27,13 +28,16 @@ export interface ServerOptions {
   readonly port?: number;
   /** Consulted around every statement to inject faults in tests; none by default (see `StatementHook`). */
   readonly statementHook?: StatementHook;
+  /** How long after its client went away a query is aborted under ABORT_DETACHED_QUERY. Default 5 minutes. */
+  readonly detachedQueryAbortMs?: number;
 }
 
 /**
  * Called with a statement's text before it runs and after it ran. Throwing a `SnowflakeSqlError` answers
  * the statement with that error (after it ran: although its effects stay, as when a response is lost);
- * awaiting delays the answer. `signal` is aborted when the statement is (an abort request, or its session
- * ending): a hook that is holding a statement before it runs should stop waiting, and it will not run.
+ * awaiting delays the answer. `signal` is aborted when the statement is (an abort request, or its client
+ * gone under ABORT_DETACHED_QUERY): a hook holding a statement before it runs should stop waiting, and the
+ * statement will not run.
  */
 export type StatementHook = (
   sqlText: string,
@@ -59,6 +63,8 @@ interface Request {
   readonly url: URL;
   /** The path's captured groups. */
   readonly params: readonly string[];
+  /** Settles when the request's connection closes, answered or not. */
+  readonly closed: Promise<void>;
 }
 
 /** A route answered before there is a session (login, telemetry), or for the session a token names. */
@@ -75,15 +81,19 @@ type Route = {
 export async function startServer(options: ServerOptions): Promise<StandInServer> {
   const { engine, directory, statementHook } = options;
   const stats: ServerStats = { logins: 0, renewals: 0, queries: 0 };
+  const account = () => engine.accountParameters?.() ?? {};
   const sessions = new SessionStore(
     {
       directory,
       defaults: options.defaults,
       sessionValiditySeconds: options.sessionValiditySeconds ?? 3600,
       masterValiditySeconds: options.masterValiditySeconds ?? 14_400,
+      parameters: () => overrides({ account: account() }),
     },
     stats,
   );
+  /** Sessions deleted whose running statement and rollback are still to finish. */
+  const closing = new Set<Promise<void>>();
 
   // ALTER SESSION and user administration belong to the server's side; everything else to the engine.
   const runStatement = async (
@@ -94,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
   ): Promise<QueryResult> => {
     const record = (sql: string) => engine.execute(sql, [], session.state);
     await statementHook?.(sqlText, 'before', signal);
-    if (signal.aborted) throw statementCanceled();
+    if (signal.aborted) throw canceledError();
     const result =
       runSessionStatement(session.parameters, sqlText) ??
       (await runUserStatement(directory, session.state, sqlText, record)) ??
@@ -102,7 +112,13 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
     await statementHook?.(sqlText, 'after', signal);
     return result;
   };
-  const queries = new QueryRegistry(runStatement, options.syncWaitMs ?? 40_000, stats);
+  const queries = new QueryRegistry(runStatement, options.syncWaitMs ?? 40_000, stats, {
+    parameters: (session) => overrides({ session: session.parameters, account: account() }),
+    cancel: (session, reason) => engine.cancel?.(session.state, reason),
+    abortsDetached: (session) =>
+      booleanParameter('ABORT_DETACHED_QUERY', { session: session.parameters, account: account() }),
+    detachedQueryAbortMs: options.detachedQueryAbortMs ?? 300_000,
+  });
 
   const routes: readonly Route[] = [
     {
@@ -139,10 +155,16 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       query: { delete: 'true' },
       token: 'session',
       handle: async (_request, session) => {
+        // The session ends now; a statement it still runs has lost its client (ABORT_DETACHED_QUERY decides
+        // its fate) and the session's open transaction is rolled back once it is done.
         sessions.forget(session);
-        queries.abortSession(session);
-        await session.queue.catch(() => {});
-        await engine.closeSession(session.state);
+        for (const record of queries.running(session)) queries.lostClient(record);
+        const done = session.queue
+          .catch(() => {})
+          .then(() => engine.closeSession(session.state))
+          .catch(() => {});
+        closing.add(done);
+        void done.finally(() => closing.delete(done));
         return ok(null);
       },
     },
@@ -150,15 +172,16 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       method: 'POST',
       path: /^\/queries\/v1\/query-request$/,
       token: 'session',
-      handle: async ({ req, url }, session) => queries.submit(session, url, await readJson(req)),
+      handle: async ({ req, url, closed }, session) =>
+        queries.submit(session, url, await readJson(req), closed),
     },
     {
       method: 'GET',
       path: /^\/queries\/([^/]+)\/result$/,
       token: 'session',
-      handle: async ({ params: [id = ''] }, session) => {
+      handle: async ({ params: [id = ''], closed }, session) => {
         const record = queries.find(session, id);
-        return record ? queries.answer(record, false) : queryNotFound(id);
+        return record ? queries.answer(record, false, closed) : queryNotFound(id);
       },
     },
     {
@@ -175,17 +198,16 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       path: /^\/queries\/([^/]+)\/abort-request$/,
       token: 'session',
       handle: async ({ req, params: [id = ''] }, session) => {
-        const body = await readJson(req).catch((): Record<string, unknown> => ({}));
-        // `/queries/v1/abort-request` names the statement by its requestId: the driver's cancel of a
-        // statement whose query id it has not been told yet.
-        if (id === 'v1') queries.abortRequest(session, String(body.requestId ?? ''));
-        else queries.abort(session, id);
+        const body: Record<string, unknown> = await readJson(req).catch(() => ({}));
+        // `/queries/v1/abort-request` is the driver's cancel of a statement whose query id it has not had yet.
+        if (id !== 'v1') queries.abort(session, id);
+        else if (typeof body.requestId === 'string') queries.abortRequest(session, body.requestId);
         return ok(null);
       },
     },
   ];
 
-  async function route(req: IncomingMessage, url: URL): Promise<Envelope> {
+  async function route(req: IncomingMessage, url: URL, closed: Promise<void>): Promise<Envelope> {
     let found: { route: Route; params: string[] } | undefined;
     for (const r of routes) {
       const match = req.method === r.method ? r.path.exec(url.pathname) : null;
@@ -195,7 +217,7 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
         break;
       }
     }
-    const request = { req, url, params: found?.params ?? [] };
+    const request = { req, url, params: found?.params ?? [], closed };
     if (found?.route.token === 'none') return found.route.handle(request);
     // Anything else needs a live session, even to learn that the endpoint does not exist.
     const session = sessions.authenticate(
@@ -204,12 +226,15 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
     );
     if (!found)
       throw new HttpError(404, failure('390400', `Unknown endpoint ${req.method} ${url.pathname}.`));
+    // Any request of a session, a heartbeat too, says that its client is still there.
+    engine.touch?.(session.state);
     return found.route.handle(request, session);
   }
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    route(req, url).then(
+    const closed = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    route(req, url, closed).then(
       (envelope) => send(res, 200, envelope),
       (err: unknown) => {
         if (err instanceof HttpError) send(res, err.status, err.envelope);
@@ -236,7 +261,7 @@ export async function startServer(options: ServerOptions): Promise<StandInServer
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       const open = sessions.forgetAll();
-      await Promise.allSettled(open.map((s) => engine.closeSession(s.state)));
+      await Promise.allSettled([...closing, ...open.map((s) => engine.closeSession(s.state))]);
     },
   };
 }

@@ -1,11 +1,11 @@
-// Snowflake's ALTER SESSION SET and UNSET. The session's parameters live with the server rather than the
-// engine because they shape every response: the driver formats dates, times and binaries from them.
+// Snowflake's ALTER SESSION SET and UNSET (https://docs.snowflake.com/en/sql-reference/sql/alter-session): every
+// name must be a documented parameter and every value of its type; the session's values shape what runs next.
 import type { QueryResult } from './engine-types';
 import { STATEMENT_TYPE } from './engine-types';
 import { syntaxError } from './errors';
+import { checkAssignment, checkName, type ParameterValue } from './parameters';
 import { Cursor, significant, splitTopLevel, tokenize } from './sql-tokens';
 import { statementExecuted } from './status';
-import type { ParameterValue } from './wire';
 
 /** Runs ALTER SESSION SET|UNSET against `parameters`; null for any other statement. */
 export function runSessionStatement(
@@ -17,14 +17,14 @@ export function runSessionStatement(
   const unset = cur.accept('UNSET');
   if ((!unset && !cur.accept('SET')) || cur.done()) return null;
   if (unset) {
-    for (const name of splitTopLevel(cur.rest())) {
-      delete parameters[
-        name
-          .map((t) => t.text)
-          .join('')
-          .toUpperCase()
-      ];
-    }
+    const names = splitTopLevel(cur.rest()).map((name) =>
+      name
+        .map((t) => t.text)
+        .join('')
+        .toUpperCase(),
+    );
+    for (const name of names) checkName(name);
+    for (const name of names) delete parameters[name];
     return statementExecuted(STATEMENT_TYPE.SCL);
   }
   for (;;) {
@@ -35,8 +35,9 @@ export function runSessionStatement(
     if (name?.kind !== 'word') throw near();
     cur.next();
     if (!cur.acceptOp('=') || cur.done() || cur.peek()?.text === ',') throw near();
-    const value =
+    const raw =
       cur.peek()?.kind === 'string' ? cur.next().value : parseParameterValue(cur.adjacentText([',']));
+    const value = checkAssignment(name.value, raw);
     // Each assignment takes effect once its comma (or the end) is there, even if a later one is wrong.
     if (!cur.done() && !cur.acceptOp(',')) throw near();
     parameters[name.value] = value;
@@ -45,7 +46,7 @@ export function runSessionStatement(
 }
 
 /** An unquoted value: a boolean, a number, or a word (uppercased, as Snowflake keeps enum values). */
-function parseParameterValue(raw: string): ParameterValue {
+export function parseParameterValue(raw: string): ParameterValue {
   if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
   if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
   return raw.toUpperCase();

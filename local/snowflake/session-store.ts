@@ -4,7 +4,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { LoginRefusedError, normalizeIdentifier, type UserDirectory } from './auth';
 import { BoundedMap } from './bounded-map';
 import type { SessionState } from './engine-types';
-import { type Envelope, failure, HttpError, ok, type ParameterValue, parameterList } from './wire';
+import type { ParameterValue } from './parameters';
+import { type Envelope, failure, HttpError, ok, parameterList } from './wire';
 
 export interface Session {
   readonly state: SessionState;
@@ -17,6 +18,8 @@ export interface Session {
   readonly parameters: Record<string, ParameterValue>;
   /** Statements of one session run one after another, as in Snowflake. */
   queue: Promise<unknown>;
+  /** The query id of the statement running now. */
+  current?: string;
   closed: boolean;
 }
 
@@ -26,6 +29,8 @@ export interface SessionStoreOptions {
   readonly defaults: { readonly database: string; readonly schema: string; readonly warehouse: string };
   readonly sessionValiditySeconds: number;
   readonly masterValiditySeconds: number;
+  /** The account's parameters, which a session starts with. */
+  readonly parameters?: () => Readonly<Record<string, ParameterValue>>;
 }
 
 /** Closed sessions whose tokens are still told apart from unknown ones (390111 rather than 390104). */
@@ -64,6 +69,7 @@ export class SessionStore {
       const role = directory.chooseRole(user, param('roleName'));
       const numericId = randomInt(1, 2 ** 47);
       const now = Date.now();
+      const parameters: Record<string, ParameterValue> = {};
       const session: Session = {
         state: {
           id: String(numericId),
@@ -73,13 +79,15 @@ export class SessionStore {
           schema: normalizeIdentifier(param('schemaName') ?? defaults.schema),
           warehouse: normalizeIdentifier(param('warehouse') ?? defaults.warehouse),
           transaction: undefined,
+          parameters,
+          grantedRoles: () => directory.rolesOf(user),
         },
         numericId,
         token: newToken(),
         tokenExpiresAt: now + sessionValiditySeconds * 1000,
         masterToken: newToken(),
         masterExpiresAt: now + masterValiditySeconds * 1000,
-        parameters: {},
+        parameters,
         queue: Promise.resolve(),
         closed: false,
       };
@@ -98,7 +106,7 @@ export class SessionStore {
         healthCheckInterval: 45,
         idToken: null,
         mfaToken: null,
-        parameters: parameterList({}),
+        parameters: parameterList(this.options.parameters?.() ?? {}),
         sessionInfo: {
           databaseName: session.state.database,
           schemaName: session.state.schema,

@@ -13,8 +13,19 @@ export interface SfType {
   readonly length: number | null;
 }
 
-const MAX_TEXT = 16_777_216;
+/** VARCHAR's default length, and its maximum (https://docs.snowflake.com/en/sql-reference/data-types-text). */
+export const DEFAULT_TEXT_LENGTH = 16_777_216;
+export const MAX_TEXT_LENGTH = 134_217_728;
+const MAX_TEXT = DEFAULT_TEXT_LENGTH;
 const MAX_BINARY = 8_388_608;
+
+function badType(text: string, why: string): SnowflakeSqlError {
+  return new SnowflakeSqlError(
+    '001003',
+    '42000',
+    `SQL compilation error:\nunsupported data type '${text}': ${why}.`,
+  );
+}
 
 function num(args: readonly number[], i: number, fallback: number): number {
   return args[i] ?? fallback;
@@ -28,15 +39,13 @@ export function sfType(name: string, args: readonly number[] = []): SfType {
     case 'NUMERIC':
     case 'DECIMAL':
     case 'DEC': {
+      // "Numbers up to 38 digits"; "The maximum scale ... is 37" (data-types-numeric).
       const p = num(args, 0, 38);
       const s = num(args, 1, 0);
-      if (p < 1 || p > 38 || s < 0 || s > p) {
-        throw new SnowflakeSqlError(
-          '001003',
-          '42000',
-          `SQL compilation error:\nunsupported data type '${n}'.`,
-        );
-      }
+      const text = `${n}(${args.join(',')})`;
+      if (p < 1 || p > 38) throw badType(text, 'the precision must be between 1 and 38');
+      if (s < 0 || s > 37) throw badType(text, 'the scale must be between 0 and 37');
+      if (s > p) throw badType(text, 'the scale cannot exceed the precision');
       return fixed(p, s);
     }
     case 'INT':
@@ -62,6 +71,9 @@ export function sfType(name: string, args: readonly number[] = []): SfType {
     case 'NVARCHAR2':
     case 'CHAR VARYING': {
       const len = num(args, 0, n.startsWith('CHAR') || n === 'NCHAR' ? 1 : MAX_TEXT);
+      if (len < 1 || len > MAX_TEXT_LENGTH) {
+        throw badType(`${n}(${len})`, `the length must be between 1 and ${MAX_TEXT_LENGTH}`);
+      }
       return {
         canonical: `VARCHAR(${len})`,
         wire: 'text',
@@ -83,21 +95,28 @@ export function sfType(name: string, args: readonly number[] = []): SfType {
     case 'DATE':
       return { canonical: 'DATE', wire: 'date', duck: 'DATE', precision: null, scale: null, length: null };
     case 'TIME':
-      return { canonical: 'TIME(9)', wire: 'time', duck: 'TIME', precision: 0, scale: 9, length: null };
+      return {
+        canonical: `TIME(${fraction(n, args)})`,
+        wire: 'time',
+        duck: 'TIME',
+        precision: 0,
+        scale: 9,
+        length: null,
+      };
     case 'TIMESTAMP':
     case 'DATETIME':
     case 'TIMESTAMP_NTZ':
     case 'TIMESTAMPNTZ':
     case 'TIMESTAMP WITHOUT TIME ZONE':
-      return ts('TIMESTAMP_NTZ', 'timestamp_ntz', 'TIMESTAMP');
+      return ts('TIMESTAMP_NTZ', 'timestamp_ntz', 'TIMESTAMP', fraction(n, args));
     case 'TIMESTAMP_LTZ':
     case 'TIMESTAMPLTZ':
     case 'TIMESTAMP WITH LOCAL TIME ZONE':
-      return ts('TIMESTAMP_LTZ', 'timestamp_ltz', 'TIMESTAMPTZ');
+      return ts('TIMESTAMP_LTZ', 'timestamp_ltz', 'TIMESTAMPTZ', fraction(n, args));
     case 'TIMESTAMP_TZ':
     case 'TIMESTAMPTZ':
     case 'TIMESTAMP WITH TIME ZONE':
-      return ts('TIMESTAMP_TZ', 'timestamp_tz', 'TIMESTAMPTZ');
+      return ts('TIMESTAMP_TZ', 'timestamp_tz', 'TIMESTAMPTZ', fraction(n, args));
     case 'VARIANT':
       return {
         canonical: 'VARIANT',
@@ -150,8 +169,25 @@ function fixed(p: number, s: number): SfType {
   };
 }
 
-function ts(canonical: string, wire: SnowflakeColumnType, duck: string): SfType {
-  return { canonical: `${canonical}(9)`, wire, duck, precision: 0, scale: 9, length: null };
+/**
+ * The declared fraction precision of TIME and TIMESTAMP, 0 to 9 (default 9). DESCRIBE reports it; values are
+ * kept to the microsecond and sent with nine fraction digits whatever it is.
+ */
+function fraction(name: string, args: readonly number[]): number {
+  const p = args[0] ?? 9;
+  if (p < 0 || p > 9 || args.length > 1)
+    throw badType(`${name}(${args.join(',')})`, 'the precision must be between 0 and 9');
+  return p;
+}
+
+/** The declared fraction precision of a TIME or TIMESTAMP type, from its canonical name. */
+export function fractionDigits(sf: SfType): number {
+  const m = /\((\d)\)$/.exec(sf.canonical);
+  return m ? Number(m[1]) : 9;
+}
+
+function ts(canonical: string, wire: SnowflakeColumnType, duck: string, p: number): SfType {
+  return { canonical: `${canonical}(${p})`, wire, duck, precision: 0, scale: 9, length: null };
 }
 
 /** Parses a canonical name written in a column comment back into a type. */
@@ -159,10 +195,9 @@ export function parseCanonical(text: string): SfType | undefined {
   const m = /^([A-Z_ ]+?)(?:\((\d+)(?:,(\d+))?\))?$/.exec(text.trim());
   if (!m) return undefined;
   const args = [m[2], m[3]].filter((x): x is string => x !== undefined).map(Number);
-  // TIME(9) and TIMESTAMP_*(9) carry a fraction precision, not a size.
   const name = m[1] as string;
   try {
-    return sfType(name, name.startsWith('TIME') ? [] : args);
+    return sfType(name, args);
   } catch {
     return undefined;
   }

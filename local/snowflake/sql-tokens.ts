@@ -18,8 +18,13 @@ export interface Token {
 
 const OPERATORS = ['::', '<>', '!=', '>=', '<=', '||', '=>', '->', '->>'];
 
+export interface TokenizeOptions {
+  /** QUOTED_IDENTIFIERS_IGNORE_CASE: quoted identifiers resolve upper-case, as unquoted ones do. */
+  readonly foldQuotedIdentifiers?: boolean;
+}
+
 /** Splits SQL into tokens; positional binds `?` are numbered left to right, `:n` keep their number. */
-export function tokenize(sql: string): Token[] {
+export function tokenize(sql: string, options: TokenizeOptions = {}): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let nextBind = 1;
@@ -55,7 +60,12 @@ export function tokenize(sql: string): Token[] {
     } else if (c === '"') {
       const { value, end } = readQuoted(sql, start, '"');
       i = end;
-      tokens.push({ kind: 'qident', text: sql.slice(start, i), value, pos: start });
+      tokens.push({
+        kind: 'qident',
+        text: sql.slice(start, i),
+        value: options.foldQuotedIdentifiers ? value.toUpperCase() : value,
+        pos: start,
+      });
     } else if (/[A-Za-z_]/.test(c)) {
       while (i < n && /[A-Za-z0-9_$]/.test(sql[i] as string)) i++;
       const text = sql.slice(start, i);
@@ -111,8 +121,9 @@ function readQuoted(sql: string, start: number, quote: "'" | '"'): { value: stri
     }
     const ch = sql[i] as string;
     if (escapes && ch === '\\' && i + 1 < sql.length) {
-      value += unescapeChar(sql[i + 1] as string);
-      i += 2;
+      const escaped = unescapeAt(sql, i + 1);
+      value += escaped.text;
+      i = escaped.end;
     } else if (ch === quote) {
       if (sql[i + 1] !== quote) return { value, end: i + 1 };
       value += quote;
@@ -124,23 +135,21 @@ function readQuoted(sql: string, start: number, quote: "'" | '"'): { value: stri
   }
 }
 
-function unescapeChar(ch: string): string {
-  switch (ch) {
-    case 'n':
-      return '\n';
-    case 't':
-      return '\t';
-    case 'r':
-      return '\r';
-    case 'b':
-      return '\b';
-    case 'f':
-      return '\f';
-    case '0':
-      return '\0';
-    default:
-      return ch;
-  }
+/**
+ * The escape sequence after a backslash in a string literal, as Snowflake reads them: `\\n` and the like,
+ * octal `\\ooo`, hex `\\xhh`, Unicode `\\uhhhh`, and any other character standing for itself
+ * (https://docs.snowflake.com/en/sql-reference/data-types-text#escape-sequences-in-single-quoted-string-constants).
+ */
+function unescapeAt(sql: string, i: number): { text: string; end: number } {
+  const ch = sql[i] as string;
+  const octal = /^[0-7]{3}/.exec(sql.slice(i, i + 3));
+  if (octal) return { text: String.fromCharCode(Number.parseInt(octal[0], 8)), end: i + 3 };
+  const hex = ch === 'x' ? /^[0-9A-Fa-f]{2}/.exec(sql.slice(i + 1, i + 3)) : null;
+  if (hex) return { text: String.fromCharCode(Number.parseInt(hex[0], 16)), end: i + 3 };
+  const unicode = ch === 'u' ? /^[0-9A-Fa-f]{4}/.exec(sql.slice(i + 1, i + 5)) : null;
+  if (unicode) return { text: String.fromCharCode(Number.parseInt(unicode[0], 16)), end: i + 5 };
+  const simple: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '0': '\0' };
+  return { text: simple[ch] ?? ch, end: i + 1 };
 }
 
 /** Tokens that carry meaning (no blanks or comments). */

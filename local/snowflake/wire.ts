@@ -1,8 +1,9 @@
 // How the Snowflake stand-in's answers look on the wire: the response envelope, the session parameters the
 // driver formats values with, and the JSON rowset form of a query result (snowflake-sdk 3.3.0).
 import type { ColumnMeta, QueryResult, SessionState, SnowflakeSqlError } from './engine-types';
+import type { ParameterValue } from './parameters';
 
-export type ParameterValue = string | number | boolean;
+export type { ParameterValue };
 
 /**
  * Session parameters sent with the login response and with every result. The driver formats dates, times,

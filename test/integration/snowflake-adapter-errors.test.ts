@@ -141,6 +141,8 @@ describe('the administrator script and the service user', () => {
     const user = `AUDIT_ONLY_${run}`;
     await exec(admin, `CREATE USER ${user} PASSWORD = 'audit-only-pw'`);
     await exec(admin, `GRANT ROLE TALLY_AUDIT_WRITER TO USER ${user}`);
+    // Tally uses the role under the loader's warehouse; signed in with it alone, it needs one of its own.
+    await exec(admin, `GRANT USAGE ON WAREHOUSE ${stack.snowflake.warehouse} TO ROLE TALLY_AUDIT_WRITER`);
     const writer = await connect({
       ...stack.snowflake,
       username: user,

@@ -1,16 +1,26 @@
-// COPY's loading of one staged CSV file: compression, fields read by DuckDB's read_csv and converted to
-// each column's type, bad rows reported by line and column, and ON_ERROR (abort, skip the file, continue).
-import { createReadStream } from 'node:fs';
+// COPY's loading of one staged CSV file: decompression, records read as Snowflake reads them, each field turned
+// into its column's type by the documented input forms, bad rows reported by line and column, and ON_ERROR.
+
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import type { Ctx } from '../context';
 import { SnowflakeSqlError } from '../engine-types';
-import { conversionError, toSnowflakeError } from '../errors';
-import type { SfType } from '../sf-types';
+import { unsupported } from '../errors';
+import { castFromText, convertText, type InputSettings } from '../input-forms';
 import { quoteIdent, quoteQualified, sqlString } from '../sql-tokens';
+import {
+  type CsvField,
+  CsvReader,
+  type CsvRecord,
+  replaceInvalidBytes,
+  showInvalidBytes,
+  unescapeUnenclosed,
+} from './csv-reader';
 import type { CsvFormat } from './file-format';
-import { type FileResult, skipped } from './results';
+import type { FileResult } from './results';
 import type { StagedObject } from './stage-objects';
 import type { LoadColumn, OnError } from './statement';
 
@@ -18,276 +28,300 @@ export interface LoadSpec {
   readonly object: StagedObject;
   /** Where the object was downloaded to. */
   readonly local: string;
+  /** Where the converted rows are written for DuckDB to insert. */
+  readonly converted: string;
   readonly format: CsvFormat;
+  readonly settings: InputSettings;
   readonly onError: OnError;
   readonly match: string;
   readonly table: readonly string[];
   readonly columns: readonly LoadColumn[];
 }
 
-async function isGzip(file: string): Promise<boolean> {
-  const handle = await open(file, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
+/** A row's first error, as COPY reports it. */
+interface RowError {
+  readonly error: SnowflakeSqlError;
+  readonly line: number;
+  readonly character: number;
+  /** 0-based target column, when the error belongs to one. */
+  readonly column: number | undefined;
 }
 
-/**
- * The first record after `skip` lines, split into fields, to learn the column count (and header names).
- * Read by hand rather than with DuckDB (`read_csv(..., header = false) LIMIT 1` or `sniff_csv`): DuckDB
- * sniffs the column count from a sample of rows, so a first record wider than the rest fails to sniff
- * instead of giving Snowflake's 100080 column-count error, and it skips blank lines, which this reader
- * takes as a record of one empty field (Snowflake, without SKIP_BLANK_LINES, refuses them too).
- */
-async function firstRecord(file: string, gzip: boolean, format: CsvFormat): Promise<string[] | undefined> {
+/** The file's bytes decompressed as COMPRESSION says; AUTO recognises gzip and zlib's deflate. */
+async function decompressed(file: string, compression: string): Promise<Readable> {
+  let kind = compression;
+  if (kind === 'AUTO') {
+    const handle = await open(file, 'r');
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0).finally(() => handle.close());
+    const b = buffer.subarray(0, bytesRead);
+    if (b[0] === 0x1f && b[1] === 0x8b) kind = 'GZIP';
+    else if (
+      b.subarray(0, 3).toString('latin1') === 'BZh' ||
+      (b.length === 4 && b.readUInt32LE(0) === 0xfd2fb528)
+    )
+      throw unsupported('bz2 and zstd compressed files');
+    else if (b[0] === 0x78 && b.length > 1 && ((b[0] << 8) | (b[1] as number)) % 31 === 0) kind = 'DEFLATE';
+    else kind = 'NONE';
+  }
   const source = createReadStream(file);
-  const stream: Readable = gzip ? source.pipe(createGunzip()) : source;
-  let text = '';
-  try {
-    for await (const chunk of stream) {
-      text += (chunk as Buffer).toString('utf8');
-      const record = recordAfter(text, format);
-      if (record !== undefined) return record;
-      if (text.length > 16 * 1024 * 1024) break;
-    }
-  } finally {
-    stream.destroy();
-    source.destroy();
-  }
-  // A last record without a line break; a file that is only its header holds no record at all.
-  return text.length > 0 && !text.endsWith('\n') ? recordAfter(`${text}\n`, format) : undefined;
+  const decoder =
+    kind === 'GZIP'
+      ? createGunzip()
+      : kind === 'DEFLATE'
+        ? createInflate()
+        : kind === 'RAW_DEFLATE'
+          ? createInflateRaw()
+          : kind === 'BROTLI'
+            ? createBrotliDecompress()
+            : undefined;
+  if (!decoder) return source;
+  source.on('error', (err) => decoder.destroy(err));
+  return source.pipe(decoder);
 }
 
-function recordAfter(text: string, format: CsvFormat): string[] | undefined {
-  let pos = 0;
-  for (let skipped = 0; skipped < format.skipHeader; skipped++) {
-    const nl = text.indexOf('\n', pos);
-    if (nl < 0) return undefined;
-    pos = nl + 1;
+/** Writes the converted rows as CSV in DuckDB's own dialect: every value quoted, NULL an empty unquoted field. */
+class ConvertedRows {
+  private readonly out: WriteStream;
+  count = 0;
+
+  constructor(file: string) {
+    this.out = createWriteStream(file);
   }
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = pos; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted) {
-      if (c === format.enclosure) {
-        if (text[i + 1] === format.enclosure) {
-          field += c;
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (format.enclosure && c === format.enclosure && field === '') quoted = true;
-    else if (c === format.delimiter) {
-      fields.push(field);
-      field = '';
-    } else if (c === '\n') {
-      fields.push(field.replace(/\r$/, ''));
-      return fields;
-    } else field += c;
+
+  async write(values: readonly (string | null)[]): Promise<void> {
+    const line = `${values.map((v) => (v === null ? '' : `"${v.replaceAll('"', '""')}"`)).join(',')}\n`;
+    this.count++;
+    if (!this.out.write(line)) await once(this.out, 'drain');
   }
-  return undefined;
+
+  async close(): Promise<void> {
+    this.out.end();
+    await once(this.out, 'finish');
+  }
 }
 
-/** SQL converting a raw text field to the column's type, NULL when it does not convert. */
-function conversion(raw: string, sf: SfType): string {
-  switch (sf.wire) {
-    case 'fixed':
-    case 'real':
-    case 'date':
-    case 'time':
-    case 'timestamp_ntz':
-    case 'timestamp_ltz':
-    case 'timestamp_tz':
-      return `TRY_CAST(trim(${raw}) AS ${sf.duck})`;
-    case 'boolean':
-      return `CASE WHEN lower(trim(${raw})) IN ('true','t','yes','y','on','1') THEN TRUE WHEN lower(trim(${raw})) IN ('false','f','no','n','off','0') THEN FALSE END`;
-    case 'variant':
-    case 'object':
-    case 'array':
-      return `CASE WHEN json_valid(${raw}) THEN json(${raw}) END`;
-    case 'binary': {
-      const hex = `regexp_replace(${raw}, '^\\\\x', '')`;
-      return `CASE WHEN regexp_full_match(${hex}, '([0-9A-Fa-f]{2})*') THEN unhex(${hex}) END`;
+function columnLabel(spec: LoadSpec, index: number): string {
+  return `"${spec.table[2]}"["${spec.columns[index]?.name}":${index + 1}]`;
+}
+
+/** A field's text before its type: invalid bytes, NULL_IF, EMPTY_FIELD_AS_NULL, the unenclosed escapes. */
+function fieldText(field: CsvField, format: CsvFormat): { value: string | null } | SnowflakeSqlError {
+  let { value, raw } = field;
+  if (field.invalidBytes) {
+    if (!format.replaceInvalidCharacters) {
+      // "If set to FALSE, the load operation produces an error when invalid UTF-8 character encoding is detected."
+      return new SnowflakeSqlError(
+        '100096',
+        '22000',
+        `Invalid UTF8 detected in string '${showInvalidBytes(raw)}'`,
+      );
     }
-    default:
-      return raw;
+    value = replaceInvalidBytes(value);
+    raw = replaceInvalidBytes(raw);
   }
+  if (field.enclosed) {
+    // Enclosing is what tells an empty string from a NULL ("Use quotes if an empty field should be
+    // interpreted as an empty string"); whether NULL_IF also applies inside quotes is not documented.
+    if (format.nullIf.includes(value)) {
+      throw unsupported(
+        `NULL_IF matching the enclosed field "${value}": whether it applies inside quotes is not documented`,
+      );
+    }
+    return { value };
+  }
+  // "EMPTY_FIELD_AS_NULL ... insert SQL NULL for empty fields ... represented by two successive delimiters".
+  if (raw === '' && format.emptyAsNull) return { value: null };
+  if (format.nullIf.includes(raw)) return { value: null };
+  const unescaped = unescapeUnenclosed(raw, format.dialect);
+  if (unescaped !== raw && format.nullIf.includes(unescaped)) {
+    throw unsupported(
+      `NULL_IF '${unescaped}' matching the escaped field ${raw}: whether it is matched before or after escapes is not documented`,
+    );
+  }
+  return { value: unescaped };
 }
 
 export async function loadFile(ctx: Ctx, spec: LoadSpec): Promise<FileResult> {
-  const { format, onError, object } = spec;
-  const gzip = format.compression === 'GZIP' || (format.compression === 'AUTO' && (await isGzip(spec.local)));
-  const headerLines = format.parseHeader ? 1 : format.skipHeader;
-  const errorLimit = (parsed: number) =>
-    onError.kind === 'CONTINUE' ? parsed : onError.kind === 'SKIP_FILE' ? onError.limit : 1;
-  const failed = (message: string, line: number | null, column: string | null, parsed = 0): FileResult => ({
-    file: object.url,
-    status: 'LOAD_FAILED',
-    parsed,
-    loaded: 0,
-    errorLimit: errorLimit(parsed),
-    errors: 1,
-    firstError: message,
-    firstErrorLine: line,
-    firstErrorCharacter: line === null ? null : 1,
-    firstErrorColumn: column,
-  });
-
-  const first = await firstRecord(spec.local, gzip, {
-    ...format,
-    skipHeader: format.parseHeader ? 0 : format.skipHeader,
-  });
-  if (!first) {
-    return { ...skipped(object.url), status: 'LOADED', errorLimit: errorLimit(0) };
-  }
-  const fileColumns = first.map((name, i) => ({ id: `c${i}`, header: name }));
-  // Which file column feeds each table column.
-  const sources = spec.columns.map((col, i) => {
-    if (spec.match === 'NONE') return fileColumns[i]?.id;
-    const found = fileColumns.find((f) =>
-      spec.match === 'CASE_SENSITIVE'
-        ? f.header === col.name
-        : f.header.toUpperCase() === col.name.toUpperCase(),
-    );
-    return found?.id;
-  });
-  if (
-    spec.match === 'NONE' &&
-    format.columnCountMismatchIsError &&
-    fileColumns.length !== spec.columns.length
-  ) {
-    const message = columnCountMessage(fileColumns.length, spec.columns.length);
-    if (onError.kind === 'ABORT_STATEMENT') throw new SnowflakeSqlError('100080', '22000', message);
-    return failed(message, headerLines + 1, null);
-  }
-
-  const nulls = [...format.nullIf, ...(format.emptyAsNull ? [''] : [])];
-  const reader = `read_csv(${sqlString(spec.local)}, auto_detect = false, columns = {${fileColumns
-    .map((c) => `${sqlString(c.id)}: 'VARCHAR'`)
-    .join(
-      ', ',
-    )}}, delim = ${sqlString(format.delimiter)}, quote = ${sqlString(format.enclosure)}, escape = ${sqlString(
-    format.enclosure,
-  )}, header = ${format.parseHeader}, skip = ${format.parseHeader ? 0 : format.skipHeader}, compression = '${
-    gzip ? 'gzip' : 'none'
-  }', allow_quoted_nulls = false, nullstr = [${nulls.map(sqlString).join(', ')}])`;
-  const raw = `(SELECT row_number() OVER () AS __line, * FROM ${reader})`;
-  const fields = spec.columns.map((col, i) => {
-    const src = sources[i];
-    const value = src ? quoteIdent(src) : 'NULL';
-    const converted = src ? conversion(value, col.sf) : 'NULL';
-    const bad = [src ? `(${value} IS NOT NULL AND (${converted}) IS NULL)` : 'FALSE'];
-    if (col.notNull) bad.push(`(${converted}) IS NULL`);
-    return { col, value, converted, bad: bad.join(' OR ') };
-  });
-  const anyBad = fields.map((f) => `(${f.bad})`).join(' OR ') || 'FALSE';
-
-  let parsed: number;
-  let errors: number;
-  let firstBad: { line: number; column: number; value: string | null } | undefined;
+  const { format, onError } = spec;
+  const stream = await decompressed(spec.local, format.compression);
+  const reader = new CsvReader(stream, format.dialect);
+  const rows = new ConvertedRows(spec.converted);
+  let parsed = 0;
+  let errors = 0;
+  let first: RowError | undefined;
   try {
-    const stats = await ctx.read(`SELECT count(*), count(*) FILTER (WHERE ${anyBad}) FROM ${raw}`);
-    const row = stats.getRows()[0] ?? [0, 0];
-    parsed = Number(row[0]);
-    errors = Number(row[1]);
-    if (errors > 0) {
-      const probe = await ctx.read(
-        `SELECT __line, ${fields.map((f) => `(${f.bad})`).join(', ')}, ${fields.map((f) => f.value).join(', ')} FROM ${raw} WHERE ${anyBad} ORDER BY __line LIMIT 1`,
-      );
-      const r = probe.getRows()[0] ?? [];
-      const column = fields.findIndex((_f, i) => r[1 + i] === true);
-      const value = r[1 + fields.length + column];
-      firstBad = {
-        line: Number(r[0]),
+    // Which file field feeds each target column.
+    let sources: (number | undefined)[] = spec.columns.map((_c, i) => i);
+    let expected: number | undefined;
+    if (format.parseHeader) {
+      const header = await reader.next();
+      const names = (header?.fields ?? []).map((f) => f.value);
+      expected = names.length;
+      sources = spec.columns.map((col) => {
+        const found = names.findIndex((n) =>
+          spec.match === 'CASE_SENSITIVE' ? n === col.name : n.toUpperCase() === col.name.toUpperCase(),
+        );
+        return found < 0 ? undefined : found;
+      });
+    } else if (format.skipHeader > 0) {
+      await reader.skipLines(format.skipHeader);
+    }
+    const matchByName = spec.match !== 'NONE';
+    for (let record: CsvRecord | undefined = await reader.next(); record; record = await reader.next()) {
+      ctx.throwIfCancelled();
+      parsed++;
+      const rowError = (error: SnowflakeSqlError, character: number, column?: number): RowError => ({
+        error,
+        line: record?.line ?? 0,
+        character,
         column,
-        value: value === null || value === undefined ? null : String(value),
-      };
+      });
+      let bad: RowError | undefined;
+      const count = record.fields.length;
+      const end = (record.fields.at(-1)?.character ?? 1) + (record.fields.at(-1)?.raw.length ?? 0);
+      if (record.error) {
+        bad = rowError(withColumn(record.error, spec, Math.min(count, spec.columns.length)), end);
+      } else if (
+        !matchByName &&
+        expected === undefined &&
+        count !== spec.columns.length &&
+        format.columnCountMismatchIsError
+      ) {
+        bad = rowError(
+          new SnowflakeSqlError(
+            '100080',
+            '22000',
+            `Number of columns in file (${count}) does not match that of the corresponding table (${spec.columns.length}), use file format option error_on_column_count_mismatch=false to ignore this error`,
+          ),
+          1,
+        );
+      } else if (expected !== undefined && count !== expected) {
+        // "a file containing records of varying length return an error regardless of the value specified".
+        bad =
+          count > expected
+            ? rowError(
+                new SnowflakeSqlError(
+                  '100016',
+                  '22000',
+                  `Field delimiter '${format.dialect.fieldDelimiter ?? ''}' found while expecting record delimiter '\\n'`,
+                ),
+                record.fields[expected]?.character ?? end,
+                Math.min(expected, spec.columns.length - 1),
+              )
+            : rowError(
+                new SnowflakeSqlError(
+                  '100068',
+                  '22000',
+                  `End of record reached while expected to parse column '${columnLabel(spec, Math.min(count, spec.columns.length - 1))}'`,
+                ),
+                end,
+                Math.min(count, spec.columns.length - 1),
+              );
+      }
+      expected ??= count;
+      const values: (string | null)[] = [];
+      for (let c = 0; !bad && c < spec.columns.length; c++) {
+        const col = spec.columns[c] as LoadColumn;
+        const source = sources[c];
+        const field = source === undefined ? undefined : record.fields[source];
+        let value: string | null = null;
+        if (field) {
+          const t = fieldText(field, format);
+          if (t instanceof SnowflakeSqlError) {
+            bad = rowError(t, field.character, c);
+            break;
+          }
+          if (t.value !== null) {
+            // EMPTY_FIELD_AS_NULL = FALSE: "An empty string is inserted into columns of type STRING. For other
+            // column types, the COPY INTO <table> command produces an error."
+            const converted = convertText(t.value, col.sf, spec.settings);
+            if (!converted.ok) {
+              bad = rowError(converted.error, field.character, c);
+              break;
+            }
+            value = converted.text;
+          }
+        }
+        if (value === null && col.notNull) {
+          bad = rowError(
+            new SnowflakeSqlError(
+              '100088',
+              '22000',
+              'NULL result in a non-nullable column. Use quotes if an empty field should be interpreted as an empty string instead of a null',
+            ),
+            field?.character ?? 1,
+            c,
+          );
+          break;
+        }
+        values.push(value);
+      }
+      if (bad) {
+        errors++;
+        first ??= bad;
+        if (onError.kind === 'ABORT_STATEMENT') throw abortError(bad, spec, parsed);
+        continue;
+      }
+      await rows.write(values);
     }
-  } catch (err) {
-    const mapped = csvError(err);
-    if (onError.kind === 'ABORT_STATEMENT') throw mapped;
-    return failed(mapped.message, lineOf(err), null);
+  } finally {
+    stream.destroy();
+    await rows.close();
   }
+  return finish(ctx, spec, { parsed, errors, first, good: rows.count });
+}
 
-  let firstError: string | null = null;
-  let firstErrorColumn: string | null = null;
-  if (firstBad) {
-    const f = fields[firstBad.column] as (typeof fields)[number];
-    const error =
-      firstBad.value === null
-        ? new SnowflakeSqlError('100072', '22000', 'NULL result in a non-nullable column')
-        : conversionError(firstBad.value, f.col.sf.duck);
-    firstError = error.message;
-    firstErrorColumn = `"${spec.table[2]}"["${f.col.name}":${firstBad.column + 1}]`;
-    if (onError.kind === 'ABORT_STATEMENT') {
-      throw new SnowflakeSqlError(
-        error.code,
-        error.sqlState,
-        `${error.message}\n  File '${object.key}', line ${firstBad.line + headerLines}, character 1\n  Row ${firstBad.line}, column ${firstErrorColumn}`,
-      );
-    }
+function withColumn(error: SnowflakeSqlError, spec: LoadSpec, column: number): SnowflakeSqlError {
+  if (error.code !== '100068' || error.message.includes("'")) return error;
+  return new SnowflakeSqlError(
+    error.code,
+    error.sqlState,
+    `${error.message} '${columnLabel(spec, Math.max(0, column - 1))}'`,
+  );
+}
+
+function abortError(bad: RowError, spec: LoadSpec, row: number): SnowflakeSqlError {
+  const column = bad.column === undefined ? '' : `, column ${columnLabel(spec, bad.column)}`;
+  return new SnowflakeSqlError(
+    bad.error.code,
+    bad.error.sqlState,
+    `${bad.error.message}\n  File '${spec.object.key}', line ${bad.line}, character ${bad.character}\n  Row ${row}${column}`,
+  );
+}
+
+async function finish(
+  ctx: Ctx,
+  spec: LoadSpec,
+  counts: { parsed: number; errors: number; first: RowError | undefined; good: number },
+): Promise<FileResult> {
+  const { onError } = spec;
+  const { parsed, errors, first, good } = counts;
+  const errorLimit = onError.kind === 'CONTINUE' ? parsed : onError.kind === 'SKIP_FILE' ? onError.limit : 1;
+  const skipFile =
+    onError.kind === 'SKIP_FILE' &&
+    (onError.percent ? parsed > 0 && (errors / parsed) * 100 > onError.limit : errors >= onError.limit);
+  let loaded = 0;
+  if (!skipFile && good > 0) {
+    const names = spec.columns.map((c, i) => ({ name: c.name, source: quoteIdent(`c${i}`), sf: c.sf }));
+    const reader = `read_csv(${sqlString(spec.converted)}, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', new_line = '\\n', nullstr = '', allow_quoted_nulls = false, max_line_size = 1073741824, columns = {${names
+      .map((n) => `${sqlString(`c${names.indexOf(n)}`)}: 'VARCHAR'`)
+      .join(', ')}})`;
+    const insert = `INSERT INTO ${quoteQualified(spec.table)} (${names.map((n) => quoteIdent(n.name)).join(', ')}) SELECT ${names
+      .map((n) => castFromText(n.source, n.sf))
+      .join(', ')} FROM ${reader}`;
+    const inserted = await ctx.write(insert);
+    loaded = Number(inserted.getRows()[0]?.[0] ?? 0);
   }
-  const errorLine = firstBad ? firstBad.line + headerLines : null;
-  if (onError.kind === 'SKIP_FILE' && errors >= onError.limit) {
-    return { ...failed(firstError ?? '', errorLine, firstErrorColumn, parsed), errors };
-  }
-  const insert = `INSERT INTO ${quoteQualified(spec.table)} (${fields.map((f) => quoteIdent(f.col.name)).join(', ')}) SELECT ${fields
-    .map((f) => f.converted)
-    .join(', ')} FROM ${raw} WHERE NOT (${anyBad}) ORDER BY __line`;
-  const inserted = await ctx.write(insert);
-  const loaded = Number(inserted.getRows()[0]?.[0] ?? 0);
   return {
-    file: object.url,
+    file: spec.object.url,
     status: errors === 0 ? 'LOADED' : loaded === 0 ? 'LOAD_FAILED' : 'PARTIALLY_LOADED',
     parsed,
     loaded,
-    errorLimit: errorLimit(parsed),
+    errorLimit,
     errors,
-    firstError,
-    firstErrorLine: errorLine,
-    firstErrorCharacter: errorLine === null ? null : 1,
-    firstErrorColumn,
+    firstError: first?.error.message ?? null,
+    firstErrorLine: first?.line ?? null,
+    firstErrorCharacter: first?.character ?? null,
+    firstErrorColumn: first?.column === undefined ? null : columnLabel(spec, first.column),
   };
-}
-
-function columnCountMessage(inFile: number | string, inTable: number | string): string {
-  return `Number of columns in file (${inFile}) does not match that of the corresponding table (${inTable}), use file format option error_on_column_count_mismatch=false to ignore this error`;
-}
-
-function lineOf(err: unknown): number | null {
-  const m = /CSV Error on Line: (\d+)/.exec(err instanceof Error ? err.message : '');
-  return m ? Number(m[1]) : null;
-}
-
-/** DuckDB's CSV reader errors as Snowflake names them (100080 column count, 100016 delimiter or quote). */
-function csvError(err: unknown): SnowflakeSqlError {
-  const message = err instanceof Error ? err.message : String(err);
-  const columns = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
-  if (columns) {
-    return new SnowflakeSqlError(
-      '100080',
-      '22000',
-      columnCountMessage(columns[2] as string, columns[1] as string),
-    );
-  }
-  if (/CSV Error|Invalid Input Error/.test(message)) {
-    return new SnowflakeSqlError(
-      '100016',
-      '22000',
-      `Field delimiter or quote mismatch while parsing the file: ${message.split('\n')[0]}`,
-    );
-  }
-  return toSnowflakeError(err, {
-    id: '',
-    user: '',
-    role: '',
-    database: '',
-    schema: '',
-    warehouse: '',
-    transaction: null,
-  });
 }

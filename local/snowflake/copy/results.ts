@@ -6,7 +6,8 @@ import { columnMeta, sfType } from '../sf-types';
 
 export interface FileResult {
   readonly file: string;
-  readonly status: 'LOADED' | 'LOAD_FAILED' | 'PARTIALLY_LOADED' | 'LOAD_SKIPPED';
+  /** "Status: loaded, load failed or partially loaded"; files loaded before are not listed at all. */
+  readonly status: 'LOADED' | 'LOAD_FAILED' | 'PARTIALLY_LOADED';
   readonly parsed: number;
   readonly loaded: number;
   readonly errorLimit: number;
@@ -32,22 +33,6 @@ const RESULT_COLUMNS = [
 
 /** Positions in RESULT_COLUMNS that are numbers. */
 const NUMBER_COLUMNS = [2, 3, 4, 5, 7, 8];
-
-/** A file loaded before with the same ETag and size: not read again unless FORCE = TRUE. */
-export function skipped(file: string): FileResult {
-  return {
-    file,
-    status: 'LOAD_SKIPPED',
-    parsed: 0,
-    loaded: 0,
-    errorLimit: 1,
-    errors: 0,
-    firstError: null,
-    firstErrorLine: null,
-    firstErrorCharacter: null,
-    firstErrorColumn: null,
-  };
-}
 
 export function resultSet(results: readonly FileResult[]): QueryResult {
   const text = sfType('VARCHAR');

@@ -1,27 +1,42 @@
-// Snowflake's roles, users (as catalog records; auth.ts keeps their logins) and GRANT / REVOKE of
-// privileges and roles. Only table privileges are enforced (catalog.ts); the rest are recorded.
+// Snowflake's roles, users (as catalog records; auth.ts keeps their logins) and GRANT / REVOKE of privileges and
+// roles: who may grant (the owner, or MANAGE GRANTS), on which kinds of object, and OWNERSHIP transfers.
 import {
+  databaseExists,
+  dropGrantsOn,
   dropRole as forgetRole,
   dropUser as forgetUser,
   type GrantObjectKind,
   grant,
   grantRole,
+  integrationExists,
+  namedExists,
   createRole as recordRole,
   createUser as recordUser,
   revoke,
   revokeRole,
   roleExists,
+  schemaExists,
+  setOwner,
+  tablesIn,
   userExists,
+  warehouseExists,
 } from '../catalog';
 import { type Ctx, qualify, requireTable } from '../context';
 import type { QueryResult } from '../engine-types';
 import { STATEMENT_TYPE } from '../engine-types';
-import { objectMissing } from '../errors';
+import { objectMissing, unsupported } from '../errors';
+import {
+  holdsGlobal,
+  insufficientPrivileges,
+  recordCreated,
+  requireGlobal,
+  requireGrantOption,
+} from '../privileges';
 import type { Cursor } from '../sql-tokens';
 import { statementExecuted } from '../status';
 import { type CreateModifiers, claimName, type Dropped, ddlDone } from './common';
 
-/** CREATE ROLE and CREATE USER: a name in a catalog table, nothing more. */
+/** CREATE ROLE and CREATE USER: a name in a catalog table, created by a role with the account privilege. */
 function createNamed(
   kind: 'Role' | 'User',
   exists: (c: Ctx['conn'], n: string) => Promise<boolean>,
@@ -30,9 +45,11 @@ function createNamed(
   return async (ctx: Ctx, cur: Cursor, modifiers: CreateModifiers): Promise<QueryResult> => {
     const name = cur.ident();
     cur.rest();
+    await requireGlobal(ctx, `CREATE ${kind.toUpperCase()}`, 'the account');
     const existing = await claimName(name, await exists(ctx.conn, name), modifiers);
     if (existing) return existing;
     await make(ctx.conn, name);
+    if (kind === 'Role') await recordCreated(ctx, 'ROLE', [name]);
     return ddlDone(`${kind} ${name} successfully created.`);
   };
 }
@@ -43,7 +60,9 @@ export const createUser = createNamed('User', userExists, recordUser);
 export async function dropRole(ctx: Ctx, parts: readonly string[]): Promise<Dropped> {
   const role = parts[parts.length - 1] as string;
   if (!(await roleExists(ctx.conn, role))) return { name: [role], kind: 'Role' };
+  await requireGrantOption(ctx, 'ROLE', [role], 'role');
   await forgetRole(ctx.conn, role);
+  await dropGrantsOn(ctx.conn, 'ROLE', [role]);
   return role;
 }
 
@@ -60,6 +79,75 @@ function grantedSchema(ctx: Ctx, parts: readonly string[]): string[] {
     : [qualify(ctx.session, parts, 'GRANT')[0] as string, parts[0] as string];
 }
 
+/** What a GRANT names: the object's kind and name, and the existing objects the privilege lands on. */
+interface GrantTarget {
+  readonly kind: GrantObjectKind;
+  readonly name: string[];
+  /** The objects granted on: one, or each table of ALL TABLES IN SCHEMA. */
+  readonly each: string[][];
+  readonly label: string;
+}
+
+async function grantTarget(ctx: Ctx, cur: Cursor, toWord: string): Promise<GrantTarget> {
+  const one = (kind: GrantObjectKind, name: string[], label: string): GrantTarget => ({
+    kind,
+    name,
+    each: [name],
+    label,
+  });
+  if (cur.accept('ALL', 'TABLES', 'IN', 'SCHEMA')) {
+    // "ALL TABLES IN SCHEMA" grants on each table there now; FUTURE TABLES on each created later.
+    const schema = grantedSchema(ctx, cur.name());
+    const tables = (await tablesIn(ctx.conn, schema[0] as string, schema[1] as string)).map((t) => [
+      ...schema,
+      t,
+    ]);
+    return { kind: 'TABLE', name: schema, each: tables, label: 'schema' };
+  }
+  if (cur.accept('FUTURE', 'TABLES', 'IN', 'SCHEMA')) {
+    const schema = grantedSchema(ctx, cur.name());
+    if (!(await schemaExists(ctx.conn, schema[0] as string, schema[1] as string)))
+      throw objectMissing(schema, 'Schema');
+    return one('FUTURE_TABLES', schema, 'schema');
+  }
+  if (cur.accept('TABLE')) return one('TABLE', (await requireTable(ctx, cur.name())).name, 'table');
+  if (cur.accept('SCHEMA')) {
+    const schema = grantedSchema(ctx, cur.name());
+    if (!(await schemaExists(ctx.conn, schema[0] as string, schema[1] as string)))
+      throw objectMissing(schema, 'Schema');
+    return one('SCHEMA', schema, 'schema');
+  }
+  if (cur.accept('DATABASE')) {
+    const db = cur.ident();
+    if (!(await databaseExists(ctx.conn, db))) throw objectMissing([db], 'Database');
+    return one('DATABASE', [db], 'database');
+  }
+  if (cur.accept('STAGE')) {
+    const stage = qualify(ctx.session, cur.name(), 'GRANT');
+    if (!(await namedExists(ctx.conn, 'STAGES', stage))) throw objectMissing(stage, 'Stage');
+    return one('STAGE', stage, 'stage');
+  }
+  if (cur.accept('FILE', 'FORMAT')) {
+    const format = qualify(ctx.session, cur.name(), 'GRANT');
+    if (!(await namedExists(ctx.conn, 'FILE_FORMATS', format))) throw objectMissing(format, 'File format');
+    return one('FILE_FORMAT', format, 'file format');
+  }
+  if (cur.accept('INTEGRATION') || cur.accept('STORAGE', 'INTEGRATION')) {
+    const name = cur.ident();
+    if (!(await integrationExists(ctx.conn, name))) throw objectMissing([name], 'Integration');
+    return one('INTEGRATION', [name], 'integration');
+  }
+  if (cur.accept('WAREHOUSE')) {
+    const name = cur.ident();
+    if (!(await warehouseExists(ctx.conn, name))) throw objectMissing([name], 'Warehouse');
+    return one('WAREHOUSE', [name], 'warehouse');
+  }
+  if (cur.accept('ACCOUNT')) return one('ACCOUNT', [], 'account');
+  const words: string[] = [];
+  while (!cur.done() && !cur.isWord(toWord)) words.push(cur.next().value);
+  throw unsupported(`GRANT ... ON ${words.join(' ')}`);
+}
+
 /** GRANT and REVOKE of privileges on objects, and of roles to users and roles. */
 export async function grantOrRevoke(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
   const isGrant = cur.next().value === 'GRANT';
@@ -72,6 +160,8 @@ export async function grantOrRevoke(ctx: Ctx, cur: Cursor): Promise<QueryResult>
     const grantee = cur.ident();
     if (!(await roleExists(ctx.conn, role))) throw objectMissing([role], 'Role');
     if (kind === 'ROLE' && !(await roleExists(ctx.conn, grantee))) throw objectMissing([grantee], 'Role');
+    // Granting a role takes its ownership or MANAGE GRANTS.
+    await requireGrantOption(ctx, 'ROLE', [role], 'role');
     if (isGrant) await grantRole(ctx.conn, role, kind, grantee);
     else await revokeRole(ctx.conn, role, kind, grantee);
     return statementExecuted(STATEMENT_TYPE.DDL);
@@ -87,39 +177,28 @@ export async function grantOrRevoke(ctx: Ctx, cur: Cursor): Promise<QueryResult>
   }
   privileges.push(current.join(' '));
   cur.expect('ON');
-  let kind: GrantObjectKind;
-  let object: string[];
-  if (cur.accept('ALL', 'TABLES', 'IN', 'SCHEMA') || cur.accept('FUTURE', 'TABLES', 'IN', 'SCHEMA')) {
-    kind = cur.tokens[cur.index - 4]?.value === 'ALL' ? 'ALL_TABLES' : 'FUTURE_TABLES';
-    object = grantedSchema(ctx, cur.name());
-  } else if (cur.accept('TABLE')) {
-    kind = 'TABLE';
-    const found = await requireTable(ctx, cur.name());
-    object = found.name;
-  } else if (cur.accept('SCHEMA')) {
-    kind = 'SCHEMA';
-    object = grantedSchema(ctx, cur.name());
-  } else if (cur.accept('DATABASE')) {
-    kind = 'DATABASE';
-    object = [cur.ident()];
-  } else if (cur.accept('STAGE')) {
-    kind = 'STAGE';
-    object = qualify(ctx.session, cur.name(), 'GRANT');
-  } else {
-    // Warehouses, integrations, file formats...: recorded, not enforced.
-    kind = 'OTHER';
-    const words: string[] = [];
-    while (!cur.isWord(toWord)) words.push(cur.next().value);
-    object = words;
-  }
+  const target = await grantTarget(ctx, cur, toWord);
   cur.expect(toWord);
   cur.accept('ROLE');
   const role = cur.ident();
+  cur.rest();
   if (!(await roleExists(ctx.conn, role))) throw objectMissing([role], 'Role');
-  for (const p of privileges) {
-    const privilege = p === 'ALL PRIVILEGES' ? 'ALL' : p;
-    if (isGrant) await grant(ctx.conn, privilege, kind, object, role);
-    else await revoke(ctx.conn, privilege, kind, object, role);
+  if (target.kind === 'FUTURE_TABLES') {
+    // Future grants in a schema are for MANAGE GRANTS (or the schema's owner in a managed access schema).
+    if (!(await holdsGlobal(ctx, 'MANAGE GRANTS')))
+      throw insufficientPrivileges('schema', target.name[1] as string);
+  }
+  for (const object of target.each) {
+    if (target.kind !== 'FUTURE_TABLES') await requireGrantOption(ctx, target.kind, object, target.label);
+    for (const p of privileges) {
+      const privilege = p === 'ALL PRIVILEGES' ? 'ALL' : p;
+      if (privilege === 'OWNERSHIP') {
+        // "Only a single role can hold this privilege on a specific object at a time": a grant moves it.
+        if (!isGrant) throw unsupported('REVOKE OWNERSHIP');
+        await setOwner(ctx.conn, target.kind, object, role);
+      } else if (isGrant) await grant(ctx.conn, privilege, target.kind, object, role);
+      else await revoke(ctx.conn, privilege, target.kind, object, role);
+    }
   }
   return statementExecuted(STATEMENT_TYPE.DDL);
 }

@@ -1,10 +1,19 @@
 // Snowflake tables: CREATE [OR REPLACE] [TEMPORARY] TABLE (columns, LIKE, AS SELECT), DROP TABLE, DESCRIBE
 // TABLE and SHOW TABLES. The declared Snowflake type of each column is kept as the column's comment.
-import { dropTableGrants, effectiveRoles, grant, isAdmin, resetLoadHistory } from '../catalog';
+import { dropGrantsOn, privilegesHeld, resetLoadHistory } from '../catalog';
 import { type Ctx, findTable, qualify, requireSchema, requireTable, tableExists } from '../context';
 import type { QueryResult } from '../engine-types';
 import { STATEMENT_TYPE } from '../engine-types';
 import { syntaxError, unsupported } from '../errors';
+import {
+  isAccountAdmin,
+  recordCreated,
+  requireCreate,
+  requireOwnership,
+  requireTableVisible,
+  rolesOf,
+} from '../privileges';
+import { checkName, readName } from '../reserved';
 import { columnMeta, sfType, typeFromDuck } from '../sf-types';
 import {
   Cursor,
@@ -16,6 +25,7 @@ import {
   withBlanks,
 } from '../sql-tokens';
 import { readType, translateTokens } from '../sql-translate';
+import { checkReads } from '../table-refs';
 import { type CreateModifiers, claimName, type Dropped, ddlDone } from './common';
 
 interface ColumnDef {
@@ -47,11 +57,15 @@ function parseColumns(ctx: Ctx, tokens: readonly Token[]): ColumnDef[] {
     if (c.isWord('PRIMARY', 'UNIQUE', 'FOREIGN')) {
       // Snowflake records but does not enforce these; a primary key still makes its columns NOT NULL.
       if (c.accept('PRIMARY', 'KEY')) {
-        const names = splitTopLevel(c.parenGroup()).map((p) => new Cursor(p).ident());
+        const names = splitTopLevel(c.parenGroup()).map((p) => {
+          checkName(p[0], 'column');
+          return new Cursor(p).ident();
+        });
         keyColumns.push(...names);
       }
       continue;
     }
+    checkName(c.peek(), 'column-definition');
     const name = c.ident();
     const type = readType(element, c.index);
     c.index = type.end;
@@ -100,10 +114,14 @@ function parseColumns(ctx: Ctx, tokens: readonly Token[]): ColumnDef[] {
 
 export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifiers): Promise<QueryResult> {
   const { orReplace, temporary } = modifiers;
-  const parts = cur.name();
+  const parts = readName(cur);
   const full = temporary ? ['temp', 'main', parts[parts.length - 1] as string] : qualify(ctx.session, parts);
   const [db, schema, table] = full as [string, string, string];
-  if (!temporary) await requireSchema(ctx.conn, db, schema);
+  if (!temporary) {
+    await requireSchema(ctx.conn, db, schema);
+    // CREATE TABLE on the schema, "not required to create temporary tables"; checked before the name is.
+    await requireCreate(ctx, 'CREATE TABLE', [db, schema]);
+  }
   let columns: ColumnDef[] | undefined;
   let like: string[] | undefined;
   let asSelect: Token[] | undefined;
@@ -117,17 +135,25 @@ export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifi
   if (cur.accept('AS')) asSelect = cur.rest();
   if (!columns && !like && !asSelect) throw cur.unexpected();
 
-  const existing = await claimName(table, await tableExists(ctx.conn, db, schema, table), modifiers);
+  const taken = await tableExists(ctx.conn, db, schema, table);
+  // Replacing a table takes its ownership, as dropping it does.
+  if (taken && orReplace && !temporary) await requireOwnership(ctx, 'TABLE', full, 'table');
+  const existing = await claimName(table, taken, modifiers);
   if (existing) return existing;
   const target = temporary ? quoteIdent(table) : quoteQualified(full);
   const verb = `CREATE ${orReplace ? 'OR REPLACE ' : ''}${temporary ? 'TEMP ' : ''}TABLE`;
   const comments: [string, string][] = [];
   if (like) {
     const source = await requireTable(ctx, like);
+    if (source.kind === 'table') await requireTableVisible(ctx, source.name);
     const cols = await describeColumns(ctx, source.name);
     columns = cols.map((c) => ({ name: c.name, duck: c.duck, canonical: c.canonical, notNull: c.notNull }));
   }
   if (asSelect) {
+    await checkReads(
+      ctx,
+      asSelect.filter((t) => t.kind !== 'ws' && t.kind !== 'comment'),
+    );
     const select = translateTokens(asSelect, ctx.translation());
     if (columns) throw unsupported('CREATE TABLE with both a column list and AS SELECT');
     await ctx.conn.run(`${verb} ${target} AS ${select}`);
@@ -147,10 +173,8 @@ export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifi
   }
   if (!temporary) {
     await resetLoadHistory(ctx.conn, full);
-    await dropTableGrants(ctx.conn, full);
-    if (!isAdmin(await effectiveRoles(ctx.conn, ctx.session.role))) {
-      await grant(ctx.conn, 'OWNERSHIP', 'TABLE', full, ctx.session.role);
-    }
+    await dropGrantsOn(ctx.conn, 'TABLE', full);
+    await recordCreated(ctx, 'TABLE', full);
   }
   return ddlDone(`Table ${table} successfully created.`);
 }
@@ -158,10 +182,11 @@ export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifi
 export async function dropTable(ctx: Ctx, parts: readonly string[]): Promise<Dropped> {
   const found = await findTable(ctx, parts);
   if (!found) return { name: qualify(ctx.session, parts, 'DROP TABLE'), kind: 'Table' };
+  if (found.kind === 'table') await requireOwnership(ctx, 'TABLE', found.name, 'table');
   await ctx.conn.run(`DROP TABLE ${quoteQualified(found.name)}`);
   if (found.kind === 'table') {
     await resetLoadHistory(ctx.conn, found.name);
-    await dropTableGrants(ctx.conn, found.name);
+    await dropGrantsOn(ctx.conn, 'TABLE', found.name);
   }
   return parts[parts.length - 1] as string;
 }
@@ -216,8 +241,16 @@ export async function showTables(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
   if (schema) where.push(`schema_name = ${sqlString(schema)}`);
   if (like) where.push(`table_name ILIKE ${sqlString(like)}`);
   const reader = await ctx.read(
-    `SELECT table_name, database_name, schema_name, estimated_size FROM duckdb_tables() WHERE ${where.join(' AND ')} ORDER BY 1`,
+    `SELECT table_name, database_name, schema_name, estimated_size FROM duckdb_tables() WHERE ${where.join(' AND ')} AND NOT starts_with(table_name, '__SF_') ORDER BY 1`,
   );
+  // SHOW lists the tables the role has a privilege on.
+  const roles = await rolesOf(ctx);
+  const visible: (string | null)[][] = [];
+  for (const r of reader.getRowsJson() as (string | null)[][]) {
+    const name = [r[1], r[2], r[0]] as string[];
+    if (isAccountAdmin(roles) || (await privilegesHeld(ctx.conn, roles, 'TABLE', name)).size > 0)
+      visible.push(r);
+  }
   const text = sfType('VARCHAR');
   return {
     columns: [
@@ -227,13 +260,7 @@ export async function showTables(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
       columnMeta('kind', text),
       columnMeta('rows', sfType('NUMBER')),
     ],
-    rows: (reader.getRowsJson() as (string | null)[][]).map((r) => [
-      r[0] ?? null,
-      r[1] ?? null,
-      r[2] ?? null,
-      'TABLE',
-      String(r[3] ?? '0'),
-    ]),
+    rows: visible.map((r) => [r[0] ?? null, r[1] ?? null, r[2] ?? null, 'TABLE', String(r[3] ?? '0')]),
     statementTypeId: STATEMENT_TYPE.SELECT,
   };
 }
@@ -242,6 +269,7 @@ export async function describeTable(ctx: Ctx, cur: Cursor): Promise<QueryResult>
   cur.next();
   cur.accept('TABLE');
   const found = await requireTable(ctx, cur.name());
+  if (found.kind === 'table') await requireTableVisible(ctx, found.name);
   const cols = await describeColumns(ctx, found.name);
   const text = sfType('VARCHAR');
   return {

@@ -26,6 +26,8 @@ const session: SessionState = {
 };
 
 const run = (sql: string): Promise<QueryResult> => engine.execute(sql, [], session);
+const asAdmin = (sql: string): Promise<QueryResult> =>
+  engine.execute(sql, [], { ...session, id: 'admin', role: 'ACCOUNTADMIN' });
 
 async function put(key: string, body: string, gzip = true): Promise<void> {
   await s3.send(
@@ -54,12 +56,14 @@ beforeAll(async () => {
     s3: stack.s3,
     defaultDatabase: 'TALLY',
     defaultSchema: 'PUBLIC',
+    defaultWarehouse: 'WH',
   });
-  await run(
+  await asAdmin(
     "create storage integration s3_int type = external_stage storage_provider = 'S3' enabled = true storage_allowed_locations = ('s3://x/')",
   );
+  await asAdmin('grant usage on integration s3_int to role sysadmin');
   await run(
-    "create file format csv_gz type = csv compression = gzip field_optionally_enclosed_by = '\"' empty_field_as_null = true null_if = ('\\\\N') skip_header = 1",
+    "create file format csv_gz type = csv compression = gzip field_optionally_enclosed_by = '\"' escape_unenclosed_field = none empty_field_as_null = true null_if = ('\\\\N') skip_header = 1",
   );
 });
 
@@ -78,14 +82,14 @@ beforeEach(async () => {
 });
 
 describe('COPY INTO from an S3 stage', () => {
-  it('converts every exported PostgreSQL type faithfully', async () => {
+  it('converts each type from the text forms Snowflake documents', async () => {
     await run(`create or replace table all_types (id number(38,0), txt varchar, amount number(38,6), f float, ok boolean,
       d date, t time, ts timestamp_ntz, tstz timestamp_tz, doc variant, raw binary, tags varchar)`);
     const csv = [
       'id,txt,amount,f,ok,d,t,ts,tstz,doc,raw,tags',
-      '1,"",12.345678,NaN,t,2024-02-29,12:34:56.123456,2024-01-01 00:00:00.123456,2024-01-01 00:00:00.123456+00,"{""a"": [1, 2]}",\\x0aff,"{1,2}"',
-      '2,,-1,Infinity,f,1970-01-01,00:00:00,1969-12-31 23:59:59.5,2024-06-01 12:00:00+00,,,',
-      '3,"line\nbreak, ""quoted""",0,-Infinity,t,2000-01-01,23:59:59,2000-01-01 00:00:00,2000-01-01 00:00:00+00,\\N,\\x,{}',
+      '1,"",12.345678,NaN,t,2024-02-29,12:34:56.123456,2024-01-01 00:00:00.123456,2024-01-01 00:00:00.123456+00,"{""a"": [1, 2]}",0aff,"{1,2}"',
+      '2,,-1,inf,f,1970-01-01,00:00:00,1969-12-31 23:59:59.5,2024-06-01 12:00:00+00,,,',
+      '3,"line\nbreak, ""quoted""",0,-inf,t,2000-01-01,23:59:59,2000-01-01 00:00:00,2000-01-01 00:00:00+00,\\N,"",{}',
     ].join('\n');
     await put('all/part-0.csv.gz', `${csv}\n`);
     const copy = await run('copy into all_types from @st/all/ on_error = abort_statement');
@@ -161,18 +165,19 @@ describe('COPY INTO from an S3 stage', () => {
     await put('h/b.csv.gz', 'id,name\n3,c\n');
     const first = byName(await run("copy into h from @st/h files = ('a.csv.gz', 'b.csv.gz')"));
     expect(first.map((r) => r.status)).toEqual(['LOADED', 'LOADED']);
-    const again = byName(await run("copy into h from @st/h files = ('a.csv.gz', 'b.csv.gz')"));
-    expect(again.map((r) => [r.status, r.rows_loaded])).toEqual([
-      ['LOAD_SKIPPED', '0'],
-      ['LOAD_SKIPPED', '0'],
-    ]);
-    expect((await run('select count(*) from h')).rows).toEqual([['3']]);
+    // Files loaded before are left out of the result; with none left, COPY says so in one status row.
+    const again = await run("copy into h from @st/h files = ('a.csv.gz', 'b.csv.gz')");
+    expect(again.rows).toEqual([['Copy executed with 0 files processed.']]);
+    await put('h/c.csv.gz', 'id,name\n4,d\n');
+    const mixed = byName(await run('copy into h from @st/h'));
+    expect(mixed.map((r) => r.file?.split('/').pop())).toEqual(['c.csv.gz']);
+    expect((await run('select count(*) from h')).rows).toEqual([['4']]);
     const forced = byName(await run("copy into h from @st/h files = ('a.csv.gz') force = true"));
     expect(forced.map((r) => r.status)).toEqual(['LOADED']);
-    expect((await run('select count(*) from h')).rows).toEqual([['5']]);
+    expect((await run('select count(*) from h')).rows).toEqual([['6']]);
     await run('create or replace table h (id int, name varchar)');
     const fresh = byName(await run('copy into h from @st/h'));
-    expect(fresh.map((r) => r.status)).toEqual(['LOADED', 'LOADED']);
+    expect(fresh.map((r) => r.status)).toEqual(['LOADED', 'LOADED', 'LOADED']);
   });
 
   it('remembers loaded files across a restart of the engine', async () => {
@@ -185,8 +190,9 @@ describe('COPY INTO from an S3 stage', () => {
       s3: stack.s3,
       defaultDatabase: 'TALLY',
       defaultSchema: 'PUBLIC',
+      defaultWarehouse: 'WH',
     });
-    expect(byName(await run('copy into rs from @st/rs')).map((r) => r.status)).toEqual(['LOAD_SKIPPED']);
+    expect((await run('copy into rs from @st/rs')).rows).toEqual([['Copy executed with 0 files processed.']]);
     expect((await run('select count(*) from rs')).rows).toEqual([['1']]);
   });
 
@@ -254,9 +260,13 @@ describe('COPY INTO from an S3 stage', () => {
   it('matches columns by header name with PARSE_HEADER and an inline format', async () => {
     await run('create or replace table mb (id int, name varchar, extra varchar)');
     await put('mb/a.csv', 'NAME,Id\nx,1\n', false);
+    // A stage without a FILE_FORMAT of its own: how a COPY's format combines with a stage's is not documented.
+    await run(
+      `create or replace stage plain url = 's3://${stack.s3.bucket}/${prefix}' storage_integration = s3_int`,
+    );
     const r = byName(
       await run(
-        "copy into mb from @st/mb file_format = (type = csv parse_header = true field_optionally_enclosed_by = '\"' compression = auto) match_by_column_name = case_insensitive",
+        "copy into mb from @plain/mb file_format = (type = csv parse_header = true field_optionally_enclosed_by = '\"' compression = auto) match_by_column_name = case_insensitive",
       ),
     );
     expect(r[0]?.status).toBe('LOADED');

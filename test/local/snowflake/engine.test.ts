@@ -38,6 +38,7 @@ async function open(): Promise<Engine> {
     s3,
     defaultDatabase: 'TALLY',
     defaultSchema: 'PUBLIC',
+    defaultWarehouse: 'WH',
   });
 }
 
@@ -396,6 +397,7 @@ describe('grants', () => {
     await run(admin, 'create user if not exists writer_svc');
     await run(admin, 'grant usage on database tally to role audit_writer');
     await run(admin, 'grant usage on schema tally.public to role audit_writer');
+    await run(admin, 'grant usage on warehouse wh to role audit_writer');
     await run(admin, 'grant insert, select on table tally.public.audit_log to role audit_writer');
     await run(admin, 'grant role audit_writer to user writer_svc');
     await run(admin, "insert into audit_log values ('e0', 'start')");
@@ -422,7 +424,7 @@ describe('grants', () => {
         message: "SQL access control error:\nInsufficient privileges to operate on table 'AUDIT_LOG'",
       });
     }
-    expect((await run(session('SYSADMIN'), 'select status from audit_log')).rows).toEqual([['start']]);
+    expect((await run(session('ACCOUNTADMIN'), 'select status from audit_log')).rows).toEqual([['start']]);
   });
 
   it('hides tables from a role with no grant on them', async () => {
@@ -436,6 +438,9 @@ describe('grants', () => {
     const admin = session('ACCOUNTADMIN');
     await run(admin, 'create table loadable (x int)');
     await run(admin, 'create role loader');
+    for (const grant of ['database tally', 'schema tally.public', 'warehouse wh']) {
+      await run(admin, `grant usage on ${grant} to role loader`);
+    }
     await run(
       admin,
       'grant select, insert, update, delete on all tables in schema tally.public to role loader',

@@ -1,0 +1,23 @@
+// The pages of Snowflake's documentation the conformance cases follow, one constant each, named in every case.
+
+export const ALTER_ACCOUNT = 'https://docs.snowflake.com/en/sql-reference/sql/alter-account';
+export const ALTER_SESSION = 'https://docs.snowflake.com/en/sql-reference/sql/alter-session';
+export const CANCEL = 'https://docs.snowflake.com/en/user-guide/querying-cancel-statements';
+export const COPY = 'https://docs.snowflake.com/en/sql-reference/sql/copy-into-table';
+export const CREATE_SCHEMA = 'https://docs.snowflake.com/en/sql-reference/sql/create-schema';
+export const CREATE_TABLE = 'https://docs.snowflake.com/en/sql-reference/sql/create-table';
+export const DATETIME = 'https://docs.snowflake.com/en/sql-reference/data-types-datetime';
+export const DATETIME_FORMATS = 'https://docs.snowflake.com/en/sql-reference/date-time-input-output';
+export const FILE_FORMAT = 'https://docs.snowflake.com/en/sql-reference/sql/create-file-format';
+export const IDENTIFIERS = 'https://docs.snowflake.com/en/sql-reference/identifiers-syntax';
+export const LOGICAL = 'https://docs.snowflake.com/en/sql-reference/data-types-logical';
+export const MERGE = 'https://docs.snowflake.com/en/sql-reference/sql/merge';
+export const NUMERIC = 'https://docs.snowflake.com/en/sql-reference/data-types-numeric';
+export const OVERVIEW = 'https://docs.snowflake.com/en/user-guide/security-access-control-overview';
+export const PARAMETERS = 'https://docs.snowflake.com/en/sql-reference/parameters';
+export const PARSE_JSON = 'https://docs.snowflake.com/en/sql-reference/functions/parse_json';
+export const PRIVILEGES = 'https://docs.snowflake.com/en/user-guide/security-access-control-privileges';
+export const RESERVED = 'https://docs.snowflake.com/en/sql-reference/reserved-keywords';
+export const TEXT = 'https://docs.snowflake.com/en/sql-reference/data-types-text';
+export const TRANSACTIONS = 'https://docs.snowflake.com/en/sql-reference/transactions';
+export const UNLOAD = 'https://docs.snowflake.com/en/user-guide/data-unload-considerations';
