@@ -13,10 +13,16 @@ export type TargetType =
   | { readonly kind: 'timestamp_ntz' }
   | { readonly kind: 'timestamp_tz' }
   | { readonly kind: 'variant' }
+  | { readonly kind: 'array' }
   | { readonly kind: 'varchar'; readonly length: number };
 
 /** Snowflake's largest VARCHAR, in bytes; declaring it costs no storage. */
 export const MAX_VARCHAR_BYTES = 134_217_728;
+/**
+ * "A VARIANT value can have a maximum size of up to 128 MB of uncompressed data"
+ * (https://docs.snowflake.com/en/sql-reference/data-types-semistructured); an ARRAY is one.
+ */
+export const MAX_VARIANT_BYTES = 134_217_728;
 /** Snowflake's NUMBER holds at most 38 digits, at most 37 of them after the point. */
 const MAX_PRECISION = 38;
 const MAX_SCALE = 37;
@@ -34,8 +40,8 @@ export function targetTypeOf(
   table: Pick<TableSpec, 'textColumns'> = {},
 ): TargetType {
   if (table.textColumns?.includes(column.name)) return TEXT;
-  // Arrays keep PostgreSQL's literal (`{1,NULL,-3}`): not JSON, so VARIANT would refuse them.
-  if (column.category === 'A') return TEXT;
+  // Arrays are exported as JSON (`[1,null,-3]`, nested for more dimensions) and land queryable.
+  if (column.category === 'A') return { kind: 'array' };
   const base = column.baseType;
   if (INTEGERS.has(base)) return { kind: 'number', precision: 38, scale: 0 };
   if (base === 'numeric') {
@@ -66,13 +72,14 @@ export function targetTypeOf(
 /**
  * What a source value must not be for its target type to hold it, as the export checks it:
  * `finite-year-1-to-9999` for dates and timestamps (no infinity, no BC, no five-digit year),
- * `before-24h` for times, `not-nan` for a NUMBER fed by PostgreSQL numeric, and the VARCHAR's byte length.
+ * `before-24h` for times, `not-nan` for a NUMBER fed by PostgreSQL numeric, and the byte length of a
+ * VARCHAR's text or a VARIANT's or ARRAY's JSON.
  */
 export type TargetLimit =
   | { readonly kind: 'finite-year-1-to-9999' }
   | { readonly kind: 'before-24h' }
   | { readonly kind: 'not-nan' }
-  | { readonly kind: 'max-bytes'; readonly bytes: number };
+  | { readonly kind: 'max-bytes'; readonly bytes: number; readonly of: 'VARCHAR' | 'VARIANT' };
 
 export function targetLimitOf(column: Pick<ColumnInfo, 'baseType'>, type: TargetType): TargetLimit | null {
   switch (type.kind) {
@@ -85,7 +92,10 @@ export function targetLimitOf(column: Pick<ColumnInfo, 'baseType'>, type: Target
     case 'number':
       return column.baseType === 'numeric' ? { kind: 'not-nan' } : null;
     case 'varchar':
-      return { kind: 'max-bytes', bytes: type.length };
+      return { kind: 'max-bytes', bytes: type.length, of: 'VARCHAR' };
+    case 'variant':
+    case 'array':
+      return { kind: 'max-bytes', bytes: MAX_VARIANT_BYTES, of: 'VARIANT' };
     default:
       return null;
   }

@@ -396,6 +396,24 @@ describe("COPY's result", () => {
     expect((await h.run('select count(*) from forced')).rows).toEqual([['2']]);
   });
 
+  it(`feeds the columns a COPY names, in the order named, from the file's fields (${COPY})`, async () => {
+    // "The first column consumes the values produced from the first field/column extracted from the
+    // loaded files."
+    await h.run('create table named (a varchar, b number, c varchar)');
+    await h.put('column-list/a.csv', 'x,2,y\n');
+    await h.run('copy into named (c, b, a) from @st/column-list/');
+    expect((await h.run('select a, b, c from named')).rows).toEqual([['y', '2', 'x']]);
+  });
+
+  it(`refuses a COPY column list naming a column the table lacks (${COPY})`, async () => {
+    await h.run('create table listed (a varchar)');
+    await h.put('listed/a.csv', 'x\n');
+    await expect(h.run('copy into listed (missing) from @st/listed/')).rejects.toMatchObject({
+      code: '000904',
+      message: expect.stringContaining("invalid identifier 'MISSING'"),
+    });
+  });
+
   it(`refuses a copy option it does not have, by name (${COPY})`, async () => {
     await h.run('create table opted (id number)');
     await expect(h.run('copy into opted from @st/ parallel = 16')).rejects.toMatchObject({

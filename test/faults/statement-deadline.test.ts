@@ -17,8 +17,8 @@ const LIMIT_MS = 8_000;
 /** Longer than the step may run: the stand-in holds the COPY until it is aborted. */
 const HELD_MS = 60_000;
 
-const TARGET_COPY = /^COPY INTO \S*"ITEMS" FROM /;
-const STAGING_COPY = /^COPY INTO \S*"TALLY-STAGING-ITEMS" FROM /;
+const TARGET_COPY = /^COPY INTO \S*"ITEMS" \([^)]*\) FROM /;
+const STAGING_COPY = /^COPY INTO \S*"TALLY-STAGING-ITEMS" \([^)]*\) FROM /;
 const TARGET_DELETE = /^DELETE FROM \S*"ITEMS"$/;
 
 interface Attempt {

@@ -74,7 +74,11 @@ describe('the synthesized definition, run locally', () => {
     for (const table of DEMO_TABLES) {
       const name = `public.${table.name}`;
       const rows = events.filter((e) => e.sourceTable === name);
-      expect(rows.map((e) => e.eventType)).toEqual(['start', 'success']);
+      // With each retry's reason, so that an unexpected one says why it happened.
+      expect(rows.map((e) => [e.eventType, e.errorMessage ?? null])).toEqual([
+        ['start', null],
+        ['success', null],
+      ]);
       const [start, success] = rows as [AuditEvent, AuditEvent];
       const expected = seeded[table.name as keyof DemoCounts];
       expect(start).toMatchObject({

@@ -9,6 +9,7 @@ import {
   type AllTypesColumn,
   allTypesSpec,
   createAllTypes,
+  exportedForm,
   readAllTypes,
 } from '../support/all-types';
 import { exec } from '../support/snowflake-client';
@@ -85,6 +86,9 @@ function comparable(column: AllTypesColumn, value: unknown, side: 'pg' | 'sf'): 
     case 'updated_at':
       return side === 'pg' ? pgInstantNanos(pgText) : sfInstantNanos(value as SfInstant);
     case 'c_jsonb':
+    case 'c_int_array':
+    case 'c_text_array':
+      // The PostgreSQL side is given as the export writes it (arrays as JSON): see `exportedForm`.
       return side === 'pg' ? JSON.parse(pgText) : value;
     default:
       return value;
@@ -98,7 +102,7 @@ describe('the Snowflake loader loading PostgreSQL exports', () => {
     await fx.warehouse.bootstrap([table]); // idempotent
     const keys = await exportAll(table, 'all-types');
     const load = await fx.warehouse.replaceWith(table, keys);
-    const expected = await readAllTypes(fx.admin, { schema: PG_SCHEMA });
+    const expected = (await readAllTypes(fx.admin, { schema: PG_SCHEMA })).map(exportedForm);
     expect(load.rowsLoaded).toBe(expected.length);
     expect(load.files.every((f) => f.status === 'LOADED')).toBe(true);
 
@@ -229,7 +233,7 @@ describe('the Snowflake loader loading PostgreSQL exports', () => {
 });
 
 describe('the Snowflake loader comparing an existing target with its source', () => {
-  it('finds no drift in a target it made, and names each added, dropped, retyped or reordered column', async () => {
+  it('finds no drift in a target it made, and names each added, dropped or retyped column, but not a reordered one', async () => {
     await fx.admin.query(
       `CREATE TABLE ${PG_SCHEMA}.drifting (id int PRIMARY KEY, updated_at timestamptz NOT NULL, amount numeric(10,2), note text)`,
     );
@@ -253,8 +257,7 @@ describe('the Snowflake loader comparing an existing target with its source', ()
       fx.reader,
       'CREATE TABLE DRIFTING (ID NUMBER(38,0) NOT NULL, AMOUNT NUMBER(10,2), UPDATED_AT TIMESTAMP_TZ(6) NOT NULL, NOTE VARCHAR)',
     );
-    expect(await fx.warehouse.targetDrift(table)).toEqual([
-      "the target's columns are in another order (ID, AMOUNT, UPDATED_AT, NOTE) than the source's (ID, UPDATED_AT, AMOUNT, NOTE), and files load by position",
-    ]);
+    // Loads name their columns: the order of the target's does not matter.
+    expect(await fx.warehouse.targetDrift(table)).toEqual([]);
   });
 });

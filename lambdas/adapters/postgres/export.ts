@@ -168,7 +168,9 @@ function holding(limit: TargetLimit): string {
     case 'not-nan':
       return "with 'NaN', which NUMBER has no value for";
     case 'max-bytes':
-      return `longer than ${limit.bytes} bytes, Snowflake's largest VARCHAR`;
+      return limit.of === 'VARCHAR'
+        ? `longer than ${limit.bytes} bytes, Snowflake's largest VARCHAR`
+        : `whose JSON is longer than ${limit.bytes} bytes, Snowflake's largest VARIANT or ARRAY`;
   }
 }
 

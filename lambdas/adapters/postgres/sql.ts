@@ -94,21 +94,32 @@ export function cursorKindOf(c: ColumnInfo): CursorKind | null {
 }
 
 /**
- * The SELECT list of an export: every column in catalog order, money as a plain number, and a float's
- * infinities spelt as Snowflake documents them (`inf`, `-inf`; PostgreSQL writes `Infinity`) unless the
- * column travels as text.
+ * The SELECT list of an export: every column in catalog order, money as a plain number, an array as JSON,
+ * and a float's infinities spelt as Snowflake documents them (`inf`, `-inf`; PostgreSQL writes
+ * `Infinity`) unless the column travels as text.
  */
 export function selectList(table: ResolvedTable): string {
   return table.columns
     .map((c) => {
       const name = ident(c.name);
-      if (c.baseType === 'money') return `${name}::numeric${c.category === 'A' ? '[]' : ''} AS ${name}`;
-      if (targetTypeOf(c, table).kind === 'float') {
-        return `CASE ${name} WHEN 'Infinity' THEN 'inf' WHEN '-Infinity' THEN '-inf' ELSE ${name}::text END AS ${name}`;
-      }
-      return name;
+      const value = exportedValue(c, table);
+      return value === name ? name : `${value} AS ${name}`;
     })
     .join(', ');
+}
+
+/** The expression the export writes for a column (`selectList`). */
+function exportedValue(c: ColumnInfo, table: ResolvedTable): string {
+  const name = ident(c.name);
+  const kind = targetTypeOf(c, table).kind;
+  const plain = c.baseType === 'money' ? `${name}::numeric${c.category === 'A' ? '[]' : ''}` : name;
+  // array_to_json writes NULL elements as null, nests dimensions and quotes what JSON has no number for
+  // (NaN, Infinity), so every value is JSON an ARRAY column takes.
+  if (kind === 'array') return `array_to_json(${plain})`;
+  if (kind === 'float') {
+    return `CASE ${name} WHEN 'Infinity' THEN 'inf' WHEN '-Infinity' THEN '-inf' ELSE ${name}::text END`;
+  }
+  return plain;
 }
 
 /** Source types whose text can be longer than a VARCHAR holds, with the length of that text. */
@@ -146,8 +157,11 @@ export function limitChecks(table: ResolvedTable): LimitCheck[] {
     } else if (limit.kind === 'not-nan') {
       condition = `${name} = 'NaN'::numeric`;
     } else {
+      // An array's length is that of the text the export writes: its JSON, or its literal as text.
       const length =
-        column.category === 'A' ? (c: string) => `octet_length(${c}::text)` : LONG_TEXT[column.baseType];
+        column.category === 'A'
+          ? () => `octet_length((${exportedValue(column, table)})::text)`
+          : LONG_TEXT[column.baseType];
       if (length) condition = `${length(name)} > ${limit.bytes}`;
     }
     if (condition !== null) checks.push({ column, limit, condition });

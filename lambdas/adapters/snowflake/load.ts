@@ -80,7 +80,7 @@ export class SnowflakeLoader implements Warehouse {
       await exec('BEGIN');
       try {
         await exec(`DELETE FROM ${target}`);
-        const results = await this.copy(target, files, exec);
+        const results = await this.copy(target, table, files, exec);
         checkFiles(results, table.targetName);
         await exec('COMMIT');
         return summarize(results);
@@ -104,7 +104,7 @@ export class SnowflakeLoader implements Warehouse {
     await query(`CREATE OR REPLACE TRANSIENT TABLE ${staging} LIKE ${target}`);
     try {
       // A fresh staging table has no load history; FORCE keeps it that way even if it was not replaced.
-      const files = await this.copy(staging, stageFiles, query);
+      const files = await this.copy(staging, table, stageFiles, query);
       checkFiles(files, table.targetName);
       const summary = summarize(files);
       const keyCols = table.primaryKey.map(targetColumn);
@@ -177,14 +177,6 @@ export class SnowflakeLoader implements Warehouse {
       if (!expected.has(name))
         drift.push(`the target's column "${name}" is not in the source: dropped at the source?`);
     }
-    // COPY loads a file's fields into the target's columns by position.
-    const order = [...actual.keys()];
-    const wanted = [...expected.keys()];
-    if (drift.length === 0 && order.some((name, i) => name !== wanted[i])) {
-      drift.push(
-        `the target's columns are in another order (${order.join(', ')}) than the source's (${wanted.join(', ')}), and files load by position`,
-      );
-    }
     return drift;
   }
 
@@ -201,17 +193,23 @@ export class SnowflakeLoader implements Warehouse {
     });
   }
 
-  /** COPYs the files in batches that fit one FILES list, FORCE (see the callers), aborting on an error. */
+  /**
+   * COPYs the files in batches that fit one FILES list, FORCE (see the callers), aborting on an error.
+   * The COPY names the columns the files' fields feed, in the export's order, so a target whose columns
+   * are in another order loads each field into its own column.
+   */
   private async copy(
     target: string,
+    table: ResolvedTable,
     files: readonly string[],
     exec: (sql: string) => Promise<Row[]>,
   ): Promise<FileLoadResult[]> {
     const results: FileLoadResult[] = [];
+    const columns = table.columns.map((c) => targetColumn(c.name)).join(', ');
     for (let i = 0; i < files.length; i += MAX_FILES_PER_COPY) {
       const batch = files.slice(i, i + MAX_FILES_PER_COPY);
       const sql = [
-        `COPY INTO ${target} FROM @${qualified(this.config, this.config.stage)}`,
+        `COPY INTO ${target} (${columns}) FROM @${qualified(this.config, this.config.stage)}`,
         `FILES = (${batch.map(literal).join(', ')})`,
         `FILE_FORMAT = (FORMAT_NAME = ${literal(qualified(this.config, this.config.fileFormat))})`,
         'ON_ERROR = ABORT_STATEMENT FORCE = TRUE',

@@ -19,6 +19,8 @@ export function snowflakeType(type: TargetType): string {
       return 'TIMESTAMP_TZ(6)';
     case 'variant':
       return 'VARIANT';
+    case 'array':
+      return 'ARRAY';
     case 'varchar':
       return `VARCHAR(${type.length})`;
   }

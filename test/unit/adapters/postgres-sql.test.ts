@@ -37,8 +37,11 @@ describe('PostgreSQL SQL text', () => {
     expect(qualified(table)).toBe('"sch""ema"."x""; drop table y; --"');
   });
 
-  it('selects every column quoted, with money written as a plain number', () => {
+  it('selects every column quoted, with money written as a plain number and arrays as JSON', () => {
     expect(selectList(table)).toBe(
+      '"id", "updated at", "price"::numeric AS "price", array_to_json("prices"::numeric[]) AS "prices", "note""s"',
+    );
+    expect(selectList({ ...table, textColumns: ['prices'] })).toBe(
       '"id", "updated at", "price"::numeric AS "price", "prices"::numeric[] AS "prices", "note""s"',
     );
   });

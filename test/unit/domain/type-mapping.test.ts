@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { snowflakeType } from '../../../lambdas/adapters/snowflake/types';
 import type { ColumnInfo } from '../../../lambdas/domain/table';
-import { MAX_VARCHAR_BYTES, targetLimitOf, targetTypeOf } from '../../../lambdas/domain/type-mapping';
+import {
+  MAX_VARCHAR_BYTES,
+  MAX_VARIANT_BYTES,
+  targetLimitOf,
+  targetTypeOf,
+} from '../../../lambdas/domain/type-mapping';
 
 const column = (name: string, pgType: string, baseType: string, category = 'X'): ColumnInfo => ({
   name,
@@ -26,7 +31,12 @@ describe('the Snowflake type of a PostgreSQL column', () => {
   it('declares text as wide as Snowflake allows, since a length costs no storage', () => {
     expect(sf(column('t', 'text', 'text'))).toBe('VARCHAR(134217728)');
     expect(sf(column('u', 'uuid', 'uuid'))).toBe('VARCHAR(36)');
-    expect(sf(column('a', 'integer[]', 'int4', 'A'))).toBe('VARCHAR(134217728)');
+  });
+
+  it('lands an array in an ARRAY, or its PostgreSQL literal in a VARCHAR under textColumns', () => {
+    expect(sf(column('a', 'integer[]', 'int4', 'A'))).toBe('ARRAY');
+    expect(sf(column('a', 'text[]', 'text', 'A'))).toBe('ARRAY');
+    expect(sf(column('a', 'integer[]', 'int4', 'A'), ['a'])).toBe('VARCHAR(134217728)');
   });
 
   it('is the exact text in a VARCHAR for a column listed in textColumns, whatever its type', () => {
@@ -47,6 +57,13 @@ describe('what a target type cannot hold', () => {
     expect(limit(column('n', 'numeric(10,2)', 'numeric'))).toEqual({ kind: 'not-nan' });
     expect(limit(column('m', 'money', 'money'))).toBeNull();
     expect(limit(column('f', 'double precision', 'float8'))).toBeNull();
-    expect(limit(column('t', 'text', 'text'))).toEqual({ kind: 'max-bytes', bytes: MAX_VARCHAR_BYTES });
+    expect(limit(column('t', 'text', 'text'))).toEqual({
+      kind: 'max-bytes',
+      bytes: MAX_VARCHAR_BYTES,
+      of: 'VARCHAR',
+    });
+    const variant = { kind: 'max-bytes', bytes: MAX_VARIANT_BYTES, of: 'VARIANT' };
+    expect(limit(column('j', 'jsonb', 'jsonb'))).toEqual(variant);
+    expect(limit(column('a', 'integer[]', 'int4', 'A'))).toEqual(variant);
   });
 });
