@@ -31,7 +31,7 @@ const metaTable = (table: string): string => `${quoteIdent(META)}.main.${table}`
 export async function initMetadata(conn: DuckDBConnection): Promise<void> {
   const tables = [
     'DATABASES (NAME VARCHAR, FILE VARCHAR)',
-    'STAGES (DB VARCHAR, SCH VARCHAR, NAME VARCHAR, URL VARCHAR, INTEGRATION VARCHAR, FORMAT VARCHAR)',
+    'STAGES (DB VARCHAR, SCH VARCHAR, NAME VARCHAR, URL VARCHAR, INTEGRATION VARCHAR, FORMAT VARCHAR, COMMENT VARCHAR)',
     'FILE_FORMATS (DB VARCHAR, SCH VARCHAR, NAME VARCHAR, OPTIONS VARCHAR)',
     'INTEGRATIONS (NAME VARCHAR, OPTIONS VARCHAR)',
     'ROLES (NAME VARCHAR)',
@@ -105,6 +105,7 @@ export interface StageDef {
   readonly url: string;
   readonly integration: string | null;
   readonly format: Options;
+  readonly comment: string | null;
 }
 
 /** Stages and file formats are keyed by database, schema and name, bound as $1, $2 and $3. */
@@ -121,11 +122,12 @@ export async function putStage(
   stage: StageDef,
 ): Promise<void> {
   await dropNamed(conn, 'STAGES', name);
-  await conn.run(`INSERT INTO ${metaTable('STAGES')} VALUES ($1, $2, $3, $4, $5, $6)`, [
+  await conn.run(`INSERT INTO ${metaTable('STAGES')} VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
     ...namedKey(name),
     stage.url,
     stage.integration,
     JSON.stringify(stage.format),
+    stage.comment,
   ]);
 }
 
@@ -135,7 +137,7 @@ export async function getStage(
 ): Promise<StageDef | undefined> {
   const r = await rows(
     conn,
-    `SELECT URL, INTEGRATION, FORMAT FROM ${metaTable('STAGES')} WHERE ${WHERE_NAMED}`,
+    `SELECT URL, INTEGRATION, FORMAT, COMMENT FROM ${metaTable('STAGES')} WHERE ${WHERE_NAMED}`,
     namedKey(name),
   );
   const row = r[0];
@@ -144,7 +146,23 @@ export async function getStage(
     url: row[0] as string,
     integration: row[1] ?? null,
     format: JSON.parse(row[2] as string) as Options,
+    comment: row[3] ?? null,
   };
+}
+
+/** The names of a schema's stages or file formats, in name order. */
+export async function namedIn(
+  conn: DuckDBConnection,
+  table: 'STAGES' | 'FILE_FORMATS',
+  db: string,
+  schema: string,
+): Promise<string[]> {
+  const r = await rows(
+    conn,
+    `SELECT NAME FROM ${metaTable(table)} WHERE DB = $1 AND SCH = $2 ORDER BY NAME`,
+    [db, schema],
+  );
+  return r.map((x) => x[0] as string);
 }
 
 export async function putFileFormat(

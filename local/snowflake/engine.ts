@@ -19,7 +19,15 @@ import {
 } from './catalog';
 import type { Ctx } from './context';
 import { copyInto } from './copy';
-import { attachNewDatabase, create, describeTable, drop, grantOrRevoke, showTables } from './ddl';
+import {
+  attachNewDatabase,
+  create,
+  describeTable,
+  drop,
+  grantOrRevoke,
+  showSchemaObjects,
+  showTables,
+} from './ddl';
 import { deleteRows, insert, select, truncate, update } from './dml';
 import {
   type Bind,
@@ -360,7 +368,11 @@ class LocalEngine implements Engine {
       case 'session': {
         const cur = new Cursor(sig);
         if (head === 'USE') return await use(ctx(), cur);
-        if (head === 'SHOW') return await showTables(ctx(), cur);
+        if (head === 'SHOW') {
+          return sig[1]?.value === 'TABLES' || sig[1]?.value === 'TERSE'
+            ? await showTables(ctx(), cur)
+            : await showSchemaObjects(ctx(), cur);
+        }
         if (head === 'DESC' || head === 'DESCRIBE') return await describeTable(ctx(), cur);
         return ok();
       }

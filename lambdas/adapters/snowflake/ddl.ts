@@ -1,11 +1,13 @@
 // The SQL that shapes Tally's Snowflake objects: target tables, the audit table, the CSV file format and
-// the S3 stage (run idempotently by bootstrap), and the one-time script an administrator runs on a real
-// account to create the roles, grants, storage integration and service user (`tally snowflake-ddl`).
+// the S3 stage (made by the bootstrap when missing or outdated), and the one-time script an administrator
+// runs on a real account to create the roles, grants, storage integration and service user
+// (`tally snowflake-ddl`).
+import { createHash } from 'node:crypto';
 import type { S3Config, SnowflakeConfig } from '../../config';
 import { AUDIT_COLUMNS } from '../../domain/audit';
 import type { ResolvedTable } from '../../domain/table';
 import { targetTypeOf } from '../../domain/type-mapping';
-import { ident, literal, qualified, stageUrl, targetColumn } from './sql';
+import { ident, literal, qualified, stageUrl, storedName, targetColumn } from './sql';
 import { snowflakeType } from './types';
 
 export type DdlConfig = Pick<
@@ -52,25 +54,42 @@ export function createAuditTable(config: DdlConfig): string {
  * doubled inside. PostgreSQL's CSV has no escape character, so none is declared: Snowflake's default
  * ESCAPE_UNENCLOSED_FIELD is a backslash, which would turn an unquoted `C:\temp` into `C:` + TAB + `emp`.
  * An unquoted empty field is NULL and a quoted one (`""`) an empty string, as PostgreSQL writes them;
- * nothing else means NULL, so a text value `\N` or `NULL` stays text. Created OR REPLACE, so an account
- * bootstrapped by an earlier Tally gets the format as it is now.
+ * nothing else means NULL, so a text value `\N` or `NULL` stays text.
  */
-export function createFileFormat(config: DdlConfig): string {
-  return [
-    `CREATE OR REPLACE FILE FORMAT ${qualified(config, config.fileFormat)}`,
-    "TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 1",
-    "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE",
-    'EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE',
-    "ENCODING = 'UTF8' REPLACE_INVALID_CHARACTERS = FALSE",
-  ].join(' ');
+const FILE_FORMAT_OPTIONS = [
+  "TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 1",
+  "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE",
+  'EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE',
+  "ENCODING = 'UTF8' REPLACE_INVALID_CHARACTERS = FALSE",
+].join(' ');
+
+/**
+ * What an object's COMMENT carries so that the bootstrap knows it is the one this Tally would make: a
+ * digest of its definition. An object made by an earlier Tally (or changed since) carries another.
+ */
+export function fingerprint(definition: string): string {
+  return `tally:${createHash('sha256').update(definition).digest('hex').slice(0, 16)}`;
 }
 
-export function createStage(config: DdlConfig, s3: Pick<S3Config, 'bucket' | 'prefix'>): string {
+function commented(what: string, definition: string): string {
+  return `${definition} COMMENT = ${literal(`${what}, made by Tally, which replaces it when its definition changes (${fingerprint(definition)})`)}`;
+}
+
+/** Replaced when outdated (`bootstrapStatements`): an `IF NOT EXISTS` would keep an earlier definition. */
+export function createFileFormat(config: DdlConfig): string {
+  return `CREATE OR REPLACE FILE FORMAT ${qualified(config, config.fileFormat)} ${commented("Tally's CSV", FILE_FORMAT_OPTIONS)}`;
+}
+
+function stageDefinition(config: DdlConfig, s3: Pick<S3Config, 'bucket' | 'prefix'>): string {
   const integration =
     config.storageIntegration === undefined
       ? ''
       : ` STORAGE_INTEGRATION = ${ident(config.storageIntegration)}`;
-  return `CREATE STAGE IF NOT EXISTS ${qualified(config, config.stage)} URL = ${literal(stageUrl(s3))}${integration} FILE_FORMAT = (FORMAT_NAME = ${literal(qualified(config, config.fileFormat))})`;
+  return `URL = ${literal(stageUrl(s3))}${integration} FILE_FORMAT = (FORMAT_NAME = ${literal(qualified(config, config.fileFormat))})`;
+}
+
+export function createStage(config: DdlConfig, s3: Pick<S3Config, 'bucket' | 'prefix'>): string {
+  return `CREATE OR REPLACE STAGE ${qualified(config, config.stage)} ${commented("Tally's exports", stageDefinition(config, s3))}`;
 }
 
 export function createLockTable(config: DdlConfig): string {
@@ -93,22 +112,37 @@ export function createSchema(config: DdlConfig): string {
   return `CREATE SCHEMA IF NOT EXISTS ${ident(config.database)}.${ident(config.schema)}`;
 }
 
+/** What a schema already holds, as the bootstrap reads it (SHOW ... IN SCHEMA). */
+export interface PresentObjects {
+  /** The comment of Tally's file format; absent when there is none. */
+  readonly fileFormatComment?: string;
+  /** The comment of Tally's stage; absent when there is none. */
+  readonly stageComment?: string;
+  /** The names of the schema's tables, as stored. */
+  readonly tables: ReadonlySet<string>;
+}
+
 /**
  * What the bootstrap runs, in order, each needing only the privileges the administrator's script grants
- * on the schema: the file format replaced, everything else a no-op when its object exists.
+ * on the schema: the file format and the stage when missing or made to another definition (their
+ * comment's fingerprint tells), each table when missing. Nothing when everything is in place.
  */
 export function bootstrapStatements(
   config: DdlConfig,
   s3: Pick<S3Config, 'bucket' | 'prefix'>,
   tables: readonly ResolvedTable[],
+  present: PresentObjects,
 ): string[] {
-  return [
-    createFileFormat(config),
-    createStage(config, s3),
-    createAuditTable(config),
-    ...tables.map((t) => createTargetTable(config, t)),
-    createLockTable(config),
-  ];
+  const current = (comment: string | undefined, definition: string) =>
+    comment?.includes(`(${fingerprint(definition)})`) === true;
+  const missing = (name: string) => !present.tables.has(storedName(name));
+  const statements: string[] = [];
+  if (!current(present.fileFormatComment, FILE_FORMAT_OPTIONS)) statements.push(createFileFormat(config));
+  if (!current(present.stageComment, stageDefinition(config, s3))) statements.push(createStage(config, s3));
+  if (missing(config.auditTable)) statements.push(createAuditTable(config));
+  for (const t of tables) if (missing(t.targetName)) statements.push(createTargetTable(config, t));
+  if (missing(LOCK_TABLE)) statements.push(createLockTable(config));
+  return statements;
 }
 
 export interface AdminDdlOptions {

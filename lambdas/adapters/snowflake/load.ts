@@ -12,9 +12,18 @@ import {
 import { qualifiedName, type ResolvedTable } from '../../domain/table';
 import { targetTypeOf } from '../../domain/type-mapping';
 import type { FileLoadResult, LoadResult, Slice, Warehouse } from '../../ports';
-import { bootstrapStatements, createSchema } from './ddl';
+import { bootstrapStatements, createSchema, type PresentObjects } from './ddl';
 import type { Bind, Row, SnowflakeSession } from './session';
-import { checkTargetColumns, literal, qualified, stageUrl, targetColumn, targetName } from './sql';
+import {
+  checkTargetColumns,
+  ident,
+  literal,
+  qualified,
+  stageUrl,
+  storedName,
+  targetColumn,
+  targetName,
+} from './sql';
 import { snowflakeType } from './types';
 
 /** Snowflake takes at most 1,000 names in one FILES list. */
@@ -46,25 +55,45 @@ export class SnowflakeLoader implements Warehouse {
         t.columns.map((c) => c.name),
       );
     const what = 'creating Tally objects in Snowflake';
-    let schemaCreated = false;
-    for (const sql of bootstrapStatements(this.config, this.s3, tables)) {
-      try {
-        await this.session.query(what, sql);
-      } catch (err) {
-        // Every object the bootstrap makes lives in the schema, so a missing object here is the schema.
-        // Creating it needs CREATE SCHEMA on the database, which on a real account only the
-        // administrator's script holds: so it is asked for only when the schema is missing.
-        if (!(err instanceof WarehouseObjectMissingError) || schemaCreated) throw err;
-        await this.session.query(what, createSchema(this.config)).catch((cause: unknown) => {
-          throw new WarehouseObjectMissingError(
-            `${what}: schema ${this.config.database}.${this.config.schema} does not exist and snowflake.role may not create it: run the administrator's script (tally snowflake-ddl), or check snowflake.database and snowflake.schema`,
-            { cause },
-          );
-        });
-        schemaCreated = true;
-        await this.session.query(what, sql);
-      }
+    let present: PresentObjects;
+    try {
+      present = await this.present();
+    } catch (err) {
+      // Every object the bootstrap makes lives in the schema, so a missing object here is the schema.
+      // Creating it needs CREATE SCHEMA on the database, which on a real account only the
+      // administrator's script holds: so it is asked for only when the schema is missing.
+      if (!(err instanceof WarehouseObjectMissingError)) throw err;
+      await this.session.query(what, createSchema(this.config)).catch((cause: unknown) => {
+        throw new WarehouseObjectMissingError(
+          `${what}: schema ${this.config.database}.${this.config.schema} does not exist and snowflake.role may not create it: run the administrator's script (tally snowflake-ddl), or check snowflake.database and snowflake.schema`,
+          { cause },
+        );
+      });
+      present = { tables: new Set() };
     }
+    for (const sql of bootstrapStatements(this.config, this.s3, tables, present)) {
+      await this.session.query(what, sql);
+    }
+  }
+
+  /** What Tally's schema holds already: three SHOW statements, which need no warehouse. */
+  private async present(): Promise<PresentObjects> {
+    const what = "reading what Tally's Snowflake schema holds";
+    const schema = `${ident(this.config.database)}.${ident(this.config.schema)}`;
+    const comment = async (kind: 'FILE FORMATS' | 'STAGES', name: string) => {
+      // LIKE matches case-insensitively and reads `_` as any character: the exact name is picked after.
+      const rows = await this.session.query(what, `SHOW ${kind} LIKE ${literal(name)} IN SCHEMA ${schema}`);
+      const row = rows.find((r) => r.name === storedName(name));
+      return row === undefined ? undefined : String(row.comment ?? '');
+    };
+    const fileFormatComment = await comment('FILE FORMATS', this.config.fileFormat);
+    const stageComment = await comment('STAGES', this.config.stage);
+    const tables = await this.session.query(what, `SHOW TERSE TABLES IN SCHEMA ${schema}`);
+    return {
+      ...(fileFormatComment === undefined ? {} : { fileFormatComment }),
+      ...(stageComment === undefined ? {} : { stageComment }),
+      tables: new Set(tables.map((t) => String(t.name))),
+    };
   }
 
   /**

@@ -28,9 +28,14 @@ export function targetColumn(name: string): string {
   return quoted(targetName(name));
 }
 
-/** A Snowflake identifier from configuration (validated as a plain identifier): upper-cased, quoted. */
+/** A name from configuration as Snowflake stores it: a plain identifier upper-cased, any other as is. */
+export function storedName(name: string): string {
+  return PLAIN.test(name) ? name.toUpperCase() : name;
+}
+
+/** A Snowflake identifier from configuration, quoted as it is stored (`storedName`). */
 export function ident(name: string): string {
-  return quoted(PLAIN.test(name) ? name.toUpperCase() : name);
+  return quoted(storedName(name));
 }
 
 /**

@@ -1,5 +1,5 @@
 // Snowflake's CREATE and DROP, handed to the family of the object they name: tables (tables.ts), other
-// account and schema objects (objects.ts), roles and users (access.ts).
+// account and schema objects (objects.ts), roles and users (access.ts); SHOW of a schema's objects (show.ts).
 import type { Ctx } from '../context';
 import type { QueryResult } from '../engine-types';
 import { objectMissing, unsupported } from '../errors';
@@ -24,6 +24,7 @@ import { createTable, dropTable } from './tables';
 
 export { grantOrRevoke } from './access';
 export { attachNewDatabase } from './objects';
+export { showSchemaObjects } from './show';
 export { describeTable, showTables } from './tables';
 
 type Creator = (ctx: Ctx, cur: Cursor, modifiers: CreateModifiers) => Promise<QueryResult>;

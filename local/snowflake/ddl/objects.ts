@@ -179,7 +179,12 @@ export async function createStage(ctx: Ctx, cur: Cursor, modifiers: CreateModifi
   if (taken && modifiers.orReplace) await requireOwnership(ctx, 'STAGE', name, 'stage');
   const existing = await claimName(name[2] as string, taken, modifiers);
   if (existing) return existing;
-  await putStage(ctx.conn, name, { url, integration, format });
+  await putStage(ctx.conn, name, {
+    url,
+    integration,
+    format,
+    comment: optString(options, 'COMMENT') ?? null,
+  });
   await dropGrantsOn(ctx.conn, 'STAGE', name);
   await recordCreated(ctx, 'STAGE', name);
   return ddlDone(`Stage area ${name[2]} successfully created.`);
