@@ -1,17 +1,19 @@
 // `tally snowflake-ddl`: prints the one-time SQL an administrator runs on a Snowflake account: roles,
-// grants, storage integration, audit table, target tables and the service user.
+// warehouse and resource monitor, grants, storage integration, audit table, target tables and the service
+// user; a placeholder left to fill in is also said on stderr.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { TallyConfig } from '../../lambdas/config';
 import { loadConfigFile } from '../../lambdas/config-file';
 import type { ResolvedTable } from '../../lambdas/domain/table';
-import { configOption, log } from '../common';
+import { configOption, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
 interface DdlOptions {
   config?: string;
   publicKeyFile?: string;
   awsRoleArn?: string;
+  monthlyCredits?: number;
 }
 
 export function registerSnowflakeDdl(program: Command): void {
@@ -21,6 +23,11 @@ export function registerSnowflakeDdl(program: Command): void {
     .addOption(configOption())
     .option('--public-key-file <pem>', "the service user's RSA public key (PEM)")
     .option('--aws-role-arn <arn>', 'the IAM role Snowflake assumes to read the bucket')
+    .option(
+      '--monthly-credits <n>',
+      "the resource monitor's monthly credit quota for Tally's warehouse (default 100)",
+      positiveInt,
+    )
     .addHelpText(
       'after',
       '\nThe target tables are derived from the source tables, so PostgreSQL must be reachable. Without\n--config it shows the script for the demo tables on freshly started embedded defaults.',
@@ -31,11 +38,17 @@ export function registerSnowflakeDdl(program: Command): void {
       const ddlOptions = {
         ...(publicKey !== undefined ? { publicKey } : {}),
         ...(options.awsRoleArn !== undefined ? { awsRoleArn: options.awsRoleArn } : {}),
+        ...(options.monthlyCredits !== undefined ? { monthlyCredits: options.monthlyCredits } : {}),
       };
       const { snowflakeDdl } = await import('../../lambdas/adapters/snowflake/ddl');
+      const print = (script: string) => {
+        process.stdout.write(script);
+        const placeholders = script.match(/^-- BEFORE RUNNING: .*$/m);
+        if (placeholders) log(placeholders[0].replace(/^-- /, ''));
+      };
       if (options.config !== undefined) {
         const config = await loadConfigFile(options.config);
-        process.stdout.write(snowflakeDdl(config, await resolveTables(config), ddlOptions));
+        print(snowflakeDdl(config, await resolveTables(config), ddlOptions));
         return;
       }
       const [{ DEMO_TABLES, seedDemo }, { localConfig }] = await Promise.all([
@@ -46,7 +59,7 @@ export function registerSnowflakeDdl(program: Command): void {
         log('seeding the demo tables to describe them...');
         await seedDemo(info.postgres.url, { rows: 1, seed: 1 });
         const config = localConfig(info, DEMO_TABLES);
-        process.stdout.write(snowflakeDdl(config, await resolveTables(config), ddlOptions));
+        print(snowflakeDdl(config, await resolveTables(config), ddlOptions));
       });
     });
 }

@@ -1,5 +1,6 @@
 // What Snowflake knows beyond tables: databases (one attached DuckDB file each), stages, file formats,
-// storage integrations, roles, grants and COPY load history, kept in tables of the metadata file.
+// storage integrations, warehouses and their properties, resource monitors, roles, grants and COPY load
+// history, kept in tables of the metadata file.
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { quoteIdent, sqlString } from './sql-tokens';
@@ -39,9 +40,34 @@ export async function initMetadata(conn: DuckDBConnection): Promise<void> {
     'ROLE_GRANTS (ROLE VARCHAR, GRANTEE_KIND VARCHAR, GRANTEE VARCHAR)',
     'GRANTS (PRIVILEGE VARCHAR, OBJECT_KIND VARCHAR, OBJECT_NAME VARCHAR, ROLE VARCHAR)',
     'WAREHOUSES (NAME VARCHAR)',
+    'RESOURCE_MONITORS (NAME VARCHAR, CREDIT_QUOTA BIGINT, FREQUENCY VARCHAR, START_TIMESTAMP VARCHAR, END_TIMESTAMP VARCHAR, TRIGGERS VARCHAR)',
     'ACCOUNT_PARAMETERS (NAME VARCHAR, VALUE VARCHAR)',
   ];
   for (const t of tables) await conn.run(`CREATE TABLE IF NOT EXISTS ${metaTable(t)}`);
+  await addWarehouseProperties(conn);
+}
+
+/**
+ * The warehouse properties kept since warehouses had only a name: a metadata file from before gets the
+ * columns, and its warehouses the documented defaults.
+ */
+async function addWarehouseProperties(conn: DuckDBConnection): Promise<void> {
+  const columns = [
+    'SIZE VARCHAR',
+    'AUTO_SUSPEND BIGINT',
+    'AUTO_RESUME BOOLEAN',
+    'INITIALLY_SUSPENDED BOOLEAN',
+    'RESOURCE_MONITOR VARCHAR',
+    'COMMENT VARCHAR',
+  ];
+  for (const c of columns) {
+    await conn.run(`ALTER TABLE ${metaTable('WAREHOUSES')} ADD COLUMN IF NOT EXISTS ${c}`);
+  }
+  const d = WAREHOUSE_DEFAULTS;
+  await conn.run(
+    `UPDATE ${metaTable('WAREHOUSES')} SET SIZE = $1, AUTO_SUSPEND = $2, AUTO_RESUME = $3, INITIALLY_SUSPENDED = $4 WHERE SIZE IS NULL`,
+    [d.size, d.autoSuspend, d.autoResume, d.initiallySuspended],
+  );
 }
 
 async function rows(
@@ -290,6 +316,7 @@ export type GrantObjectKind =
   | 'FILE_FORMAT'
   | 'INTEGRATION'
   | 'WAREHOUSE'
+  | 'RESOURCE_MONITOR'
   | 'ROLE'
   | 'FUTURE_TABLES';
 
@@ -391,6 +418,21 @@ export async function privilegesHeld(
   return new Set(r.map((x) => x[0] as string));
 }
 
+/** Every grant on an object, OWNERSHIP included. */
+export async function grantsOn(
+  conn: DuckDBConnection,
+  kind: GrantObjectKind,
+  object: readonly string[],
+): Promise<{ privilege: string; role: string }[]> {
+  return (
+    await rows(
+      conn,
+      `SELECT PRIVILEGE, ROLE FROM ${metaTable('GRANTS')} WHERE OBJECT_KIND = $1 AND OBJECT_NAME = $2 ORDER BY PRIVILEGE, ROLE`,
+      [kind, objectKey(object)],
+    )
+  ).map((r) => ({ privilege: r[0] as string, role: r[1] as string }));
+}
+
 /** The privileges granted on future tables of a schema, by role. */
 export async function futureTableGrants(
   conn: DuckDBConnection,
@@ -439,19 +481,155 @@ export async function userRoleGrants(conn: DuckDBConnection, user: string): Prom
   ).map((r) => r[0] as string);
 }
 
-// ---- warehouses and account parameters -------------------------------------------------------------
+// ---- warehouses, resource monitors and account parameters -------------------------------------------
+
+/** A warehouse's properties as CREATE / ALTER WAREHOUSE set them; the size in its canonical spelling. */
+export interface WarehouseDef {
+  readonly size: string;
+  /** Seconds; 0 or null: never suspends. */
+  readonly autoSuspend: number | null;
+  readonly autoResume: boolean;
+  readonly initiallySuspended: boolean;
+  readonly resourceMonitor: string | null;
+  readonly comment: string | null;
+}
+
+/**
+ * The documented defaults (https://docs.snowflake.com/en/sql-reference/sql/create-warehouse): XSMALL,
+ * AUTO_SUSPEND 600 ("the warehouse suspends automatically after 10 minutes of inactivity"), AUTO_RESUME
+ * TRUE, INITIALLY_SUSPENDED FALSE, no resource monitor, no comment.
+ */
+export const WAREHOUSE_DEFAULTS: WarehouseDef = {
+  size: 'XSMALL',
+  autoSuspend: 600,
+  autoResume: true,
+  initiallySuspended: false,
+  resourceMonitor: null,
+  comment: null,
+};
 
 export async function warehouseExists(conn: DuckDBConnection, name: string): Promise<boolean> {
   return (await rows(conn, `SELECT 1 FROM ${metaTable('WAREHOUSES')} WHERE NAME = $1`, [name])).length > 0;
 }
 
-export async function putWarehouse(conn: DuckDBConnection, name: string): Promise<void> {
-  await conn.run(`DELETE FROM ${metaTable('WAREHOUSES')} WHERE NAME = $1`, [name]);
-  await conn.run(`INSERT INTO ${metaTable('WAREHOUSES')} VALUES ($1)`, [name]);
+export async function putWarehouse(
+  conn: DuckDBConnection,
+  name: string,
+  def: WarehouseDef = WAREHOUSE_DEFAULTS,
+): Promise<void> {
+  await removeWarehouse(conn, name);
+  await conn.run(
+    `INSERT INTO ${metaTable('WAREHOUSES')} (NAME, SIZE, AUTO_SUSPEND, AUTO_RESUME, INITIALLY_SUSPENDED, RESOURCE_MONITOR, COMMENT) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      name,
+      def.size,
+      def.autoSuspend,
+      def.autoResume,
+      def.initiallySuspended,
+      def.resourceMonitor,
+      def.comment,
+    ],
+  );
+}
+
+export async function getWarehouse(conn: DuckDBConnection, name: string): Promise<WarehouseDef | undefined> {
+  const reader = await conn.runAndReadAll(
+    `SELECT SIZE, AUTO_SUSPEND, AUTO_RESUME, INITIALLY_SUSPENDED, RESOURCE_MONITOR, COMMENT FROM ${metaTable('WAREHOUSES')} WHERE NAME = $1`,
+    [name],
+  );
+  const row = reader.getRowObjectsJS()[0];
+  if (!row) return undefined;
+  return {
+    size: row.SIZE as string,
+    autoSuspend: row.AUTO_SUSPEND === null ? null : Number(row.AUTO_SUSPEND),
+    autoResume: row.AUTO_RESUME as boolean,
+    initiallySuspended: row.INITIALLY_SUSPENDED as boolean,
+    resourceMonitor: (row.RESOURCE_MONITOR as string | null) ?? null,
+    comment: (row.COMMENT as string | null) ?? null,
+  };
+}
+
+/** Every warehouse's name, in name order. */
+export async function warehouseNames(conn: DuckDBConnection): Promise<string[]> {
+  return (await rows(conn, `SELECT NAME FROM ${metaTable('WAREHOUSES')} ORDER BY NAME`)).map(
+    (r) => r[0] as string,
+  );
 }
 
 export async function removeWarehouse(conn: DuckDBConnection, name: string): Promise<void> {
   await conn.run(`DELETE FROM ${metaTable('WAREHOUSES')} WHERE NAME = $1`, [name]);
+}
+
+export type TriggerAction = 'SUSPEND' | 'SUSPEND_IMMEDIATE' | 'NOTIFY';
+
+/** A resource monitor as CREATE RESOURCE MONITOR defines it; timestamps are ISO 8601 in UTC. */
+export interface MonitorDef {
+  readonly creditQuota: number | null;
+  readonly frequency: string | null;
+  readonly startTimestamp: string | null;
+  readonly endTimestamp: string | null;
+  readonly triggers: readonly { readonly threshold: number; readonly action: TriggerAction }[];
+}
+
+export async function monitorExists(conn: DuckDBConnection, name: string): Promise<boolean> {
+  return (
+    (await rows(conn, `SELECT 1 FROM ${metaTable('RESOURCE_MONITORS')} WHERE NAME = $1`, [name])).length > 0
+  );
+}
+
+export async function putMonitor(conn: DuckDBConnection, name: string, def: MonitorDef): Promise<void> {
+  await conn.run(`DELETE FROM ${metaTable('RESOURCE_MONITORS')} WHERE NAME = $1`, [name]);
+  await conn.run(`INSERT INTO ${metaTable('RESOURCE_MONITORS')} VALUES ($1, $2, $3, $4, $5, $6)`, [
+    name,
+    def.creditQuota,
+    def.frequency,
+    def.startTimestamp,
+    def.endTimestamp,
+    JSON.stringify(def.triggers),
+  ]);
+}
+
+export async function getMonitor(conn: DuckDBConnection, name: string): Promise<MonitorDef | undefined> {
+  const reader = await conn.runAndReadAll(
+    `SELECT CREDIT_QUOTA, FREQUENCY, START_TIMESTAMP, END_TIMESTAMP, TRIGGERS FROM ${metaTable('RESOURCE_MONITORS')} WHERE NAME = $1`,
+    [name],
+  );
+  const row = reader.getRowObjectsJS()[0];
+  if (!row) return undefined;
+  return {
+    creditQuota: row.CREDIT_QUOTA === null ? null : Number(row.CREDIT_QUOTA),
+    frequency: (row.FREQUENCY as string | null) ?? null,
+    startTimestamp: (row.START_TIMESTAMP as string | null) ?? null,
+    endTimestamp: (row.END_TIMESTAMP as string | null) ?? null,
+    triggers: JSON.parse(row.TRIGGERS as string) as MonitorDef['triggers'],
+  };
+}
+
+/** Every resource monitor's name, in name order. */
+export async function monitorNames(conn: DuckDBConnection): Promise<string[]> {
+  return (await rows(conn, `SELECT NAME FROM ${metaTable('RESOURCE_MONITORS')} ORDER BY NAME`)).map(
+    (r) => r[0] as string,
+  );
+}
+
+/** The warehouses a resource monitor is assigned to, in name order. */
+export async function warehousesOfMonitor(conn: DuckDBConnection, monitor: string): Promise<string[]> {
+  return (
+    await rows(
+      conn,
+      `SELECT NAME FROM ${metaTable('WAREHOUSES')} WHERE RESOURCE_MONITOR = $1 ORDER BY NAME`,
+      [monitor],
+    )
+  ).map((r) => r[0] as string);
+}
+
+/** Forgets a resource monitor; the warehouses it was assigned to have none from then on. */
+export async function removeMonitor(conn: DuckDBConnection, name: string): Promise<void> {
+  await conn.run(`DELETE FROM ${metaTable('RESOURCE_MONITORS')} WHERE NAME = $1`, [name]);
+  await conn.run(
+    `UPDATE ${metaTable('WAREHOUSES')} SET RESOURCE_MONITOR = NULL WHERE RESOURCE_MONITOR = $1`,
+    [name],
+  );
 }
 
 export async function accountParameters(conn: DuckDBConnection): Promise<Record<string, unknown>> {

@@ -20,13 +20,16 @@ import {
 import type { Ctx } from './context';
 import { copyInto } from './copy';
 import {
+  alterWarehouse,
   attachNewDatabase,
   create,
   describeTable,
   drop,
   grantOrRevoke,
+  showResourceMonitors,
   showSchemaObjects,
   showTables,
+  showWarehouses,
 } from './ddl';
 import { deleteRows, insert, select, truncate, update } from './dml';
 import {
@@ -368,11 +371,7 @@ class LocalEngine implements Engine {
       case 'session': {
         const cur = new Cursor(sig);
         if (head === 'USE') return await use(ctx(), cur);
-        if (head === 'SHOW') {
-          return sig[1]?.value === 'TABLES' || sig[1]?.value === 'TERSE'
-            ? await showTables(ctx(), cur)
-            : await showSchemaObjects(ctx(), cur);
-        }
+        if (head === 'SHOW') return await show(ctx(), cur, sig);
         if (head === 'DESC' || head === 'DESCRIBE') return await describeTable(ctx(), cur);
         return ok();
       }
@@ -382,6 +381,7 @@ class LocalEngine implements Engine {
         return this.catalog(async () => {
           if (head === 'CREATE') return await create(ctx(), cur);
           if (head === 'DROP') return await drop(ctx(), cur);
+          if (head === 'ALTER') return await alterWarehouse(ctx(), cur);
           return await grantOrRevoke(ctx(), cur);
         });
       }
@@ -419,6 +419,8 @@ class LocalEngine implements Engine {
     while (!cur.done()) {
       const name = cur.next();
       if (name.kind !== 'word') throw unexpectedToken(name.pos, name.text);
+      // ALTER ACCOUNT SET RESOURCE_MONITOR assigns a monitor at the account level, which is no parameter.
+      if (name.value === 'RESOURCE_MONITOR') throw unsupported('ALTER ACCOUNT SET RESOURCE_MONITOR');
       cur.expectOp('=');
       const raw =
         cur.peek()?.kind === 'string' ? cur.next().value : parseParameterValue(cur.adjacentText([',']));
@@ -610,6 +612,8 @@ function classify(head: string, sig: readonly Token[]): Kind {
         return 'session';
       if (sig[1]?.value === 'ACCOUNT' && (sig[2]?.value === 'SET' || sig[2]?.value === 'UNSET'))
         return 'account';
+      // ALTER WAREHOUSE changes the catalog, as DDL does.
+      if (sig[1]?.value === 'WAREHOUSE') return 'ddl';
       throw unsupported(`ALTER ${sig[1]?.value ?? ''}`.trim());
     case 'USE':
     case 'SHOW':
@@ -620,6 +624,15 @@ function classify(head: string, sig: readonly Token[]): Kind {
       if (SNOWFLAKE_STATEMENTS.has(head)) throw unsupported(head);
       throw unexpectedToken(0, sig[0]?.text ?? '');
   }
+}
+
+/** SHOW, handed to what it lists: tables, warehouses, resource monitors, or a schema's stages and file formats. */
+function show(ctx: Ctx, cur: Cursor, sig: readonly Token[]): Promise<QueryResult> {
+  const what = sig[1]?.value;
+  if (what === 'TABLES' || what === 'TERSE') return showTables(ctx, cur);
+  if (what === 'WAREHOUSES') return showWarehouses(ctx, cur);
+  if (what === 'RESOURCE' && sig[2]?.value === 'MONITORS') return showResourceMonitors(ctx, cur);
+  return showSchemaObjects(ctx, cur);
 }
 
 /** Statement kinds Snowflake has and the stand-in does not run: refused by name, not as a syntax error. */

@@ -228,6 +228,31 @@ export async function requireWarehouse(ctx: AccessContext): Promise<void> {
   }
 }
 
+/**
+ * A privilege on a warehouse (MODIFY to alter it). "The granting of the global MANAGE WAREHOUSES privilege is
+ * equivalent to granting the MODIFY, MONITOR, and OPERATE privileges on all warehouses in an account" (ALTER
+ * WAREHOUSE). A role with no privilege on the warehouse does not see it (002003).
+ */
+export async function requireWarehousePrivilege(
+  ctx: AccessContext,
+  name: string,
+  privilege: 'MODIFY' | 'MONITOR' | 'OPERATE',
+): Promise<void> {
+  const held = await holds(ctx, await rolesOf(ctx), 'WAREHOUSE', [name], privilege);
+  if (held.has || (await holdsGlobal(ctx, 'MANAGE WAREHOUSES'))) return;
+  if (!held.any) throw objectMissing([name], 'Warehouse');
+  throw insufficientPrivileges('warehouse', name);
+}
+
+/** Any privilege on an account-level object (a warehouse, a resource monitor), which SHOW lists it for. */
+export async function accountObjectVisible(
+  ctx: AccessContext,
+  kind: 'WAREHOUSE' | 'RESOURCE_MONITOR',
+  name: string,
+): Promise<boolean> {
+  return (await holds(ctx, await rolesOf(ctx), kind, [name], 'OWNERSHIP')).any;
+}
+
 /** USAGE on a warehouse, database or schema, for USE. */
 export async function canUse(
   ctx: AccessContext,

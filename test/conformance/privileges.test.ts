@@ -1,8 +1,9 @@
 // Access control against Snowflake's documentation: the CREATE privileges (IF NOT EXISTS included), USAGE on the
-// database, schema, warehouse, stage, file format and storage integration, table privileges, owners and grants.
+// database, schema, warehouse, stage, file format and storage integration, table privileges, owners and grants,
+// and GRANT OWNERSHIP with the object's other grants copied, revoked or in the way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionState } from '../../local/snowflake/engine-types';
-import { COPY, CREATE_SCHEMA, CREATE_TABLE, OVERVIEW, PRIVILEGES } from './docs';
+import { COPY, CREATE_SCHEMA, CREATE_TABLE, GRANT_OWNERSHIP, OVERVIEW, PRIVILEGES } from './docs';
 import { eachCase, type Harness, startHarness } from './harness';
 
 let h: Harness;
@@ -215,5 +216,76 @@ describe('owners and grants', () => {
         h.session('SYSADMIN'),
       ),
     ).rejects.toMatchObject({ code: '003001' });
+  });
+});
+
+describe('GRANT OWNERSHIP', () => {
+  /** A table created by a role of its own, SELECT on it granted to a reader, and a role to own it next. */
+  async function ownedTable() {
+    const oldOwner = await roleWith(['create table on schema tally.public']);
+    const reader = await roleWith([]);
+    const newOwner = await roleWith(['create table on schema tally.public']);
+    // Qualified: an earlier CREATE SCHEMA moved the administrator's session to another schema.
+    const table = `tally.public.OWNED_${++n}`;
+    await h.run(`create table ${table} (id number)`, oldOwner);
+    await h.run(`grant select on table ${table} to role ${reader.role}`, oldOwner);
+    return { table, oldOwner, reader, newOwner };
+  }
+
+  it(`moves ownership with COPY CURRENT GRANTS, keeping the other grants on the object (${GRANT_OWNERSHIP})`, async () => {
+    const { table, oldOwner, reader, newOwner } = await ownedTable();
+    await h.run(`grant ownership on table ${table} to role ${newOwner.role} copy current grants`, admin);
+    expect((await h.run(`select count(*) from ${table}`, reader)).rows).toEqual([['0']]);
+    // The new owner does what an owner does; the old one no longer.
+    await h.run(`grant select on table ${table} to role ${oldOwner.role}`, newOwner);
+    await expect(h.run(`drop table ${table}`, oldOwner)).rejects.toMatchObject({ code: '003001' });
+    await h.run(`grant select on table tally.public.loaded to role ${newOwner.role}`, admin);
+    await h.run(`create or replace table ${table} like tally.public.loaded`, newOwner);
+    await h.run(`drop table ${table}`, newOwner);
+  });
+
+  it(`moves ownership with REVOKE CURRENT GRANTS, removing the other grants on the object (${GRANT_OWNERSHIP})`, async () => {
+    const { table, oldOwner, reader, newOwner } = await ownedTable();
+    await h.run(`grant ownership on table ${table} to role ${newOwner.role} revoke current grants`, oldOwner);
+    await expect(h.run(`select count(*) from ${table}`, reader)).rejects.toMatchObject({ code: '002003' });
+    await expect(h.run(`insert into ${table} values (1)`, oldOwner)).rejects.toMatchObject({
+      code: '002003',
+    });
+    await h.run(`insert into ${table} values (1)`, newOwner);
+  });
+
+  it(`"fails if existing outbound privileges on the object are neither revoked nor copied" (${GRANT_OWNERSHIP})`, async () => {
+    const { table, reader, newOwner } = await ownedTable();
+    await expect(
+      h.run(`grant ownership on table ${table} to role ${newOwner.role}`, admin),
+    ).rejects.toMatchObject({
+      code: '003036',
+      message: expect.stringContaining("Dependent grant of privilege 'SELECT'"),
+    });
+    // Nothing moved: the reader still reads and the new owner holds no privilege on the table.
+    expect((await h.run(`select count(*) from ${table}`, reader)).rows).toEqual([['0']]);
+    await expect(h.run(`insert into ${table} values (1)`, newOwner)).rejects.toMatchObject({
+      code: '002003',
+    });
+    // Without outbound privileges the plain form moves it.
+    await h.run(`revoke select on table ${table} from role ${reader.role}`, admin);
+    await h.run(`grant ownership on table ${table} to role ${newOwner.role}`, admin);
+    await h.run(`drop table ${table}`, newOwner);
+  });
+
+  it(`lets COPY CURRENT GRANTS be run only with MANAGE GRANTS or by the new owner or a higher role (${GRANT_OWNERSHIP})`, async () => {
+    const { table, oldOwner, newOwner } = await ownedTable();
+    await expect(
+      h.run(`grant ownership on table ${table} to role ${newOwner.role} copy current grants`, oldOwner),
+    ).rejects.toMatchObject({ code: '003001' });
+    await h.run(`grant role ${newOwner.role} to role ${oldOwner.role}`, admin);
+    await h.run(`grant ownership on table ${table} to role ${newOwner.role} copy current grants`, oldOwner);
+  });
+
+  it(`takes CURRENT GRANTS after OWNERSHIP only (${GRANT_OWNERSHIP})`, async () => {
+    const { table, newOwner } = await ownedTable();
+    await expect(
+      h.run(`grant select on table ${table} to role ${newOwner.role} copy current grants`, admin),
+    ).rejects.toMatchObject({ code: '001003' });
   });
 });

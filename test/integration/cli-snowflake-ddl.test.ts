@@ -9,7 +9,9 @@ import { freshDatabase } from '../support/postgres';
 const dir = scratchFolder('tally-ddl');
 
 describe('tally snowflake-ddl', () => {
-  it('prints roles, grants and a target table per configured table', { timeout: 120_000 }, async () => {
+  it('prints roles, grants and a target table owned by the loader per configured table', {
+    timeout: 120_000,
+  }, async () => {
     const stack = inject('stack');
     const url = await freshDatabase(`ddl_${process.pid}`);
     await seedDemo(url, { rows: 5, seed: 1 });
@@ -20,6 +22,9 @@ describe('tally snowflake-ddl', () => {
 
     const { code, stdout, stderr } = await tally('snowflake-ddl', '--config', path, '--aws-role-arn', role);
     expect(code, stderr).toBe(0);
+    // The public key was not given: the script names its placeholder at its head, and stderr says so.
+    expect(stderr).toContain('BEFORE RUNNING: replace each of the 1 placeholder(s)');
+    expect(stdout).toMatch(/RSA_PUBLIC_KEY = <<FILL IN: /);
 
     expect(stdout).toContain('CREATE ROLE IF NOT EXISTS "TALLY_LOADER";');
     expect(stdout).toContain(`STORAGE_AWS_ROLE_ARN = '${role}'`);
@@ -27,7 +32,11 @@ describe('tally snowflake-ddl', () => {
       /GRANT INSERT, SELECT ON TABLE \S+"TALLY_AUDIT_LOG" TO ROLE "TALLY_AUDIT_WRITER";/,
     );
     for (const table of DEMO_TABLES) {
-      expect(stdout).toContain(`CREATE TABLE IF NOT EXISTS "TALLY"."PUBLIC"."${table.name.toUpperCase()}" (`);
+      const target = `"TALLY"."PUBLIC"."${table.name.toUpperCase()}"`;
+      expect(stdout).toContain(`CREATE TABLE IF NOT EXISTS ${target} (`);
+      expect(stdout).toContain(
+        `GRANT OWNERSHIP ON TABLE ${target} TO ROLE "TALLY_LOADER" COPY CURRENT GRANTS;`,
+      );
     }
   });
 });

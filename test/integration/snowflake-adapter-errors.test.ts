@@ -21,6 +21,7 @@ const stack = inject('stack');
 const s3 = s3Config({ prefix: `sf-errors-${run}` });
 const SCHEMA = `ERRORS_${run}`;
 const SERVICE_USER = `TALLY_SVC_${run}`;
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/tally-snowflake-read';
 const keys = generateKeyPairSync('rsa', {
   modulusLength: 2048,
   publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -68,6 +69,7 @@ beforeAll(async () => {
   admin = await connect({ ...stack.snowflake, role: 'ACCOUNTADMIN', schema: SCHEMA });
   for (const step of snowflakeDdlSteps({ snowflake: serviceConfig, s3 }, [table], {
     publicKey: keys.publicKey,
+    awsRoleArn: ROLE_ARN,
   })) {
     await exec(admin, step.sql);
   }
@@ -117,14 +119,67 @@ function auditEvent(prevHash: string | null, n: number): AuditEvent {
 }
 
 describe('the administrator script and the service user', () => {
-  it('prints every statement with the reason for it', () => {
+  it('prints every statement with the reason for it, and each placeholder left to fill in at its head', () => {
     const text = snowflakeDdl({ snowflake: serviceConfig, s3 }, [table]);
     expect(text).toContain('CREATE ROLE IF NOT EXISTS "TALLY_AUDIT_WRITER";');
     expect(text).toContain(
       `GRANT INSERT, SELECT ON TABLE "${stack.snowflake.database}"."${SCHEMA}"."TALLY_AUDIT_LOG" TO ROLE "TALLY_AUDIT_WRITER";`,
     );
-    expect(text).toContain('<RSA public key body, base64>');
+    expect(text).toContain('CREDIT_QUOTA = 100 FREQUENCY = MONTHLY');
+    expect(text).toMatch(
+      /^CREATE WAREHOUSE IF NOT EXISTS \S+ WITH WAREHOUSE_SIZE = XSMALL AUTO_SUSPEND = 60 /m,
+    );
     expect(text).not.toMatch(/PASSWORD\s*=/i);
+    // Both placeholders are named before the first statement, and stand outside any quotes.
+    const head = text.slice(0, text.indexOf('USE ROLE ACCOUNTADMIN;'));
+    expect(head).toContain('BEFORE RUNNING: replace each of the 2 placeholder(s)');
+    expect(head).toContain('--aws-role-arn');
+    expect(head).toContain('--public-key-file');
+    expect(text).toMatch(/STORAGE_AWS_ROLE_ARN = <<FILL IN: /);
+    expect(text).toMatch(/RSA_PUBLIC_KEY = <<FILL IN: /);
+
+    const filled = snowflakeDdl({ snowflake: serviceConfig, s3 }, [table], {
+      publicKey: keys.publicKey,
+      awsRoleArn: ROLE_ARN,
+      monthlyCredits: 40,
+    });
+    expect(filled).not.toContain('FILL IN');
+    expect(filled).not.toContain('BEFORE RUNNING');
+    expect(filled).toContain(`STORAGE_AWS_ROLE_ARN = '${ROLE_ARN}'`);
+    expect(filled).toContain('CREDIT_QUOTA = 40 ');
+  });
+
+  it('stops at a placeholder left unfilled: the statement holding it is a syntax error', async () => {
+    const steps = snowflakeDdlSteps({ snowflake: serviceConfig, s3 }, [table], { publicKey: keys.publicKey });
+    const unfilled = steps.filter((step) => step.sql.includes('<<FILL IN: '));
+    expect(unfilled.map((step) => step.sql)).toEqual([expect.stringMatching(/^CREATE STORAGE INTEGRATION /)]);
+    const err = await execError(admin, unfilled[0]?.sql ?? '');
+    expect(err.code).toBe('001003');
+  });
+
+  it("gives Tally's warehouse a 60 s AUTO_SUSPEND and the resource monitor, and the loader owns the targets", async () => {
+    const { rows } = await exec(admin, `SHOW WAREHOUSES LIKE '${stack.snowflake.warehouse}'`);
+    expect(rows).toEqual([
+      expect.objectContaining({ auto_suspend: '60', resource_monitor: 'TALLY_MONITOR' }),
+    ]);
+    // Only an owner (or a holder of MANAGE GRANTS, which the loader is not) may grant on a table.
+    const loader = await connect({
+      ...stack.snowflake,
+      username: SERVICE_USER,
+      authenticator: 'SNOWFLAKE_JWT',
+      privateKey: keys.privateKey,
+      role: 'TALLY_LOADER',
+      schema: SCHEMA,
+    });
+    try {
+      await exec(loader, 'GRANT SELECT ON TABLE EVENTS TO ROLE TALLY_AUDIT_WRITER');
+      await exec(loader, 'REVOKE SELECT ON TABLE EVENTS FROM ROLE TALLY_AUDIT_WRITER');
+      expect((await execError(loader, 'GRANT SELECT ON TABLE TALLY_AUDIT_LOG TO ROLE PUBLIC')).code).toBe(
+        '003001',
+      );
+    } finally {
+      await destroy(loader);
+    }
   });
 
   it('signs the service user in with its key pair, bootstraps, and writes and reads the audit log', async () => {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { S3Config, SnowflakeConfig } from '../../config';
 import { AUDIT_COLUMNS } from '../../domain/audit';
+import { InvalidInputError } from '../../domain/errors';
 import type { ResolvedTable } from '../../domain/table';
 import { targetTypeOf } from '../../domain/type-mapping';
 import { ident, literal, qualified, stageUrl, storedName, targetColumn } from './sql';
@@ -152,7 +153,30 @@ export interface AdminDdlOptions {
   readonly awsRoleArn?: string;
   readonly loaderRole?: string;
   readonly auditWriterRole?: string;
+  /** The resource monitor's monthly credit quota for Tally's warehouse. Default DEFAULT_MONTHLY_CREDITS. */
+  readonly monthlyCredits?: number;
 }
+
+/**
+ * The default monthly credit quota. The schedule resumes the warehouse 48 times a day; an XSMALL
+ * warehouse costs 1 credit an hour, billed by the second with a minimum of 60 s at each resume, and
+ * suspends after AUTO_SUSPEND = 60 s of idling: about 2 to 3 billed minutes a run, 50 to 70 credits a
+ * month, with room left for a historical load.
+ */
+export const DEFAULT_MONTHLY_CREDITS = 100;
+
+/** The warehouse the script makes when the configuration names none. */
+export const DEFAULT_WAREHOUSE = 'TALLY_WH';
+
+/**
+ * A value the administrator must supply. Written outside any quotes, so that the statement holding it is
+ * a syntax error until it is replaced: a script run as printed stops there instead of creating something
+ * wrong.
+ */
+export function placeholder(what: string): string {
+  return `<<FILL IN: ${what}>>`;
+}
+const PLACEHOLDER = /<<FILL IN: [^>]*>>/g;
 
 export interface DdlStep {
   readonly sql: string;
@@ -178,8 +202,25 @@ export function snowflakeDdlSteps(
   const schema = `${db}.${ident(sf.schema)}`;
   const integration = ident(sf.storageIntegration ?? 'TALLY_S3');
   const user = ident(sf.username);
-  const key = options.publicKey?.replace(/-----[A-Z ]+-----|\s/g, '') ?? '<RSA public key body, base64>';
+  const key =
+    options.publicKey === undefined
+      ? placeholder(
+          "the service user's RSA public key body in single quotes, or rerun with --public-key-file",
+        )
+      : literal(options.publicKey.replace(/-----[A-Z ]+-----|\s/g, ''));
+  const roleArn =
+    options.awsRoleArn === undefined
+      ? placeholder(
+          'the ARN of the IAM role Snowflake assumes, in single quotes, or rerun with --aws-role-arn',
+        )
+      : literal(options.awsRoleArn);
   const audit = qualified(sf, sf.auditTable);
+  const warehouse = ident(sf.warehouse ?? DEFAULT_WAREHOUSE);
+  const monitor = ident('TALLY_MONITOR');
+  const credits = options.monthlyCredits ?? DEFAULT_MONTHLY_CREDITS;
+  if (!Number.isInteger(credits) || credits <= 0) {
+    throw new InvalidInputError(`the monthly credit quota must be a whole number above 0, not ${credits}`);
+  }
   const steps: DdlStep[] = [
     {
       sql: `CREATE ROLE IF NOT EXISTS ${loader}`,
@@ -193,9 +234,19 @@ export function snowflakeDdlSteps(
     },
     { sql: `CREATE DATABASE IF NOT EXISTS ${db}` },
     { sql: createSchema(sf) },
-    ...(sf.warehouse === undefined
-      ? []
-      : [{ sql: `GRANT USAGE ON WAREHOUSE ${ident(sf.warehouse)} TO ROLE ${loader}` }]),
+    {
+      sql: `CREATE RESOURCE MONITOR IF NOT EXISTS ${monitor} WITH CREDIT_QUOTA = ${credits} FREQUENCY = MONTHLY START_TIMESTAMP = IMMEDIATELY TRIGGERS ON 80 PERCENT DO NOTIFY ON 100 PERCENT DO SUSPEND`,
+      why: `Caps Tally's warehouse at ${credits} credits a month (--monthly-credits): account administrators are notified at 80 %, and at 100 % the warehouse is suspended, so loads fail loudly rather than spend on.`,
+    },
+    {
+      sql: `CREATE WAREHOUSE IF NOT EXISTS ${warehouse} WITH WAREHOUSE_SIZE = XSMALL AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE RESOURCE_MONITOR = ${monitor}`,
+      why: "Tally's own warehouse: the schedule resumes it 48 times a day, and suspending after 60 s idle (not the default 600 s) bills each run minutes, not ten.",
+    },
+    {
+      sql: `ALTER WAREHOUSE ${warehouse} SET AUTO_SUSPEND = 60 RESOURCE_MONITOR = ${monitor}`,
+      why: "The same for a warehouse that existed already. It should be Tally's alone: a shared one would be suspended with it at the quota.",
+    },
+    { sql: `GRANT USAGE ON WAREHOUSE ${warehouse} TO ROLE ${loader}` },
     { sql: `GRANT USAGE ON DATABASE ${db} TO ROLE ${writer}` },
     { sql: `GRANT USAGE ON SCHEMA ${schema} TO ROLE ${writer}` },
     { sql: `GRANT USAGE ON DATABASE ${db} TO ROLE ${loader}` },
@@ -207,7 +258,7 @@ export function snowflakeDdlSteps(
     {
       sql: [
         `CREATE STORAGE INTEGRATION IF NOT EXISTS ${integration} TYPE = EXTERNAL_STAGE STORAGE_PROVIDER = 'S3'`,
-        `ENABLED = TRUE STORAGE_AWS_ROLE_ARN = ${literal(options.awsRoleArn ?? '<arn of the IAM role Snowflake assumes>')}`,
+        `ENABLED = TRUE STORAGE_AWS_ROLE_ARN = ${roleArn}`,
         `STORAGE_ALLOWED_LOCATIONS = (${literal(stageUrl(config.s3))})`,
       ].join(' '),
       why: 'Snowflake reads the bucket through an IAM role: no keys in SQL. DESC INTEGRATION gives the trust policy values.',
@@ -223,13 +274,14 @@ export function snowflakeDdlSteps(
       why: `Target of ${t.schema}.${t.name} (bootstrap creates it too when missing).`,
     })),
     ...tables.map((t) => ({
-      sql: `GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${qualified(sf, t.targetName)} TO ROLE ${loader}`,
+      sql: `GRANT OWNERSHIP ON TABLE ${qualified(sf, t.targetName)} TO ROLE ${loader} COPY CURRENT GRANTS`,
+      why: 'Owned by the loader, as a target the bootstrap makes would be: its historical load replaces its rows.',
     })),
     {
       sql: [
         `CREATE USER IF NOT EXISTS ${user} TYPE = SERVICE DEFAULT_ROLE = ${loader}`,
-        sf.warehouse === undefined ? '' : `DEFAULT_WAREHOUSE = ${ident(sf.warehouse)} `,
-        `RSA_PUBLIC_KEY = ${literal(key)}`,
+        `DEFAULT_WAREHOUSE = ${warehouse}`,
+        `RSA_PUBLIC_KEY = ${key}`,
       ]
         .join(' ')
         .replace(/\s+/g, ' '),
@@ -240,17 +292,30 @@ export function snowflakeDdlSteps(
   return steps;
 }
 
+/** The placeholders the script's statements still hold, each once. */
+export function unfilled(steps: readonly DdlStep[]): string[] {
+  return [...new Set(steps.flatMap((step) => step.sql.match(PLACEHOLDER) ?? []))];
+}
+
 /** The administrator's script as text: each statement with its reason as a comment above it. */
 export function snowflakeDdl(
   config: { readonly snowflake: DdlConfig; readonly s3: Pick<S3Config, 'bucket' | 'prefix'> },
   tables: readonly ResolvedTable[],
   options: AdminDdlOptions = {},
 ): string {
+  const steps = snowflakeDdlSteps(config, tables, options);
+  const missing = unfilled(steps);
   const lines = [
     '-- Run as ACCOUNTADMIN on the target account. Every statement is safe to run again.',
+    ...(missing.length === 0
+      ? []
+      : [
+          `-- BEFORE RUNNING: replace each of the ${missing.length} placeholder(s) marked <<FILL IN: ...>>; until then the statements holding them are syntax errors:`,
+          ...missing.map((m) => `--   ${m}`),
+        ]),
     'USE ROLE ACCOUNTADMIN;',
   ];
-  for (const step of snowflakeDdlSteps(config, tables, options)) {
+  for (const step of steps) {
     lines.push('');
     if (step.why) lines.push(`-- ${step.why}`);
     lines.push(`${step.sql};`);

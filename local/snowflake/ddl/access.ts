@@ -1,5 +1,7 @@
 // Snowflake's roles, users (as catalog records; auth.ts keeps their logins) and GRANT / REVOKE of privileges and
-// roles: who may grant (the owner, or MANAGE GRANTS), on which kinds of object, and OWNERSHIP transfers.
+// roles: who may grant (the owner, or MANAGE GRANTS), on which kinds of object, and OWNERSHIP transfers with
+// their outbound privileges copied, revoked or in the way
+// (https://docs.snowflake.com/en/sql-reference/sql/grant-ownership).
 import {
   databaseExists,
   dropGrantsOn,
@@ -8,7 +10,9 @@ import {
   type GrantObjectKind,
   grant,
   grantRole,
+  grantsOn,
   integrationExists,
+  monitorExists,
   namedExists,
   createRole as recordRole,
   createUser as recordUser,
@@ -23,14 +27,15 @@ import {
 } from '../catalog';
 import { type Ctx, qualify, requireTable } from '../context';
 import type { QueryResult } from '../engine-types';
-import { STATEMENT_TYPE } from '../engine-types';
-import { objectMissing, unsupported } from '../errors';
+import { SnowflakeSqlError, STATEMENT_TYPE } from '../engine-types';
+import { objectMissing, unexpectedToken, unsupported } from '../errors';
 import {
   holdsGlobal,
   insufficientPrivileges,
   recordCreated,
   requireGlobal,
   requireGrantOption,
+  rolesOf,
 } from '../privileges';
 import type { Cursor } from '../sql-tokens';
 import { statementExecuted } from '../status';
@@ -142,6 +147,11 @@ async function grantTarget(ctx: Ctx, cur: Cursor, toWord: string): Promise<Grant
     if (!(await warehouseExists(ctx.conn, name))) throw objectMissing([name], 'Warehouse');
     return one('WAREHOUSE', [name], 'warehouse');
   }
+  if (cur.accept('RESOURCE', 'MONITOR')) {
+    const name = cur.ident();
+    if (!(await monitorExists(ctx.conn, name))) throw objectMissing([name], 'Resource monitor');
+    return one('RESOURCE_MONITOR', [name], 'resource monitor');
+  }
   if (cur.accept('ACCOUNT')) return one('ACCOUNT', [], 'account');
   const words: string[] = [];
   while (!cur.done() && !cur.isWord(toWord)) words.push(cur.next().value);
@@ -180,25 +190,124 @@ export async function grantOrRevoke(ctx: Ctx, cur: Cursor): Promise<QueryResult>
   const target = await grantTarget(ctx, cur, toWord);
   cur.expect(toWord);
   cur.accept('ROLE');
+  if (cur.isWord('DATABASE') && cur.peek(1)?.value === 'ROLE') throw unsupported('database roles');
   const role = cur.ident();
-  cur.rest();
+  const currentGrants = readGrantTail(cur, isGrant, privileges);
   if (!(await roleExists(ctx.conn, role))) throw objectMissing([role], 'Role');
   if (target.kind === 'FUTURE_TABLES') {
     // Future grants in a schema are for MANAGE GRANTS (or the schema's owner in a managed access schema).
     if (!(await holdsGlobal(ctx, 'MANAGE GRANTS')))
       throw insufficientPrivileges('schema', target.name[1] as string);
+  } else {
+    for (const object of target.each) await requireGrantOption(ctx, target.kind, object, target.label);
+  }
+  const grantsOwnership = privileges.some((p) => p === 'OWNERSHIP');
+  if (grantsOwnership) {
+    if (!isGrant) throw unsupported('REVOKE OWNERSHIP');
+    // All objects are checked before any changes hands, so that a blocked one leaves the others as they were.
+    await checkTransfer(ctx, target, role, currentGrants);
   }
   for (const object of target.each) {
-    if (target.kind !== 'FUTURE_TABLES') await requireGrantOption(ctx, target.kind, object, target.label);
     for (const p of privileges) {
       const privilege = p === 'ALL PRIVILEGES' ? 'ALL' : p;
-      if (privilege === 'OWNERSHIP') {
-        // "Only a single role can hold this privilege on a specific object at a time": a grant moves it.
-        if (!isGrant) throw unsupported('REVOKE OWNERSHIP');
-        await setOwner(ctx.conn, target.kind, object, role);
-      } else if (isGrant) await grant(ctx.conn, privilege, target.kind, object, role);
+      if (privilege === 'OWNERSHIP') await transferOwnership(ctx, target.kind, object, role, currentGrants);
+      else if (isGrant) await grant(ctx.conn, privilege, target.kind, object, role);
       else await revoke(ctx.conn, privilege, target.kind, object, role);
     }
   }
   return statementExecuted(STATEMENT_TYPE.DDL);
+}
+
+/** GRANT OWNERSHIP's `[ { REVOKE | COPY } CURRENT GRANTS ]`. */
+type CurrentGrants = 'COPY' | 'REVOKE' | undefined;
+
+/**
+ * What may follow the grantee: `{ REVOKE | COPY } CURRENT GRANTS` after GRANT OWNERSHIP, RESTRICT or CASCADE
+ * after REVOKE (no grant here is held WITH GRANT OPTION, so none has dependent grants to cascade to).
+ */
+function readGrantTail(cur: Cursor, isGrant: boolean, privileges: readonly string[]): CurrentGrants {
+  const at = cur.peek();
+  let currentGrants: CurrentGrants;
+  if (isGrant && cur.accept('COPY', 'CURRENT', 'GRANTS')) currentGrants = 'COPY';
+  else if (isGrant && cur.accept('REVOKE', 'CURRENT', 'GRANTS')) currentGrants = 'REVOKE';
+  else if (isGrant && cur.accept('WITH', 'GRANT', 'OPTION')) throw unsupported('GRANT ... WITH GRANT OPTION');
+  else if (!isGrant && (cur.accept('RESTRICT') || cur.accept('CASCADE'))) currentGrants = undefined;
+  if (!cur.done()) throw cur.unexpected();
+  if (currentGrants && at && !(privileges.length === 1 && privileges[0] === 'OWNERSHIP')) {
+    throw unexpectedToken(at.pos, at.text);
+  }
+  return currentGrants;
+}
+
+/**
+ * 003036, as Snowflake refuses a transfer that outbound privileges block: "A GRANT OWNERSHIP statement fails
+ * if existing outbound privileges on the object are neither revoked nor copied."
+ */
+function dependentGrant(privilege: string, object: readonly string[], role: string): SnowflakeSqlError {
+  return new SnowflakeSqlError(
+    '003036',
+    '23001',
+    `SQL execution error: Dependent grant of privilege '${privilege}' on securable '${object.join('.')}' to role '${role}' exists.  It must be revoked first.  More than one dependent grant may exist: use 'SHOW GRANTS' command to view them.  To revoke all dependent grants while transferring object ownership, use convenience command 'GRANT OWNERSHIP ON <target_objects> TO <target_role> REVOKE CURRENT GRANTS'.`,
+  );
+}
+
+/** "Outbound privileges refer to any privileges granted on the individual object whose ownership is changing." */
+async function outbound(
+  ctx: Ctx,
+  kind: GrantObjectKind,
+  object: readonly string[],
+): Promise<{ privilege: string; role: string }[]> {
+  return (await grantsOn(ctx.conn, kind, object)).filter((g) => g.privilege !== 'OWNERSHIP');
+}
+
+/** Whether a transfer may go ahead for every object the GRANT OWNERSHIP names. */
+async function checkTransfer(
+  ctx: Ctx,
+  target: GrantTarget,
+  role: string,
+  currentGrants: CurrentGrants,
+): Promise<void> {
+  if (target.kind === 'FUTURE_TABLES') {
+    // "the REVOKE keyword does not work when granting ownership of future objects"; nor is COPY described there.
+    if (currentGrants)
+      throw unsupported(`GRANT OWNERSHIP ON FUTURE TABLES ... ${currentGrants} CURRENT GRANTS`);
+    return;
+  }
+  if (currentGrants === 'COPY') {
+    // "The COPY parameter requires at least one of the following: An active role has the MANAGE GRANTS
+    // privilege on the account. An active role is the new owner (or a higher) role."
+    const allowed = (await holdsGlobal(ctx, 'MANAGE GRANTS')) || (await rolesOf(ctx)).has(role);
+    if (!allowed) throw insufficientPrivileges(target.label, target.name[target.name.length - 1] ?? '');
+  }
+  if (target.kind === 'ROLE') {
+    // "For role objects, if you do not specify these clauses, the GRANT OWNERSHIP statement is not blocked";
+    // what REVOKE CURRENT GRANTS does to the roles granted to the role is not modelled.
+    if (currentGrants === 'REVOKE') throw unsupported('GRANT OWNERSHIP ON ROLE ... REVOKE CURRENT GRANTS');
+    return;
+  }
+  if (currentGrants) return;
+  for (const object of target.each) {
+    const blocking = (await outbound(ctx, target.kind, object))[0];
+    if (blocking) throw dependentGrant(blocking.privilege, object, blocking.role);
+  }
+}
+
+/**
+ * Moves OWNERSHIP ("Only a single role can hold this privilege on a specific object at a time"). REVOKE
+ * CURRENT GRANTS removes the object's outbound privileges first: "After transferring ownership, the privileges
+ * for the object must be explicitly re-granted"; COPY keeps them, now granted by the new owner.
+ */
+async function transferOwnership(
+  ctx: Ctx,
+  kind: GrantObjectKind,
+  object: readonly string[],
+  role: string,
+  currentGrants: CurrentGrants,
+): Promise<void> {
+  if (currentGrants === 'REVOKE') {
+    for (const g of await outbound(ctx, kind, object)) {
+      await revoke(ctx.conn, g.privilege, kind, object, g.role);
+    }
+  }
+  await setOwner(ctx.conn, kind, object, role);
 }

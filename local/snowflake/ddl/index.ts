@@ -1,31 +1,34 @@
-// Snowflake's CREATE and DROP, handed to the family of the object they name: tables (tables.ts), other
-// account and schema objects (objects.ts), roles and users (access.ts); SHOW of a schema's objects (show.ts).
+// Snowflake's CREATE and DROP, handed to the family of the object they name: tables (tables.ts), warehouses
+// (warehouses.ts), resource monitors (monitors.ts), other account and schema objects (objects.ts),
+// roles and users (access.ts); SHOW of a schema's objects (show.ts).
 import type { Ctx } from '../context';
 import type { QueryResult } from '../engine-types';
 import { objectMissing, unsupported } from '../errors';
 import type { Cursor } from '../sql-tokens';
 import { createRole, createUser, dropRole, dropUser } from './access';
 import { type CreateModifiers, type Dropped, ddlDone } from './common';
+import { createResourceMonitor, dropResourceMonitor } from './monitors';
 import {
   createDatabase,
   createFileFormat,
   createIntegration,
   createSchema,
   createStage,
-  createWarehouse,
   dropDatabase,
   dropFileFormat,
   dropIntegration,
   dropSchema,
   dropStage,
-  dropWarehouse,
 } from './objects';
 import { createTable, dropTable } from './tables';
+import { createWarehouse, dropWarehouse } from './warehouses';
 
 export { grantOrRevoke } from './access';
+export { showResourceMonitors } from './monitors';
 export { attachNewDatabase } from './objects';
 export { showSchemaObjects } from './show';
 export { describeTable, showTables } from './tables';
+export { alterWarehouse, showWarehouses } from './warehouses';
 
 type Creator = (ctx: Ctx, cur: Cursor, modifiers: CreateModifiers) => Promise<QueryResult>;
 
@@ -40,6 +43,7 @@ const CREATORS: readonly (readonly [readonly string[], Creator])[] = [
   [['ROLE'], createRole],
   [['USER'], createUser],
   [['WAREHOUSE'], createWarehouse],
+  [['RESOURCE', 'MONITOR'], createResourceMonitor],
 ];
 
 export async function create(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
@@ -74,6 +78,7 @@ const DROPPERS: ReadonlyMap<string, Dropper> = new Map([
   ['USER', dropUser],
   ['WAREHOUSE', dropWarehouse],
   ['INTEGRATION', dropIntegration],
+  ['RESOURCE MONITOR', dropResourceMonitor],
 ]);
 
 export async function drop(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
@@ -82,7 +87,9 @@ export async function drop(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
     ? 'FILE FORMAT'
     : cur.accept('STORAGE', 'INTEGRATION')
       ? 'INTEGRATION'
-      : cur.next().value;
+      : cur.accept('RESOURCE', 'MONITOR')
+        ? 'RESOURCE MONITOR'
+        : cur.next().value;
   const ifExists = cur.accept('IF', 'EXISTS');
   const parts = cur.name();
   cur.accept('CASCADE');

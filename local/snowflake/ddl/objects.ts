@@ -1,5 +1,6 @@
 // Snowflake's CREATE and DROP of databases (one attached DuckDB file each), schemas, external stages on S3, named
-// file formats, storage integrations and warehouses, with the privileges each takes and the owner each gets.
+// file formats and storage integrations, with the privileges each takes and the owner each gets; the DROP of
+// account-level objects that warehouses.ts and monitors.ts share.
 import { rm } from 'node:fs/promises';
 import {
   addDatabase,
@@ -15,11 +16,8 @@ import {
   putFileFormat,
   putIntegration,
   putStage,
-  putWarehouse,
   removeDatabase,
-  removeWarehouse,
   schemaExists,
-  warehouseExists,
 } from '../catalog';
 import { type Ctx, qualify, requireSchema } from '../context';
 import { checkFormatOptions, splitName } from '../copy/file-format';
@@ -248,12 +246,12 @@ export async function createIntegration(
 }
 
 /** DROP of an account-level object, which only its owner may drop; its grants go with it. */
-function dropAccountObject(
-  kind: 'INTEGRATION' | 'WAREHOUSE',
+export function dropAccountObject(
+  kind: 'INTEGRATION' | 'WAREHOUSE' | 'RESOURCE_MONITOR',
+  label: string,
   exists: (conn: Ctx['conn'], name: string) => Promise<boolean>,
   forget: (conn: Ctx['conn'], name: string) => Promise<void>,
 ): (ctx: Ctx, parts: readonly string[]) => Promise<Dropped> {
-  const label = kind.toLowerCase();
   return async (ctx, parts) => {
     const name = parts[parts.length - 1] as string;
     if (!(await exists(ctx.conn, name))) {
@@ -266,27 +264,9 @@ function dropAccountObject(
   };
 }
 
-export const dropIntegration = dropAccountObject('INTEGRATION', integrationExists, forgetIntegration);
-
-/** Warehouses are names with owners and grants; every statement runs on the one embedded DuckDB. */
-export async function createWarehouse(
-  ctx: Ctx,
-  cur: Cursor,
-  modifiers: CreateModifiers,
-): Promise<QueryResult> {
-  const name = cur.ident();
-  cur.rest();
-  await requireGlobal(ctx, 'CREATE WAREHOUSE', ACCOUNT);
-  const taken = await warehouseExists(ctx.conn, name);
-  if (taken && modifiers.orReplace) await requireOwnership(ctx, 'WAREHOUSE', [name], 'warehouse');
-  const existing = await claimName(name, taken, modifiers);
-  if (existing) return existing;
-  await putWarehouse(ctx.conn, name);
-  await dropGrantsOn(ctx.conn, 'WAREHOUSE', [name]);
-  await recordCreated(ctx, 'WAREHOUSE', [name]);
-  // "Creating a warehouse automatically sets it as the active/current warehouse for the current session."
-  ctx.session.warehouse = name;
-  return ddlDone(`Warehouse ${name} successfully created.`);
-}
-
-export const dropWarehouse = dropAccountObject('WAREHOUSE', warehouseExists, removeWarehouse);
+export const dropIntegration = dropAccountObject(
+  'INTEGRATION',
+  'integration',
+  integrationExists,
+  forgetIntegration,
+);

@@ -15,12 +15,7 @@ export async function showSchemaObjects(ctx: Ctx, cur: Cursor): Promise<QueryRes
   cur.expect('SHOW');
   const kind = cur.accept('FILE', 'FORMATS') ? 'FILE_FORMAT' : cur.accept('STAGES') ? 'STAGE' : null;
   if (kind === null) throw unsupported(`SHOW ${cur.peek()?.value ?? ''}`.trim());
-  let like: RegExp | undefined;
-  if (cur.accept('LIKE')) {
-    const pattern = cur.next();
-    if (pattern.kind !== 'string') throw cur.unexpected();
-    like = likePattern(pattern.value);
-  }
+  const like = readLike(cur);
   if (!cur.accept('IN', 'SCHEMA'))
     throw unsupported(`SHOW ${kind === 'STAGE' ? 'STAGES' : 'FILE FORMATS'} outside IN SCHEMA`);
   const parts = cur.name();
@@ -63,6 +58,20 @@ export async function showSchemaObjects(ctx: Ctx, cur: Cursor): Promise<QueryRes
       : ['name', 'database_name', 'schema_name', 'type', 'owner', 'comment'];
   const text = sfType('VARCHAR');
   return { columns: names.map((n) => columnMeta(n, text)), rows, statementTypeId: STATEMENT_TYPE.SELECT };
+}
+
+/**
+ * SHOW's optional `LIKE '<pattern>'`: "Optionally filters the command output by object name. The filter uses
+ * case-insensitive pattern matching, with support for SQL wildcard characters (% and _)."
+ */
+export function readLike(cur: Cursor): RegExp | undefined {
+  if (!cur.accept('LIKE')) return undefined;
+  const pattern = cur.next();
+  if (pattern.kind !== 'string') {
+    cur.index--;
+    throw cur.unexpected();
+  }
+  return likePattern(pattern.value);
 }
 
 /** A LIKE pattern (`%` any run, `_` one character, `\` escaping either) as a case-insensitive RegExp. */
