@@ -5,7 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { resolvePostgres, type TallyConfig } from '../lambdas/config';
+import { postgresTlsSetting, resolvePostgres, type TallyConfig } from '../lambdas/config';
 import {
   AuditedTransferPipeline,
   type PostgresEndpoint,
@@ -104,7 +104,14 @@ export class TallyStack extends Stack {
 export function postgresEndpoint(config: TallyConfig): PostgresEndpoint {
   const { url: _url, password: _password, passwordFile: _passwordFile, ...rest } = config.postgres;
   const { host, port, database, user, ssl } = resolvePostgres(config.postgres);
-  return { ...rest, host, port, database, ssl, ...(user !== undefined ? { user } : {}) };
+  return {
+    ...rest,
+    host,
+    port,
+    database,
+    ssl: postgresTlsSetting(ssl),
+    ...(user !== undefined ? { user } : {}),
+  };
 }
 
 /** The Snowflake target without credentials. */

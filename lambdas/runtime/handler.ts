@@ -6,6 +6,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
+import { AWS_API_TIMEOUTS, awsRequestHandler } from '../adapters/aws-http';
 import { InvalidConfigError } from '../domain/errors';
 import { withStepClock } from '../step-clock';
 import { STEP_NAMES, STEPS, type StepName } from '../steps/registry';
@@ -36,7 +37,15 @@ export function createHandler(factories: PortFactories, env: NodeJS.ProcessEnv =
   if (settings.postgresSecretArn) fetchData.postgresSecret = settings.postgresSecretArn;
   if (settings.snowflakeSecretArn) fetchData.snowflakeSecret = settings.snowflakeSecretArn;
   if (Object.keys(fetchData).length > 0) {
-    handler.use(secretsManager({ fetchData, setToContext: true, cacheExpiry: SECRET_CACHE_MS }));
+    handler.use(
+      secretsManager({
+        fetchData,
+        setToContext: true,
+        cacheExpiry: SECRET_CACHE_MS,
+        // A subnet with no route to Secrets Manager fails the fetch in seconds, not at the Lambda timeout.
+        awsClientOptions: { requestHandler: awsRequestHandler(AWS_API_TIMEOUTS) },
+      }),
+    );
   }
   return handler.use(tallyRuntime(STEPS[step].functionName, runtime, logger));
 }
