@@ -93,7 +93,9 @@ describe('network: a VPC with subnets given by id', () => {
     expect(resourcesOf(template, 'AWS::EC2::SecurityGroup')).toEqual({});
     expect(resourcesOf(template, 'AWS::EC2::SecurityGroupEgress')).toEqual({});
     for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
-      expect((fn.Properties?.VpcConfig as { SecurityGroupIds: unknown }).SecurityGroupIds).toEqual([given]);
+      expect(((fn.Properties?.VpcConfig ?? {}) as { SecurityGroupIds: unknown }).SecurityGroupIds).toEqual([
+        given,
+      ]);
     }
   });
 
@@ -189,7 +191,7 @@ describe('network: a VPC given by id alone is looked up', () => {
   it('uses the private subnets with a NAT route, with no warning about routes', () => {
     const stack = lookedUpStack('Private');
     for (const fn of Object.values(resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function'))) {
-      expect((fn.Properties?.VpcConfig as { SubnetIds: string[] }).SubnetIds).toEqual(SUBNETS);
+      expect(((fn.Properties?.VpcConfig ?? {}) as { SubnetIds: string[] }).SubnetIds).toEqual(SUBNETS);
     }
     expect(warnings(stack)).toEqual([]);
   });
@@ -197,7 +199,7 @@ describe('network: a VPC given by id alone is looked up', () => {
   it('falls back to isolated subnets, and warns that they have no NAT route', () => {
     const stack = lookedUpStack('Isolated');
     for (const fn of Object.values(resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function'))) {
-      expect((fn.Properties?.VpcConfig as { SubnetIds: string[] }).SubnetIds).toEqual(SUBNETS);
+      expect(((fn.Properties?.VpcConfig ?? {}) as { SubnetIds: string[] }).SubnetIds).toEqual(SUBNETS);
     }
     expect(warningText(stack)).toMatch(
       /The chosen subnets have no NAT route, and no VPC endpoint for s3, secretsmanager/,

@@ -31,10 +31,11 @@ type Statement = {
 function roleOf(template: Template, stack: Stack, role: SnowflakeStorageRole) {
   const roleId = logicalIdOf(stack, role.role);
   const resource = resourcesOf(template, 'AWS::IAM::Role')[roleId];
-  const trust = (resource?.Properties?.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+  const trust = ((resource?.Properties?.AssumeRolePolicyDocument ?? {}) as { Statement: Statement[] })
+    .Statement;
   const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
-    .filter((p) => render((p.Properties?.Roles as unknown[])[0]) === `<${roleId}>`)
-    .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+    .filter((p) => render(((p.Properties?.Roles ?? {}) as unknown[])[0]) === `<${roleId}>`)
+    .flatMap((p) => ((p.Properties?.PolicyDocument ?? {}) as { Statement: Statement[] }).Statement);
   return { trust, statements };
 }
 
@@ -73,7 +74,7 @@ describe("the Snowflake storage integration's role", () => {
     const stack = buildStack();
     const { trust } = roleOf(Template.fromStack(stack), stack, stack.snowflakeRole);
     expect(trust).toHaveLength(1);
-    expect(render((trust[0]?.Principal as { AWS: unknown }).AWS)).toBe(
+    expect(render(((trust[0]?.Principal ?? {}) as { AWS?: unknown }).AWS)).toBe(
       'arn:<AWS::Partition>:iam::<AWS::AccountId>:root',
     );
     expect(trust[0]?.Condition).toEqual({ StringEquals: { 'sts:ExternalId': PLACEHOLDER_EXTERNAL_ID } });
@@ -149,7 +150,7 @@ describe('the PostgreSQL CA bundle', () => {
     parseConfig({ ...TEST_CONFIG, postgres: { ...TEST_CONFIG.postgres, ssl } });
   const deployedSsl = (stack: ReturnType<typeof buildStack>) => {
     const [fn] = Object.values(resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function'));
-    const env = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = ((fn?.Properties?.Environment ?? {}) as { Variables: Record<string, unknown> }).Variables;
     return (JSON.parse(render(env[ENV.config])) as { postgres: { ssl: unknown } }).postgres.ssl;
   };
 
