@@ -7,6 +7,8 @@ export const STACK_OUTPUTS = {
   alertTopicArn: 'AlertTopicArn',
   snowflakeRoleArn: 'SnowflakeRoleArn',
   functionsSecurityGroupId: 'FunctionsSecurityGroupId',
+  postgresSecretArn: 'PostgresSecretArn',
+  snowflakeSecretArn: 'SnowflakeSecretArn',
 } as const;
 
 export type StackOutputName = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];

@@ -77,16 +77,18 @@ export class TallyStack extends Stack {
     const postgres = postgresEndpoint(config);
     this.network = settings ? this.buildNetwork(settings, config, postgres.port) : undefined;
     const caBundle = this.caBundle(postgres);
+    const postgresSecret = this.secret('PostgresSecret', props.postgresSecret, 'PostgreSQL', {
+      username: config.postgres.user ?? 'tally',
+    });
+    const snowflakeSecret = this.secret('SnowflakeSecret', props.snowflakeSecret, 'Snowflake', {
+      username: config.snowflake.username,
+    });
     this.pipeline = new AuditedTransferPipeline(this, 'Pipeline', {
       tables: config.tables,
       postgres: caBundle ? withCaFile(postgres, caBundle.path) : postgres,
       snowflake: snowflakeTarget(config),
-      postgresSecret: this.secret('PostgresSecret', props.postgresSecret, 'PostgreSQL', {
-        username: config.postgres.user ?? 'tally',
-      }),
-      snowflakeSecret: this.secret('SnowflakeSecret', props.snowflakeSecret, 'Snowflake', {
-        username: config.snowflake.username,
-      }),
+      postgresSecret,
+      snowflakeSecret,
       pipeline: config.pipeline,
       s3Prefix: config.s3.prefix,
       ...(props.useConfiguredBucket
@@ -112,26 +114,40 @@ export class TallyStack extends Stack {
       ...(props.snowflakeExternalId !== undefined ? { externalId: props.snowflakeExternalId } : {}),
     });
     this.outputs();
+    output(
+      this,
+      STACK_OUTPUTS.postgresSecretArn,
+      postgresSecret.secretArn,
+      'put the PostgreSQL credentials here',
+    );
+    output(
+      this,
+      STACK_OUTPUTS.snowflakeSecretArn,
+      snowflakeSecret.secretArn,
+      'put the Snowflake credentials here',
+    );
   }
 
   /** What the guide's next steps and the command line need from a deployed stack. */
   private outputs(): void {
-    const output = (id: string, value: string, description: string) =>
-      new CfnOutput(this, id, { value, description });
-    output(STACK_OUTPUTS.stateMachineArn, this.pipeline.stateMachine.stateMachineArn, 'tally start --stack');
+    const p = this.pipeline;
+    output(this, STACK_OUTPUTS.stateMachineArn, p.stateMachine.stateMachineArn, 'tally start --stack');
     output(
+      this,
       STACK_OUTPUTS.bucketName,
-      this.pipeline.bucket.bucketName,
+      p.bucket.bucketName,
       "the bucket the functions stage files in: the storage integration's allowed location",
     );
-    output(STACK_OUTPUTS.alertTopicArn, this.pipeline.alertTopic.topicArn, 'alerts are published here');
+    output(this, STACK_OUTPUTS.alertTopicArn, p.alertTopic.topicArn, 'alerts are published here');
     output(
+      this,
       STACK_OUTPUTS.snowflakeRoleArn,
       this.snowflakeRole.role.roleArn,
       "the storage integration's STORAGE_AWS_ROLE_ARN",
     );
     if (this.network) {
       output(
+        this,
         STACK_OUTPUTS.functionsSecurityGroupId,
         this.network.securityGroup.securityGroupId,
         "the functions' security group: allow it in PostgreSQL's",
@@ -274,6 +290,10 @@ export function postgresEndpoint(config: TallyConfig): PostgresEndpoint {
     ssl: postgresTlsSetting(ssl),
     ...(user !== undefined ? { user } : {}),
   };
+}
+
+function output(stack: Stack, id: string, value: string, description: string): void {
+  new CfnOutput(stack, id, { value, description });
 }
 
 /** The endpoint with its CA bundle read from `path` (where the functions find the shipped one). */

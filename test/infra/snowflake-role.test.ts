@@ -127,7 +127,7 @@ describe("the Snowflake storage integration's role", () => {
 });
 
 describe('the stack outputs', () => {
-  it('are the state machine, the bucket, the alert topic and the Snowflake role', () => {
+  it('are the state machine, the bucket, the alert topic, the Snowflake role and the secrets', () => {
     const stack = buildStack();
     const outputs = Template.fromStack(stack).toJSON().Outputs as Record<string, { Value: unknown }>;
     const p = stack.pipeline;
@@ -136,6 +136,8 @@ describe('the stack outputs', () => {
       [STACK_OUTPUTS.bucketName]: `<${logicalIdOf(stack, p.bucket)}>`,
       [STACK_OUTPUTS.alertTopicArn]: `<${logicalIdOf(stack, p.alertTopic)}>`,
       [STACK_OUTPUTS.snowflakeRoleArn]: `<${logicalIdOf(stack, stack.snowflakeRole.role)}.Arn>`,
+      [STACK_OUTPUTS.postgresSecretArn]: `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`,
+      [STACK_OUTPUTS.snowflakeSecretArn]: `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
     });
   });
 
