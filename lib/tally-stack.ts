@@ -40,6 +40,12 @@ export interface TallyStackProps extends StackProps {
    * @default none
    */
   readonly alertEmails?: readonly string[];
+  /**
+   * Whether the 30-minute schedule starts the incremental pipeline (`-c schedule=enabled`). Enable it once
+   * the secrets are filled in and the historical load has run.
+   * @default false
+   */
+  readonly scheduleEnabled?: boolean;
 }
 
 export class TallyStack extends Stack {
@@ -66,6 +72,7 @@ export class TallyStack extends Stack {
         : {}),
       ...(vpc ? { vpc } : {}),
       ...(props.alertEmails ? { alertEmails: props.alertEmails } : {}),
+      scheduleEnabled: props.scheduleEnabled ?? false,
     });
   }
 
