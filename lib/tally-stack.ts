@@ -61,6 +61,12 @@ export interface TallyStackProps extends StackProps {
    * @default none
    */
   readonly alertEmails?: readonly string[];
+  /**
+   * Whether the 30-minute schedule starts the incremental pipeline (`-c schedule=enabled`). Enable it once
+   * the secrets are filled in and the historical load has run.
+   * @default false
+   */
+  readonly scheduleEnabled?: boolean;
 }
 
 export class TallyStack extends Stack {
@@ -102,6 +108,7 @@ export class TallyStack extends Stack {
           }
         : {}),
       ...(props.alertEmails ? { alertEmails: props.alertEmails } : {}),
+      scheduleEnabled: props.scheduleEnabled ?? false,
     });
     if (caBundle) {
       for (const fn of Object.values(this.pipeline.functions)) fn.function.addLayers(caBundle.layer);

@@ -224,7 +224,7 @@ describe('the deploy guide', () => {
     ]);
   });
 
-  it('first deploy: the functions in the named subnets, a placeholder trust, the outputs, no route warning', () => {
+  it('first deploy: the functions in the named subnets, a placeholder trust, the outputs, no route warning, the schedule off', () => {
     const first = synthOf(/^npx cdk deploy \$TALLY \$NETWORK --outputs-file/);
     const subnets = guide.variables.NETWORK?.match(/subnetIds=(\S+)/)?.[1]?.split(',');
     for (const fn of ofType(first, 'AWS::Lambda::Function')) {
@@ -237,6 +237,9 @@ describe('the deploy guide', () => {
     expect(ofType(first, 'AWS::EC2::VPCEndpoint')).toHaveLength(2);
     expect(ofType(first, 'AWS::EC2::SecurityGroupIngress').length).toBeGreaterThan(0);
     expect(first.warnings.filter((w) => /NAT|VPC endpoint|Snowflake/.test(w))).toEqual([]);
+    // The schedule stays off until step 7 turns it on.
+    const rules = ofType(first, 'AWS::Events::Rule').filter((r) => r.Properties?.ScheduleExpression);
+    expect(rules.map((r) => r.Properties?.State)).toEqual(['DISABLED']);
   });
 
   it("second deploy: the role trusts the integration's IAM user with its external id", () => {
