@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../lambdas/config-file';
+import { auditLockFromContext } from '../lib/audit-lock-context';
 import { TallyStack } from '../lib/tally-stack';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../lib/tally.example.json', import.meta.url));
@@ -30,6 +31,8 @@ new TallyStack(app, context('stackName') ?? 'Tally', {
   useConfiguredBucket: context('useConfiguredBucket') === 'true',
   vpcId: context('vpcId'),
   alertEmails,
+  secretsKmsKeyArn: context('secretsKmsKeyArn'),
+  ...auditLockFromContext(context),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -19,6 +19,20 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The module every step's function runs, exporting `handler`; TALLY_STEP says which step. */
 export const LAMBDA_ENTRY = fileURLToPath(new URL('../lambdas/handler.ts', import.meta.url));
 
+/**
+ * What a function in a VPC needs to create and remove its network interfaces, and nothing else: the
+ * managed AWSLambdaVPCAccessExecutionRole would also grant log writes to every log group. Lambda's guide
+ * ("Giving Lambda functions access to resources in an Amazon VPC") lists these actions;
+ * DescribeNetworkInterfaces and DescribeSubnets work only on all resources.
+ */
+export const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+export const NETWORK_DESCRIBE_ACTIONS = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'] as const;
+
 export interface StepLambdaProps {
   /** The registry entry the function runs (its TALLY_STEP). */
   readonly step: string;
@@ -89,16 +103,7 @@ export class StepLambda extends Construct {
       description: props.description,
     });
     this.logGroup.grantWrite(this.role);
-    if (props.vpc) {
-      this.role.addManagedPolicy(
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
-      );
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason:
-          'A function in a VPC must create and delete its network interfaces; the AWS-managed policy is the documented minimum and EC2 does not scope these actions to resources.',
-      });
-    }
+    if (props.vpc) this.allowNetworkInterfaces();
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: LAMBDA_ENTRY,
@@ -162,9 +167,49 @@ export class StepLambda extends Construct {
     });
   }
 
-  /** Lets the function read the secret and tells it where the secret is. */
-  useSecret(secret: secretsmanager.ISecret, environmentVariable: string): void {
+  /** The network-interface permissions alone, on this account's and region's EC2 resources. */
+  private allowNetworkInterfaces(): void {
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'NetworkInterfaces',
+        actions: [...NETWORK_INTERFACE_ACTIONS],
+        resources: [`arn:${stack.partition}:ec2:${stack.region}:${stack.account}:*/*`],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeNetworkInterfaces',
+        actions: [...NETWORK_DESCRIBE_ACTIONS],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:*/*]`,
+      reason:
+        'A function in a VPC creates, deletes and re-addresses its network interfaces, whose ids are only known when Lambda makes them; the grant is limited to this account and region.',
+    });
+  }
+
+  /**
+   * Lets the function read the secret and tells it where the secret is. With `encryptionKey` (the
+   * customer-managed key of an imported secret), the role may decrypt with it only in requests Secrets
+   * Manager makes for it: GetSecretValue needs kms:Decrypt (KMS Developer Guide, "How AWS Secrets Manager
+   * uses AWS KMS"), and the kms:ViaService condition keeps the key from decrypting anything else.
+   */
+  useSecret(secret: secretsmanager.ISecret, environmentVariable: string, encryptionKey?: kms.IKey): void {
     secret.grantRead(this.role);
+    if (encryptionKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
     this.function.addEnvironment(environmentVariable, secret.secretArn);
   }
 }

@@ -1,7 +1,8 @@
 // The deployable stack: one AuditedTransferPipeline configured from Tally's configuration file, with the
 // credentials' secrets either named (existing) or created as placeholders to be filled in after deploy.
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -40,6 +41,22 @@ export interface TallyStackProps extends StackProps {
    * @default none
    */
   readonly alertEmails?: readonly string[];
+  /**
+   * ARN of the customer-managed KMS key the named secrets are encrypted with; the functions that read a
+   * secret may decrypt with it through Secrets Manager only (`kms:ViaService`).
+   * @default the secrets use Secrets Manager's AWS-managed key, which needs no grant
+   */
+  readonly secretsKmsKeyArn?: string;
+  /**
+   * Create the bucket with Object Lock and lock each mirrored audit event in this mode.
+   * @default no Object Lock
+   */
+  readonly auditObjectLock?: 'GOVERNANCE' | 'COMPLIANCE';
+  /**
+   * Days each mirrored audit event is locked, with `auditObjectLock`.
+   * @default the audit mirror's retention, seven years (2557 days)
+   */
+  readonly auditObjectLockDays?: number;
 }
 
 export class TallyStack extends Stack {
@@ -65,7 +82,14 @@ export class TallyStack extends Stack {
         ? { bucket: s3.Bucket.fromBucketName(this, 'ConfiguredBucket', config.s3.bucket) }
         : {}),
       ...(vpc ? { vpc } : {}),
+      ...(props.secretsKmsKeyArn !== undefined
+        ? { secretsEncryptionKey: kms.Key.fromKeyArn(this, 'SecretsKey', props.secretsKmsKeyArn) }
+        : {}),
       ...(props.alertEmails ? { alertEmails: props.alertEmails } : {}),
+      ...(props.auditObjectLock ? { auditObjectLockMode: s3.ObjectLockMode[props.auditObjectLock] } : {}),
+      ...(props.auditObjectLockDays !== undefined
+        ? { auditObjectLockRetention: Duration.days(props.auditObjectLockDays) }
+        : {}),
     });
   }
 

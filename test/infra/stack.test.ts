@@ -344,7 +344,11 @@ describe('the construct with a KMS-encrypted bucket', () => {
       Roles: [{ Ref: exportRole }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Action: Match.arrayWith(['kms:Decrypt', 'kms:Encrypt']), Resource: keyArn }),
+          Match.objectLike({
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
+          }),
         ]),
       },
     });
