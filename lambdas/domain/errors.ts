@@ -10,11 +10,13 @@ export const ERROR_CATALOG = [
   { name: 'WarehouseUnavailableError', kind: 'transient' },
   { name: 'WarehouseThrottledError', kind: 'transient' },
   { name: 'TableBusyError', kind: 'transient' },
+  { name: 'SecretUnavailableError', kind: 'transient' },
   { name: 'InvalidInputError', kind: 'terminal' },
   { name: 'InvalidConfigError', kind: 'terminal' },
   { name: 'SourceSchemaError', kind: 'terminal' },
   { name: 'SourceAuthError', kind: 'terminal' },
   { name: 'WarehouseAuthError', kind: 'terminal' },
+  { name: 'SecretAccessError', kind: 'terminal' },
   { name: 'WarehouseObjectMissingError', kind: 'terminal' },
   { name: 'WarehouseSyntaxError', kind: 'terminal' },
   { name: 'WarehousePermissionError', kind: 'terminal' },
@@ -73,6 +75,14 @@ export class WarehouseThrottledError extends TallyError {
 /** Another execution holds the table; this one waits (retries) and says so in the audit log. */
 export class TableBusyError extends TallyError {
   override readonly name = 'TableBusyError' as const;
+}
+/** Secrets Manager could not be reached, throttled the read, or failed; a wait can help. */
+export class SecretUnavailableError extends TallyError {
+  override readonly name = 'SecretUnavailableError' as const;
+}
+/** Secrets Manager refused a secret: denied, missing, deleted, or not decryptable with its key. */
+export class SecretAccessError extends TallyError {
+  override readonly name = 'SecretAccessError' as const;
 }
 export class InvalidInputError extends TallyError {
   override readonly name = 'InvalidInputError' as const;
