@@ -1,7 +1,7 @@
 // The named errors Step Functions routes. Retry and Catch match on `name`, case-sensitively, and know
 // nothing of subclasses, so every name is listed once here and imported by throwers and by the construct.
-// Lambda's own `Lambda.Unknown` (a timeout or out-of-memory end) is not Tally's and is not listed: no Retry
-// takes it, the Catch does (the local runner raises it as `LambdaTimeoutError`).
+// Lambda's own names for an invocation it ended (a timeout or out-of-memory end) are not Tally's and are
+// listed apart: no Retry takes them, the Catch does (the local runner raises one as `LambdaTimeoutError`).
 
 /** Every error Tally throws on purpose, with whether a retry can help. */
 export const ERROR_CATALOG = [
@@ -29,6 +29,14 @@ export const ERROR_CATALOG = [
   { name: 'CountMismatchError', kind: 'terminal' },
   { name: 'VolumeAnomalyError', kind: 'terminal' },
 ] as const;
+
+/**
+ * How an invocation Lambda ended reaches Step Functions: AWS documents `Lambda.Unknown` for a timeout or
+ * an out-of-memory end (Step Functions Developer Guide, "Handle Lambda service exceptions"), and the
+ * runtime reports `Sandbox.Timedout` and `Runtime.OutOfMemory` for them today. One class: never retried
+ * (the same input would end the same way, up to 15 minutes each time), always caught and audited.
+ */
+export const LAMBDA_END_ERROR_NAMES = ['Lambda.Unknown', 'Sandbox.Timedout', 'Runtime.OutOfMemory'] as const;
 
 export type ErrorName = (typeof ERROR_CATALOG)[number]['name'];
 export type ErrorKind = (typeof ERROR_CATALOG)[number]['kind'];
