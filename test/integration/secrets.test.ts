@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WarehouseAuthError } from '../../lambdas/domain/errors';
+import { SourceAuthError, WarehouseAuthError } from '../../lambdas/domain/errors';
 import { ENV } from '../../lambdas/runtime/env';
 import { createHandler } from '../../lambdas/runtime/handler';
 import { createSecretsClient } from '../../lambdas/runtime/secrets';
@@ -95,18 +95,29 @@ function client(at: string = endpoint) {
 }
 
 /**
- * Ports whose Snowflake sign-in accepts only the password the account has now (`accepted`): a port
- * opened with another one is refused, as Snowflake refuses a rotated-away password.
+ * Ports whose sign-in (Snowflake's, or PostgreSQL's with `system: 'postgres'`) accepts only the password
+ * the account has now (`accepted`): a port opened with another one is refused, as a database refuses a
+ * rotated-away password.
  */
-function portsSigningInWith(accepted: () => string) {
+function portsSigningInWith(accepted: () => string, system: 'snowflake' | 'postgres' = 'snowflake') {
   return {
-    source: () => new FakeSource(),
+    source: (config: { postgres: { password?: string } }) => {
+      const source = new FakeSource();
+      const resolve = source.resolve.bind(source);
+      source.resolve = async (spec) => {
+        if (system === 'postgres' && config.postgres.password !== accepted()) {
+          throw new SourceAuthError('PostgreSQL refused the sign-in (28P01): password authentication failed');
+        }
+        return resolve(spec);
+      };
+      return source;
+    },
     stage: () => new FakeStage(),
     warehouse: (config: { snowflake: { password?: string } }) => {
       const ports = fakeWarehousePorts();
       const bootstrap = ports.warehouse.bootstrap.bind(ports.warehouse);
       ports.warehouse.bootstrap = async (tables) => {
-        if (config.snowflake.password !== accepted()) {
+        if (system === 'snowflake' && config.snowflake.password !== accepted()) {
           throw new WarehouseAuthError(
             'Snowflake refused the sign-in (390100): incorrect username or password',
           );
@@ -196,6 +207,25 @@ describe('a rotated secret', () => {
     expect(planned.tables).toHaveLength(1);
     // One more read of each secret, after the refusal; none before it (the cache was still fresh).
     expect(requests).toHaveLength(4);
+  });
+
+  it('is read again when PostgreSQL refuses the cached password, and the step runs with the new one', async () => {
+    let accepted = 'pg-first';
+    answers.set(PG_ARN, { text: JSON.stringify({ password: accepted }) });
+    answers.set(SF_ARN, { text: JSON.stringify({ password: 'sf' }) });
+    const handler = createHandler(
+      portsSigningInWith(() => accepted, 'postgres'),
+      env,
+      {
+        secretsClient: client(),
+      },
+    );
+    await handler(planEvent(), context);
+    accepted = 'pg-second';
+    answers.set(PG_ARN, { text: JSON.stringify({ password: accepted }) });
+    const planned = (await handler(planEvent(), context)) as { tables: unknown[] };
+    expect(planned.tables).toHaveLength(1);
+    expect(requests.filter((id) => id === PG_ARN)).toHaveLength(2);
   });
 
   it('leaves the refusal standing, after one more read, when the secret did not change', async () => {
