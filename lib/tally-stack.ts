@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { resolvePostgres, type TallyConfig } from '../lambdas/config';
+import { InvalidConfigError } from '../lambdas/domain/errors';
 import {
   AuditedTransferPipeline,
   type PostgresEndpoint,
@@ -83,7 +84,7 @@ export class TallyStack extends Stack {
         : {}),
       ...(vpc ? { vpc } : {}),
       ...(props.secretsKmsKeyArn !== undefined
-        ? { secretsEncryptionKey: kms.Key.fromKeyArn(this, 'SecretsKey', props.secretsKmsKeyArn) }
+        ? { secretsEncryptionKey: kms.Key.fromKeyArn(this, 'SecretsKey', keyArn(props.secretsKmsKeyArn)) }
         : {}),
       ...(props.alertEmails ? { alertEmails: props.alertEmails } : {}),
       ...(props.auditObjectLock ? { auditObjectLockMode: s3.ObjectLockMode[props.auditObjectLock] } : {}),
@@ -122,6 +123,17 @@ export class TallyStack extends Stack {
     });
     return secret;
   }
+}
+
+/**
+ * A KMS key's ARN, as IAM needs it in a policy's resource: an alias does not name the key there (KMS
+ * Developer Guide, "Using aliases to control access to KMS keys").
+ */
+function keyArn(value: string): string {
+  if (/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(value)) return value;
+  throw new InvalidConfigError(
+    `-c secretsKmsKeyArn is '${value}': it must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias or a key id`,
+  );
 }
 
 /** The PostgreSQL endpoint without credentials; a `url` is split into its parts and its password dropped. */

@@ -315,6 +315,14 @@ describe('secrets encrypted with a customer-managed key', () => {
     }
   });
 
+  it('refuses an alias or a key id in -c secretsKmsKeyArn, which IAM cannot scope a grant to', () => {
+    for (const value of ['alias/tally-secrets', '1234abcd-12ab-34cd-56ef-1234567890ab']) {
+      expect(() => tallyStack({ postgresSecret: 'tally/postgres', secretsKmsKeyArn: value })).toThrow(
+        new RegExp(`secretsKmsKeyArn is '${value}': it must be a KMS key ARN`),
+      );
+    }
+  });
+
   it('gets no key grant without -c secretsKmsKeyArn', () => {
     const { template } = tallyStack({ postgresSecret: 'tally/postgres', snowflakeSecret: 'tally/snowflake' });
     expect(JSON.stringify(template.toJSON())).not.toContain('secretsmanager.');
