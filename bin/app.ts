@@ -17,6 +17,10 @@ const context = (key: string): string | undefined => {
 
 const configPath = context('config') ?? process.env.TALLY_CONFIG ?? EXAMPLE_CONFIG;
 const config = await loadConfigFile(configPath);
+const schedule = context('schedule') ?? 'disabled';
+if (schedule !== 'enabled' && schedule !== 'disabled') {
+  throw new Error(`-c schedule=${schedule}: expected 'enabled' or 'disabled'`);
+}
 const alertEmails = context('alertEmails')
   ?.split(',')
   .map((e) => e.trim());
@@ -33,6 +37,7 @@ new TallyStack(app, context('stackName') ?? 'Tally', {
   alertEmails,
   secretsKmsKeyArn: context('secretsKmsKeyArn'),
   ...auditLockFromContext(context),
+  scheduleEnabled: schedule === 'enabled',
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

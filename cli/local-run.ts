@@ -77,7 +77,9 @@ export function verdictLine(
   lastFailure?: StepFailure,
 ): string {
   const ok = verdict.tables.filter((t) => t.status === 'succeeded').length;
-  const tables = `${ok} of ${verdict.tables.length} tables transferred`;
+  const skipped = verdict.tables.filter((t) => t.status === 'skipped').length;
+  const busy = skipped > 0 ? `, ${skipped} skipped (another execution holds them)` : '';
+  const tables = `${ok} of ${verdict.tables.length} tables transferred${busy}`;
   if (verdict.status === 'succeeded') {
     return `${input.pipeline} pipeline SUCCEEDED in ${seconds(ms)}: ${tables}, every count matched (${verdict.executionId})`;
   }

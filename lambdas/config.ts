@@ -104,6 +104,12 @@ export const pipelineSchema = z
       .default(128 * 1024 * 1024),
     gzipLevel: z.number().int().min(1).max(9).default(6),
     /**
+     * What an incremental run does with a table that has no verified window yet: 'refuse' fails it with
+     * NoWatermarkError (its historical load comes first: a whole table does not fit one Lambda's time),
+     * 'whole-table' exports the whole table as its first window.
+     */
+    firstIncremental: z.enum(['refuse', 'whole-table']).default('refuse'),
+    /**
      * What an incremental window with zero rows, or fewer than `minRatio` × the median of the table's
      * last `history` verified windows, does: 'warn' records it on the success row, 'alert' fails the table.
      */

@@ -50,6 +50,12 @@ export interface AuditedTransferPipelineProps {
    */
   readonly schedule?: events.Schedule;
   /**
+   * Whether the schedule starts executions. Off until enabled: a first deploy has placeholder secrets and
+   * no historical load yet, and every scheduled run would fail and alert.
+   * @default false
+   */
+  readonly scheduleEnabled?: boolean;
+  /**
    * VPC to run the functions in, to reach PostgreSQL on EC2. The subnets need egress to Snowflake and S3.
    * @default the functions run outside any VPC
    */

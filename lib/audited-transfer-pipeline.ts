@@ -154,6 +154,7 @@ export class AuditedTransferPipeline extends Construct {
     const definition = new TransferDefinition(this, 'Definition', {
       functions: mapSteps((step) => this.functions[step].function),
       alertTopic: this.alertTopic,
+      executionTimeout: timeout,
       ...(props.maxConcurrency !== undefined ? { maxConcurrency: props.maxConcurrency } : {}),
       ...(props.retry ? { retry: props.retry } : {}),
     });
@@ -178,6 +179,7 @@ export class AuditedTransferPipeline extends Construct {
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Tally: start the incremental pipeline',
       schedule,
+      enabled: props.scheduleEnabled ?? false,
       targets: [
         new targets.SfnStateMachine(this.stateMachine, {
           input: events.RuleTargetInput.fromObject({ pipeline: 'incremental' }),

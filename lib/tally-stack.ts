@@ -58,6 +58,12 @@ export interface TallyStackProps extends StackProps {
    * @default the audit mirror's retention, seven years (2557 days)
    */
   readonly auditObjectLockDays?: number;
+  /**
+   * Whether the 30-minute schedule starts the incremental pipeline (`-c schedule=enabled`). Enable it once
+   * the secrets are filled in and the historical load has run.
+   * @default false
+   */
+  readonly scheduleEnabled?: boolean;
 }
 
 export class TallyStack extends Stack {
@@ -91,6 +97,7 @@ export class TallyStack extends Stack {
       ...(props.auditObjectLockDays !== undefined
         ? { auditObjectLockRetention: Duration.days(props.auditObjectLockDays) }
         : {}),
+      scheduleEnabled: props.scheduleEnabled ?? false,
     });
   }
 

@@ -65,6 +65,11 @@ export interface TransferDefinitionProps {
    * @default the defaults of `RetrySettings`
    */
   readonly retry?: RetrySettings;
+  /**
+   * The state machine's timeout, handed to every step: a table's lease lasts no longer than its execution.
+   * @default none: leases last LEASE_TTL_MS
+   */
+  readonly executionTimeout?: Duration;
 }
 
 /** Builds the chain; the pipeline construct wraps it in a state machine. */
@@ -73,6 +78,7 @@ export class TransferDefinition extends Construct {
 
   private readonly retry: Required<RetrySettings>;
   private readonly functions: Readonly<Record<StepName, lambda.IFunction>>;
+  private readonly payloadLiterals: Record<string, number>;
 
   constructor(scope: Construct, id: string, props: TransferDefinitionProps) {
     super(scope, id);
@@ -83,14 +89,19 @@ export class TransferDefinition extends Construct {
       maxDelay: props.retry?.maxDelay ?? Duration.minutes(2),
     };
     this.functions = props.functions;
+    this.payloadLiterals =
+      props.executionTimeout === undefined
+        ? {}
+        : { executionTimeoutSeconds: props.executionTimeout.toSeconds() };
 
-    // Inside the Map: each step's result goes under its own key of the table's state.
+    // Inside the Map: each step's result goes under its own key of the table's state. AuditFailure ends
+    // the iteration with the table's outcome (failed, or skipped when another execution held it); should
+    // it fail itself, the table counts as failed.
     const tableFailed = new sfn.Pass(this, ROUTING_STATE.tableFailed, {
       parameters: { table: sfn.JsonPath.stringAt('$.work.table'), status: 'failed' },
     });
     const auditFailure = this.task('AuditFailure');
     auditFailure.addCatch(tableFailed, { errors: [sfn.Errors.ALL], resultPath: '$.auditError' });
-    auditFailure.next(tableFailed);
 
     const onFailure = (task: tasks.LambdaInvoke): tasks.LambdaInvoke => {
       task.addCatch(auditFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
@@ -182,7 +193,12 @@ export class TransferDefinition extends Construct {
     const task = new tasks.LambdaInvoke(this, name, {
       lambdaFunction: this.functions[found.step],
       payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject({ ...(mode ? { mode } : {}), ...extra, ...STEP_PAYLOAD }),
+      payload: sfn.TaskInput.fromObject({
+        ...(mode ? { mode } : {}),
+        ...this.payloadLiterals,
+        ...extra,
+        ...STEP_PAYLOAD,
+      }),
       ...(resultPath === null ? { resultPath: sfn.JsonPath.DISCARD } : {}),
       ...(resultPath !== null && resultPath !== '$' ? { resultPath } : {}),
     });

@@ -3,13 +3,13 @@
 import { createHash } from 'node:crypto';
 import { newEventId } from './ids';
 
-export const EVENT_TYPES = ['start', 'retry', 'success', 'failure', 'alert'] as const;
+export const EVENT_TYPES = ['start', 'retry', 'success', 'failure', 'skipped', 'alert'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const PIPELINES = ['historical', 'incremental'] as const;
 export type PipelineName = (typeof PIPELINES)[number];
 
-export type AuditStatus = 'RUNNING' | 'RETRYING' | 'SUCCEEDED' | 'FAILED' | 'ALERTED';
+export type AuditStatus = 'RUNNING' | 'RETRYING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED' | 'ALERTED';
 
 export interface AuditEvent {
   readonly eventId: string;

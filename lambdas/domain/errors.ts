@@ -26,6 +26,7 @@ export const ERROR_CATALOG = [
   { name: 'DuplicateKeyError', kind: 'terminal' },
   { name: 'UnrepresentableValueError', kind: 'terminal' },
   { name: 'SchemaDriftError', kind: 'terminal' },
+  { name: 'NoWatermarkError', kind: 'terminal' },
   { name: 'CountMismatchError', kind: 'terminal' },
   { name: 'VolumeAnomalyError', kind: 'terminal' },
 ] as const;
@@ -139,6 +140,10 @@ export class UnrepresentableValueError extends TallyError {
 /** The existing target's columns no longer match what the source's columns map to. */
 export class SchemaDriftError extends TallyError {
   override readonly name = 'SchemaDriftError' as const;
+}
+/** An incremental run of a table with no verified window yet: its historical load comes first. */
+export class NoWatermarkError extends TallyError {
+  override readonly name = 'NoWatermarkError' as const;
 }
 export class CountMismatchError extends TallyError {
   override readonly name = 'CountMismatchError' as const;

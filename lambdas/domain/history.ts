@@ -4,7 +4,7 @@
 import { type AuditEvent, oldestFirst } from './audit';
 
 /** The events that close a table's job: after one of them its execution is done with the table. */
-const FINAL_EVENTS: ReadonlySet<string> = new Set(['success', 'failure', 'alert']);
+const FINAL_EVENTS: ReadonlySet<string> = new Set(['success', 'failure', 'skipped', 'alert']);
 
 /** Newest first, in the order the events were written. */
 export function newestFirst(a: AuditEvent, b: AuditEvent): number {

@@ -26,7 +26,7 @@ export interface LeaseRequest {
 /**
  * Takes (or, on a retry of the same execution, renews) the table's lease. When another execution holds
  * it, writes a `retry` event naming that execution and throws TableBusyError, which the step's Retry
- * waits out with backoff; once the retries are spent, the Catch records the failure with the same name.
+ * waits out with backoff; once the retries are spent, the Catch records the table as skipped (AuditFailure).
  */
 export async function holdTable(
   deps: StepDeps,

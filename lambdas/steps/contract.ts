@@ -22,6 +22,13 @@ export const invocationSchema = z.object({
   stateName: z.string().min(1),
   /** 0 on the first attempt; `$$.State.RetryCount` in the definition. */
   attempt: z.number().int().min(0),
+  /** When the execution started (`$$.Execution.StartTime`). */
+  executionStartedAt: z.string().optional(),
+  /**
+   * The state machine's timeout, a literal in the payload: with the start, when the execution ends at
+   * the latest, which is as long as a table's lease need last.
+   */
+  executionTimeoutSeconds: z.number().int().positive().optional(),
 });
 
 const windowSchema: z.ZodType<Window> = z.object({ from: z.string().nullable(), to: z.string().nullable() });
@@ -57,6 +64,8 @@ export const tableWorkSchema = z.object({
   startedAt: z.string(),
   /** How the existing target differs from the source, as Plan found it: the table is refused until fixed. */
   drift: z.array(z.string()).optional(),
+  /** An incremental run found no verified window for the table and may not export it whole: refused. */
+  noWatermark: z.literal(true).optional(),
 });
 export type TableWork = z.infer<typeof tableWorkSchema>;
 
@@ -113,7 +122,8 @@ export type TableState = z.infer<typeof tableStateSchema>;
 /** What each Map iteration ends with. */
 export const tableOutcomeSchema = z.object({
   table: z.string(),
-  status: z.enum(['succeeded', 'failed']),
+  /** `skipped`: another execution was loading the table; the next run takes it up. */
+  status: z.enum(['succeeded', 'failed', 'skipped']),
 });
 export type TableOutcome = z.infer<typeof tableOutcomeSchema>;
 
@@ -133,6 +143,7 @@ export const STEP_PAYLOAD = {
   'executionId.$': '$$.Execution.Id',
   'stateName.$': '$$.State.Name',
   'attempt.$': '$$.State.RetryCount',
+  'executionStartedAt.$': '$$.Execution.StartTime',
   'state.$': '$',
 } as const;
 

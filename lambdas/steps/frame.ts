@@ -3,8 +3,8 @@
 import type { z } from 'zod';
 import { auditRetry } from '../audit/writer';
 import type { StepDeps } from '../deps';
-import { SchemaDriftError } from '../domain/errors';
-import { holdTable } from '../leases/table-lease';
+import { NoWatermarkError, SchemaDriftError } from '../domain/errors';
+import { holdTable, LEASE_TTL_MS } from '../leases/table-lease';
 import { parseEvent, tableEventBase } from './common';
 import { type TableEvent, tableEventSchema } from './contract';
 
@@ -34,7 +34,12 @@ export function tableStep(run: (event: TableEvent, deps: StepDeps) => Promise<un
  */
 export async function enterTable(event: TableEvent, deps: StepDeps): Promise<void> {
   const { executionId, stateName, attempt, state } = event;
-  const { drift, table } = state.work;
+  const { drift, table, noWatermark } = state.work;
+  if (noWatermark === true) {
+    throw new NoWatermarkError(
+      `${table}: no verified window yet, and an incremental run does not export a whole table: run the historical pipeline for it first (tally start --pipeline historical --tables ${table}), or set pipeline.firstIncremental to 'whole-table'`,
+    );
+  }
   if (drift !== undefined && drift.length > 0) {
     throw new SchemaDriftError(
       `${table}: the Snowflake target no longer matches the source, so nothing is loaded: ${drift.join('; ')}. Alter the target to match (or drop it for Tally to recreate), then run the historical pipeline`,
@@ -42,5 +47,24 @@ export async function enterTable(event: TableEvent, deps: StepDeps): Promise<voi
   }
   const base = tableEventBase(deps, executionId, state.work, 'retry');
   if (attempt > 0) await auditRetry(deps, base, stateName, attempt);
-  await holdTable(deps, { table: state.work.table, executionId, state: stateName, attempt, event: base });
+  await holdTable(
+    deps,
+    { table: state.work.table, executionId, state: stateName, attempt, event: base },
+    leaseTtlMs(event, deps.now()),
+  );
+}
+
+/**
+ * How long the table's lease is taken for: until the execution's own timeout when the definition says
+ * when that is, so that the lease of an execution that timed out ends when it did; else LEASE_TTL_MS.
+ */
+export function leaseTtlMs(
+  event: Pick<TableEvent, 'executionStartedAt' | 'executionTimeoutSeconds'>,
+  now: Date,
+): number {
+  const { executionStartedAt, executionTimeoutSeconds } = event;
+  const started = executionStartedAt === undefined ? Number.NaN : Date.parse(executionStartedAt);
+  if (executionTimeoutSeconds === undefined || Number.isNaN(started)) return LEASE_TTL_MS;
+  // At least a second: a step still running at its execution's end holds the table no longer than that.
+  return Math.max(1000, started + executionTimeoutSeconds * 1000 - now.getTime());
 }

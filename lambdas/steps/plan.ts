@@ -48,6 +48,8 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
       input.pipeline === 'incremental'
         ? lastVerifiedWindows(await deps.ports.audit.read(), resolved.map(qualifiedName))
         : new Map<string, string | null>();
+    const refuseFirst =
+      input.pipeline === 'incremental' && deps.config.pipeline.firstIncremental === 'refuse';
     const tables: TableWork[] = resolved.map((table) => ({
       jobId: job.jobId,
       pipeline: input.pipeline,
@@ -64,6 +66,9 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
       startedAt: job.startedAt,
       ...((drift.get(qualifiedName(table))?.length ?? 0) > 0
         ? { drift: [...(drift.get(qualifiedName(table)) ?? [])] }
+        : {}),
+      ...(refuseFirst && (watermarks.get(qualifiedName(table)) ?? null) === null
+        ? { noWatermark: true as const }
         : {}),
     }));
     const hasStart = new Set(started.map((e) => e.sourceTable));

@@ -103,7 +103,7 @@ export const STEPS = {
       // The success returns the table's outcome, which replaces the iteration's state; the failure keeps
       // the state, so TableFailed reads the table's name whether the audit was written or not.
       { name: 'AuditSuccess', resultPath: '$', mode: 'success' },
-      { name: 'AuditFailure', resultPath: null, mode: 'failure' },
+      { name: 'AuditFailure', resultPath: '$', mode: 'failure' },
       { name: 'AuditAlert', resultPath: '$.audit', mode: 'alert' },
     ],
     run: jobStep(writeAuditEventSchema, writeAudit),

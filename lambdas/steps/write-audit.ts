@@ -22,7 +22,8 @@ export async function writeAudit(
   }
   // An earlier attempt may have kept the result and failed only to deliver it: deliver that one, never a
   // second result for the same job.
-  const already = kept.some((e) => e.eventType === event.mode && e.executionId === executionId);
+  const eventType = event.mode === 'failure' && skippedBusy(state) ? 'skipped' : event.mode;
+  const already = kept.some((e) => e.eventType === eventType && e.executionId === executionId);
   // The job's retries, from the S3 copies of its events (the warehouse may be down), and this one.
   const retries = kept.filter((e) => e.eventType === 'retry').length + (attempt > 0 ? 1 : 0);
   if (!already) events.push(await tableResult(event, deps, retries));
@@ -32,7 +33,20 @@ export async function writeAudit(
     // Once the result is kept the table is done with, even when the warehouse could not take it yet.
     await releaseTable(deps, executionId, state.work.table);
   }
-  return { table: state.work.table, status: event.mode === 'success' ? 'succeeded' : 'failed' };
+  return { table: state.work.table, status: outcomeOf(event) };
+}
+
+/**
+ * A table another execution was loading is skipped, not failed: that execution loads it, and the next
+ * run takes up from its watermark. Nothing is alerted for it.
+ */
+function skippedBusy(state: TableState): boolean {
+  return state.error?.Error === 'TableBusyError';
+}
+
+function outcomeOf(event: Extract<WriteAuditEvent, { mode: 'success' | 'failure' }>): TableOutcome['status'] {
+  if (event.mode === 'success') return 'succeeded';
+  return skippedBusy(event.state) ? 'skipped' : 'failed';
 }
 
 async function tableResult(
@@ -45,9 +59,10 @@ async function tableResult(
   const end = deps.now();
   const window = windowOf(state);
   const error = state.error ? describeError(state.error) : null;
+  const skipped = mode === 'failure' && skippedBusy(state);
   return {
-    ...tableEventBase(deps, executionId, work, mode),
-    status: mode === 'success' ? 'SUCCEEDED' : 'FAILED',
+    ...tableEventBase(deps, executionId, work, skipped ? 'skipped' : mode),
+    status: mode === 'success' ? 'SUCCEEDED' : skipped ? 'SKIPPED' : 'FAILED',
     windowStart: window.from,
     windowEnd: window.to,
     recordCountBefore: state.export?.sourceCount ?? state.count?.sourceCount ?? null,

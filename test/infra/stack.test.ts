@@ -36,7 +36,16 @@ const policiesOf = (role: string): Statement[] =>
     .flatMap((p) => p.statements);
 
 describe('the schedule', () => {
-  it('starts the incremental pipeline on the state machine every 30 minutes', () => {
+  it('is off until enabled: a first deploy has placeholder secrets and no historical load yet', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(30 minutes)',
+      State: 'DISABLED',
+    });
+  });
+
+  it('once enabled, starts the incremental pipeline on the state machine every 30 minutes', () => {
+    const { stack, template } = tallyStack({ scheduleEnabled: true });
+    const id = (construct: { node: { defaultChild?: unknown } }) => logicalIdOf(stack, construct);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(30 minutes)',
       State: 'ENABLED',

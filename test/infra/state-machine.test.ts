@@ -153,9 +153,13 @@ describe('the synthesized definition', () => {
         'executionId.$': '$$.Execution.Id',
         'stateName.$': '$$.State.Name',
         'attempt.$': '$$.State.RetryCount',
+        'executionStartedAt.$': '$$.Execution.StartTime',
+        // The execution's own timeout, so that a table's lease ends when its execution does.
+        executionTimeoutSeconds: definition.TimeoutSeconds,
         'state.$': '$',
       });
     }
+    expect(definition.TimeoutSeconds).toBe(7200);
     expect(states.get('AuditSuccess')?.Parameters?.mode).toBe('success');
     expect(states.get('AuditFailure')?.Parameters?.mode).toBe('failure');
     expect(states.get('AuditAlert')?.Parameters?.mode).toBe('alert');
@@ -192,7 +196,13 @@ describe('the synthesized definition', () => {
 describe('routing of the synthesized definition, run by the local interpreter with stand-in steps', () => {
   type Step = (event: { attempt: number; mode?: string; state: Record<string, never> }) => Promise<unknown>;
 
-  async function execute(fail: { table?: string; plan?: boolean; transientOnce?: string }) {
+  async function execute(fail: {
+    table?: string;
+    plan?: boolean;
+    transientOnce?: string;
+    busy?: string;
+    auditFails?: boolean;
+  }) {
     const calls: string[] = [];
     const published: unknown[] = [];
     const failWith = (name: string, message: string) => Object.assign(new Error(message), { name });
@@ -213,9 +223,15 @@ describe('routing of the synthesized definition, run by the local interpreter wi
         if (name === 'CountSource' && table === fail.transientOnce && event.attempt === 0) {
           throw failWith('SourceUnavailableError', 'connection refused');
         }
+        if (name === 'CountSource' && table === fail.busy) {
+          throw failWith('TableBusyError', `${table} is being loaded by another execution`);
+        }
         if (name === 'VerifyCounts' && table === fail.table) throw failWith('CountMismatchError', '10 != 9');
-        if (event.mode === 'success' || event.mode === 'failure') {
-          return { table, status: event.mode === 'success' ? 'succeeded' : 'failed' };
+        if (event.mode === 'failure' && fail.auditFails) throw failWith('WarehouseUnavailableError', 'down');
+        if (event.mode === 'success') return { table, status: 'succeeded' };
+        if (event.mode === 'failure') {
+          const busy = (event.state as { error?: { Error?: string } }).error?.Error === 'TableBusyError';
+          return { table, status: busy ? 'skipped' : 'failed' };
         }
         return {};
       };
@@ -281,6 +297,30 @@ describe('routing of the synthesized definition, run by the local interpreter wi
       { table: 'sales.orders', status: 'failed' },
     ]);
     expect(run.calls.filter((c) => c.startsWith('AuditAlert'))).toEqual(['AuditAlert#0']);
+  });
+
+  it('ends a table another execution holds as skipped, once its waits are spent, with no alert', async () => {
+    const run = await execute({ busy: 'sales.orders' });
+    expect(run.status).toBe('succeeded');
+    expect(run.published).toEqual([]);
+    expect(run.calls.filter((c) => c.startsWith('CountSource(sales.orders)')).length).toBeGreaterThan(1);
+    expect(run.calls).toContain('AuditFailure(sales.orders)#0');
+    expect(run.calls.some((c) => c.startsWith('ExportToS3(sales.orders)'))).toBe(false);
+    expect((run as { output: { outcomes: unknown } }).output.outcomes).toEqual([
+      { table: 'public.customers', status: 'succeeded' },
+      { table: 'sales.orders', status: 'skipped' },
+    ]);
+  });
+
+  it('counts a table as failed and alerts when its failure cannot be audited', async () => {
+    const run = await execute({ table: 'sales.orders', auditFails: true });
+    expect(run.status).toBe('failed');
+    expect(run.published).toHaveLength(1);
+    const message = JSON.parse((run.published[0] as { Message: string }).Message) as { outcomes: unknown };
+    expect(message.outcomes).toEqual([
+      { table: 'public.customers', status: 'succeeded' },
+      { table: 'sales.orders', status: 'failed' },
+    ]);
   });
 
   it('alerts when planning fails and ends failed without running any table', async () => {

@@ -1,6 +1,6 @@
 // Two executions started at once for the same table, run through the synthesized definition against the
-// embedded stack: one loads it, the other is told who holds it, waits, and is refused; the audit log says
-// so and the target ends equal to the source.
+// embedded stack: one loads it, the other is told who holds it, waits, and skips the table without an
+// alert; the audit log says so and the target ends equal to the source.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TallyConfig } from '../../lambdas/config';
 import { verifyChain } from '../../lambdas/domain/audit';
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('two executions for the same table', () => {
-  it('let one load the table while the other is refused, naming the holder in its audit events', async () => {
+  it('let one load the table while the other skips it, naming the holder in its audit events and alerting no one', async () => {
     // The second execution starts once the first holds the table, and the first's export waits until the
     // second has ended, so the two overlap however the steps happen to be scheduled.
     let held: () => void = () => {};
@@ -74,8 +74,9 @@ describe('two executions for the same table', () => {
     const [first, second] = await Promise.all([firstRun, secondRun]);
 
     expect(first.status).toBe('succeeded');
-    expect(second.status).toBe('failed');
-    expect(second.alerts).toHaveLength(1);
+    expect(second.status).toBe('succeeded');
+    expect(second.tables).toEqual([{ table: TABLE, status: 'skipped' }]);
+    expect(second.alerts).toHaveLength(0);
 
     const { warehouse, leases, close } = LOCAL_ADAPTERS.warehouse(config);
     const source = LOCAL_ADAPTERS.source(config);
@@ -91,10 +92,10 @@ describe('two executions for the same table', () => {
         expect(e.retryStatus).toBe(`waiting for ${first.executionId}`);
         expect(e.errorMessage).toContain(`being loaded by execution ${first.executionId}`);
       }
-      const failure = ofSecond.find((e) => e.eventType === 'failure');
-      expect(failure).toMatchObject({ errorType: 'TableBusyError', sourceTable: TABLE });
-      expect(failure?.errorMessage).toContain(first.executionId);
-      expect(ofSecond.some((e) => e.eventType === 'alert')).toBe(true);
+      const skipped = ofSecond.find((e) => e.eventType === 'skipped');
+      expect(skipped).toMatchObject({ errorType: 'TableBusyError', sourceTable: TABLE, status: 'SKIPPED' });
+      expect(skipped?.errorMessage).toContain(first.executionId);
+      expect(ofSecond.some((e) => e.eventType === 'failure' || e.eventType === 'alert')).toBe(false);
 
       // The table was loaded once, by the first execution, and is free again for the next.
       const spec = DEMO_TABLES.find((t) => qualifiedName(t) === TABLE)!;

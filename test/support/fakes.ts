@@ -1,6 +1,6 @@
 // In-memory stand-ins for the ports, for unit tests of the steps' own logic (no data moves here).
 import type { Readable } from 'node:stream';
-import { parseConfig } from '../../lambdas/config';
+import { type PipelineConfig, parseConfig } from '../../lambdas/config';
 import type { StepDeps, StepLogger } from '../../lambdas/deps';
 import type { AuditEvent } from '../../lambdas/domain/audit';
 import { SourceSchemaError } from '../../lambdas/domain/errors';
@@ -153,7 +153,8 @@ export class FakeLogger implements StepLogger {
   }
 }
 
-export function fakeDeps(now = new Date('2025-01-01T12:00:00.000Z')) {
+/** Fakes of every port; `pipeline` overrides the test configuration's pipeline settings. */
+export function fakeDeps(now = new Date('2025-01-01T12:00:00.000Z'), pipeline: Partial<PipelineConfig> = {}) {
   const warehouse = new FakeWarehouse();
   const audit = new FakeAuditTable();
   const leases = new FakeLeaseStore();
@@ -161,7 +162,7 @@ export function fakeDeps(now = new Date('2025-01-01T12:00:00.000Z')) {
   const source = new FakeSource();
   const logger = new FakeLogger();
   const deps: StepDeps = {
-    config,
+    config: { ...config, pipeline: { ...config.pipeline, ...pipeline } },
     ports: { source, stage, warehouse, audit, leases },
     now: () => now,
     logger,

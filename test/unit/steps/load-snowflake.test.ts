@@ -4,7 +4,8 @@ import { fakeDeps, runStep } from '../../support/fakes';
 
 /** A planned table whose export wrote `rows` rows into one part file. */
 async function exported(pipeline: 'historical' | 'incremental', rows: number) {
-  const env = fakeDeps();
+  // An incremental window with no history behind it: the first one, exported whole.
+  const env = fakeDeps(undefined, { firstIncremental: 'whole-table' });
   const plan = await runStep(
     'plan',
     { executionId: 'exec-1', attempt: 0, state: { pipeline, tables: ['orders'] } },

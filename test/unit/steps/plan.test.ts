@@ -145,3 +145,40 @@ describe('plan and a target that drifted from its source', () => {
     });
   });
 });
+
+describe('plan and the first incremental run of a table', () => {
+  it('refuses a table with no verified window by name, saying to run its historical load first', async () => {
+    const { deps, audit, leases } = fakeDeps();
+    const out = await runStep('plan', event({ pipeline: 'incremental', tables: ['orders'] }), deps);
+    expect(out.tables[0]).toMatchObject({ table: 'public.orders', noWatermark: true });
+    const state = { work: out.tables[0]!, executionId: 'exec-1' };
+    await expect(
+      runStep('countSource', { executionId: 'exec-1', attempt: 0, state }, deps),
+    ).rejects.toMatchObject({
+      name: 'NoWatermarkError',
+      message: expect.stringContaining(
+        'public.orders: no verified window yet, and an incremental run does not export a whole table: run the historical pipeline for it first',
+      ),
+    });
+    // Refused before the table is taken: nothing holds it and no retry was recorded.
+    expect(leases.leases.size).toBe(0);
+    expect(audit.events.map((e) => e.eventType)).toEqual(['start']);
+  });
+
+  it("exports the whole table as the first window when pipeline.firstIncremental is 'whole-table'", async () => {
+    const { deps } = fakeDeps(undefined, { firstIncremental: 'whole-table' });
+    const out = await runStep('plan', event({ pipeline: 'incremental', tables: ['orders'] }), deps);
+    expect(out.tables[0]?.noWatermark).toBeUndefined();
+    expect(out.tables[0]?.window).toEqual({ from: null, to: null });
+    const state = { work: out.tables[0]!, executionId: 'exec-1' };
+    await expect(runStep('countSource', { executionId: 'exec-1', attempt: 0, state }, deps)).resolves.toEqual(
+      { sourceCount: 0 },
+    );
+  });
+
+  it('never refuses a historical run, which has no watermark to start from', async () => {
+    const { deps } = fakeDeps();
+    const out = await runStep('plan', event({ pipeline: 'historical', tables: ['orders'] }), deps);
+    expect(out.tables[0]?.noWatermark).toBeUndefined();
+  });
+});

@@ -6,7 +6,8 @@ import { config, fakeDeps, runStep } from '../../support/fakes';
 
 /** A verified incremental window of `rows` rows for orders, after `history` earlier ones. */
 async function setup(rows: number, history: number[], mode?: 'warn' | 'alert' | 'off') {
-  const { deps, warehouse, audit } = fakeDeps();
+  // The table's history is pushed after Plan ran, so Plan sees no watermark: let it plan the first window.
+  const { deps, warehouse, audit } = fakeDeps(undefined, { firstIncremental: 'whole-table' });
   const withMode = mode
     ? {
         ...deps,

@@ -152,6 +152,39 @@ describe('writeAudit', () => {
     });
   });
 
+  it('records a table another execution held as skipped, not failed, and leaves that execution its lease', async () => {
+    const { deps, audit, leases, out: plan, state } = await planned();
+    await leases.acquire('public.customers', 'exec-0', deps.now(), 60_000);
+    const cause = JSON.stringify({
+      errorType: 'TableBusyError',
+      errorMessage: 'public.customers is being loaded by execution exec-0',
+    });
+    const s = { ...state(1), error: { Error: 'TableBusyError', Cause: cause } };
+    const out = await runStep(
+      'writeAudit',
+      { mode: 'failure', executionId: 'exec-1', attempt: 0, state: s },
+      deps,
+    );
+    expect(out).toEqual({ table: 'public.customers', status: 'skipped' });
+    expect(audit.events.at(-1)).toMatchObject({
+      eventType: 'skipped',
+      status: 'SKIPPED',
+      errorType: 'TableBusyError',
+      alertTriggered: false,
+    });
+    expect(audit.events.some((e) => e.eventType === 'failure')).toBe(false);
+    expect(leases.leases.get('public.customers')?.executionId).toBe('exec-0');
+    // The run's alert step finds nothing to alert for a skipped table.
+    await expect(
+      runStep(
+        'writeAudit',
+        { mode: 'alert', executionId: 'exec-1', attempt: 0, state: { ...plan, outcomes: [out] } },
+        deps,
+      ),
+    ).resolves.toEqual({ alerted: 0 });
+    expect(verifyChain(audit.events)).toBeNull();
+  });
+
   it('counts the retries of the job on its closing event', async () => {
     const { deps, audit, state } = await planned();
     await runStep('verifyCounts', { executionId: 'exec-1', attempt: 1, state: state(0) }, deps).catch(
