@@ -2,7 +2,7 @@
 // (PostgreSQL), the stage (S3), the warehouse's loading side, its audit table and its lease store
 // (Snowflake). Adapters in `adapters/` implement them; unit tests run the steps against in-memory fakes.
 import type { Readable } from 'node:stream';
-import type { AuditEvent } from './domain/audit';
+import type { AuditEvent, EventType, PipelineName } from './domain/audit';
 import type { ResolvedTable, TableSpec } from './domain/table';
 import type { Window } from './domain/window';
 
@@ -125,13 +125,31 @@ export interface AuditTable {
   read(filter?: AuditFilter): Promise<AuditEvent[]>;
 }
 
+/**
+ * Which events to read. Every step asks a bounded question (by execution, by table, by id, or the newest
+ * few), so what a run reads does not grow with the log; `domain/audit-filter.ts` says what each field
+ * means, and the adapters answer as it does.
+ */
 export interface AuditFilter {
   readonly jobId?: string;
   readonly executionId?: string;
   /** A source (`schema.name`) or target table. */
   readonly table?: string;
+  /** Events of any of these source tables. */
+  readonly sourceTables?: readonly string[];
+  /** Events of any of these types. */
+  readonly eventTypes?: readonly EventType[];
+  readonly pipeline?: PipelineName;
+  /** Events with any of these ids. */
+  readonly eventIds?: readonly string[];
   /** Events created at or after this instant (ISO 8601). */
   readonly since?: string;
+  /**
+   * Only the newest this many of the matching events (by creation time, then id), of each source table
+   * when `perTable`; still returned oldest first.
+   */
+  readonly newest?: number;
+  readonly perTable?: boolean;
 }
 
 /** Who may load a table until when. */

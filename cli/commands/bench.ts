@@ -1,8 +1,10 @@
 // `tally bench`: measures Tally's PostgreSQL → S3 export against a raw COPY through gzip, each run in its
-// own process, and writes the figures to a JSON file. `bench-worker` is the hidden child side.
+// own process, and an incremental run with a long audit log against one with a short log; writes the
+// figures to JSON files. `bench-worker` is the hidden child side of the export measurement.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { AUDIT_HISTORY_ACCEPTANCE, benchAuditHistory } from '../../bench/audit-history-bench';
 import {
   BENCH_TABLE,
   type BenchRun,
@@ -17,7 +19,10 @@ import { pipelineSchema } from '../../lambdas/config';
 import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
-type BenchOptions = BenchSettings & { out: string };
+const SUITES = ['export', 'audit-history'] as const;
+type Suite = (typeof SUITES)[number];
+
+type BenchOptions = BenchSettings & { out: string; suite: Suite[]; auditEvents: number; auditOut: string };
 
 export function registerBench(program: Command): void {
   program
@@ -29,8 +34,23 @@ export function registerBench(program: Command): void {
     .option('--out <file>', 'where to write the figures as JSON', 'bench-results/export.json')
     .option('--repeat <n>', 'runs of each measurement; the median run counts', positiveInt, 3)
     .option('--gzip-level <n>', 'gzip level of both', gzipLevel, pipelineSchema.parse({}).gzipLevel)
+    .option('--suite <list>', `which benchmarks to run, comma-separated: ${SUITES.join(', ')}`, suites, [
+      ...SUITES,
+    ])
+    .option(
+      '--audit-events <n>',
+      'earlier events added to the audit log (audit-history)',
+      positiveInt,
+      50_000,
+    )
+    .option(
+      '--audit-out <file>',
+      'where to write the audit-history figures',
+      'bench-results/audit-history.json',
+    )
     .action(async (options: BenchOptions) => {
-      await bench(options);
+      if (options.suite.includes('export')) await bench(options);
+      if (options.suite.includes('audit-history')) await benchHistory(options);
     });
 
   program
@@ -42,6 +62,39 @@ export function registerBench(program: Command): void {
       const run = await measure(JSON.parse(raw) as BenchSpec);
       process.stdout.write(`${JSON.stringify(run)}\n`);
     });
+}
+
+function suites(value: string): Suite[] {
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(SUITES as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new CliError(
+      `--suite: unknown benchmark ${unknown.join(', ')}; expected ${SUITES.join(', ')}`,
+      EXIT.usage,
+    );
+  }
+  return names as Suite[];
+}
+
+async function benchHistory(options: BenchOptions): Promise<void> {
+  const report = await withLocalStack((stack) =>
+    benchAuditHistory(stack.info, { events: options.auditEvents, repeat: options.repeat }, log),
+  );
+  console.log(
+    formatTable(
+      ['audit log', 'incremental run, median s'],
+      [
+        ['own history only', report.smallLogSeconds],
+        [`+ ${report.events.toLocaleString('en-US')} earlier events`, report.largeLogSeconds],
+      ],
+    ),
+  );
+  console.log(
+    `ratio large/small log: ${report.ratio} (acceptance ≤ ${AUDIT_HISTORY_ACCEPTANCE.maxRatio}: ${report.acceptance.ratio ? 'pass' : 'FAIL'})`,
+  );
+  await mkdir(dirname(options.auditOut), { recursive: true });
+  await writeFile(options.auditOut, `${JSON.stringify(report, null, 2)}\n`);
+  log(`figures written to ${options.auditOut}`);
 }
 
 function gzipLevel(value: string): number {

@@ -57,8 +57,8 @@ async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promis
   if (last) await stage.putJson(tailKey(deps), { eventId: last.eventId, rowHash: last.rowHash });
   // A crash between the insert and the marking leaves an event pending that the table already holds:
   // the next delivery skips it by its id.
-  const known = new Set((await audit.read()).map((e) => e.eventId));
   const toDeliver = [...pending, ...sealed];
+  const known = await deliveredIds(deps, toDeliver);
   await audit.insert(toDeliver.filter((e) => !known.has(e.eventId)));
   for (const event of toDeliver) {
     // Written once: a delivery repeated after a crash finds the same sealed event already mirrored.
@@ -68,9 +68,25 @@ async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promis
   return sealed;
 }
 
+/** Ids per read of which events the table already holds: a bounded IN list. */
+const ID_BATCH = 500;
+
+/** Which of these events the audit table already holds, asked by id. */
+async function deliveredIds(deps: StepDeps, events: readonly AuditEvent[]): Promise<Set<string>> {
+  const known = new Set<string>();
+  for (let i = 0; i < events.length; i += ID_BATCH) {
+    const eventIds = events.slice(i, i + ID_BATCH).map((e) => e.eventId);
+    for (const e of await deps.ports.audit.read({ eventIds })) known.add(e.eventId);
+  }
+  return known;
+}
+
+/** Events read to find the chain's end when S3 has no tail: its newest, which end it. */
+const TAIL_WINDOW = 100;
+
 /** Where the audit table's chain ends; null when it is empty or, transiently, cannot be read. */
 async function tableTail(deps: StepDeps): Promise<string | null> {
-  const table = await deps.ports.audit.read().catch((err: unknown) => {
+  const table = await deps.ports.audit.read({ newest: TAIL_WINDOW }).catch((err: unknown) => {
     if (err instanceof TallyError && !err.transient) throw err;
     return null;
   });

@@ -23,7 +23,10 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
   const { executionId, stateName, attempt, state, maxAttempts } = event;
   const input = parseEvent(executionInputSchema, state, 'input');
   // A retry continues the job an earlier attempt may have started, so no table gets a second start.
-  const started = attempt > 0 ? startsOf(await deps.ports.audit.read({ executionId }), executionId) : [];
+  const started =
+    attempt > 0
+      ? startsOf(await deps.ports.audit.read({ executionId, eventTypes: ['start'] }), executionId)
+      : [];
   const job: JobRef = {
     executionId,
     jobId: started[0]?.jobId ?? newJobId(deps.now().getTime()),
@@ -44,9 +47,19 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
     const drift = new Map<string, readonly string[]>();
     for (const table of resolved)
       drift.set(qualifiedName(table), await deps.ports.warehouse.targetDrift(table));
+    const names = resolved.map(qualifiedName);
+    // Each table's newest success only: what Plan reads does not grow with the log.
     const watermarks =
-      input.pipeline === 'incremental'
-        ? lastVerifiedWindows(await deps.ports.audit.read(), resolved.map(qualifiedName))
+      input.pipeline === 'incremental' && names.length > 0
+        ? lastVerifiedWindows(
+            await deps.ports.audit.read({
+              sourceTables: names,
+              eventTypes: ['success'],
+              newest: 1,
+              perTable: true,
+            }),
+            names,
+          )
         : new Map<string, string | null>();
     const refuseFirst =
       input.pipeline === 'incremental' && deps.config.pipeline.firstIncremental === 'refuse';

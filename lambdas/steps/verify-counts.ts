@@ -35,7 +35,14 @@ export async function verifyCounts({ state }: TableEvent, deps: StepDeps): Promi
 async function checkVolume(deps: StepDeps, work: TableWork, rows: number): Promise<string | null> {
   const { mode, history, minRatio } = deps.config.pipeline.volumeGuard;
   if (mode === 'off' || work.pipeline !== 'incremental') return null;
-  const recent = recentVolumes(await deps.ports.audit.read({ table: work.table }), work.table, history);
+  // The table's newest verified incremental windows only, however long its history.
+  const latest = await deps.ports.audit.read({
+    sourceTables: [work.table],
+    eventTypes: ['success'],
+    pipeline: 'incremental',
+    newest: history,
+  });
+  const recent = recentVolumes(latest, work.table, history);
   const anomaly = volumeAnomaly(rows, recent, { minRatio });
   if (anomaly === null) return null;
   const message = `${work.table}: volume guard: ${anomaly}`;

@@ -23,6 +23,8 @@ export const OVERVIEW = 'https://docs.snowflake.com/en/user-guide/security-acces
 export const PARAMETERS = 'https://docs.snowflake.com/en/sql-reference/parameters';
 export const PARSE_JSON = 'https://docs.snowflake.com/en/sql-reference/functions/parse_json';
 export const PRIVILEGES = 'https://docs.snowflake.com/en/user-guide/security-access-control-privileges';
+export const QUALIFY = 'https://docs.snowflake.com/en/sql-reference/constructs/qualify';
+export const ROW_NUMBER = 'https://docs.snowflake.com/en/sql-reference/functions/row_number';
 export const SHOW_FILE_FORMATS = 'https://docs.snowflake.com/en/sql-reference/sql/show-file-formats';
 export const SHOW_RESOURCE_MONITORS =
   'https://docs.snowflake.com/en/sql-reference/sql/show-resource-monitors';

@@ -1,8 +1,10 @@
 // In-memory stand-ins for the ports, for unit tests of the steps' own logic (no data moves here).
+
 import type { Readable } from 'node:stream';
 import { type PipelineConfig, parseConfig } from '../../lambdas/config';
 import type { StepDeps, StepLogger } from '../../lambdas/deps';
 import type { AuditEvent } from '../../lambdas/domain/audit';
+import { checkFilter, selectEvents } from '../../lambdas/domain/audit-filter';
 import { SourceSchemaError } from '../../lambdas/domain/errors';
 import type { ResolvedTable, TableSpec } from '../../lambdas/domain/table';
 import type {
@@ -75,13 +77,12 @@ export class FakeAuditTable implements AuditTable {
   async insert(events: readonly AuditEvent[]) {
     this.events.push(...events);
   }
+  /** Every read, as the steps asked it: a test can tell what a step reads. */
+  readonly reads: AuditFilter[] = [];
   async read(filter: AuditFilter = {}) {
-    return this.events.filter(
-      (e) =>
-        (!filter.jobId || e.jobId === filter.jobId) &&
-        (!filter.executionId || e.executionId === filter.executionId) &&
-        (!filter.table || e.sourceTable === filter.table),
-    );
+    checkFilter(filter);
+    this.reads.push(filter);
+    return selectEvents(this.events, filter);
   }
 }
 

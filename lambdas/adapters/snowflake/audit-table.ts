@@ -1,6 +1,7 @@
 // The audit table on Snowflake: events inserted in batches of array binds and read back exactly as they
 // were written, since the hash chain covers every column's text.
 import { AUDIT_COLUMNS, type AuditEvent } from '../../domain/audit';
+import { checkFilter } from '../../domain/audit-filter';
 import { InvalidInputError } from '../../domain/errors';
 import type { AuditFilter, AuditTable } from '../../ports';
 import type { Bind, Row, SnowflakeSession } from './session';
@@ -29,29 +30,45 @@ export class SnowflakeAuditTable implements AuditTable {
   }
 
   async read(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+    checkFilter(filter);
     const conditions: string[] = [];
     const binds: Bind[] = [];
-    if (filter.jobId !== undefined) {
-      conditions.push('"JOB_ID" = ?');
-      binds.push(filter.jobId);
-    }
-    if (filter.executionId !== undefined) {
-      conditions.push('"EXECUTION_ID" = ?');
-      binds.push(filter.executionId);
-    }
+    const equals = (column: string, value: string | undefined) => {
+      if (value === undefined) return;
+      conditions.push(`${ident(column)} = ?`);
+      binds.push(value);
+    };
+    const oneOf = (column: string, values: readonly string[] | undefined) => {
+      if (values === undefined) return;
+      conditions.push(`${ident(column)} IN (${values.map(() => '?').join(', ')})`);
+      binds.push(...values);
+    };
+    equals('JOB_ID', filter.jobId);
+    equals('EXECUTION_ID', filter.executionId);
     if (filter.table !== undefined) {
       conditions.push('("SOURCE_TABLE" = ? OR "TARGET_TABLE" = ?)');
       binds.push(filter.table, filter.table);
     }
+    oneOf('SOURCE_TABLE', filter.sourceTables);
+    oneOf('EVENT_TYPE', filter.eventTypes);
+    equals('PIPELINE_NAME', filter.pipeline);
+    oneOf('EVENT_ID', filter.eventIds);
     if (filter.since !== undefined) {
       conditions.push('"CREATED_AT" >= ?::TIMESTAMP_TZ');
       binds.push(filter.since);
     }
     const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
     const select = AUDIT_COLUMNS.map((c) => ident(c.column)).join(', ');
+    const from = `SELECT ${select} FROM ${this.name}${where}`;
+    // The newest few: QUALIFY filters on the window function's rank, per table when asked
+    // (https://docs.snowflake.com/en/sql-reference/constructs/qualify).
+    const sql =
+      filter.newest === undefined
+        ? from
+        : `${from} QUALIFY ROW_NUMBER() OVER (${filter.perTable ? 'PARTITION BY "SOURCE_TABLE" ' : ''}ORDER BY "CREATED_AT" DESC, "EVENT_ID" DESC) <= ${filter.newest}`;
     const rows = await this.session.query(
       'reading the audit log',
-      `SELECT ${select} FROM ${this.name}${where} ORDER BY "CREATED_AT", "EVENT_ID"`,
+      `${sql} ORDER BY "CREATED_AT", "EVENT_ID"`,
       binds,
     );
     return rows.map(auditEvent);
