@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../lambdas/config-file';
+import { auditLockFromContext } from '../lib/audit-lock-context';
 import { lookupEnvironment, networkSettings } from '../lib/network-settings';
 import { TallyStack } from '../lib/tally-stack';
 
@@ -41,6 +42,8 @@ new TallyStack(app, context('stackName') ?? 'Tally', {
   snowflakeIamUserArn: context('snowflakeIamUser'),
   snowflakeExternalId: context('snowflakeExternalId'),
   alertEmails,
+  secretsKmsKeyArn: context('secretsKmsKeyArn'),
+  ...auditLockFromContext(context),
   scheduleEnabled: schedule === 'enabled',
 });
 

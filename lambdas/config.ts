@@ -86,6 +86,11 @@ export const s3Schema = z
     secretAccessKey: z.string().optional(),
     /** SSE-KMS key id; without it objects are encrypted with SSE-S3 (AES256). */
     kmsKeyId: z.string().optional(),
+    /** An Object Lock retention for each mirrored audit event; the bucket must have Object Lock enabled. */
+    auditRetention: z
+      .object({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: z.number().int().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 

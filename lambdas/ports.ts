@@ -71,6 +71,11 @@ export interface Stage {
   /** Streams a body to `key` (multipart); a failure aborts the upload so no partial object remains. */
   upload(key: string, body: Readable, contentType?: string): Promise<{ key: string; bytes: number }>;
   putJson(key: string, value: unknown): Promise<void>;
+  /**
+   * Writes `key` only if no object is there, never replacing one (with the stage's retention, when it
+   * has one): 'exists' when one already is.
+   */
+  keepJson(key: string, value: unknown): Promise<'written' | 'exists'>;
   getJson<T>(key: string): Promise<T | null>;
   list(prefix: string): Promise<string[]>;
   delete(keys: readonly string[]): Promise<void>;

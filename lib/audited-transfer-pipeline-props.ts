@@ -3,6 +3,7 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -31,6 +32,13 @@ export interface AuditedTransferPipelineProps {
    * Snowflake credentials: `{ password }` or `{ privateKey }` (PEM), optionally `username`.
    */
   readonly snowflakeSecret: secretsmanager.ISecret;
+  /**
+   * The customer-managed KMS key the secrets are encrypted with, when they are: each function that reads
+   * a secret may decrypt with it through Secrets Manager only (`kms:ViaService`). CDK's read grant of an
+   * imported secret adds no such permission, even with an imported key (aws-cdk issue 20087).
+   * @default the secrets use Secrets Manager's AWS-managed key, which needs no grant
+   */
+  readonly secretsEncryptionKey?: kms.IKey;
   /**
    * Lookback, lag, file size, compression and the volume guard.
    * @default the configuration schema's defaults (lookback 300 s, lag 60 s, 128 MiB files)
@@ -97,6 +105,19 @@ export interface AuditedTransferPipelineProps {
    * @default Duration.days(2557) (seven years)
    */
   readonly auditMirrorRetention?: Duration;
+  /**
+   * Create the bucket with S3 Object Lock, and keep every mirrored audit event under a retention of this
+   * mode for `auditObjectLockRetention`: GOVERNANCE (only a principal allowed s3:BypassGovernanceRetention
+   * can shorten it) or COMPLIANCE (no one can, not even the account's root user). Only for a new bucket, and
+   * only when it is created. The writer's own state (tail pointer, pending events) is not locked.
+   * @default no Object Lock (the bucket policy alone keeps the mirror append-only)
+   */
+  readonly auditObjectLockMode?: s3.ObjectLockMode;
+  /**
+   * How long each mirrored audit event is locked, with `auditObjectLockMode`.
+   * @default `auditMirrorRetention`
+   */
+  readonly auditObjectLockRetention?: Duration;
   /**
    * Retention of the functions' and the state machine's logs.
    * @default logs.RetentionDays.ONE_YEAR

@@ -1,7 +1,7 @@
 // The reusable construct: everything an audited PostgreSQL -> S3 -> Snowflake transfer needs in AWS (the
 // key, the staging bucket, the alert topic, one Lambda per step of the registry, the state machine and its
 // schedule). Each part is a construct or a function of its own; this one wires them together.
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -28,6 +28,17 @@ export type {
   SnowflakeTarget,
 } from './audited-transfer-pipeline-props';
 export type { PipelineFunctions } from './pipeline-functions';
+
+/**
+ * The state machine's log group, under `/aws/vendedlogs/`: CloudWatch Logs then needs no resource policy
+ * entry per log group, whose 5,120 characters a busy account fills (Step Functions Developer Guide,
+ * "Avoiding CloudWatch Logs resource policy size restrictions"). The stack's id makes the name unique to
+ * this deployment, so a log group retained from a deleted stack does not block the next one.
+ */
+function vendedLogGroupName(scope: Construct): string {
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  return Fn.join('', ['/aws/vendedlogs/states/', Names.uniqueId(scope), '-', stackUuid]);
+}
 
 /** Lambda allows 4 KB of environment per function; the configuration must fit in what is left. */
 const MAX_CONFIG_ENV_BYTES = 3_500;
@@ -64,6 +75,16 @@ export class AuditedTransferPipeline extends Construct {
     this.stagingPrefix = `${s3Prefix}/staging/`;
     this.auditPrefix = `${s3Prefix}/audit/`;
     if (props.tables.length === 0) throw new InvalidConfigError('tables: list at least one table');
+    if (props.auditObjectLockMode !== undefined && props.bucket !== undefined) {
+      throw new InvalidConfigError(
+        'auditObjectLockMode applies to a bucket the construct creates; enable Object Lock on the given bucket itself',
+      );
+    }
+    if (props.auditObjectLockRetention !== undefined && props.auditObjectLockMode === undefined) {
+      throw new InvalidConfigError(
+        'auditObjectLockRetention needs auditObjectLockMode (GOVERNANCE or COMPLIANCE)',
+      );
+    }
 
     this.key = new kms.Key(this, 'Key', {
       description: 'Tally: alert topic and logs',
@@ -82,6 +103,7 @@ export class AuditedTransferPipeline extends Construct {
         stagedFileRetention,
         auditMirrorRetention,
         removalPolicy,
+        objectLock: props.auditObjectLockMode !== undefined,
       });
 
     this.alertTopic =
@@ -106,7 +128,13 @@ export class AuditedTransferPipeline extends Construct {
     }
 
     const configJson = Stack.of(this).toJsonString(
-      this.runtimeConfig(props, pipeline, s3Prefix, bucketEncryption),
+      this.runtimeConfig(
+        props,
+        pipeline,
+        s3Prefix,
+        bucketEncryption,
+        props.auditObjectLockRetention ?? auditMirrorRetention,
+      ),
     );
     this.functions = createPipelineFunctions(this, {
       logRetention,
@@ -119,6 +147,8 @@ export class AuditedTransferPipeline extends Construct {
       bucket: this.bucket,
       s3Prefix,
       secrets: { postgres: props.postgresSecret, snowflake: props.snowflakeSecret },
+      ...(props.secretsEncryptionKey ? { secretsKey: props.secretsEncryptionKey } : {}),
+      objectLock: props.auditObjectLockMode !== undefined,
     });
 
     const definition = new TransferDefinition(this, 'Definition', {
@@ -130,6 +160,7 @@ export class AuditedTransferPipeline extends Construct {
     });
 
     const stateMachineLogs = new logs.LogGroup(this, 'StateMachineLogs', {
+      logGroupName: vendedLogGroupName(this),
       retention: logRetention,
       encryptionKey: this.key,
       removalPolicy,
@@ -165,6 +196,7 @@ export class AuditedTransferPipeline extends Construct {
     pipeline: PipelineConfig,
     s3Prefix: string,
     encryption: s3.BucketEncryption,
+    auditLockRetention: Duration,
   ): unknown {
     const stack = Stack.of(this);
     const config = {
@@ -176,6 +208,9 @@ export class AuditedTransferPipeline extends Construct {
         prefix: s3Prefix,
         ...(props.bucket === undefined && encryption === s3.BucketEncryption.KMS
           ? { kmsKeyId: this.key.keyArn }
+          : {}),
+        ...(props.auditObjectLockMode !== undefined
+          ? { auditRetention: { mode: props.auditObjectLockMode, days: auditLockRetention.toDays() } }
           : {}),
       },
       snowflake: props.snowflake,

@@ -1,10 +1,11 @@
 // The pipeline's bucket: staged part files under `<prefix>/staging/` (expired after a while) and the audit
-// mirror under `<prefix>/audit/` (kept for years), private, TLS only, versioned, with server access logs
-// delivered to a bucket of their own.
+// mirror under `<prefix>/audit/` (kept for years, append-only under its bucket policy, optionally under
+// Object Lock), private, TLS only, versioned, with server access logs delivered to a bucket of their own.
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { protectAuditMirror } from './audit-mirror-policy';
 
 export interface StagingBucketProps {
   /** `s3.BucketEncryption.S3_MANAGED`, or `KMS` with `encryptionKey`. */
@@ -18,6 +19,12 @@ export interface StagingBucketProps {
   readonly stagedFileRetention: Duration;
   readonly auditMirrorRetention: Duration;
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Create the bucket with Object Lock enabled, so the audit writer can give each mirrored event a
+   * retention S3 enforces. Only possible when the bucket is created.
+   * @default false
+   */
+  readonly objectLock?: boolean;
 }
 
 export class StagingBucket extends s3.Bucket {
@@ -48,6 +55,7 @@ export class StagingBucket extends s3.Bucket {
       minimumTLSVersion: 1.2,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
+      ...(props.objectLock ? { objectLockEnabled: true } : {}),
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'data-bucket/',
       lifecycleRules: [
@@ -58,12 +66,14 @@ export class StagingBucket extends s3.Bucket {
           expiration: props.stagedFileRetention,
           noncurrentVersionExpiration: Duration.days(1),
         },
+        // No storage-class transition: audit events are a few KB, and S3 transitions no object under
+        // 128 KB by default (S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle"), where
+        // Standard-IA would bill 128 KB each anyway. The chain's tail file is rewritten on every audit
+        // write: each version it had stays for the mirror's retention after it was replaced, so the
+        // chain's history can be followed for as long as its events are kept.
         {
           id: 'KeepAuditMirror',
           prefix: props.auditPrefix,
-          transitions: [
-            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) },
-          ],
           expiration: props.auditMirrorRetention,
           noncurrentVersionExpiration: props.auditMirrorRetention,
         },
@@ -71,5 +81,6 @@ export class StagingBucket extends s3.Bucket {
       removalPolicy: props.removalPolicy,
     });
     this.accessLogs = accessLogs;
+    protectAuditMirror(this, props.auditPrefix);
   }
 }

@@ -1,6 +1,6 @@
-// One step of the registry as a Lambda function with the project's defaults: Node 22 on ARM64, bundled
-// locally with esbuild (names kept so Step Functions can route errors by name, source maps on for stack
-// traces), its own log group and role, X-Ray tracing.
+// One step of the registry as a Lambda function with the project's defaults: Node 24 on ARM64, bundled
+// locally with esbuild with its own AWS SDK (names kept so Step Functions can route errors by name, source
+// maps on for stack traces), its own log group and role, X-Ray tracing.
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -18,6 +18,25 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The module every step's function runs, exporting `handler`; TALLY_STEP says which step. */
 export const LAMBDA_ENTRY = fileURLToPath(new URL('../lambdas/handler.ts', import.meta.url));
+
+/** The Lambda runtime every step runs on; the Node 24 test tier runs the same major (see README). */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** esbuild's target for that runtime. */
+export const BUNDLE_TARGET = 'node24';
+
+/**
+ * What a function in a VPC needs to create and remove its network interfaces, and nothing else: the
+ * managed AWSLambdaVPCAccessExecutionRole would also grant log writes to every log group. Lambda's guide
+ * ("Giving Lambda functions access to resources in an Amazon VPC") lists these actions;
+ * DescribeNetworkInterfaces and DescribeSubnets work only on all resources.
+ */
+export const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+export const NETWORK_DESCRIBE_ACTIONS = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'] as const;
 
 export interface StepLambdaProps {
   /** The registry entry the function runs (its TALLY_STEP). */
@@ -89,22 +108,13 @@ export class StepLambda extends Construct {
       description: props.description,
     });
     this.logGroup.grantWrite(this.role);
-    if (props.vpc) {
-      this.role.addManagedPolicy(
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
-      );
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason:
-          'A function in a VPC must create and delete its network interfaces; the AWS-managed policy is the documented minimum and EC2 does not scope these actions to resources.',
-      });
-    }
+    if (props.vpc) this.allowNetworkInterfaces();
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: LAMBDA_ENTRY,
       handler: 'handler',
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize,
       timeout,
@@ -131,7 +141,11 @@ export class StepLambda extends Construct {
         keepNames: true,
         sourceMap: true,
         minify: false,
-        target: 'node22',
+        target: BUNDLE_TARGET,
+        // The runtime's own SDK is whatever version Lambda ships, and snowflake-sdk requires SDK packages
+        // the runtime may lack (ec2-metadata-service, client-sts) when it is imported: each bundle carries
+        // the project's SDK instead (middy's and the SDK team's advice for bundled functions).
+        bundleAwsSDK: true,
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
         // Bundled CommonJS dependencies (snowflake-sdk and its own) call require() for Node's built-in
@@ -149,11 +163,6 @@ export class StepLambda extends Construct {
       },
     });
 
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-L1',
-      reason:
-        'Node.js 22 is pinned on purpose: the handlers are built and tested for it, and a runtime moves only with a tested upgrade, not whenever Lambda adds a newer one.',
-    });
     // X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
@@ -162,9 +171,49 @@ export class StepLambda extends Construct {
     });
   }
 
-  /** Lets the function read the secret and tells it where the secret is. */
-  useSecret(secret: secretsmanager.ISecret, environmentVariable: string): void {
+  /** The network-interface permissions alone, on this account's and region's EC2 resources. */
+  private allowNetworkInterfaces(): void {
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'NetworkInterfaces',
+        actions: [...NETWORK_INTERFACE_ACTIONS],
+        resources: [`arn:${stack.partition}:ec2:${stack.region}:${stack.account}:*/*`],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeNetworkInterfaces',
+        actions: [...NETWORK_DESCRIBE_ACTIONS],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:*/*]`,
+      reason:
+        'A function in a VPC creates, deletes and re-addresses its network interfaces, whose ids are only known when Lambda makes them; the grant is limited to this account and region.',
+    });
+  }
+
+  /**
+   * Lets the function read the secret and tells it where the secret is. With `encryptionKey` (the
+   * customer-managed key of an imported secret), the role may decrypt with it only in requests Secrets
+   * Manager makes for it: GetSecretValue needs kms:Decrypt (KMS Developer Guide, "How AWS Secrets Manager
+   * uses AWS KMS"), and the kms:ViaService condition keeps the key from decrypting anything else.
+   */
+  useSecret(secret: secretsmanager.ISecret, environmentVariable: string, encryptionKey?: kms.IKey): void {
     secret.grantRead(this.role);
+    if (encryptionKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
     this.function.addEnvironment(environmentVariable, secret.secretArn);
   }
 }

@@ -1,7 +1,8 @@
 // The deployable stack: one AuditedTransferPipeline configured from Tally's configuration file, with the
 // credentials' secrets either named (existing) or created as placeholders to be filled in after deploy.
-import { Annotations, CfnOutput, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -62,6 +63,22 @@ export interface TallyStackProps extends StackProps {
    */
   readonly alertEmails?: readonly string[];
   /**
+   * ARN of the customer-managed KMS key the named secrets are encrypted with; the functions that read a
+   * secret may decrypt with it through Secrets Manager only (`kms:ViaService`).
+   * @default the secrets use Secrets Manager's AWS-managed key, which needs no grant
+   */
+  readonly secretsKmsKeyArn?: string;
+  /**
+   * Create the bucket with Object Lock and lock each mirrored audit event in this mode.
+   * @default no Object Lock
+   */
+  readonly auditObjectLock?: 'GOVERNANCE' | 'COMPLIANCE';
+  /**
+   * Days each mirrored audit event is locked, with `auditObjectLock`.
+   * @default the audit mirror's retention, seven years (2557 days)
+   */
+  readonly auditObjectLockDays?: number;
+  /**
    * Whether the 30-minute schedule starts the incremental pipeline (`-c schedule=enabled`). Enable it once
    * the secrets are filled in and the historical load has run.
    * @default false
@@ -107,7 +124,14 @@ export class TallyStack extends Stack {
             securityGroup: this.network.securityGroup,
           }
         : {}),
+      ...(props.secretsKmsKeyArn !== undefined
+        ? { secretsEncryptionKey: kms.Key.fromKeyArn(this, 'SecretsKey', keyArn(props.secretsKmsKeyArn)) }
+        : {}),
       ...(props.alertEmails ? { alertEmails: props.alertEmails } : {}),
+      ...(props.auditObjectLock ? { auditObjectLockMode: s3.ObjectLockMode[props.auditObjectLock] } : {}),
+      ...(props.auditObjectLockDays !== undefined
+        ? { auditObjectLockRetention: Duration.days(props.auditObjectLockDays) }
+        : {}),
       scheduleEnabled: props.scheduleEnabled ?? false,
     });
     if (caBundle) {
@@ -283,6 +307,17 @@ export class TallyStack extends Stack {
     });
     return secret;
   }
+}
+
+/**
+ * A KMS key's ARN, as IAM needs it in a policy's resource: an alias does not name the key there (KMS
+ * Developer Guide, "Using aliases to control access to KMS keys").
+ */
+function keyArn(value: string): string {
+  if (/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(value)) return value;
+  throw new InvalidConfigError(
+    `-c secretsKmsKeyArn is '${value}': it must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias or a key id`,
+  );
 }
 
 /** The PostgreSQL endpoint without credentials; a `url` is split into its parts and its password dropped. */

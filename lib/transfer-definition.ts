@@ -12,9 +12,10 @@ import { type StateName, type StepName, stepOfState } from '../lambdas/steps/reg
 
 /**
  * Errors a Retry waits out: Tally's transient errors, and Lambda throttling (the invocation never ran).
- * `Lambda.Unknown` is deliberately absent: it is how a timeout or an out-of-memory end arrives, and the
- * same input would time out or run out of memory again, up to 15 minutes each time. It goes to the Catch,
- * which audits the failure and raises the alert; the fix is more memory or a longer timeout.
+ * A timeout or an out-of-memory end (`LAMBDA_END_ERROR_NAMES`: `Lambda.Unknown`, `Sandbox.Timedout`,
+ * `Runtime.OutOfMemory`) is deliberately absent: the same input would end the same way again, up to 15
+ * minutes each time. It goes to the Catch, which audits the failure and raises the alert; the fix is more
+ * memory or a longer timeout.
  */
 export const RETRYABLE_ERRORS: readonly string[] = [
   ...TRANSIENT_ERROR_NAMES,

@@ -46,7 +46,7 @@ export interface RunPipelineOptions {
   /** Wraps the opened ports, e.g. to inject a fault at a named point. */
   readonly wrapPorts?: (ports: Ports) => Ports;
   /**
-   * Per state, how long one invocation may run before it ends with `Lambda.Unknown`, as its Lambda's
+   * Per state, how long one invocation may run before it ends with `Sandbox.Timedout`, as its Lambda's
    * timeout would end it; `*` for every state not named. Default: the Lambdas' own timeouts.
    */
   readonly timeLimitsMs?: Readonly<Record<string, number>>;

@@ -1,14 +1,15 @@
 // A Lambda timeout for the local runner. An invocation gets a deadline when it starts; if the step has
-// not finished by then it ends with `Lambda.Unknown`, as AWS reports a Lambda that ran past its timeout,
+// not finished by then it ends with `Sandbox.Timedout`, as Lambda reports a function that ran past its
+// timeout today (AWS documents `Lambda.Unknown` too; the definition treats both alike),
 // and every later call it makes through its ports fails the same way, so an abandoned step writes nothing
 // more (a call already under way may still complete). The step runs on a step clock of the same limit,
 // as in a Lambda, so its Snowflake statements are cancelled before the limit, not left running past it.
 import { type Ports, viewPorts } from '../lambdas/ports';
 import { withStepClock } from '../lambdas/step-clock';
 
-/** How AWS reports a Lambda that ran past its timeout; no Retry lists it, so the Catch takes it. */
+/** How Lambda reports a function that ran past its timeout; no Retry lists it, so the Catch takes it. */
 export class LambdaTimeoutError extends Error {
-  override readonly name = 'Lambda.Unknown';
+  override readonly name = 'Sandbox.Timedout';
 }
 
 export class StepDeadline {
@@ -31,12 +32,12 @@ export class StepDeadline {
     this.deadline.catch(() => undefined);
   }
 
-  /** Runs the step on a clock of this limit: its result, or Lambda.Unknown once the limit passed. */
+  /** Runs the step on a clock of this limit: its result, or Sandbox.Timedout once the limit passed. */
   run<T>(step: () => Promise<T>): Promise<T> {
     return this.race(withStepClock(this.limitMs, step));
   }
 
-  /** The work's result, or Lambda.Unknown once the deadline passed. */
+  /** The work's result, or Sandbox.Timedout once the deadline passed. */
   race<T>(work: Promise<T>): Promise<T> {
     work.catch(() => undefined);
     return Promise.race([work, this.deadline]);

@@ -68,6 +68,7 @@ export class S3Stage implements Stage {
   private readonly client: S3Client;
   private readonly where: string;
   private readonly encryption: Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'>;
+  private readonly retention: S3Config['auditRetention'];
 
   /** `client` defaults to `createS3Client(config)`; pass one to share it or to observe its requests. */
   constructor(config: S3Config, client: S3Client = createS3Client(config)) {
@@ -78,6 +79,7 @@ export class S3Stage implements Stage {
       config.kmsKeyId !== undefined
         ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: config.kmsKeyId }
         : { ServerSideEncryption: 'AES256' };
+    this.retention = config.auditRetention;
   }
 
   async upload(key: string, body: Readable, contentType?: string): Promise<{ key: string; bytes: number }> {
@@ -127,6 +129,46 @@ export class S3Stage implements Stage {
       );
     } catch (err) {
       throw this.translate(err, `write ${key}`);
+    }
+  }
+
+  /**
+   * A conditional write (`If-None-Match: *`): S3 answers 412 when the key exists, and the bucket policy
+   * refuses an unconditional write to the audit mirror (S3 User Guide, "How to prevent object
+   * overwrites with conditional writes"). With `auditRetention` the object is locked until then.
+   */
+  async keepJson(key: string, value: unknown): Promise<'written' | 'exists'> {
+    const retention = this.retention;
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: JSON.stringify(value),
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+          ...this.encryption,
+          ...(retention
+            ? {
+                ObjectLockMode: retention.mode,
+                ObjectLockRetainUntilDate: new Date(Date.now() + retention.days * 86_400_000),
+              }
+            : {}),
+        }),
+      );
+      return 'written';
+    } catch (err) {
+      const status = (err as AwsLikeError).$metadata?.httpStatusCode;
+      if (status === 412) return 'exists';
+      // 409: another conditional write to the key was under way; S3 asks for a retry, which then finds
+      // the object written (412) or writes it.
+      if (status === 409) {
+        throw new StageUnavailableError(
+          `S3 refused to write ${key} in bucket ${this.bucket} while another write to it was under way (409 ConditionalRequestConflict); the step will retry`,
+          { cause: err },
+        );
+      }
+      throw this.translate(err, `write ${key} once`);
     }
   }
 

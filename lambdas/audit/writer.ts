@@ -61,7 +61,8 @@ async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promis
   const known = await deliveredIds(deps, toDeliver);
   await audit.insert(toDeliver.filter((e) => !known.has(e.eventId)));
   for (const event of toDeliver) {
-    await stage.putJson(auditKey(deps, event), event);
+    // Written once: a delivery repeated after a crash finds the same sealed event already mirrored.
+    await stage.keepJson(auditKey(deps, event), event);
     await stage.delete([pendingKey(deps, event)]);
   }
   return sealed;

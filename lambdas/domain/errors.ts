@@ -1,7 +1,7 @@
 // The named errors Step Functions routes. Retry and Catch match on `name`, case-sensitively, and know
 // nothing of subclasses, so every name is listed once here and imported by throwers and by the construct.
-// Lambda's own `Lambda.Unknown` (a timeout or out-of-memory end) is not Tally's and is not listed: no Retry
-// takes it, the Catch does (the local runner raises it as `LambdaTimeoutError`).
+// Lambda's own names for an invocation it ended (a timeout or out-of-memory end) are not Tally's and are
+// listed apart: no Retry takes them, the Catch does (the local runner raises one as `LambdaTimeoutError`).
 
 /** Every error Tally throws on purpose, with whether a retry can help. */
 export const ERROR_CATALOG = [
@@ -10,12 +10,14 @@ export const ERROR_CATALOG = [
   { name: 'WarehouseUnavailableError', kind: 'transient' },
   { name: 'WarehouseThrottledError', kind: 'transient' },
   { name: 'TableBusyError', kind: 'transient' },
+  { name: 'SecretUnavailableError', kind: 'transient' },
   { name: 'InvalidInputError', kind: 'terminal' },
   { name: 'InvalidConfigError', kind: 'terminal' },
   { name: 'SourceSchemaError', kind: 'terminal' },
   { name: 'SourceAuthError', kind: 'terminal' },
   { name: 'SourceTlsError', kind: 'terminal' },
   { name: 'WarehouseAuthError', kind: 'terminal' },
+  { name: 'SecretAccessError', kind: 'terminal' },
   { name: 'WarehouseObjectMissingError', kind: 'terminal' },
   { name: 'WarehouseSyntaxError', kind: 'terminal' },
   { name: 'WarehousePermissionError', kind: 'terminal' },
@@ -29,6 +31,14 @@ export const ERROR_CATALOG = [
   { name: 'CountMismatchError', kind: 'terminal' },
   { name: 'VolumeAnomalyError', kind: 'terminal' },
 ] as const;
+
+/**
+ * How an invocation Lambda ended reaches Step Functions: AWS documents `Lambda.Unknown` for a timeout or
+ * an out-of-memory end (Step Functions Developer Guide, "Handle Lambda service exceptions"), and the
+ * runtime reports `Sandbox.Timedout` and `Runtime.OutOfMemory` for them today. One class: never retried
+ * (the same input would end the same way, up to 15 minutes each time), always caught and audited.
+ */
+export const LAMBDA_END_ERROR_NAMES = ['Lambda.Unknown', 'Sandbox.Timedout', 'Runtime.OutOfMemory'] as const;
 
 export type ErrorName = (typeof ERROR_CATALOG)[number]['name'];
 export type ErrorKind = (typeof ERROR_CATALOG)[number]['kind'];
@@ -75,6 +85,14 @@ export class WarehouseThrottledError extends TallyError {
 /** Another execution holds the table; this one waits (retries) and says so in the audit log. */
 export class TableBusyError extends TallyError {
   override readonly name = 'TableBusyError' as const;
+}
+/** Secrets Manager could not be reached, throttled the read, or failed; a wait can help. */
+export class SecretUnavailableError extends TallyError {
+  override readonly name = 'SecretUnavailableError' as const;
+}
+/** Secrets Manager refused a secret: denied, missing, deleted, or not decryptable with its key. */
+export class SecretAccessError extends TallyError {
+  override readonly name = 'SecretAccessError' as const;
 }
 export class InvalidInputError extends TallyError {
   override readonly name = 'InvalidInputError' as const;

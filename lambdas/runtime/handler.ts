@@ -1,53 +1,78 @@
 // Builds a step's Lambda handler: the step named by TALLY_STEP, the configuration read at cold start (a
-// bad one fails there, naming the setting), credentials from Secrets Manager through middy's cached
-// middleware, Powertools logging, and the step clock its Snowflake statements are held to.
+// bad one fails there, naming the setting), credentials from Secrets Manager read through a cache (a
+// refused sign-in reads them again once, so a rotation is picked up at once), Powertools logging, and the
+// step clock its Snowflake statements are held to.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
-import { AWS_API_TIMEOUTS, awsRequestHandler } from '../adapters/aws-http';
-import { InvalidConfigError } from '../domain/errors';
+import { InvalidConfigError, SourceAuthError, WarehouseAuthError } from '../domain/errors';
 import { withStepClock } from '../step-clock';
 import { STEP_NAMES, STEPS, type StepName } from '../steps/registry';
-import { ENV, loadRuntimeSettings } from './env';
+import { ENV, loadRuntimeSettings, type RuntimeSettings } from './env';
 import type { PortFactories } from './lazy-ports';
 import { type TallyContext, tallyRuntime } from './middleware';
 import { Runtime } from './runtime';
+import { createSecretsClient, fetchSecrets, type SecretIds, SecretStore } from './secrets';
 
 /** How long a fetched secret is trusted before it is read again (a rotation is picked up within it). */
 const SECRET_CACHE_MS = 15 * 60 * 1000;
 
-export function createHandler(factories: PortFactories, env: NodeJS.ProcessEnv = process.env) {
+export interface HandlerOptions {
+  /**
+   * The Secrets Manager client; tests and local runs give one with an explicit endpoint and credentials.
+   * @default `createSecretsClient()`, configured by the Lambda environment
+   */
+  readonly secretsClient?: Pick<SecretsManagerClient, 'send'>;
+}
+
+export function createHandler(
+  factories: PortFactories,
+  env: NodeJS.ProcessEnv = process.env,
+  options: HandlerOptions = {},
+) {
   const step = stepNamed(env[ENV.step]);
   const settings = loadRuntimeSettings(env);
   const runtime = new Runtime(settings, factories);
   const logger = new Logger({ serviceName: 'tally' });
+  const store = secretStore(settings, options);
   // The middleware below puts the step's dependencies on the context before the step runs. The step runs
   // on a clock of the time the invocation has left, which its Snowflake statements are held to (middy's
   // before and after hooks cannot wrap the step in it, so the handler itself does).
-  const base = (event: unknown, context: Context) =>
-    withStepClock(context.getRemainingTimeInMillis(), () =>
-      STEPS[step].run(event, (context as TallyContext).tally),
-    );
+  const base = async (event: unknown, context: Context) => {
+    const tally = context as TallyContext;
+    const run = () =>
+      withStepClock(context.getRemainingTimeInMillis(), () => STEPS[step].run(event, tally.tally));
+    try {
+      return await run();
+    } catch (err) {
+      if (!store || !(err instanceof SourceAuthError || err instanceof WarehouseAuthError)) throw err;
+      // A refused sign-in with cached credentials may be a rotation: read the secrets again, once, and
+      // run the step with the new ones; with the same values the refusal stands.
+      const { secrets, changed } = await store.refresh();
+      if (!changed) throw err;
+      logger.info('credentials changed in Secrets Manager since they were cached; running again with them', {
+        errorName: err.name,
+      });
+      tally.tally = runtime.deps(secrets, logger);
+      return run();
+    }
+  };
   const handler = middy<unknown, unknown, Error, Context>(base).use(
     injectLambdaContext(logger, { resetKeys: true }),
   );
-  const fetchData: Record<string, string> = {};
-  if (settings.postgresSecretArn) fetchData.postgresSecret = settings.postgresSecretArn;
-  if (settings.snowflakeSecretArn) fetchData.snowflakeSecret = settings.snowflakeSecretArn;
-  if (Object.keys(fetchData).length > 0) {
-    handler.use(
-      secretsManager({
-        fetchData,
-        setToContext: true,
-        cacheExpiry: SECRET_CACHE_MS,
-        // A subnet with no route to Secrets Manager fails the fetch in seconds, not at the Lambda timeout.
-        awsClientOptions: { requestHandler: awsRequestHandler(AWS_API_TIMEOUTS) },
-      }),
-    );
-  }
+  if (store) handler.use(fetchSecrets(store));
   return handler.use(tallyRuntime(STEPS[step].functionName, runtime, logger));
+}
+
+function secretStore(settings: RuntimeSettings, options: HandlerOptions): SecretStore | undefined {
+  const ids: SecretIds = {
+    ...(settings.postgresSecretArn ? { postgres: settings.postgresSecretArn } : {}),
+    ...(settings.snowflakeSecretArn ? { snowflake: settings.snowflakeSecretArn } : {}),
+  };
+  if (Object.keys(ids).length === 0) return undefined;
+  return new SecretStore(ids, options.secretsClient ?? createSecretsClient(), SECRET_CACHE_MS);
 }
 
 function stepNamed(name: string | undefined): StepName {

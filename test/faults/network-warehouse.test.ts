@@ -165,7 +165,7 @@ describe('the warehouse unreachable while an audit event is written', () => {
 });
 
 describe('a step that exceeds its time limit', () => {
-  it('ends a step still busy outside any statement at its limit with Lambda.Unknown and no retry, records the failure and one alert, then catches up', async () => {
+  it('ends a step still busy outside any statement at its limit with Sandbox.Timedout and no retry, records the failure and one alert, then catches up', async () => {
     const { s, watermark } = await file.loadedThenChanged('timeout');
     // The step itself is slow before its MERGE: no statement is running to be cancelled at its deadline.
     const slow = wrapping({
@@ -181,7 +181,7 @@ describe('a step that exceeds its time limit', () => {
       { timeLimitsMs: { LoadSnowflake: 1_000 }, wrapPorts: slow },
     );
     await expectFailedKeepingWatermark(s, failed, watermark, {
-      errorType: 'Lambda.Unknown',
+      errorType: 'Sandbox.Timedout',
       sourceTable: TABLE,
     });
     await recovers(s);

@@ -179,11 +179,11 @@ describe('the step Lambdas, derived from the step registry', () => {
     }
   });
 
-  it('run Node.js 22 on ARM64 with X-Ray tracing and their own log group', () => {
+  it('run Node.js 24 on ARM64 with X-Ray tracing and their own log group', () => {
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         TracingConfig: { Mode: 'Active' },
@@ -353,7 +353,11 @@ describe('the construct with a KMS-encrypted bucket', () => {
       Roles: [{ Ref: exportRole }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Action: Match.arrayWith(['kms:Decrypt', 'kms:Encrypt']), Resource: keyArn }),
+          Match.objectLike({
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
+          }),
         ]),
       },
     });

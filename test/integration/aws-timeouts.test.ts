@@ -1,11 +1,12 @@
 // Tally's AWS SDK clients give up on a connection that never completes (a subnet with no route) within
 // seconds, after the SDK's own retries, with a named error instead of waiting for the Lambda's timeout.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_API_TIMEOUTS, awsRequestHandler, isAwsTimeout } from '../../lambdas/adapters/aws-http';
+import { isAwsTimeout } from '../../lambdas/adapters/aws-http';
 import { S3Stage } from '../../lambdas/adapters/s3';
 import { s3Schema } from '../../lambdas/config';
 import { StageUnavailableError } from '../../lambdas/domain/errors';
+import { createSecretsClient } from '../../lambdas/runtime/secrets';
 import { type UnansweredPort, unansweredPort } from '../support/unanswered-port';
 
 let blackhole: UnansweredPort;
@@ -45,12 +46,11 @@ describe('AWS SDK clients on a network with no route', () => {
     expect(seconds).toBeGreaterThan(4);
   }, 60_000);
 
-  it('fail a Secrets Manager call, with the options the Lambda runtime gives its client, within seconds', async () => {
-    const client = new SecretsManagerClient({
+  it("fail a Secrets Manager call of the functions' client within seconds", async () => {
+    const client = createSecretsClient({
       region: 'eu-west-1',
       endpoint: `http://127.0.0.1:${blackhole.port}`,
       credentials,
-      requestHandler: awsRequestHandler(AWS_API_TIMEOUTS),
     });
     try {
       const { error, seconds } = await timed(() =>

@@ -112,6 +112,11 @@ export class FakeStage implements Stage {
   async putJson(key: string, value: unknown) {
     this.json.set(key, value);
   }
+  async keepJson(key: string, value: unknown) {
+    if (this.json.has(key)) return 'exists' as const;
+    this.json.set(key, value);
+    return 'written' as const;
+  }
   async getJson<T>(key: string) {
     return (this.json.get(key) as T) ?? null;
   }

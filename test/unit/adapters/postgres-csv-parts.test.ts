@@ -37,6 +37,9 @@ class MemoryStage {
     return { key, bytes: zipped.length };
   }
   async putJson() {}
+  async keepJson() {
+    return 'written' as const;
+  }
   async getJson<T>(): Promise<T | null> {
     return null;
   }
