@@ -23,20 +23,13 @@ export async function loadConfigFile(path: string): Promise<TallyConfig> {
   return relativeToFile(parseConfig(value, `configuration file ${path}`), path);
 }
 
-/** Key, password and CA files named relative to the configuration file are found wherever Tally runs. */
+/** Key and password files named relative to the configuration file are found wherever Tally runs. */
 function relativeToFile(config: TallyConfig, path: string): TallyConfig {
   const base = dirname(resolve(path));
   const fix = (p: string | undefined) => (p === undefined || isAbsolute(p) ? p : resolve(base, p));
-  const { ssl } = config.postgres;
   return {
     ...config,
-    postgres: {
-      ...config.postgres,
-      passwordFile: fix(config.postgres.passwordFile),
-      ...(typeof ssl === 'object' && ssl.caFile !== undefined
-        ? { ssl: { ...ssl, caFile: fix(ssl.caFile) } }
-        : {}),
-    },
+    postgres: { ...config.postgres, passwordFile: fix(config.postgres.passwordFile) },
     snowflake: { ...config.snowflake, privateKeyFile: fix(config.snowflake.privateKeyFile) },
   };
 }

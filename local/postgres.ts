@@ -20,13 +20,7 @@ export interface LocalPostgres {
   stop(): Promise<void>;
 }
 
-export interface StartPostgresOptions {
-  readonly database?: string;
-  /** More `-c name=value` server settings, e.g. to turn TLS on with a certificate of the caller's. */
-  readonly settings?: Readonly<Record<string, string>>;
-}
-
-export async function startPostgres(options: StartPostgresOptions = {}): Promise<LocalPostgres> {
+export async function startPostgres(options: { database?: string } = {}): Promise<LocalPostgres> {
   const database = options.database ?? 'tally';
   // mkdtemp makes a 0700 folder; as root, initdb runs as `postgres` and must be able to enter it.
   const root = await mkdtemp(join(tmpdir(), 'tally-pg-'));
@@ -46,13 +40,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     createPostgresUser: true,
     onLog: () => {},
     onError: () => {},
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      `unix_socket_directories=${socketDir}`,
-      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-    ],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`],
   });
   try {
     await server.initialise();
@@ -65,9 +53,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   }
   let stopped = false;
   return {
-    // Loopback is the trusted network TLS would protect: the embedded server has no certificate, so its
-    // url says so (Tally verifies the server's certificate unless told otherwise).
-    url: `postgres://tally:${password}@127.0.0.1:${port}/${database}?sslmode=disable`,
+    url: `postgres://tally:${password}@127.0.0.1:${port}/${database}`,
     port,
     async stop() {
       if (stopped) return;
