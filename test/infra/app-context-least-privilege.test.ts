@@ -3,40 +3,14 @@
 // `-c secretsKmsKeyArn` grants kms:Decrypt through Secrets Manager only, and a wrong value stops the synth
 // with a message naming the setting. The CLI passes `-c key=value` as CDK_CONTEXT_JSON
 // (https://docs.aws.amazon.com/cdk/v2/guide/context.html). Bundling is skipped: the template is what is read.
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/runtime/env';
-import { NO_BUNDLING } from '../support/cdk';
+import { synthApp } from '../support/cdk-app';
 import { scratchFolder } from '../support/cli';
 
-const execute = promisify(execFile);
 const out = scratchFolder('tally-app-lp');
-
-type Resource = { Type: string; Properties: Record<string, unknown> };
-
-async function synth(context: Record<string, string>, folder: string) {
-  const outdir = join(out.path, folder);
-  try {
-    await execute(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
-      timeout: 120_000,
-      env: {
-        ...process.env,
-        CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({ ...NO_BUNDLING, ...context }),
-      },
-    });
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr, resources: [] as Resource[] };
-  }
-  const template = JSON.parse(await readFile(join(outdir, 'Tally.template.json'), 'utf8')) as {
-    Resources: Record<string, Resource>;
-  };
-  return { code: 0, stderr: '', resources: Object.values(template.Resources) };
-}
+const synth = (context: Record<string, string>, folder: string) => synthApp(context, join(out.path, folder));
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

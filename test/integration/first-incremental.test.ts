@@ -1,38 +1,19 @@
 // The first incremental run of a table that never had a verified window, run through the synthesized
 // definition against the embedded stack: refused by name with one alert and nothing loaded, unless the
 // configuration says to take the whole table as its first window.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TallyConfig } from '../../lambdas/config';
 import { verifyChain } from '../../lambdas/domain/audit';
 import { lastVerifiedWindows } from '../../lambdas/domain/history';
 import { qualifiedName } from '../../lambdas/domain/table';
 import { LOCAL_ADAPTERS } from '../../lambdas/runtime/adapters';
-import { DEMO_TABLES, seedDemo } from '../../local/demo-data';
-import { localConfig } from '../../local/local-config';
+import { DEMO_TABLES } from '../../local/demo-data';
 import { runPipeline } from '../../local/runner';
 import { auditLog } from '../support/audit';
-import { freshDatabase, onDatabase } from '../support/postgres';
+import { demoDatabase } from '../support/demo-database';
 
-const stack = inject('stack');
-const label = `firstinc_${process.pid}`;
+const demo = demoDatabase(`firstinc_${process.pid}`, { rows: 40, seed: 9 });
 const TABLE = 'public.customers';
-let config: TallyConfig;
-
-beforeAll(async () => {
-  const url = await freshDatabase(label);
-  await seedDemo(url, { rows: 40, seed: 9 });
-  const base = localConfig(stack, DEMO_TABLES, { lagSeconds: 0 });
-  config = {
-    ...base,
-    postgres: { ...base.postgres, url },
-    s3: { ...base.s3, prefix: label },
-    snowflake: { ...base.snowflake, schema: label.toUpperCase() },
-  };
-}, 120_000);
-
-afterAll(async () => {
-  await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label} WITH (FORCE)`));
-});
 
 const incremental = (cfg: TallyConfig) =>
   runPipeline({
@@ -44,8 +25,8 @@ const incremental = (cfg: TallyConfig) =>
 
 /** Rows in the target; Plan creates it empty before any table runs. */
 async function targetCount(): Promise<number> {
-  const { warehouse, close } = LOCAL_ADAPTERS.warehouse(config);
-  const source = LOCAL_ADAPTERS.source(config);
+  const { warehouse, close } = LOCAL_ADAPTERS.warehouse(demo.config);
+  const source = LOCAL_ADAPTERS.source(demo.config);
   try {
     const spec = DEMO_TABLES.find((t) => qualifiedName(t) === TABLE)!;
     return await warehouse.count(await source.resolve(spec), { kind: 'all' });
@@ -56,11 +37,11 @@ async function targetCount(): Promise<number> {
 
 describe('the first incremental run of a table with no verified window', () => {
   it('is refused with a NoWatermarkError that says to run the historical pipeline, one alert and nothing loaded', async () => {
-    const verdict = await incremental(config);
+    const verdict = await incremental(demo.config);
     expect(verdict.status).toBe('failed');
     expect(verdict.tables).toEqual([{ table: TABLE, status: 'failed' }]);
     expect(verdict.alerts).toHaveLength(1);
-    const log = (await auditLog(config)).filter((e) => e.executionId === verdict.executionId);
+    const log = (await auditLog(demo.config)).filter((e) => e.executionId === verdict.executionId);
     expect(log.map((e) => e.eventType)).toEqual(['start', 'failure', 'alert']);
     expect(log[1]).toMatchObject({ errorType: 'NoWatermarkError', retryCount: 0 });
     expect(log[1]?.errorMessage).toContain('run the historical pipeline for it first');
@@ -70,19 +51,19 @@ describe('the first incremental run of a table with no verified window', () => {
 
   it("takes the whole table as its first window with pipeline.firstIncremental 'whole-table'", async () => {
     const verdict = await incremental({
-      ...config,
-      pipeline: { ...config.pipeline, firstIncremental: 'whole-table' },
+      ...demo.config,
+      pipeline: { ...demo.config.pipeline, firstIncremental: 'whole-table' },
     });
     expect(verdict.status).toBe('succeeded');
-    const { warehouse, close } = LOCAL_ADAPTERS.warehouse(config);
-    const source = LOCAL_ADAPTERS.source(config);
+    const { warehouse, close } = LOCAL_ADAPTERS.warehouse(demo.config);
+    const source = LOCAL_ADAPTERS.source(demo.config);
     try {
       const spec = DEMO_TABLES.find((t) => qualifiedName(t) === TABLE)!;
       const resolved = await source.resolve(spec);
       const sourceCount = await source.count(resolved, { kind: 'all' });
       expect(sourceCount).toBeGreaterThan(0);
       expect(await warehouse.count(resolved, { kind: 'all' })).toBe(sourceCount);
-      const log = await auditLog(config);
+      const log = await auditLog(demo.config);
       expect(verifyChain(log)).toBeNull();
       expect(lastVerifiedWindows(log, [TABLE]).get(TABLE)).not.toBeNull();
     } finally {

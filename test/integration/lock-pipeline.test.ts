@@ -1,39 +1,19 @@
 // Two executions started at once for the same table, run through the synthesized definition against the
 // embedded stack: one loads it, the other is told who holds it, waits, and skips the table without an
 // alert; the audit log says so and the target ends equal to the source.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { TallyConfig } from '../../lambdas/config';
+import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../../lambdas/domain/audit';
 import { qualifiedName } from '../../lambdas/domain/table';
 import type { Ports } from '../../lambdas/ports';
 import { LOCAL_ADAPTERS } from '../../lambdas/runtime/adapters';
-import { DEMO_TABLES, seedDemo } from '../../local/demo-data';
-import { localConfig } from '../../local/local-config';
+import { DEMO_TABLES } from '../../local/demo-data';
 import { runPipeline } from '../../local/runner';
 import { auditLog } from '../support/audit';
+import { demoDatabase } from '../support/demo-database';
 import { wrapping } from '../support/port-overrides';
-import { freshDatabase, onDatabase } from '../support/postgres';
 
-const stack = inject('stack');
-const label = `lockpipe_${process.pid}`;
+const demo = demoDatabase(`lockpipe_${process.pid}`, { rows: 60, seed: 5 });
 const TABLE = 'public.customers';
-let config: TallyConfig;
-
-beforeAll(async () => {
-  const url = await freshDatabase(label);
-  await seedDemo(url, { rows: 60, seed: 5 });
-  const base = localConfig(stack, DEMO_TABLES, { lagSeconds: 0 });
-  config = {
-    ...base,
-    postgres: { ...base.postgres, url },
-    s3: { ...base.s3, prefix: label },
-    snowflake: { ...base.snowflake, schema: label.toUpperCase() },
-  };
-}, 120_000);
-
-afterAll(async () => {
-  await onDatabase(stack.postgres.url, (c) => c.query(`DROP DATABASE IF EXISTS ${label} WITH (FORCE)`));
-});
 
 describe('two executions for the same table', () => {
   it('let one load the table while the other skips it, naming the holder in its audit events and alerting no one', async () => {
@@ -61,7 +41,7 @@ describe('two executions for the same table', () => {
     });
     const run = (wrapPorts?: (ports: Ports) => Ports) =>
       runPipeline({
-        config,
+        config: demo.config,
         input: { pipeline: 'historical', tables: [TABLE] },
         retryIntervalMs: 10,
         printAlert: () => {},
@@ -78,10 +58,10 @@ describe('two executions for the same table', () => {
     expect(second.tables).toEqual([{ table: TABLE, status: 'skipped' }]);
     expect(second.alerts).toHaveLength(0);
 
-    const { warehouse, leases, close } = LOCAL_ADAPTERS.warehouse(config);
-    const source = LOCAL_ADAPTERS.source(config);
+    const { warehouse, leases, close } = LOCAL_ADAPTERS.warehouse(demo.config);
+    const source = LOCAL_ADAPTERS.source(demo.config);
     try {
-      const log = await auditLog(config);
+      const log = await auditLog(demo.config);
       expect(verifyChain(log)).toBeNull();
       const ofFirst = log.filter((e) => e.executionId === first.executionId);
       expect(ofFirst.map((e) => e.eventType)).toEqual(['start', 'success']);
