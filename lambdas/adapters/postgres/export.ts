@@ -73,6 +73,14 @@ export async function exportSlice(
     const sourceCount = await countAndCheck(client, table, bounded);
     const copySql = `COPY (SELECT ${selectList(table)} FROM ${qualified(table)} WHERE ${sliceCondition(table, bounded, literalRenderer)}) TO STDOUT WITH (FORMAT csv, HEADER)`;
     const reader = copyTo(copySql);
+    // pg-copy-streams reports a lost connection by emitting 'error' on the stream, not by destroying it.
+    // Until the parts writer starts reading (it first deletes an earlier attempt's parts), and after the
+    // last row (before PostgreSQL's ReadyForQuery), nothing else listens: the error would be an uncaught
+    // exception and the stream would wait for data forever. Destroying it with the error keeps the error
+    // on the stream, where the writer's read finds it whenever it starts.
+    reader.on('error', (err) => {
+      if (!reader.destroyed) reader.destroy(err);
+    });
     const ends = trackRecordEnds(reader);
     const copy = client.query(reader);
     let files: Awaited<ReturnType<typeof writeCsvParts>>;
@@ -84,7 +92,6 @@ export async function exportSlice(
       });
     } catch (err) {
       // The COPY may still be sending: stop reading; withClient then discards the connection.
-      copy.on('error', () => {});
       copy.destroy();
       throw err;
     }
