@@ -5,6 +5,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../lambdas/config-file';
 import { auditLockFromContext } from '../lib/audit-lock-context';
+import { lookupEnvironment, networkSettings } from '../lib/network-settings';
 import { TallyStack } from '../lib/tally-stack';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../lib/tally.example.json', import.meta.url));
@@ -25,15 +26,21 @@ const alertEmails = context('alertEmails')
   ?.split(',')
   .map((e) => e.trim());
 
+const network = networkSettings(context);
 // Environment-agnostic on purpose: no account or region is fixed, so synth needs no AWS credentials and
-// the same template deploys wherever the CLI's profile points (except with vpcId, which looks the VPC up).
+// the same template deploys wherever the CLI's profile points; only a VPC named without its subnets is
+// looked up, in the profile's account and region.
+const env = lookupEnvironment(network);
 new TallyStack(app, context('stackName') ?? 'Tally', {
+  ...(env ? { env } : {}),
   description: 'Tally: audited PostgreSQL to Snowflake transfers',
   config,
   postgresSecret: context('postgresSecret'),
   snowflakeSecret: context('snowflakeSecret'),
   useConfiguredBucket: context('useConfiguredBucket') === 'true',
-  vpcId: context('vpcId'),
+  ...(network ? { network } : {}),
+  snowflakeIamUserArn: context('snowflakeIamUser'),
+  snowflakeExternalId: context('snowflakeExternalId'),
   alertEmails,
   secretsKmsKeyArn: context('secretsKmsKeyArn'),
   ...auditLockFromContext(context),

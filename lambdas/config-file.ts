@@ -23,13 +23,20 @@ export async function loadConfigFile(path: string): Promise<TallyConfig> {
   return relativeToFile(parseConfig(value, `configuration file ${path}`), path);
 }
 
-/** Key and password files named relative to the configuration file are found wherever Tally runs. */
+/** Key, password and CA files named relative to the configuration file are found wherever Tally runs. */
 function relativeToFile(config: TallyConfig, path: string): TallyConfig {
   const base = dirname(resolve(path));
   const fix = (p: string | undefined) => (p === undefined || isAbsolute(p) ? p : resolve(base, p));
+  const { ssl } = config.postgres;
   return {
     ...config,
-    postgres: { ...config.postgres, passwordFile: fix(config.postgres.passwordFile) },
+    postgres: {
+      ...config.postgres,
+      passwordFile: fix(config.postgres.passwordFile),
+      ...(typeof ssl === 'object' && ssl.caFile !== undefined
+        ? { ssl: { ...ssl, caFile: fix(ssl.caFile) } }
+        : {}),
+    },
     snowflake: { ...config.snowflake, privateKeyFile: fix(config.snowflake.privateKeyFile) },
   };
 }

@@ -24,6 +24,37 @@ export const tableSchema = z
   })
   .strict();
 
+/**
+ * How the PostgreSQL connection is protected, as libpq's sslmode: `verify-full` (the default) verifies the
+ * server's certificate and that it names the host, `verify-ca` the certificate only, `require` encrypts
+ * without verifying, `disable` sends everything in clear (only for a trusted network, such as the
+ * embedded PostgreSQL on loopback). libpq's `allow` and `prefer` are refused: they fall back to cleartext
+ * without saying so (https://www.postgresql.org/docs/current/libpq-ssl.html).
+ */
+export const POSTGRES_TLS_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type PostgresTlsMode = (typeof POSTGRES_TLS_MODES)[number];
+
+/** `ssl`: `false` (no TLS), `true` (verify-full with Node's CAs), or a mode and the CA bundle to verify with. */
+const postgresTlsSchema = z.union([
+  z.boolean(),
+  z
+    .object({
+      mode: z.enum(['require', 'verify-ca', 'verify-full']).default('verify-full'),
+      /**
+       * PEM file of the CAs that may sign the server's certificate, instead of Node's default list: Amazon
+       * RDS's global bundle, or in Lambda the runtime's own Amazon CA file (LAMBDA_CA_FILE).
+       */
+      caFile: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
+
+/**
+ * The Amazon CA certificates the Lambda Node.js runtimes carry but no longer load by default (Lambda
+ * Developer Guide, "Building Lambda functions with Node.js"); a path inside Lambda, not on this machine.
+ */
+export const LAMBDA_CA_FILE = '/var/runtime/ca-cert.pem';
+
 export const postgresSchema = z
   .object({
     url: z.string().min(1).optional(),
@@ -34,7 +65,8 @@ export const postgresSchema = z
     password: z.string().optional(),
     /** Read the password from this file instead of the configuration. */
     passwordFile: z.string().optional(),
-    ssl: z.boolean().default(false),
+    /** Unset: the url's sslmode, else verify-full. */
+    ssl: postgresTlsSchema.optional(),
     connectTimeoutMs: z.number().int().positive().default(10_000),
     statementTimeoutMs: z.number().int().positive().default(600_000),
   })
@@ -173,6 +205,12 @@ export function parseConfig(value: unknown, origin = 'configuration'): TallyConf
   return result.data;
 }
 
+/** The TLS a PostgreSQL connection uses, resolved from `ssl` and the url's `sslmode`. */
+export interface PostgresTls {
+  readonly mode: PostgresTlsMode;
+  readonly caFile?: string;
+}
+
 /** Where PostgreSQL is and who signs in: the url's parts (if any), overridden by the separate settings. */
 export interface ResolvedPostgres {
   readonly host: string;
@@ -180,7 +218,7 @@ export interface ResolvedPostgres {
   readonly database: string;
   readonly user: string | undefined;
   readonly password: string | undefined;
-  readonly ssl: boolean;
+  readonly ssl: PostgresTls;
 }
 
 export function resolvePostgres(config: PostgresConfig): ResolvedPostgres {
@@ -199,7 +237,7 @@ export function resolvePostgres(config: PostgresConfig): ResolvedPostgres {
       database: decodeURIComponent(url.pathname.replace(/^\//, '')),
       user: url.username === '' ? undefined : decodeURIComponent(url.username),
       password: url.password === '' ? undefined : decodeURIComponent(url.password),
-      ssl: sslmode !== null && sslmode !== 'disable',
+      ...(sslmode !== null ? { ssl: { mode: tlsModeOf(sslmode) } } : {}),
     };
   }
   const host = config.host ?? fromUrl.host;
@@ -211,6 +249,32 @@ export function resolvePostgres(config: PostgresConfig): ResolvedPostgres {
     port: config.host !== undefined ? config.port : (fromUrl.port ?? config.port),
     user: config.user ?? fromUrl.user,
     password: config.password ?? fromUrl.password,
-    ssl: config.ssl || fromUrl.ssl === true,
+    ssl: resolveTls(config.ssl, fromUrl.ssl),
   };
+}
+
+/** `ssl` wins over the url's sslmode; with neither, the certificate is verified (verify-full). */
+function resolveTls(setting: PostgresConfig['ssl'], fromUrl: PostgresTls | undefined): PostgresTls {
+  if (setting === false) return { mode: 'disable' };
+  if (setting === true) return { mode: 'verify-full' };
+  if (setting !== undefined) return setting;
+  return fromUrl ?? { mode: 'verify-full' };
+}
+
+function tlsModeOf(sslmode: string): PostgresTlsMode {
+  if ((POSTGRES_TLS_MODES as readonly string[]).includes(sslmode)) return sslmode as PostgresTlsMode;
+  if (sslmode === 'allow' || sslmode === 'prefer') {
+    throw new InvalidConfigError(
+      `postgres.url: sslmode=${sslmode} falls back to an unencrypted connection without saying so: use sslmode=verify-full, verify-ca or require, or sslmode=disable on a trusted network`,
+    );
+  }
+  throw new InvalidConfigError(
+    `postgres.url: sslmode=${sslmode} is not one of ${POSTGRES_TLS_MODES.join(', ')}`,
+  );
+}
+
+/** The `ssl` setting that gives `tls`: what a configuration written for elsewhere (a Lambda) holds. */
+export function postgresTlsSetting(tls: PostgresTls): NonNullable<PostgresConfig['ssl']> {
+  if (tls.mode === 'disable') return false;
+  return { mode: tls.mode, ...(tls.caFile !== undefined ? { caFile: tls.caFile } : {}) };
 }

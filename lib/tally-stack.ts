@@ -1,18 +1,23 @@
 // The deployable stack: one AuditedTransferPipeline configured from Tally's configuration file, with the
 // credentials' secrets either named (existing) or created as placeholders to be filled in after deploy.
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { resolvePostgres, type TallyConfig } from '../lambdas/config';
+import { LAMBDA_CA_FILE, postgresTlsSetting, resolvePostgres, type TallyConfig } from '../lambdas/config';
 import { InvalidConfigError } from '../lambdas/domain/errors';
 import {
   AuditedTransferPipeline,
   type PostgresEndpoint,
   type SnowflakeTarget,
 } from './audited-transfer-pipeline';
+import type { NetworkSettings } from './network-settings';
+import { PostgresCaBundle } from './postgres-ca-bundle';
+import { SnowflakeStorageRole } from './snowflake-storage-role';
+import { STACK_OUTPUTS } from './stack-outputs';
+import { TallyNetwork } from './tally-network';
 
 export interface TallyStackProps extends StackProps {
   /** The validated configuration (tables, PostgreSQL endpoint, Snowflake objects, pipeline settings). */
@@ -33,11 +38,26 @@ export interface TallyStackProps extends StackProps {
    */
   readonly useConfiguredBucket?: boolean;
   /**
-   * Id of the VPC PostgreSQL runs in; the functions run in its private subnets. Looked up at synth
-   * time, which needs AWS credentials once (the result is cached in cdk.context.json).
+   * Id of the VPC PostgreSQL runs in; the same as `network: { vpcId }`.
    * @default the functions run outside any VPC
    */
   readonly vpcId?: string;
+  /**
+   * The VPC, subnets, security groups and VPC endpoints of the functions (see NetworkSettings). Without
+   * subnet ids the VPC is looked up, which needs the stack's `env` (account and region).
+   * @default the functions run outside any VPC
+   */
+  readonly network?: NetworkSettings;
+  /**
+   * Snowflake's IAM user for the storage integration (STORAGE_AWS_IAM_USER_ARN of DESC INTEGRATION).
+   * @default the placeholder trust of the first deploy
+   */
+  readonly snowflakeIamUserArn?: string;
+  /**
+   * The storage integration's external id (STORAGE_AWS_EXTERNAL_ID of DESC INTEGRATION).
+   * @default the placeholder trust of the first deploy
+   */
+  readonly snowflakeExternalId?: string;
   /**
    * @default none
    */
@@ -68,27 +88,42 @@ export interface TallyStackProps extends StackProps {
 
 export class TallyStack extends Stack {
   readonly pipeline: AuditedTransferPipeline;
+  /** The functions' network, when they run in a VPC. */
+  readonly network?: TallyNetwork;
+  /** The role Snowflake's storage integration assumes to read staged files. */
+  readonly snowflakeRole: SnowflakeStorageRole;
 
   constructor(scope: Construct, id: string, props: TallyStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const vpc = props.vpcId ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId }) : undefined;
+    const settings = props.network ?? (props.vpcId ? { vpcId: props.vpcId } : undefined);
+    const postgres = postgresEndpoint(config);
+    this.network = settings ? this.buildNetwork(settings, config, postgres.port) : undefined;
+    const caBundle = this.caBundle(postgres);
+    const postgresSecret = this.secret('PostgresSecret', props.postgresSecret, 'PostgreSQL', {
+      username: config.postgres.user ?? 'tally',
+    });
+    const snowflakeSecret = this.secret('SnowflakeSecret', props.snowflakeSecret, 'Snowflake', {
+      username: config.snowflake.username,
+    });
     this.pipeline = new AuditedTransferPipeline(this, 'Pipeline', {
       tables: config.tables,
-      postgres: postgresEndpoint(config),
+      postgres: caBundle ? withCaFile(postgres, caBundle.path) : postgres,
       snowflake: snowflakeTarget(config),
-      postgresSecret: this.secret('PostgresSecret', props.postgresSecret, 'PostgreSQL', {
-        username: config.postgres.user ?? 'tally',
-      }),
-      snowflakeSecret: this.secret('SnowflakeSecret', props.snowflakeSecret, 'Snowflake', {
-        username: config.snowflake.username,
-      }),
+      postgresSecret,
+      snowflakeSecret,
       pipeline: config.pipeline,
       s3Prefix: config.s3.prefix,
       ...(props.useConfiguredBucket
         ? { bucket: s3.Bucket.fromBucketName(this, 'ConfiguredBucket', config.s3.bucket) }
         : {}),
-      ...(vpc ? { vpc } : {}),
+      ...(this.network
+        ? {
+            vpc: this.network.vpc,
+            vpcSubnets: this.network.subnets,
+            securityGroup: this.network.securityGroup,
+          }
+        : {}),
       ...(props.secretsKmsKeyArn !== undefined
         ? { secretsEncryptionKey: kms.Key.fromKeyArn(this, 'SecretsKey', keyArn(props.secretsKmsKeyArn)) }
         : {}),
@@ -99,6 +134,148 @@ export class TallyStack extends Stack {
         : {}),
       scheduleEnabled: props.scheduleEnabled ?? false,
     });
+    if (caBundle) {
+      for (const fn of Object.values(this.pipeline.functions)) fn.function.addLayers(caBundle.layer);
+    }
+    this.snowflakeRole = new SnowflakeStorageRole(this, 'SnowflakeStorageRole', {
+      bucket: this.pipeline.bucket,
+      stagingPrefix: this.pipeline.stagingPrefix,
+      ...(this.pipeline.bucket.encryptionKey ? { key: this.pipeline.bucket.encryptionKey } : {}),
+      ...(props.snowflakeIamUserArn !== undefined ? { snowflakeIamUserArn: props.snowflakeIamUserArn } : {}),
+      ...(props.snowflakeExternalId !== undefined ? { externalId: props.snowflakeExternalId } : {}),
+    });
+    this.outputs();
+    output(
+      this,
+      STACK_OUTPUTS.postgresSecretArn,
+      postgresSecret.secretArn,
+      'put the PostgreSQL credentials here',
+    );
+    output(
+      this,
+      STACK_OUTPUTS.snowflakeSecretArn,
+      snowflakeSecret.secretArn,
+      'put the Snowflake credentials here',
+    );
+  }
+
+  /** What the guide's next steps and the command line need from a deployed stack. */
+  private outputs(): void {
+    const p = this.pipeline;
+    output(this, STACK_OUTPUTS.stateMachineArn, p.stateMachine.stateMachineArn, 'tally start --stack');
+    output(
+      this,
+      STACK_OUTPUTS.bucketName,
+      p.bucket.bucketName,
+      "the bucket the functions stage files in: the storage integration's allowed location",
+    );
+    output(this, STACK_OUTPUTS.alertTopicArn, p.alertTopic.topicArn, 'alerts are published here');
+    output(
+      this,
+      STACK_OUTPUTS.snowflakeRoleArn,
+      this.snowflakeRole.role.roleArn,
+      "the storage integration's STORAGE_AWS_ROLE_ARN",
+    );
+    if (this.network) {
+      output(
+        this,
+        STACK_OUTPUTS.functionsSecurityGroupId,
+        this.network.securityGroup.securityGroupId,
+        "the functions' security group: allow it in PostgreSQL's",
+      );
+    }
+  }
+
+  /** The VPC and subnets, from ids (no lookup) or looked up; the functions' group; endpoints; warnings. */
+  private buildNetwork(settings: NetworkSettings, config: TallyConfig, postgresPort: number): TallyNetwork {
+    const { vpc, subnets, natRoute } = this.vpcOf(settings);
+    return new TallyNetwork(this, 'Network', {
+      vpc,
+      subnets,
+      ...(natRoute !== undefined ? { natRoute } : {}),
+      postgresPort,
+      ...(settings.securityGroupId
+        ? {
+            // The group is the caller's: Tally adds no rule to it, only rules that name it.
+            securityGroup: ec2.SecurityGroup.fromSecurityGroupId(
+              this,
+              'FunctionsSecurityGroup',
+              settings.securityGroupId,
+              { mutable: false },
+            ),
+          }
+        : {}),
+      ...(settings.postgresSecurityGroupId
+        ? {
+            postgresSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(
+              this,
+              'PostgresSecurityGroup',
+              settings.postgresSecurityGroupId,
+            ),
+          }
+        : {}),
+      ...(settings.vpcEndpoints ? { endpoints: settings.vpcEndpoints } : {}),
+      snowflakePrivateLink: /\.privatelink$/i.test(config.snowflake.account),
+    });
+  }
+
+  private vpcOf(settings: NetworkSettings): {
+    vpc: ec2.IVpc;
+    subnets: ec2.SubnetSelection;
+    natRoute?: boolean;
+  } {
+    const { subnetIds, availabilityZones = [], routeTableIds } = settings;
+    if (subnetIds !== undefined) {
+      const vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: settings.vpcId,
+        availabilityZones: [...new Set(availabilityZones)],
+      });
+      const subnets = subnetIds.map((subnetId, i) => {
+        const subnet = ec2.Subnet.fromSubnetAttributes(this, `Subnet${i + 1}`, {
+          subnetId,
+          availabilityZone: availabilityZones[i] as string,
+          ...(routeTableIds ? { routeTableId: (routeTableIds[i] ?? routeTableIds[0]) as string } : {}),
+        });
+        if (!routeTableIds) {
+          // Only the S3 gateway endpoint needs the route table, and settings refuse it without one.
+          Annotations.of(subnet).acknowledgeWarning(
+            '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+            'Route tables are needed only for the S3 gateway endpoint, which is refused without them.',
+          );
+        }
+        return subnet;
+      });
+      return {
+        vpc,
+        subnets: { subnets },
+        ...(settings.natRoute !== undefined ? { natRoute: settings.natRoute } : {}),
+      };
+    }
+    if (Token.isUnresolved(this.account) || Token.isUnresolved(this.region)) {
+      throw new InvalidConfigError(
+        `vpcId ${settings.vpcId} without subnet ids is looked up, which needs the stack's account and region (env): give them, or give the subnet ids and their availability zones`,
+      );
+    }
+    // CDK's lookup types a subnet by its route table: Private (PRIVATE_WITH_EGRESS) routes through a NAT
+    // or transit gateway, Isolated has no route out, Public routes to an internet gateway.
+    const vpc = ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: settings.vpcId });
+    if (vpc.privateSubnets.length > 0) {
+      return { vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, natRoute: true };
+    }
+    if (vpc.isolatedSubnets.length > 0) {
+      return { vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, natRoute: false };
+    }
+    throw new InvalidConfigError(
+      `VPC ${settings.vpcId} has only public subnets: a function there gets no public address, so it reaches nothing outside the VPC. Add private subnets with a NAT route, or give -c subnetIds`,
+    );
+  }
+
+  /** A CA bundle other than Lambda's own, shipped with the functions. */
+  private caBundle(postgres: PostgresEndpoint): PostgresCaBundle | undefined {
+    const ssl = postgres.ssl;
+    if (typeof ssl !== 'object' || ssl.caFile === undefined || ssl.caFile === LAMBDA_CA_FILE)
+      return undefined;
+    return new PostgresCaBundle(this, 'PostgresCaBundle', { file: ssl.caFile });
   }
 
   private secret(
@@ -147,7 +324,24 @@ function keyArn(value: string): string {
 export function postgresEndpoint(config: TallyConfig): PostgresEndpoint {
   const { url: _url, password: _password, passwordFile: _passwordFile, ...rest } = config.postgres;
   const { host, port, database, user, ssl } = resolvePostgres(config.postgres);
-  return { ...rest, host, port, database, ssl, ...(user !== undefined ? { user } : {}) };
+  return {
+    ...rest,
+    host,
+    port,
+    database,
+    ssl: postgresTlsSetting(ssl),
+    ...(user !== undefined ? { user } : {}),
+  };
+}
+
+function output(stack: Stack, id: string, value: string, description: string): void {
+  new CfnOutput(stack, id, { value, description });
+}
+
+/** The endpoint with its CA bundle read from `path` (where the functions find the shipped one). */
+function withCaFile(postgres: PostgresEndpoint, path: string): PostgresEndpoint {
+  const ssl = typeof postgres.ssl === 'object' ? postgres.ssl : { mode: 'verify-full' as const };
+  return { ...postgres, ssl: { ...ssl, caFile: path } };
 }
 
 /** The Snowflake target without credentials. */

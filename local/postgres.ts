@@ -20,7 +20,13 @@ export interface LocalPostgres {
   stop(): Promise<void>;
 }
 
-export async function startPostgres(options: { database?: string } = {}): Promise<LocalPostgres> {
+export interface StartPostgresOptions {
+  readonly database?: string;
+  /** More `-c name=value` server settings, e.g. to turn TLS on with a certificate of the caller's. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<LocalPostgres> {
   const database = options.database ?? 'tally';
   // mkdtemp makes a 0700 folder; as root, initdb runs as `postgres` and must be able to enter it.
   const root = await mkdtemp(join(tmpdir(), 'tally-pg-'));
@@ -40,7 +46,13 @@ export async function startPostgres(options: { database?: string } = {}): Promis
     createPostgresUser: true,
     onLog: () => {},
     onError: () => {},
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${socketDir}`,
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
   });
   try {
     await server.initialise();
@@ -53,7 +65,9 @@ export async function startPostgres(options: { database?: string } = {}): Promis
   }
   let stopped = false;
   return {
-    url: `postgres://tally:${password}@127.0.0.1:${port}/${database}`,
+    // Loopback is the trusted network TLS would protect: the embedded server has no certificate, so its
+    // url says so (Tally verifies the server's certificate unless told otherwise).
+    url: `postgres://tally:${password}@127.0.0.1:${port}/${database}?sslmode=disable`,
     port,
     async stop() {
       if (stopped) return;

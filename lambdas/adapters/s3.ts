@@ -13,6 +13,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../config';
 import { InvalidConfigError, StageUnavailableError, TallyError } from '../domain/errors';
 import type { Stage } from '../ports';
+import { awsRequestHandler, S3_TIMEOUTS } from './aws-http';
 import { NETWORK_CODES } from './network';
 
 /** Multipart part size: big enough to keep requests few, small enough to bound memory (x queue size). */
@@ -34,7 +35,8 @@ export function createS3Client(config: S3Config): S3Client {
     ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
     forcePathStyle: config.forcePathStyle,
     ...(credentials ? { credentials } : {}),
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    // Without limits a subnet with no route to S3 hangs each request until the Lambda's timeout.
+    requestHandler: awsRequestHandler(S3_TIMEOUTS),
   });
 }
 
@@ -242,7 +244,7 @@ export class S3Stage implements Stage {
     const code = e?.code ?? '';
     if (NETWORK_CODES.has(code) || UNAVAILABLE_NAMES.has(name) || (status !== undefined && status >= 500)) {
       return new StageUnavailableError(
-        `S3 at ${this.where} could not be reached (${action}: ${code || name || status}): check s3.endpoint and s3.region and that S3 is reachable; the step will retry`,
+        `S3 at ${this.where} could not be reached (${action}: ${code || name || status}): check s3.endpoint and s3.region and that S3 is reachable (from a VPC: a NAT route or an S3 gateway endpoint); the step will retry`,
         { cause: err },
       );
     }

@@ -15,6 +15,7 @@ export const ERROR_CATALOG = [
   { name: 'InvalidConfigError', kind: 'terminal' },
   { name: 'SourceSchemaError', kind: 'terminal' },
   { name: 'SourceAuthError', kind: 'terminal' },
+  { name: 'SourceTlsError', kind: 'terminal' },
   { name: 'WarehouseAuthError', kind: 'terminal' },
   { name: 'SecretAccessError', kind: 'terminal' },
   { name: 'WarehouseObjectMissingError', kind: 'terminal' },
@@ -105,6 +106,10 @@ export class SourceSchemaError extends TallyError {
 }
 export class SourceAuthError extends TallyError {
   override readonly name = 'SourceAuthError' as const;
+}
+/** PostgreSQL's TLS failed: a certificate that does not verify, or a server without TLS. Settings fix it. */
+export class SourceTlsError extends TallyError {
+  override readonly name = 'SourceTlsError' as const;
 }
 export class WarehouseAuthError extends TallyError {
   override readonly name = 'WarehouseAuthError' as const;

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { AWS_API_TIMEOUTS, awsRequestHandler } from '../adapters/aws-http';
 import { NETWORK_CODES } from '../adapters/network';
 import { InvalidConfigError, SecretAccessError, SecretUnavailableError, TallyError } from '../domain/errors';
 import type { Secrets } from './credentials';
@@ -25,7 +26,8 @@ export type SecretIds = { readonly [K in keyof Secrets]?: string };
  */
 export function createSecretsClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
   return new SecretsManagerClient({
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
+    // throwOnRequestTimeout: without it the SDK only logs a request that outlives requestTimeout.
+    requestHandler: awsRequestHandler(AWS_API_TIMEOUTS),
     ...config,
   });
 }

@@ -263,6 +263,8 @@ describe('PostgresSource connection errors', () => {
         database: url.pathname.slice(1),
         user: url.username,
         passwordFile: file,
+        // The url said sslmode=disable; the embedded server has no certificate.
+        ssl: false,
       }),
     );
     try {

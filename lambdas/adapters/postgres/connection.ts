@@ -3,9 +3,16 @@
 // with what to fix, never the password.
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
-import { type PostgresConfig, resolvePostgres } from '../../config';
-import { InvalidConfigError, SourceAuthError, SourceUnavailableError, TallyError } from '../../domain/errors';
+import { type PostgresConfig, type PostgresTls, resolvePostgres } from '../../config';
+import {
+  InvalidConfigError,
+  SourceAuthError,
+  SourceTlsError,
+  SourceUnavailableError,
+  TallyError,
+} from '../../domain/errors';
 import { NETWORK_CODES } from '../network';
+import { describeTls, isTlsFailure, pgTlsOptions, tlsFailure } from './tls';
 
 const AUTH_CODES = new Set(['28P01', '28000', '42501']);
 // Connection lost, server starting or shutting down, too many connections, serialization conflicts and
@@ -36,12 +43,14 @@ export class PgConnections {
   /** Where the server is, for messages: never includes the password. */
   readonly where: string;
   readonly user: string;
+  private readonly tls: PostgresTls;
 
   constructor(config: PostgresConfig) {
     const c = resolvePostgres(config);
     const passwordFile = config.passwordFile;
     this.where = `${c.host}:${c.port}/${c.database}`;
     this.user = c.user ?? '(default user)';
+    this.tls = c.ssl;
     this.pool = new pg.Pool({
       host: c.host,
       port: c.port,
@@ -52,7 +61,7 @@ export class PgConnections {
         passwordFile !== undefined
           ? async () => (await readFile(passwordFile, 'utf8')).trim()
           : (c.password ?? undefined),
-      ssl: c.ssl,
+      ssl: pgTlsOptions(c.ssl),
       connectionTimeoutMillis: config.connectTimeoutMs,
       statement_timeout: config.statementTimeoutMs,
       application_name: 'tally',
@@ -96,6 +105,14 @@ export class PgConnections {
     const e = err as PgLikeError;
     const code = e?.code ?? '';
     const detail = e?.message ?? String(err);
+    if (isTlsFailure(err)) return tlsFailure(err, this.where, this.tls);
+    if (code === '28000' && /no encryption/i.test(detail)) {
+      // pg_hba.conf has only `hostssl` lines for this client: the server wants TLS.
+      return new SourceTlsError(
+        `PostgreSQL at ${this.where} accepts only TLS connections, and postgres.ssl is ${describeTls(this.tls)}: remove ssl: false (or sslmode=disable in the url)`,
+        { cause: err },
+      );
+    }
     if (AUTH_CODES.has(code)) {
       return new SourceAuthError(
         `PostgreSQL at ${this.where} refused user ${this.user} (${code}: ${detail}): check postgres.user and the password (postgres.password, passwordFile or the secret), and the user's grants`,

@@ -73,10 +73,11 @@ describe('tally command line', () => {
     expect(stderr).toContain('must name at least one table');
   });
 
-  it('requires the state machine ARN to start an execution', async () => {
-    const { error, stderr } = await parse('start', '--pipeline', 'historical');
-    expect(error).toBeInstanceOf(CommanderError);
-    expect(stderr).toContain('--state-machine-arn');
+  it('requires the state machine, by ARN or from the stack, to start an execution', async () => {
+    const { error } = await parse('start', '--pipeline', 'historical');
+    expect(error).toBeInstanceOf(CliError);
+    expect(exitCodeFor(error)).toBe(EXIT.usage);
+    expect((error as Error).message).toMatch(/--stack NAME.*--state-machine-arn ARN/);
   });
 
   it('refuses a malformed state machine ARN before sending any request', async () => {
