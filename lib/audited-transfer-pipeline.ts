@@ -17,6 +17,7 @@ import { InvalidConfigError } from '../lambdas/domain/errors';
 import { ENV } from '../lambdas/runtime/env';
 import { mapSteps } from '../lambdas/steps/registry';
 import type { AuditedTransferPipelineProps } from './audited-transfer-pipeline-props';
+import { ExecutionAlerts } from './execution-alerts';
 import { acknowledgeStateMachineRole, allowLogsToUse } from './nag-acknowledgements';
 import { createPipelineFunctions, type PipelineFunctions } from './pipeline-functions';
 import { StagingBucket } from './staging-bucket';
@@ -52,6 +53,8 @@ export class AuditedTransferPipeline extends Construct {
   readonly functions: PipelineFunctions;
   readonly stateMachine: sfn.StateMachine;
   readonly schedule: events.Rule;
+  /** The rules that alert on an execution's timeout, abort or unalerted failure. */
+  readonly executionAlerts: ExecutionAlerts;
   /** The functions' security group, when they run in a VPC. */
   readonly securityGroup?: ec2.ISecurityGroup;
   /** Staged files live under this prefix; a lifecycle rule expires them. */
@@ -174,6 +177,12 @@ export class AuditedTransferPipeline extends Construct {
     });
     // The SNS task grants sns:Publish; publishing to an encrypted topic needs the key as well.
     this.alertTopic.grantPublish(this.stateMachine);
+    // The endings no state of the definition can alert on: timed out, aborted, failed unalerted.
+    this.executionAlerts = new ExecutionAlerts(this, 'ExecutionAlerts', {
+      stateMachine: this.stateMachine,
+      topic: this.alertTopic,
+      ...(props.alertTopic === undefined ? { topicKey: this.key } : {}),
+    });
     acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions));
 
     this.schedule = new events.Rule(this, 'Schedule', {

@@ -18,12 +18,24 @@ export interface RuntimeSettings {
   readonly snowflakeSecretArn?: string;
 }
 
+export interface SettingsOptions {
+  /**
+   * The step signs in to Snowflake. One that does not (the alert's) needs no Snowflake credential in
+   * its configuration, and in AWS is given no secret to read one from.
+   * @default true
+   */
+  readonly signsInToWarehouse?: boolean;
+}
+
 /**
  * Parses the configuration; a bad one throws at cold start naming the setting. When the Snowflake
  * credentials come from a secret, the configuration need not hold any, and the secret fills them in
  * before the first connection (see `credentials.ts`).
  */
-export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+export function loadRuntimeSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  options: SettingsOptions = {},
+): RuntimeSettings {
   const raw = env[ENV.config];
   if (raw === undefined || raw.trim() === '') {
     throw new InvalidConfigError(`${ENV.config} is not set: it must hold Tally's configuration as JSON`);
@@ -37,7 +49,11 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): Runti
   const postgresSecretArn = nonEmpty(env[ENV.postgresSecretArn]);
   const snowflakeSecretArn = nonEmpty(env[ENV.snowflakeSecretArn]);
   const config = parseConfig(
-    snowflakeSecretArn ? withSecretCredentialSlot(json) : json,
+    snowflakeSecretArn
+      ? withCredentialSlot(json, FROM_SECRET)
+      : options.signsInToWarehouse === false
+        ? withCredentialSlot(json, NOT_USED)
+        : json,
     `configuration in ${ENV.config}`,
   );
   return {
@@ -50,14 +66,17 @@ export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): Runti
 /** Marks the Snowflake credential as supplied by the secret, so validation does not demand one here. */
 export const FROM_SECRET = '(from Secrets Manager)';
 
-function withSecretCredentialSlot(json: unknown): unknown {
+/** Marks the Snowflake credential as not needed by the step this function runs. */
+const NOT_USED = '(not used by this step)';
+
+function withCredentialSlot(json: unknown, marker: string): unknown {
   if (typeof json !== 'object' || json === null) return json;
   const snowflake = (json as { snowflake?: unknown }).snowflake;
   if (typeof snowflake !== 'object' || snowflake === null) return json;
   const s = snowflake as Record<string, unknown>;
   const hasCredential =
     s.password !== undefined || s.privateKey !== undefined || s.privateKeyFile !== undefined;
-  return hasCredential ? json : { ...json, snowflake: { ...s, password: FROM_SECRET } };
+  return hasCredential ? json : { ...json, snowflake: { ...s, password: marker } };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

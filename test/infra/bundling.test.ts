@@ -17,7 +17,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/runtime/env';
-import { STEP_NAMES, type StepName } from '../../lambdas/steps/registry';
+import { STEP_NAMES, STEPS, type StepName } from '../../lambdas/steps/registry';
 import { freePort } from '../../local/free-port';
 import { buildStack, render, resourcesOf } from '../support/cdk';
 import { NODE24_MAJOR, node24Binary } from '../support/node24';
@@ -49,6 +49,15 @@ const EVENTS: Readonly<Record<StepName, unknown>> = {
   loadSnowflake: { executionId: 'exec-1', stateName: 'LoadSnowflake', attempt: 0, state: {} },
   verifyCounts: { executionId: 'exec-1', stateName: 'VerifyCounts', attempt: 0, state: {} },
   writeAudit: { executionId: 'exec-1', stateName: 'AuditSuccess', attempt: 0, state: {} },
+  composeAlert: {
+    executionId: 'arn:aws:states:eu-west-1:123456789012:execution:tally:run-1',
+    stateName: 'ComposeAlert',
+    attempt: 0,
+    state: {
+      pipeline: 'incremental',
+      error: { Error: 'InvalidInputError', Cause: '{"errorMessage":"no such table"}' },
+    },
+  },
 };
 
 /** Imports the bundle, calls its handler once and prints how it ended, as one JSON line. */
@@ -88,8 +97,9 @@ function lambdaEnv(step: StepName, endpoints: { secrets: string; postgresPort: n
       s3: { bucket: 'tally-bucket', region: 'eu-west-1' },
       snowflake: { account: 'acme', username: 'TALLY', database: 'ANALYTICS' },
     }),
-    [ENV.postgresSecretArn]: PG_ARN,
-    [ENV.snowflakeSecretArn]: SF_ARN,
+    // As the stack sets them: only the secrets the step reads.
+    ...(secretsOf(step).includes('postgres') ? { [ENV.postgresSecretArn]: PG_ARN } : {}),
+    ...(secretsOf(step).includes('snowflake') ? { [ENV.snowflakeSecretArn]: SF_ARN } : {}),
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test-secret',
@@ -99,6 +109,10 @@ function lambdaEnv(step: StepName, endpoints: { secrets: string; postgresPort: n
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_DEV: 'false',
   };
+}
+
+function secretsOf(step: StepName): readonly string[] {
+  return STEPS[step].secrets;
 }
 
 async function invoke(bundle: string, step: StepName, env: Record<string, string>): Promise<Ending> {
@@ -169,6 +183,7 @@ describe('bundling', () => {
   }, async () => {
     const closed = await freePort();
     for (const [step, bundle] of bundles) {
+      if (secretsOf(step).length === 0) continue;
       const ending = await invoke(
         bundle,
         step,
@@ -178,6 +193,21 @@ describe('bundling', () => {
       expect(ending, step).toMatchObject({ ok: false, name: 'SecretUnavailableError' });
       expect(ending.message, step).toMatch(/ECONNREFUSED/);
     }
+  });
+
+  it(`runs the alert's bundle alone on Node ${NODE24_MAJOR}, with no secret to read, to the alert it composes`, {
+    timeout: 60_000,
+  }, async () => {
+    const closed = await freePort();
+    const ending = (await invoke(
+      bundles.get('composeAlert') ?? '',
+      'composeAlert',
+      lambdaEnv('composeAlert', { secrets: `http://127.0.0.1:${closed}`, postgresPort: closed }),
+    )) as Ending & { result?: { subject: string; message: string } };
+    expect(ending.node).toMatch(new RegExp(`^v${NODE24_MAJOR}\\.`));
+    expect(ending.ok).toBe(true);
+    expect(ending.result?.subject).toBe('Tally: incremental run failed in planning (InvalidInputError)');
+    expect(ending.result?.message).toContain('InvalidInputError: no such table');
   });
 
   it('takes Plan from its secrets to its first PostgreSQL connection, at a closed port: SourceUnavailableError', {

@@ -48,6 +48,14 @@ describe('Lambda configuration at cold start', () => {
   it('demands a Snowflake credential when no secret provides it', () => {
     expect(() => loadRuntimeSettings({ [ENV.config]: JSON.stringify(base) })).toThrow(/snowflake/);
   });
+
+  it('needs no Snowflake credential for a step that does not sign in to Snowflake', () => {
+    const env = { [ENV.config]: JSON.stringify(base) };
+    expect(() => loadRuntimeSettings(env, { signsInToWarehouse: true })).toThrow(/snowflake/);
+    const settings = loadRuntimeSettings(env, { signsInToWarehouse: false });
+    expect(settings.config.snowflake.account).toBe(base.snowflake.account);
+    expect(settings.snowflakeSecretArn).toBeUndefined();
+  });
 });
 
 describe('credentials from Secrets Manager', () => {
