@@ -1,7 +1,7 @@
 // The reusable construct: everything an audited PostgreSQL -> S3 -> Snowflake transfer needs in AWS (the
 // key, the staging bucket, the alert topic, one Lambda per step of the registry, the state machine and its
 // schedule). Each part is a construct or a function of its own; this one wires them together.
-import { Aws, Duration, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -14,7 +14,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type PipelineConfig, pipelineSchema } from '../lambdas/config';
 import { InvalidConfigError } from '../lambdas/domain/errors';
-import { ENV } from '../lambdas/runtime/env';
+import { CONFIG_FILE_NAME, ENV } from '../lambdas/runtime/env';
 import { mapSteps } from '../lambdas/steps/registry';
 import type { AuditedTransferPipelineProps } from './audited-transfer-pipeline-props';
 import { ExecutionAlerts } from './execution-alerts';
@@ -41,8 +41,15 @@ function vendedLogGroupName(scope: Construct): string {
   return Fn.join('', ['/aws/vendedlogs/states/', Names.uniqueId(scope), '-', stackUuid]);
 }
 
-/** Lambda allows 4 KB of environment per function; the configuration must fit in what is left. */
+/** Lambda allows 4 KB of environment per function; what rides there must fit in what is left. */
 const MAX_CONFIG_ENV_BYTES = 3_500;
+
+/**
+ * The parts of the configuration that grow with the deployment (the tables above all) go into each
+ * function's bundle as a file, where 200 tables fit as easily as 2; the parts that name the deployed
+ * resources (the bucket, the region, the key: tokens until deploy) stay in the environment.
+ */
+const BUNDLED_CONFIG_KEYS = ['tables', 'snowflake', 'pipeline'] as const;
 
 export class AuditedTransferPipeline extends Construct {
   readonly bucket: s3.IBucket;
@@ -130,7 +137,7 @@ export class AuditedTransferPipeline extends Construct {
         });
     }
 
-    const configJson = Stack.of(this).toJsonString(
+    const { environment, bundled } = this.splitConfig(
       this.runtimeConfig(
         props,
         pipeline,
@@ -143,7 +150,11 @@ export class AuditedTransferPipeline extends Construct {
       logRetention,
       logEncryptionKey: this.key,
       removalPolicy,
-      environment: { [ENV.config]: configJson },
+      environment: {
+        [ENV.config]: Stack.of(this).toJsonString(environment),
+        ...(bundled !== undefined ? { [ENV.configFile]: CONFIG_FILE_NAME } : {}),
+      },
+      ...(bundled !== undefined ? { bundledFiles: { [CONFIG_FILE_NAME]: JSON.stringify(bundled) } } : {}),
       ...(props.vpc ? { vpc: props.vpc } : {}),
       ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
       ...(this.securityGroup ? { securityGroups: [this.securityGroup] } : {}),
@@ -206,9 +217,9 @@ export class AuditedTransferPipeline extends Construct {
     s3Prefix: string,
     encryption: s3.BucketEncryption,
     auditLockRetention: Duration,
-  ): unknown {
+  ): Record<string, unknown> {
     const stack = Stack.of(this);
-    const config = {
+    return {
       tables: props.tables,
       postgres: props.postgres,
       s3: {
@@ -225,12 +236,32 @@ export class AuditedTransferPipeline extends Construct {
       snowflake: props.snowflake,
       pipeline,
     };
-    const size = Buffer.byteLength(JSON.stringify(stack.resolve(config)));
+  }
+
+  /**
+   * The configuration as the functions get it: the bundled file's part (when it holds no token, which a
+   * file written at synth could not resolve) and the environment's. The environment's must fit Lambda's.
+   */
+  private splitConfig(config: Record<string, unknown>): {
+    environment: Record<string, unknown>;
+    bundled?: Record<string, unknown>;
+  } {
+    const stack = Stack.of(this);
+    const bundled = Object.fromEntries(BUNDLED_CONFIG_KEYS.map((key) => [key, config[key]]));
+    const canBundle = !Token.isUnresolved(JSON.stringify(bundled));
+    const environment = canBundle
+      ? Object.fromEntries(
+          Object.entries(config).filter(([key]) => !(BUNDLED_CONFIG_KEYS as readonly string[]).includes(key)),
+        )
+      : config;
+    const size = Buffer.byteLength(JSON.stringify(stack.resolve(environment)));
     if (size > MAX_CONFIG_ENV_BYTES) {
       throw new InvalidConfigError(
-        `the configuration is ${size} bytes as JSON, more than the ${MAX_CONFIG_ENV_BYTES} a Lambda environment can hold: list fewer tables per pipeline`,
+        canBundle
+          ? `the configuration's postgres and s3 settings are ${size} bytes as JSON, more than the ${MAX_CONFIG_ENV_BYTES} a Lambda environment can hold`
+          : `the configuration is ${size} bytes as JSON, more than the ${MAX_CONFIG_ENV_BYTES} a Lambda environment can hold; its tables, snowflake and pipeline settings would go into the functions' bundles instead, but they hold values known only at deploy (CDK tokens)`,
       );
     }
-    return config;
+    return canBundle ? { environment, bundled } : { environment };
   }
 }

@@ -1,5 +1,7 @@
 // What a Lambda reads from its environment, read once at cold start: the configuration as JSON and,
 // in AWS, the Secrets Manager secrets that hold the credentials it leaves out.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseConfig, type TallyConfig } from '../config';
 import { InvalidConfigError } from '../domain/errors';
 
@@ -8,9 +10,17 @@ export const ENV = {
   /** Which entry of the step registry this function runs. */
   step: 'TALLY_STEP',
   config: 'TALLY_CONFIG_JSON',
+  /**
+   * A file of the function's bundle holding more of the configuration (the tables, Snowflake and the
+   * pipeline settings), read at cold start and merged under TALLY_CONFIG_JSON's keys.
+   */
+  configFile: 'TALLY_CONFIG_FILE',
   postgresSecretArn: 'TALLY_POSTGRES_SECRET_ARN',
   snowflakeSecretArn: 'TALLY_SNOWFLAKE_SECRET_ARN',
 } as const;
+
+/** The name of the bundled configuration file, beside the function's code. */
+export const CONFIG_FILE_NAME = 'tally-config.json';
 
 export interface RuntimeSettings {
   readonly config: TallyConfig;
@@ -25,6 +35,11 @@ export interface SettingsOptions {
    * @default true
    */
   readonly signsInToWarehouse?: boolean;
+  /**
+   * Where a relative TALLY_CONFIG_FILE is found.
+   * @default LAMBDA_TASK_ROOT, the folder Lambda unpacks the function's code into; else the working directory
+   */
+  readonly codeDir?: string;
 }
 
 /**
@@ -46,6 +61,9 @@ export function loadRuntimeSettings(
   } catch (err) {
     throw new InvalidConfigError(`${ENV.config} is not valid JSON: ${(err as Error).message}`);
   }
+  const file = nonEmpty(env[ENV.configFile]);
+  if (file !== undefined)
+    json = { ...bundledConfig(file, options.codeDir ?? env.LAMBDA_TASK_ROOT), ...asObject(json) };
   const postgresSecretArn = nonEmpty(env[ENV.postgresSecretArn]);
   const snowflakeSecretArn = nonEmpty(env[ENV.snowflakeSecretArn]);
   const config = parseConfig(
@@ -61,6 +79,32 @@ export function loadRuntimeSettings(
     ...(postgresSecretArn ? { postgresSecretArn } : {}),
     ...(snowflakeSecretArn ? { snowflakeSecretArn } : {}),
   };
+}
+
+/** The configuration file of the bundle, as an object; a missing or unreadable one fails at cold start. */
+function bundledConfig(file: string, codeDir: string | undefined): Record<string, unknown> {
+  const path = resolve(codeDir ?? process.cwd(), file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InvalidConfigError(
+      `${ENV.configFile} names ${path}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): the function's bundle must carry it`,
+    );
+  }
+  try {
+    return asObject(JSON.parse(text), path);
+  } catch (err) {
+    if (err instanceof InvalidConfigError) throw err;
+    throw new InvalidConfigError(`${path} (${ENV.configFile}) is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function asObject(value: unknown, what: string = ENV.config): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidConfigError(`${what} must hold a JSON object`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /** Marks the Snowflake credential as supplied by the secret, so validation does not demand one here. */

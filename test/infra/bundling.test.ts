@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/runtime/env';
+import { CONFIG_FILE_NAME, ENV } from '../../lambdas/runtime/env';
 import { STEP_NAMES, STEPS, type StepName } from '../../lambdas/steps/registry';
 import { freePort } from '../../local/free-port';
 import { buildStack, render, resourcesOf } from '../support/cdk';
@@ -91,12 +91,12 @@ function lambdaEnv(step: StepName, endpoints: { secrets: string; postgresPort: n
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     NODE_OPTIONS: '--enable-source-maps',
     [ENV.step]: step,
+    // The environment's part of the configuration; the rest is the bundle's own file, as synthesized.
     [ENV.config]: JSON.stringify({
-      tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
       postgres: { host: '127.0.0.1', port: endpoints.postgresPort, database: 'shop', connectTimeoutMs: 2000 },
       s3: { bucket: 'tally-bucket', region: 'eu-west-1' },
-      snowflake: { account: 'acme', username: 'TALLY', database: 'ANALYTICS' },
     }),
+    [ENV.configFile]: CONFIG_FILE_NAME,
     // As the stack sets them: only the secrets the step reads.
     ...(secretsOf(step).includes('postgres') ? { [ENV.postgresSecretArn]: PG_ARN } : {}),
     ...(secretsOf(step).includes('snowflake') ? { [ENV.snowflakeSecretArn]: SF_ARN } : {}),
@@ -119,7 +119,14 @@ async function invoke(bundle: string, step: StepName, env: Record<string, string
   const { stdout } = await run(
     node24Binary(),
     ['--input-type=module', '-e', DRIVER, bundle, JSON.stringify(EVENTS[step])],
-    { env, cwd: dirname(bundle), encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+    // Lambda unpacks the code into LAMBDA_TASK_ROOT and starts elsewhere: the file is found from there.
+    {
+      env: { ...env, LAMBDA_TASK_ROOT: dirname(bundle) },
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
   );
   const last = stdout.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as Ending;
@@ -150,6 +157,9 @@ describe('bundling', () => {
       mkdirSync(folder);
       copyFileSync(join(asset, 'index.mjs'), join(folder, 'index.mjs'));
       copyFileSync(join(asset, 'index.mjs.map'), join(folder, 'index.mjs.map'));
+      // The tables, Snowflake and pipeline settings ride in the bundle, not the environment.
+      expect(variables[ENV.configFile], step).toBe(CONFIG_FILE_NAME);
+      copyFileSync(join(asset, CONFIG_FILE_NAME), join(folder, CONFIG_FILE_NAME));
       bundles.set(step, join(folder, 'index.mjs'));
     }
     expect([...bundles.keys()].sort()).toEqual([...STEP_NAMES].sort());
