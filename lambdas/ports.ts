@@ -77,8 +77,26 @@ export interface Stage {
    */
   keepJson(key: string, value: unknown): Promise<'written' | 'exists'>;
   getJson<T>(key: string): Promise<T | null>;
+  /** An object's JSON with the ETag it has now, for a later `putJsonIf`; null when there is none. */
+  getJsonTagged<T>(key: string): Promise<Tagged<T> | null>;
+  /**
+   * Writes `key` only if it is still as last read: holding `expected.etag` (`If-Match`), or absent when
+   * `expected` is null (`If-None-Match: *`). 'conflict' when another write came first (S3's 412, a 404
+   * for an object since deleted, or a 409 for a write under way); otherwise the new ETag.
+   */
+  putJsonIf(
+    key: string,
+    value: unknown,
+    expected: { readonly etag: string } | null,
+  ): Promise<string | 'conflict'>;
   list(prefix: string): Promise<string[]>;
   delete(keys: readonly string[]): Promise<void>;
+}
+
+/** A JSON object as read, with the ETag a conditional write names to replace exactly that version. */
+export interface Tagged<T> {
+  readonly value: T;
+  readonly etag: string;
 }
 
 export interface FileLoadResult {

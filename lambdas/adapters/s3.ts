@@ -12,7 +12,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../config';
 import { InvalidConfigError, StageUnavailableError, TallyError } from '../domain/errors';
-import type { Stage } from '../ports';
+import type { Stage, Tagged } from '../ports';
 import { awsRequestHandler, S3_TIMEOUTS } from './aws-http';
 import { NETWORK_CODES } from './network';
 
@@ -182,6 +182,52 @@ export class S3Stage implements Stage {
       throw this.translate(err, `read ${key}`);
     }
     return JSON.parse(text) as T;
+  }
+
+  async getJsonTagged<T>(key: string): Promise<Tagged<T> | null> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const text = (await res.Body?.transformToString('utf8')) ?? '';
+      if (res.ETag === undefined) throw new StageUnavailableError(`S3 answered ${key} without an ETag`);
+      return { value: JSON.parse(text) as T, etag: res.ETag };
+    } catch (err) {
+      if ((err as AwsLikeError).name === 'NoSuchKey') return null;
+      throw this.translate(err, `read ${key}`);
+    }
+  }
+
+  /**
+   * A compare-and-swap on `key` (S3 User Guide, "How to prevent object overwrites with conditional
+   * writes"): `If-Match` with the ETag read, or `If-None-Match: *` for the first write. S3 answers 412
+   * when the object changed or appeared, 404 when an `If-Match` finds it deleted, and 409 while another
+   * conditional write is under way; each means the caller's read is stale, so it reads again.
+   */
+  async putJsonIf(
+    key: string,
+    value: unknown,
+    expected: { readonly etag: string } | null,
+  ): Promise<string | 'conflict'> {
+    try {
+      const res = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: JSON.stringify(value),
+          ContentType: 'application/json',
+          ...(expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected.etag }),
+          ...this.encryption,
+        }),
+      );
+      if (res.ETag === undefined)
+        throw new StageUnavailableError(`S3 wrote ${key} without answering its ETag`);
+      return res.ETag;
+    } catch (err) {
+      const e = err as AwsLikeError;
+      const status = e.$metadata?.httpStatusCode;
+      if (status === 412 || status === 409 || (expected !== null && e.name === 'NoSuchKey'))
+        return 'conflict';
+      throw this.translate(err, `write ${key} if unchanged`);
+    }
   }
 
   /** Every key under `prefix`, in S3's (lexicographic) order. */

@@ -1,18 +1,53 @@
-// The audit-log writer: seals each event into the hash chain, keeps its JSON in S3 first as pending, then
-// delivers every pending event to the audit table in chain order, once, and marks it delivered.
+// The audit-log writer: seals each event into the hash chain and keeps it in S3 first, then delivers every
+// event still undelivered to the audit table in chain order, once, and mirrors it. Writers in separate
+// processes agree through one object, the chain's tail, changed only by conditional writes.
 
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepDeps } from '../deps';
 import { type AuditEvent, type AuditEventInput, chainOrder, chainTail, sealEvent } from '../domain/audit';
-import { TallyError } from '../domain/errors';
+import { StageUnavailableError, TallyError } from '../domain/errors';
 import { retryEvent } from '../domain/job-events';
 
-/** Chains writes from one process one after another, so concurrent tables never fork the chain here. */
+/**
+ * The chain's tail object, `<prefix>/audit/tail.json`: where the chain ends and the sealed events the
+ * table does not hold yet. Appending an event and recording that it must be delivered are one conditional
+ * write of this object, so two writers never link to the same event and a writer that dies between steps
+ * loses nothing; it holds no more than what is undelivered.
+ */
+interface Tail {
+  /** The chain's last event, delivered or not: the next one links to its hash. */
+  readonly eventId: string;
+  readonly rowHash: string;
+  /** Sealed events the audit table may not hold yet, in chain order. */
+  readonly undelivered: readonly AuditEvent[];
+  /**
+   * The writer delivering them, until when (milliseconds since the epoch): one writer at a time inserts,
+   * so two replaying the same events cannot both insert one. Null when no writer is.
+   */
+  readonly delivery: { readonly by: string; readonly until: number } | null;
+}
+
+/** Conditional writes of the tail tried before the step fails as retryable: other writers came first. */
+const TAIL_ATTEMPTS = 12;
+/** The first wait after a conflicting write, doubled each time up to `BACKOFF_MAX_MS`, with full jitter. */
+const BACKOFF_MS = 20;
+const BACKOFF_MAX_MS = 1000;
+/**
+ * How long a delivery claim holds: well above one delivery's insert and mirror writes, so that only a
+ * writer that died mid-delivery has its claim taken over, and the claimant renews it just before inserting.
+ */
+const CLAIM_MS = 60_000;
+/** How often a writer waiting for another's delivery looks at the tail again. */
+const POLL_MS = 100;
+
+/** Chains writes from one process one after another: they would only conflict with each other at the tail. */
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Seals and keeps the events, then delivers them with every event still pending from earlier writes.
- * When the warehouse cannot take them the error propagates (a transient one makes the step retry), and
- * the events stay pending in S3 until a later write delivers them.
+ * Seals and keeps the events, then sees them delivered with every event still undelivered from earlier
+ * writes. When the warehouse cannot take them the error propagates (a transient one makes the step
+ * retry), and the events stay in the tail until a later write delivers them.
  */
 export function appendAudit(deps: StepDeps, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
   const next = queue.then(() => write(deps, inputs));
@@ -20,7 +55,7 @@ export function appendAudit(deps: StepDeps, inputs: readonly AuditEventInput[]):
   return next;
 }
 
-/** Delivers the events earlier writes left pending, writing nothing new. */
+/** Delivers the events earlier writes left undelivered, writing nothing new. */
 export function replayPendingAudit(deps: StepDeps): Promise<AuditEvent[]> {
   return appendAudit(deps, []);
 }
@@ -36,36 +71,181 @@ export async function auditRetry(
 }
 
 async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
-  const { stage, audit } = deps.ports;
-  const pending = await readPending(deps);
-  if (inputs.length === 0 && pending.length === 0) return [];
-  // Keep the new events in S3 before asking anything of the warehouse, which may be what is failing: a
-  // step stopped at its time limit while the warehouse hangs has then lost nothing. The chain continues
-  // from the last event kept; only before the very first write is the table asked where it ends.
-  let prevHash =
-    pending.at(-1)?.rowHash ??
-    (await stage.getJson<{ rowHash: string }>(tailKey(deps)))?.rowHash ??
-    (inputs.length > 0 ? await tableTail(deps) : null);
-  const sealed: AuditEvent[] = [];
-  for (const input of inputs) {
-    const event = sealEvent(input, prevHash, deps.now());
-    sealed.push(event);
-    prevHash = event.rowHash;
-  }
-  for (const event of sealed) await stage.putJson(pendingKey(deps, event), event);
-  const last = sealed.at(-1);
-  if (last) await stage.putJson(tailKey(deps), { eventId: last.eventId, rowHash: last.rowHash });
-  // A crash between the insert and the marking leaves an event pending that the table already holds:
-  // the next delivery skips it by its id.
-  const toDeliver = [...pending, ...sealed];
-  const known = await deliveredIds(deps, toDeliver);
-  await audit.insert(toDeliver.filter((e) => !known.has(e.eventId)));
-  for (const event of toDeliver) {
-    // Written once: a delivery repeated after a crash finds the same sealed event already mirrored.
-    await stage.keepJson(auditKey(deps, event), event);
-    await stage.delete([pendingKey(deps, event)]);
-  }
+  const { sealed, due } = await append(deps, inputs);
+  if (due.size > 0) await deliver(deps, due);
   return sealed;
+}
+
+/**
+ * Seals the events after the tail's last one and writes them into the tail, in one conditional write:
+ * a writer that lost the race to another reads the new tail and seals again after it. Asks nothing of the
+ * warehouse (which may be what is failing) unless there is no tail yet: only before the very first write
+ * is the table asked where its chain ends. Returns the ids of every event now undelivered.
+ */
+async function append(
+  deps: StepDeps,
+  inputs: readonly AuditEventInput[],
+): Promise<{ sealed: AuditEvent[]; due: Set<string> }> {
+  return updateTail(deps, 'appending audit events', async (tail) => {
+    const undelivered = tail?.undelivered ?? [];
+    if (inputs.length === 0) return { result: { sealed: [], due: idsOf(undelivered) } };
+    let prevHash = tail ? tail.rowHash : await tableTail(deps);
+    const sealed: AuditEvent[] = [];
+    for (const input of inputs) {
+      const event = sealEvent(input, prevHash, deps.now());
+      sealed.push(event);
+      prevHash = event.rowHash;
+    }
+    const last = sealed.at(-1) as AuditEvent;
+    const next: Tail = {
+      eventId: last.eventId,
+      rowHash: last.rowHash,
+      undelivered: [...undelivered, ...sealed],
+      delivery: tail?.delivery ?? null,
+    };
+    return { next, result: { sealed, due: idsOf(next.undelivered) } };
+  });
+}
+
+/**
+ * Returns once none of `due` is undelivered: delivered by this writer, which claims the delivery of every
+ * undelivered event when no other writer holds it, or by the writer holding it. A claim not given back in
+ * time (its writer died) is taken over; the table is then asked which events it already holds.
+ */
+async function deliver(deps: StepDeps, due: ReadonlySet<string>): Promise<void> {
+  const me = randomUUID();
+  const waitUntil = Date.now() + CLAIM_MS + POLL_MS;
+  for (;;) {
+    const claim = await updateTail<'done' | 'busy' | readonly AuditEvent[]>(
+      deps,
+      'claiming the delivery of audit events',
+      async (tail) => {
+        const pending = tail?.undelivered.filter((e) => due.has(e.eventId)) ?? [];
+        if (!tail || pending.length === 0) return { result: 'done' as const };
+        const holder = tail.delivery;
+        if (holder && holder.by !== me && holder.until > Date.now()) return { result: 'busy' as const };
+        const next = { ...tail, delivery: { by: me, until: Date.now() + CLAIM_MS } };
+        return { next, result: next.undelivered };
+      },
+    );
+    if (claim === 'done') return;
+    if (claim === 'busy') {
+      if (Date.now() > waitUntil) {
+        throw new StageUnavailableError(
+          `another audit writer has held the delivery of the audit chain's undelivered events for ${CLAIM_MS / 1000} s without finishing (${tailKey(deps)} in bucket ${deps.ports.stage.bucket}); the step will retry`,
+        );
+      }
+      await sleep(POLL_MS / 2 + Math.random() * POLL_MS);
+      continue;
+    }
+    await deliverClaimed(deps, me, claim);
+  }
+}
+
+/** Inserts the events the table lacks, mirrors them all, then takes them out of the tail with the claim. */
+async function deliverClaimed(deps: StepDeps, me: string, events: readonly AuditEvent[]): Promise<void> {
+  const { stage, audit } = deps.ports;
+  try {
+    // A writer that died after its insert and before taking its events out of the tail left events the
+    // table already holds: they are skipped by their id.
+    const known = await deliveredIds(deps, events);
+    // Still ours, for another full claim: the insert below is the one step two writers must not share.
+    const held = await updateTail(deps, 'renewing the audit delivery claim', async (tail) => {
+      if (tail?.delivery?.by !== me) return { result: false };
+      return { next: { ...tail, delivery: { by: me, until: Date.now() + CLAIM_MS } }, result: true };
+    });
+    if (!held) return;
+    await audit.insert(events.filter((e) => !known.has(e.eventId)));
+  } catch (err) {
+    // Give the claim back so that the next writer tries at once; it expires by itself should this fail.
+    await settle(deps, me, new Set()).catch(() => undefined);
+    throw err;
+  }
+  // Written once: a delivery repeated after a crash finds the same sealed event already mirrored.
+  for (const event of events) await stage.keepJson(auditKey(deps, event), event);
+  await settle(deps, me, idsOf(events));
+}
+
+/** Takes `delivered` out of the tail and gives back this writer's claim, if it still holds it. */
+function settle(deps: StepDeps, me: string, delivered: ReadonlySet<string>): Promise<void> {
+  return updateTail(deps, 'marking audit events delivered', async (tail) => {
+    if (!tail) return { result: undefined };
+    const undelivered = tail.undelivered.filter((e) => !delivered.has(e.eventId));
+    const mine = tail.delivery?.by === me;
+    if (!mine && undelivered.length === tail.undelivered.length) return { result: undefined };
+    return { next: { ...tail, undelivered, delivery: mine ? null : tail.delivery }, result: undefined };
+  });
+}
+
+/** What a change of the tail writes (nothing when `next` is absent) and gives back. */
+interface TailChange<R> {
+  readonly next?: Tail;
+  readonly result: R;
+}
+
+/**
+ * Reads the tail with its ETag, asks `change` what it should become, and writes that only if no other
+ * writer changed it meanwhile (`If-Match`, or `If-None-Match: *` for the first tail); after a conflict it
+ * waits a jittered, growing while and starts again from a fresh read, a bounded number of times.
+ */
+async function updateTail<R>(
+  deps: StepDeps,
+  what: string,
+  change: (tail: Tail | null) => Promise<TailChange<R>>,
+): Promise<R> {
+  const { stage } = deps.ports;
+  for (let attempt = 1; attempt <= TAIL_ATTEMPTS; attempt++) {
+    const read = await readTail(deps);
+    const { next, result } = await change(read.tail);
+    if (next === undefined) return result;
+    const written = await stage.putJsonIf(
+      tailKey(deps),
+      next,
+      read.etag === null ? null : { etag: read.etag },
+    );
+    if (written !== 'conflict') {
+      if (read.legacy.length > 0) await stage.delete(read.legacy);
+      return result;
+    }
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MS * 2 ** (attempt - 1));
+    await sleep(Math.random() * ceiling);
+  }
+  throw new StageUnavailableError(
+    `other audit writers changed the audit chain's tail (${tailKey(deps)} in bucket ${stage.bucket}) first ${TAIL_ATTEMPTS} times in a row while ${what}; the step will retry`,
+  );
+}
+
+/**
+ * The tail as it is now, with its ETag (null when there is none). A tail written before it carried its
+ * undelivered events had them kept one object each under `pending/`: those are read into it, and `legacy`
+ * names them for removal once the tail that carries them is written.
+ */
+async function readTail(
+  deps: StepDeps,
+): Promise<{ tail: Tail | null; etag: string | null; legacy: string[] }> {
+  const { stage } = deps.ports;
+  const read = await stage.getJsonTagged<Partial<Tail> & Pick<Tail, 'eventId' | 'rowHash'>>(tailKey(deps));
+  if (read?.value.undelivered) {
+    return {
+      tail: { ...read.value, delivery: read.value.delivery ?? null } as Tail,
+      etag: read.etag,
+      legacy: [],
+    };
+  }
+  const legacy = await stage.list(legacyPendingFolder(deps));
+  const pending: AuditEvent[] = [];
+  for (const key of legacy) {
+    const event = await stage.getJson<AuditEvent>(key);
+    if (event) pending.push(event);
+  }
+  const undelivered = chainOrder(pending);
+  const last = undelivered.at(-1) ?? read?.value;
+  const tail = last ? { eventId: last.eventId, rowHash: last.rowHash, undelivered, delivery: null } : null;
+  return { tail, etag: read?.etag ?? null, legacy };
+}
+
+function idsOf(events: readonly AuditEvent[]): Set<string> {
+  return new Set(events.map((e) => e.eventId));
 }
 
 /** Ids per read of which events the table already holds: a bounded IN list. */
@@ -107,25 +287,16 @@ export async function keptEvents(deps: StepDeps, jobId: string, table: string): 
     if (event) events.push(event);
   }
   const ids = new Set(events.map((e) => e.eventId));
-  for (const event of await readPending(deps)) {
+  const { tail } = await readTail(deps);
+  for (const event of tail?.undelivered ?? []) {
     if (event.jobId === jobId && event.sourceTable === table && !ids.has(event.eventId)) events.push(event);
   }
   return events.sort((a, b) => a.eventId.localeCompare(b.eventId));
 }
 
-/** Events kept but not yet delivered, in chain order. */
-async function readPending(deps: StepDeps): Promise<AuditEvent[]> {
-  const keys = await deps.ports.stage.list(`${deps.config.s3.prefix}/audit/pending/`);
-  const events: AuditEvent[] = [];
-  for (const key of keys) {
-    const event = await deps.ports.stage.getJson<AuditEvent>(key);
-    if (event) events.push(event);
-  }
-  return chainOrder(events);
-}
-
-function pendingKey(deps: StepDeps, event: Pick<AuditEvent, 'eventId'>): string {
-  return `${deps.config.s3.prefix}/audit/pending/${event.eventId}.json`;
+/** Where the writer kept each undelivered event before the tail carried them. */
+function legacyPendingFolder(deps: StepDeps): string {
+  return `${deps.config.s3.prefix}/audit/pending/`;
 }
 
 function tailKey(deps: StepDeps): string {

@@ -51,6 +51,8 @@ function cuttingOnList(): Stage {
     putJson: (key, value) => stage.putJson(key, value),
     keepJson: (key, value) => stage.keepJson(key, value),
     getJson: (key) => stage.getJson(key),
+    getJsonTagged: (key) => stage.getJsonTagged(key),
+    putJsonIf: (key, value, expected) => stage.putJsonIf(key, value, expected),
     delete: (keys) => stage.delete(keys),
     async list(prefix) {
       if (!cut) {

@@ -66,7 +66,10 @@ function event(jobId: string, eventType: AuditEventInput['eventType']): AuditEve
   });
 }
 
-const pendingKeys = () => stage.list(`${config.s3.prefix}/audit/pending/`);
+/** The events the chain's tail holds undelivered. */
+const undelivered = async () =>
+  (await stage.getJson<{ undelivered: AuditEvent[] }>(`${config.s3.prefix}/audit/tail.json`))?.undelivered ??
+  [];
 const ids = (events: readonly AuditEvent[]) => events.map((e) => e.eventId);
 
 beforeAll(() => warehouse.warehouse.bootstrap([]));
@@ -82,17 +85,17 @@ describe('audit events the warehouse cannot take', () => {
     // The warehouse is unreachable: the step fails as retryable, and its events stay pending in S3.
     const down = appendAudit(deps(unreachable), [event('J1', 'success'), event('J2', 'start')]);
     await expect(down).rejects.toBeInstanceOf(WarehouseUnavailableError);
-    expect(await pendingKeys()).toHaveLength(2);
+    expect(await undelivered()).toHaveLength(2);
     expect(ids(await warehouse.audit.read())).toEqual(ids([first!]));
 
     // Reachable but refusing inserts: a third event is sealed after the two pending ones.
     await expect(appendAudit(deps(refusingInserts(warehouse)), [event('J2', 'retry')])).rejects.toThrow(
       /injected/,
     );
-    expect(await pendingKeys()).toHaveLength(3);
+    expect(await undelivered()).toHaveLength(3);
 
     const [last] = await appendAudit(deps(warehouse), [event('J2', 'success')]);
-    expect(await pendingKeys()).toEqual([]);
+    expect(await undelivered()).toEqual([]);
     const table = chainOrder(await warehouse.audit.read());
     expect(table.map((e) => [e.jobId, e.eventType])).toEqual([
       ['J1', 'start'],
@@ -115,12 +118,11 @@ describe('audit events the warehouse cannot take', () => {
       () => [] as AuditEvent[],
     );
     expect(kept).toBeUndefined();
-    const [pendingKey] = await pendingKeys();
-    const pending = await stage.getJson<AuditEvent>(pendingKey!);
+    const [pending] = await undelivered();
     // As if a write had crashed right after its insert: the table holds the event, S3 still lists it.
     await warehouse.audit.insert([pending!]);
     await replayPendingAudit(deps(warehouse));
-    expect(await pendingKeys()).toEqual([]);
+    expect(await undelivered()).toEqual([]);
     const table = chainOrder(await warehouse.audit.read());
     expect(table.filter((e) => e.eventId === pending!.eventId)).toHaveLength(1);
     expect(verifyChain(table)).toBeNull();

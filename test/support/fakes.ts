@@ -107,25 +107,47 @@ export class FakeLeaseStore implements LeaseStore {
 export class FakeStage implements Stage {
   readonly bucket = 'bucket';
   readonly json = new Map<string, unknown>();
+  /** Each key's ETag, changed by every write as S3's is; a conditional write compares against it. */
+  private readonly etags = new Map<string, string>();
+  private writes = 0;
   async upload(key: string, _body: Readable) {
     return { key, bytes: 0 };
   }
   async putJson(key: string, value: unknown) {
-    this.json.set(key, value);
+    this.set(key, value);
   }
   async keepJson(key: string, value: unknown) {
     if (this.json.has(key)) return 'exists' as const;
-    this.json.set(key, value);
+    this.set(key, value);
     return 'written' as const;
   }
   async getJson<T>(key: string) {
     return (this.json.get(key) as T) ?? null;
   }
+  async getJsonTagged<T>(key: string) {
+    const etag = this.etags.get(key);
+    return etag === undefined ? null : { value: this.json.get(key) as T, etag };
+  }
+  /** As S3 answers: 412 when the key exists (If-None-Match: *) or holds another ETag, 404 when gone. */
+  async putJsonIf(key: string, value: unknown, expected: { readonly etag: string } | null) {
+    const etag = this.etags.get(key);
+    if (expected === null ? etag !== undefined : etag !== expected.etag) return 'conflict' as const;
+    return this.set(key, value);
+  }
   async list(prefix: string) {
     return [...this.json.keys()].filter((k) => k.startsWith(prefix));
   }
   async delete(keys: readonly string[]) {
-    for (const key of keys) this.json.delete(key);
+    for (const key of keys) {
+      this.json.delete(key);
+      this.etags.delete(key);
+    }
+  }
+  private set(key: string, value: unknown): string {
+    const etag = `"${++this.writes}"`;
+    this.json.set(key, value);
+    this.etags.set(key, etag);
+    return etag;
   }
 }
 

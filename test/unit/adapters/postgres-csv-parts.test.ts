@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OffsetQueue } from '../../../lambdas/adapters/postgres/copy-rows';
 import { partKey, partPrefix, writeCsvParts } from '../../../lambdas/adapters/postgres/csv-parts';
+import type { Tagged } from '../../../lambdas/ports';
 
 /** A CSV field as PostgreSQL writes it: quoted when it holds a quote, comma, newline or CR. */
 function csvField(value: string): string {
@@ -42,6 +43,12 @@ class MemoryStage {
   }
   async getJson<T>(): Promise<T | null> {
     return null;
+  }
+  async getJsonTagged<T>(): Promise<Tagged<T> | null> {
+    return null;
+  }
+  async putJsonIf() {
+    return 'conflict' as const;
   }
   async list(prefix: string) {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix));
