@@ -8,6 +8,7 @@ import type { StepDeps } from '../deps';
 import { type AuditEvent, type AuditEventInput, chainOrder, chainTail, sealEvent } from '../domain/audit';
 import { StageUnavailableError, TallyError } from '../domain/errors';
 import { retryEvent } from '../domain/job-events';
+import { currentStepClock } from '../step-clock';
 
 /**
  * The chain's tail object, `<prefix>/audit/tail.json`: where the chain ends and the sealed events the
@@ -114,7 +115,12 @@ async function append(
  */
 async function deliver(deps: StepDeps, due: ReadonlySet<string>): Promise<void> {
   const me = randomUUID();
-  const waitUntil = Date.now() + CLAIM_MS + POLL_MS;
+  // Long enough for a claim to run out, but never past the step's deadline: a step that fails by name
+  // is retried, one that Lambda ends is not.
+  const waitUntil = Math.min(
+    Date.now() + CLAIM_MS + POLL_MS,
+    currentStepClock()?.deadline ?? Number.POSITIVE_INFINITY,
+  );
   for (;;) {
     const claim = await updateTail<'done' | 'busy' | readonly AuditEvent[]>(
       deps,
@@ -132,7 +138,7 @@ async function deliver(deps: StepDeps, due: ReadonlySet<string>): Promise<void> 
     if (claim === 'busy') {
       if (Date.now() > waitUntil) {
         throw new StageUnavailableError(
-          `another audit writer has held the delivery of the audit chain's undelivered events for ${CLAIM_MS / 1000} s without finishing (${tailKey(deps)} in bucket ${deps.ports.stage.bucket}); the step will retry`,
+          `another audit writer was still delivering the audit chain's undelivered events (${tailKey(deps)} in bucket ${deps.ports.stage.bucket}) when this one had to stop waiting; its claim runs out within ${CLAIM_MS / 1000} s, and the step will retry`,
         );
       }
       await sleep(POLL_MS / 2 + Math.random() * POLL_MS);
@@ -156,13 +162,14 @@ async function deliverClaimed(deps: StepDeps, me: string, events: readonly Audit
     });
     if (!held) return;
     await audit.insert(events.filter((e) => !known.has(e.eventId)));
+    // Written once: a delivery repeated after a crash finds the same sealed event already mirrored.
+    for (const event of events) await stage.keepJson(auditKey(deps, event), event);
   } catch (err) {
-    // Give the claim back so that the next writer tries at once; it expires by itself should this fail.
+    // Give the claim back, events and all, so that the next writer tries at once (skipping what this one
+    // inserted); should that fail too, the claim runs out by itself.
     await settle(deps, me, new Set()).catch(() => undefined);
     throw err;
   }
-  // Written once: a delivery repeated after a crash finds the same sealed event already mirrored.
-  for (const event of events) await stage.keepJson(auditKey(deps, event), event);
   await settle(deps, me, idsOf(events));
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../../lambdas/domain/audit';
 import { StageUnavailableError } from '../../lambdas/domain/errors';
 import type { Stage } from '../../lambdas/ports';
+import { withStepClock } from '../../lambdas/step-clock';
 import { fakeDeps } from '../support/fakes';
 import { overriding } from '../support/port-overrides';
 
@@ -131,6 +132,26 @@ describe('the audit chain across writers', () => {
     await replay;
     expect(inserts).toEqual([]);
     expect(env.audit.events.filter((e) => e.eventId === a.eventId)).toHaveLength(1);
+  });
+
+  it("stops waiting for another writer's live claim by its step's deadline, failing as retryable with its event kept", async () => {
+    const env = fakeDeps();
+    await appendAudit(env.deps, [event('J1')]);
+    const tail = (await env.stage.getJsonTagged<TailObject>(TAIL))!;
+    await env.stage.putJsonIf(
+      TAIL,
+      { ...tail.value, delivery: { by: 'other', until: Date.now() + 60_000 } },
+      { etag: tail.etag },
+    );
+    const started = Date.now();
+    // A 2-second step keeps a quarter back: its deadline is 1.5 s away.
+    const err = await withStepClock(2000, () => appendAudit(env.deps, [event('J2')])).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StageUnavailableError);
+    expect((err as Error).message).toMatch(/still delivering .* step will retry/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((env.stage.json.get(TAIL) as TailObject).undelivered.map((e) => e.jobId)).toEqual(['J2']);
   });
 
   it('fails as a retryable StageUnavailableError when other writers win every conditional write', async () => {
