@@ -9,7 +9,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { CustomMonitoring, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
+import {
+  CustomMonitoring,
+  DefaultDashboardFactory,
+  MonitoringFacade,
+  SnsAlarmActionStrategy,
+} from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { InvalidConfigError } from '../lambdas/domain/errors';
 import {
@@ -105,6 +110,7 @@ export class PipelineMonitoring extends Construct {
         evaluationPeriods: 1,
       },
       metricFactoryDefaults: { namespace: METRICS_NAMESPACE },
+      dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', { dashboardNamePrefix: this.name }),
     });
     this.monitorStateMachine();
     this.monitorFunctions();

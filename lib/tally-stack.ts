@@ -84,6 +84,12 @@ export interface TallyStackProps extends StackProps {
    * @default false
    */
   readonly scheduleEnabled?: boolean;
+  /**
+   * With the schedule enabled, how many 30-minute intervals in a row may pass without a verified window
+   * for a table before its freshness alarm fires (`-c freshnessIntervals=N`).
+   * @default 3
+   */
+  readonly freshnessIntervals?: number;
 }
 
 export class TallyStack extends Stack {
@@ -133,6 +139,7 @@ export class TallyStack extends Stack {
         ? { auditObjectLockRetention: Duration.days(props.auditObjectLockDays) }
         : {}),
       scheduleEnabled: props.scheduleEnabled ?? false,
+      ...(props.freshnessIntervals !== undefined ? { freshnessIntervals: props.freshnessIntervals } : {}),
     });
     if (caBundle) {
       for (const fn of Object.values(this.pipeline.functions)) fn.function.addLayers(caBundle.layer);
