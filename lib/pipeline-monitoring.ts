@@ -1,7 +1,8 @@
 // The pipeline's alarms and dashboard, built with cdk-monitoring-constructs: the state machine's failed,
-// timed-out, throttled and aborted executions; each step function's errors, throttles, duration near its
-// timeout and memory near its limit; the schedule's failed invocations and its dead-letter queue; and per
-// table, freshness: no verified window for N schedule intervals. Every alarm publishes to the alert topic.
+// timed-out, throttled and aborted executions; each step function's errors the state machine does not
+// retry, throttles, duration near its timeout and memory near its limit; the schedule's failed
+// invocations and its dead-letter queue; and per table, freshness: no verified window for N schedule
+// intervals. Every alarm publishes to the alert topic.
 import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -10,6 +11,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
+  type CustomMetricWithAlarm,
   CustomMonitoring,
   DefaultDashboardFactory,
   MonitoringFacade,
@@ -29,6 +31,8 @@ import type { PipelineFunctions } from './pipeline-functions';
 
 /** The share of a function's timeout, and of its memory, past which its alarm fires. */
 const NEAR_LIMIT_PERCENT = 80;
+/** The period of the functions' alarms: cdk-monitoring-constructs' default for its own. */
+const FUNCTION_PERIOD = Duration.minutes(5);
 
 export interface PipelineMonitoringProps {
   readonly stateMachine: sfn.IStateMachine;
@@ -147,8 +151,8 @@ export class PipelineMonitoring extends Construct {
    * killed for its memory, already raises the function's error alarm.
    */
   private monitorFunctions(): void {
-    const memory: cloudwatch.IMetric[] = [];
-    const memoryAlarms = [];
+    const errorAlarms: CustomMetricWithAlarm[] = [];
+    const memoryAlarms: CustomMetricWithAlarm[] = [];
     for (const step of STEP_NAMES) {
       const spec = STEPS[step];
       const fn = this.props.functions[step].function;
@@ -158,19 +162,43 @@ export class PipelineMonitoring extends Construct {
         humanReadableName: `${spec.functionName} function`,
         // Invoked by the state machine, not by an event source: no iterator age to chart.
         isIterator: false,
-        addFaultCountAlarm: { Critical: { maxErrorCount: 0 } },
         addThrottlesCountAlarm: { Critical: { maxErrorCount: 0 } },
         addMaxLatencyAlarm: { Critical: { maxLatencyPercentageOfTimeout: NEAR_LIMIT_PERCENT } },
       });
-      const peak = new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: METRICS.maxMemoryUsed,
-        dimensionsMap: { service: this.name, [METRIC_DIMENSIONS.functionName]: fn.functionName },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(5),
-        label: spec.functionName,
+      const own = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: this.name, [METRIC_DIMENSIONS.functionName]: fn.functionName },
+          statistic,
+          period: FUNCTION_PERIOD,
+          label: spec.functionName,
+        });
+      // Lambda's Errors less the transient errors the function reported: a table held by another
+      // execution, or Snowflake throttling, is retried by the state machine and on its last attempt
+      // alerted as the table's failure; alarming on each retry would page for what heals itself.
+      errorAlarms.push({
+        metric: new cloudwatch.MathExpression({
+          // Ids of their own: the functions' expressions share one graph.
+          expression: `errors_${step} - FILL(transient_${step}, 0)`,
+          usingMetrics: {
+            [`errors_${step}`]: fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: FUNCTION_PERIOD }),
+            [`transient_${step}`]: own(METRICS.transientErrors, cloudwatch.Stats.SUM),
+          },
+          label: spec.functionName,
+          period: FUNCTION_PERIOD,
+        }),
+        alarmFriendlyName: spec.functionName,
+        addAlarm: {
+          Critical: {
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarmDescriptionOverride: `${spec.functionName} ended with an error the state machine does not retry (a terminal or unnamed error, a timeout, running out of memory, a failed start): read the function's log for it.`,
+          },
+        },
       });
-      memory.push(peak);
+      const peak = own(METRICS.maxMemoryUsed, cloudwatch.Stats.MAXIMUM);
       memoryAlarms.push({
         metric: peak,
         alarmFriendlyName: spec.functionName,
@@ -184,6 +212,11 @@ export class PipelineMonitoring extends Construct {
         },
       });
     }
+    this.facade.monitorCustom({
+      alarmFriendlyName: 'Errors',
+      humanReadableName: 'Errors of the step functions the state machine does not retry',
+      metricGroups: [{ title: 'Errors not retried', metrics: errorAlarms }],
+    });
     this.facade.monitorCustom({
       alarmFriendlyName: 'Memory',
       humanReadableName: 'Peak memory of the step functions (MB)',

@@ -43,4 +43,6 @@ export const METRICS = {
   stepDuration: 'StepDuration',
   /** The function's peak resident memory since its cold start (Megabytes; FunctionName). */
   maxMemoryUsed: 'MaxMemoryUsed',
+  /** Errors the state machine retries (Tally's transient errors) the function ended with (Count; FunctionName). */
+  transientErrors: 'TransientErrors',
 } as const;

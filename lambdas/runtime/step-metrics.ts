@@ -1,7 +1,7 @@
 // The middy middleware that turns what a table's step reports into embedded metrics (CloudWatch EMF,
 // through Powertools Metrics): rows and bytes exported, rows loaded, how long the step took, and at
 // AuditSuccess the verified window the freshness alarm counts and how far behind it ends. Every function
-// also reports its peak memory. Metrics are an observer: whatever goes wrong in them is logged as a
+// also reports its peak memory, and the transient errors the state machine retries. Metrics are an observer: whatever goes wrong in them is logged as a
 // warning, never thrown, so no step fails or retries because of them.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -9,7 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { errorName } from '../domain/errors';
+import { errorName, TallyError } from '../domain/errors';
 import { epochMicros } from '../domain/window';
 import { exportOutputSchema, loadOutputSchema } from '../steps/contract';
 import type { StepName } from '../steps/registry';
@@ -79,11 +79,16 @@ export function stepMetrics(options: StepMetricsOptions): MiddlewareObj<unknown,
     }
   };
 
-  const emitMemory = (context: Context) => {
+  const emitFunction = (context: Context, error?: Error) => {
+    metrics.addDimension(METRIC_DIMENSIONS.functionName, context.functionName);
     // The peak since the cold start, not a sample now: a step's high-water mark is what comes close to
     // the limit, and it is usually passed mid-step (a part being compressed), not at its end.
-    metrics.addDimension(METRIC_DIMENSIONS.functionName, context.functionName);
     metrics.addMetric(METRICS.maxMemoryUsed, MetricUnit.Megabytes, maxRssKb() / 1024);
+    // Lambda counts every thrown error; the function's error alarm leaves out these, which the state
+    // machine retries and, on the last attempt, reports as the table's failure anyway.
+    if (error instanceof TallyError && error.transient) {
+      metrics.addMetric(METRICS.transientErrors, MetricUnit.Count, 1);
+    }
     metrics.publishStoredMetrics();
   };
 
@@ -107,12 +112,12 @@ export function stepMetrics(options: StepMetricsOptions): MiddlewareObj<unknown,
             );
           }
         }
-        emitMemory(request.context);
+        emitFunction(request.context);
       });
     },
     onError: (request) => {
       // A failed step has no figures to report; its memory is all the more worth knowing.
-      guarded(() => emitMemory(request.context));
+      guarded(() => emitFunction(request.context, request.error ?? undefined));
     },
   };
 }

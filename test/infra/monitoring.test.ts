@@ -25,7 +25,11 @@ interface AlarmMetric {
 }
 interface Alarm {
   readonly name: string;
+  /** The metric it reads, for an alarm on one metric. */
   readonly metric: AlarmMetric;
+  /** For an alarm on a math expression: the expression and its metrics by id. */
+  readonly expression?: string;
+  readonly inputs: Readonly<Record<string, AlarmMetric>>;
   readonly threshold: number;
   readonly comparison: string;
   readonly evaluationPeriods: number;
@@ -34,25 +38,37 @@ interface Alarm {
   readonly actions: readonly string[];
 }
 
-/** Every alarm of the template, with the one metric it reads and its references rendered as `<Id>`. */
+interface MetricStat {
+  Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
+  Stat: string;
+  Period: number;
+}
+
+function metricOf(stat: MetricStat): AlarmMetric {
+  return {
+    namespace: stat.Metric.Namespace,
+    name: stat.Metric.MetricName,
+    dimensions: Object.fromEntries(stat.Metric.Dimensions.map((d) => [d.Name, render(d.Value)])),
+    stat: stat.Stat,
+    period: stat.Period,
+  };
+}
+
+const NO_METRIC: AlarmMetric = { namespace: '', name: '', dimensions: {}, stat: '', period: 0 };
+
+/** Every alarm of the template, with the metrics it reads and its references rendered as `<Id>`. */
 function alarmsOf(template: Template): Alarm[] {
   return Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map(({ Properties: p = {} }) => {
-    const metrics = p.Metrics as { MetricStat: Record<string, unknown> }[];
-    expect(metrics).toHaveLength(1);
-    const stat = metrics[0]!.MetricStat as {
-      Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
-      Stat: string;
-      Period: number;
-    };
+    const queries = p.Metrics as { Id: string; Expression?: string; MetricStat?: MetricStat }[];
+    const inputs = Object.fromEntries(
+      queries.flatMap((q) => (q.MetricStat ? [[q.Id, metricOf(q.MetricStat)]] : [])),
+    ) as Record<string, AlarmMetric>;
+    const expression = queries.find((q) => q.Expression !== undefined)?.Expression;
     return {
       name: p.AlarmName as string,
-      metric: {
-        namespace: stat.Metric.Namespace,
-        name: stat.Metric.MetricName,
-        dimensions: Object.fromEntries(stat.Metric.Dimensions.map((d) => [d.Name, render(d.Value)])),
-        stat: stat.Stat,
-        period: stat.Period,
-      },
+      metric: expression === undefined ? (Object.values(inputs)[0] ?? NO_METRIC) : NO_METRIC,
+      ...(expression !== undefined ? { expression } : {}),
+      inputs,
       threshold: p.Threshold as number,
       comparison: p.ComparisonOperator as string,
       evaluationPeriods: p.EvaluationPeriods as number,
@@ -149,13 +165,32 @@ describe('the pipeline monitoring, with the schedule enabled', () => {
     }
   });
 
-  it("alarms on each function's errors and throttles, and on a duration past 80% of its timeout", () => {
+  it("alarms on each function's errors, less the transient ones the state machine retries", () => {
+    for (const step of STEP_NAMES) {
+      const fn = ids.functions[step]!;
+      const alarm = alarms.filter((a) =>
+        Object.values(a.inputs).some(
+          (m) => m.namespace === 'AWS/Lambda' && m.name === 'Errors' && m.dimensions.FunctionName === fn,
+        ),
+      );
+      expect(alarm, step).toHaveLength(1);
+      expect(alarm[0]).toMatchObject({ ...ON_ANY, missingData: 'notBreaching' });
+      const [errors, transient] = Object.entries(alarm[0]!.inputs).sort(([a], [b]) => a.localeCompare(b));
+      expect(errors?.[1]).toMatchObject({ stat: 'Sum', period: 300 });
+      expect(transient?.[1]).toEqual({
+        namespace: 'Tally',
+        name: 'TransientErrors',
+        dimensions: { service, FunctionName: fn },
+        stat: 'Sum',
+        period: 300,
+      });
+      expect(alarm[0]!.expression).toBe(`${errors?.[0]} - FILL(${transient?.[0]}, 0)`);
+    }
+  });
+
+  it("alarms on each function's throttles, and on a duration past 80% of its timeout", () => {
     for (const step of STEP_NAMES) {
       const fn = { FunctionName: ids.functions[step]! };
-      expect(alarmOn(alarms, 'AWS/Lambda', 'Errors', fn), step).toMatchObject({
-        ...ON_ANY,
-        metric: { stat: 'Sum' },
-      });
       expect(alarmOn(alarms, 'AWS/Lambda', 'Throttles', fn), step).toMatchObject({
         ...ON_ANY,
         metric: { stat: 'Sum' },

@@ -6,7 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SourceUnavailableError } from '../../../lambdas/domain/errors';
+import { InvalidInputError, SourceUnavailableError } from '../../../lambdas/domain/errors';
 import { METRICS_NAMESPACE } from '../../../lambdas/runtime/metric-names';
 import { stepMetrics } from '../../../lambdas/runtime/step-metrics';
 import type { StepName } from '../../../lambdas/steps/registry';
@@ -205,15 +205,39 @@ describe('the step metrics', () => {
     ]);
   });
 
-  it("reports a failed step's memory only, and its error reaches the state machine unchanged", async () => {
+  it("counts a failed step's transient error, which the state machine retries, beside its memory", async () => {
     const { metrics, documents } = captured();
     const error = new SourceUnavailableError('connection refused');
     await expect(handlerOf('exportToS3', metrics, { error })(tableEvent('ExportToS3'), context)).rejects.toBe(
       error,
     );
+    expect(metric(documents, 'TransientErrors')).toEqual([
+      {
+        namespace: 'Tally',
+        dimensions: { service: SERVICE, FunctionName: 'Tally-PipelineExportToS3-abc' },
+        unit: 'Count',
+        value: 1,
+      },
+    ]);
+    // No figures: the step produced none.
     expect(documents.flatMap((d) => d._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name))).toEqual([
       'MaxMemoryUsed',
+      'TransientErrors',
     ]);
+  });
+
+  it('counts no transient error for a terminal or unnamed one, which the function error alarm is for', async () => {
+    const { metrics, documents } = captured();
+    for (const error of [
+      new InvalidInputError('invalid event: state.work'),
+      new TypeError('x is undefined'),
+    ]) {
+      await expect(
+        handlerOf('exportToS3', metrics, { error })(tableEvent('ExportToS3'), context),
+      ).rejects.toBe(error);
+    }
+    expect(metric(documents, 'MaxMemoryUsed')).toHaveLength(2);
+    expect(metric(documents, 'TransientErrors')).toEqual([]);
   });
 
   it('never fails the step when the metrics fail: the failure is logged and the result returned', async () => {
