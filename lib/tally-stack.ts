@@ -183,6 +183,18 @@ export class TallyStack extends Stack {
       this.snowflakeRole.role.roleArn,
       "the storage integration's STORAGE_AWS_ROLE_ARN",
     );
+    output(
+      this,
+      STACK_OUTPUTS.scheduleDeadLetterQueueUrl,
+      p.monitoring.scheduleDeadLetterQueue.queueUrl,
+      'scheduled starts EventBridge could not deliver',
+    );
+    output(
+      this,
+      STACK_OUTPUTS.dashboardName,
+      p.monitoring.dashboard.dashboardName,
+      'the CloudWatch dashboard',
+    );
     if (this.network) {
       output(
         this,
