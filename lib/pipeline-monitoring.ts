@@ -283,7 +283,8 @@ export class PipelineMonitoring extends Construct {
       table,
       metric: {
         metric: this.tableMetric(METRICS.verifiedWindows, table, cloudwatch.Stats.SUM, interval),
-        alarmFriendlyName: alarmSafe(table),
+        // Configured identifiers are letters, digits, _ and $: an alarm name takes them as they are.
+        alarmFriendlyName: table,
         addAlarm: {
           Stale: {
             threshold: 1,
@@ -301,7 +302,8 @@ export class PipelineMonitoring extends Construct {
       humanReadableName: 'Freshness: verified windows per table',
       metricGroups: [{ title: 'Verified windows', metrics: metrics.map((m) => m.metric) }],
     });
-    this.facade.addSegment(freshness);
+    // Charted under Tables as one search instead: a graph of one line per table grows with them.
+    this.facade.addSegment(freshness, { addToDetailDashboard: false });
     // One alarm per metric, created in the metrics' order.
     freshness.createdAlarms().forEach((created, i) => {
       const table = metrics[i]?.table;
@@ -444,13 +446,4 @@ function checkFreshnessRange(interval: Duration, intervals: number): void {
       `freshnessIntervals is ${intervals}: ${intervals} intervals of ${interval.toHumanString()} is longer than the ${limit / 86_400} day(s) a CloudWatch alarm can look back over`,
     );
   }
-}
-
-/** A table's name as alarm names and construct ids take it; a name that had to change keeps a hash. */
-function alarmSafe(table: string): string {
-  const safe = table.replace(/[^A-Za-z0-9._-]/g, '_');
-  if (safe === table) return safe;
-  let hash = 0;
-  for (const char of table) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
-  return `${safe}-${hash.toString(16)}`;
 }
