@@ -1,7 +1,7 @@
 // The reusable construct: everything an audited PostgreSQL -> S3 -> Snowflake transfer needs in AWS (the
 // key, the staging bucket, the alert topic, one Lambda per step of the registry, the state machine and its
 // schedule). Each part is a construct or a function of its own; this one wires them together.
-import { Aws, Duration, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -15,9 +15,10 @@ import { Construct } from 'constructs';
 import { type PipelineConfig, pipelineSchema } from '../lambdas/config';
 import { InvalidConfigError } from '../lambdas/domain/errors';
 import { qualifiedName } from '../lambdas/domain/table';
-import { ENV } from '../lambdas/runtime/env';
+import { CONFIG_FILE_NAME, ENV } from '../lambdas/runtime/env';
 import { mapSteps } from '../lambdas/steps/registry';
 import type { AuditedTransferPipelineProps } from './audited-transfer-pipeline-props';
+import { ExecutionAlerts } from './execution-alerts';
 import { acknowledgeStateMachineRole, allowLogsToUse } from './nag-acknowledgements';
 import { createPipelineFunctions, type PipelineFunctions } from './pipeline-functions';
 import { PipelineMonitoring, scheduleInterval } from './pipeline-monitoring';
@@ -42,8 +43,15 @@ function vendedLogGroupName(scope: Construct): string {
   return Fn.join('', ['/aws/vendedlogs/states/', Names.uniqueId(scope), '-', stackUuid]);
 }
 
-/** Lambda allows 4 KB of environment per function; the configuration must fit in what is left. */
+/** Lambda allows 4 KB of environment per function; what rides there must fit in what is left. */
 const MAX_CONFIG_ENV_BYTES = 3_500;
+
+/**
+ * The parts of the configuration that grow with the deployment (the tables above all) go into each
+ * function's bundle as a file, where 200 tables fit as easily as 2; the parts that name the deployed
+ * resources (the bucket, the region, the key: tokens until deploy) stay in the environment.
+ */
+const BUNDLED_CONFIG_KEYS = ['tables', 'snowflake', 'pipeline'] as const;
 
 export class AuditedTransferPipeline extends Construct {
   readonly bucket: s3.IBucket;
@@ -56,6 +64,8 @@ export class AuditedTransferPipeline extends Construct {
   readonly schedule: events.Rule;
   /** The alarms, the dashboard and the schedule's dead-letter queue. */
   readonly monitoring: PipelineMonitoring;
+  /** The rules that alert on an execution's timeout, abort or unalerted failure. */
+  readonly executionAlerts: ExecutionAlerts;
   /** The functions' security group, when they run in a VPC. */
   readonly securityGroup?: ec2.ISecurityGroup;
   /** Staged files live under this prefix; a lifecycle rule expires them. */
@@ -131,7 +141,7 @@ export class AuditedTransferPipeline extends Construct {
         });
     }
 
-    const configJson = Stack.of(this).toJsonString(
+    const { environment, bundled } = this.splitConfig(
       this.runtimeConfig(
         props,
         pipeline,
@@ -144,7 +154,11 @@ export class AuditedTransferPipeline extends Construct {
       logRetention,
       logEncryptionKey: this.key,
       removalPolicy,
-      environment: { [ENV.config]: configJson },
+      environment: {
+        [ENV.config]: Stack.of(this).toJsonString(environment),
+        ...(bundled !== undefined ? { [ENV.configFile]: CONFIG_FILE_NAME } : {}),
+      },
+      ...(bundled !== undefined ? { bundledFiles: { [CONFIG_FILE_NAME]: JSON.stringify(bundled) } } : {}),
       ...(props.vpc ? { vpc: props.vpc } : {}),
       ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
       ...(this.securityGroup ? { securityGroups: [this.securityGroup] } : {}),
@@ -178,6 +192,12 @@ export class AuditedTransferPipeline extends Construct {
     });
     // The SNS task grants sns:Publish; publishing to an encrypted topic needs the key as well.
     this.alertTopic.grantPublish(this.stateMachine);
+    // The endings no state of the definition can alert on: timed out, aborted, failed unalerted.
+    this.executionAlerts = new ExecutionAlerts(this, 'ExecutionAlerts', {
+      stateMachine: this.stateMachine,
+      topic: this.alertTopic,
+      ...(props.alertTopic === undefined ? { topicKey: this.key } : {}),
+    });
     acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions));
 
     const scheduleEnabled = props.scheduleEnabled ?? false;
@@ -214,9 +234,9 @@ export class AuditedTransferPipeline extends Construct {
     s3Prefix: string,
     encryption: s3.BucketEncryption,
     auditLockRetention: Duration,
-  ): unknown {
+  ): Record<string, unknown> {
     const stack = Stack.of(this);
-    const config = {
+    return {
       tables: props.tables,
       postgres: props.postgres,
       s3: {
@@ -233,12 +253,32 @@ export class AuditedTransferPipeline extends Construct {
       snowflake: props.snowflake,
       pipeline,
     };
-    const size = Buffer.byteLength(JSON.stringify(stack.resolve(config)));
+  }
+
+  /**
+   * The configuration as the functions get it: the bundled file's part (when it holds no token, which a
+   * file written at synth could not resolve) and the environment's. The environment's must fit Lambda's.
+   */
+  private splitConfig(config: Record<string, unknown>): {
+    environment: Record<string, unknown>;
+    bundled?: Record<string, unknown>;
+  } {
+    const stack = Stack.of(this);
+    const bundled = Object.fromEntries(BUNDLED_CONFIG_KEYS.map((key) => [key, config[key]]));
+    const canBundle = !Token.isUnresolved(JSON.stringify(bundled));
+    const environment = canBundle
+      ? Object.fromEntries(
+          Object.entries(config).filter(([key]) => !(BUNDLED_CONFIG_KEYS as readonly string[]).includes(key)),
+        )
+      : config;
+    const size = Buffer.byteLength(JSON.stringify(stack.resolve(environment)));
     if (size > MAX_CONFIG_ENV_BYTES) {
       throw new InvalidConfigError(
-        `the configuration is ${size} bytes as JSON, more than the ${MAX_CONFIG_ENV_BYTES} a Lambda environment can hold: list fewer tables per pipeline`,
+        canBundle
+          ? `the configuration's postgres and s3 settings are ${size} bytes as JSON, more than the ${MAX_CONFIG_ENV_BYTES} a Lambda environment can hold`
+          : `the configuration is ${size} bytes as JSON, more than the ${MAX_CONFIG_ENV_BYTES} a Lambda environment can hold; its tables, snowflake and pipeline settings would go into the functions' bundles instead, but they hold values known only at deploy (CDK tokens)`,
       );
     }
-    return config;
+    return canBundle ? { environment, bundled } : { environment };
   }
 }

@@ -8,7 +8,7 @@ import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/runtime/env';
 import { mapSteps, STEPS, type StepName, type StepSecret } from '../lambdas/steps/registry';
 import { acknowledgeBucketGrant } from './nag-acknowledgements';
-import { grantPrefixes } from './prefix-grants';
+import { grantPrefixes, prefixPath } from './prefix-grants';
 import { StepLambda, type StepLambdaProps } from './step-lambda';
 
 /** The function of every step, keyed like the registry. */
@@ -54,7 +54,7 @@ export function createPipelineFunctions(scope: Construct, props: PipelineFunctio
     acknowledgeBucketGrant(
       fn,
       bucket,
-      spec.prefixes.map((prefix) => `${s3Prefix}/${prefix}/`),
+      spec.prefixes.map((prefix) => prefixPath(s3Prefix, prefix)),
     );
     return fn;
   });

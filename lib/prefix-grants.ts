@@ -2,12 +2,12 @@
 // object read/write set (which adds DeleteObjectVersion, legal holds, tagging and every bucket read):
 // staged part files are written, listed and removed by the export; the audit log's objects are read,
 // written and listed by every step (each may record a retry), and only its pending events are removed
-// once delivered. The bucket policy (`audit-mirror-policy.ts`) keeps the mirror itself from being
+// once delivered; the tables' resolved columns are written by Plan and only read by the other steps. The bucket policy (`audit-mirror-policy.ts`) keeps the mirror itself from being
 // removed or replaced whatever a role allows.
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type { StepPrefix } from '../lambdas/steps/registry';
+import { STEP_PREFIX_PATHS, type StepPrefix } from '../lambdas/steps/registry';
 
 export interface PrefixGrantOptions {
   /** Tally's prefix in the bucket (`s3.prefix`). */
@@ -31,7 +31,16 @@ export function prefixActions(prefix: StepPrefix, options: Pick<PrefixGrantOptio
         's3:DeleteObject',
         ...(options.objectLock ? ['s3:PutObjectRetention'] : []),
       ];
+    case 'plans':
+      return ['s3:PutObject'];
+    case 'plans-read':
+      return ['s3:GetObject'];
   }
+}
+
+/** The object key prefix of `prefix` under Tally's, with its trailing slash: `tally/staging/plans/`. */
+export function prefixPath(s3Prefix: string, prefix: StepPrefix): string {
+  return `${s3Prefix}/${STEP_PREFIX_PATHS[prefix]}/`;
 }
 
 /** Grants `role` the prefixes of its step, listing included, and the bucket's KMS key through S3 only. */
@@ -46,7 +55,7 @@ export function grantPrefixes(
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: prefixActions(prefix, options),
-        resources: [bucket.arnForObjects(`${options.s3Prefix}/${prefix}/*`)],
+        resources: [bucket.arnForObjects(`${prefixPath(options.s3Prefix, prefix)}*`)],
       }),
     );
   }
@@ -55,7 +64,7 @@ export function grantPrefixes(
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
       conditions: {
-        StringLike: { 's3:prefix': prefixes.map((prefix) => `${options.s3Prefix}/${prefix}/*`) },
+        StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefixPath(options.s3Prefix, prefix)}*`) },
       },
     }),
   );

@@ -1,8 +1,11 @@
 // One step of the registry as a Lambda function with the project's defaults: Node 24 on ARM64, bundled
 // locally with esbuild with its own AWS SDK (names kept so Step Functions can route errors by name, source
 // maps on for stack traces), its own log group and role, X-Ray tracing.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Stage as CdkStage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -56,6 +59,13 @@ export interface StepLambdaProps {
    */
   readonly environment?: Readonly<Record<string, string>>;
   /**
+   * Files written into the bundle beside the handler, by name: what is too large for the environment
+   * (Lambda allows 4 KB of it), such as the configuration of many tables. Their content is part of the
+   * code asset, so a change deploys new code.
+   * @default none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
+  /**
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
@@ -88,9 +98,12 @@ export class StepLambda extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** The files the bundle carries beside the handler, by name (`StepLambdaProps.bundledFiles`). */
+  readonly bundledFiles: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: StepLambdaProps) {
     super(scope, id);
+    this.bundledFiles = props.bundledFiles ?? {};
     const memorySize = props.memorySize ?? 512;
     const timeout = props.timeout ?? Duration.minutes(5);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
@@ -157,6 +170,9 @@ export class StepLambda extends Construct {
           'const __filename = tallyFileURLToPath(import.meta.url);',
           "const __dirname = tallyFileURLToPath(new URL('.', import.meta.url));",
         ].join(' '),
+        ...(props.bundledFiles && Stack.of(this).bundlingRequired
+          ? { commandHooks: copyInto(stagedFiles(this, props.bundledFiles)) }
+          : {}),
         // When the stack is synthesized without bundling (only the definition is wanted), a fixed
         // hash spares fingerprinting the whole project directory.
         ...(Stack.of(this).bundlingRequired ? {} : { assetHash: `unbundled-${id}` }),
@@ -216,4 +232,35 @@ export class StepLambda extends Construct {
     }
     this.function.addEnvironment(environmentVariable, secret.secretArn);
   }
+}
+
+/**
+ * Writes each file at synth into the cloud assembly's folder (cdk.out), named by a hash of its content,
+ * to be copied into the bundle: functions bundling the same file share one copy.
+ */
+function stagedFiles(scope: Construct, files: Readonly<Record<string, string>>): string[] {
+  const outdir = CdkStage.of(scope)?.outdir;
+  if (outdir === undefined) throw new Error('a bundled file needs the construct to be inside a CDK app');
+  return Object.entries(files).map(([name, content]) => {
+    if (basename(name) !== name)
+      throw new Error(`a bundled file is named by its file name alone, got '${name}'`);
+    const dir = join(
+      outdir,
+      'bundled-files',
+      createHash('sha256').update(content).digest('hex').slice(0, 16),
+    );
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  });
+}
+
+/** Bundling hooks that copy `paths` into the bundle's folder once esbuild has written it. */
+function copyInto(paths: readonly string[]): nodejs.ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => paths.map((path) => `cp "${path}" "${outputDir}"`),
+  };
 }

@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { TRANSIENT_ERROR_NAMES } from '../lambdas/domain/errors';
-import { STEP_PAYLOAD } from '../lambdas/steps/contract';
+import { STEP_PAYLOAD, TABLE_CHAIN } from '../lambdas/steps/contract';
 import { type StateName, type StepName, stepOfState } from '../lambdas/steps/registry';
 
 /**
@@ -22,15 +22,22 @@ export const RETRYABLE_ERRORS: readonly string[] = [
   'Lambda.TooManyRequestsException',
 ];
 
+/** The execution's error when it failed and its own alert was published. */
+export const FAILED_ALERTED = 'TransferFailed';
+/** The execution's error when it failed and its alert could not be published: alerted from outside. */
+export const FAILED_UNALERTED = 'TransferFailedUnalerted';
+
 /** States the definition adds to the steps' (the registry's): they only route. */
 export const ROUTING_STATE = {
   transferTables: 'TransferTables',
   tableFailed: 'TableFailed',
   summarizeOutcomes: 'SummarizeOutcomes',
   anyTableFailed: 'AnyTableFailed',
+  alertFallback: 'AlertFallback',
   publishAlert: 'PublishAlert',
   alertHasRunState: 'AlertHasRunState',
   failed: 'TransferFailed',
+  failedUnalerted: 'TransferFailedUnalerted',
   succeeded: 'TransferSucceeded',
 } as const;
 
@@ -98,7 +105,19 @@ export class TransferDefinition extends Construct {
     // the iteration with the table's outcome (failed, or skipped when another execution held it); should
     // it fail itself, the table counts as failed.
     const tableFailed = new sfn.Pass(this, ROUTING_STATE.tableFailed, {
-      parameters: { table: sfn.JsonPath.stringAt('$.work.table'), status: 'failed' },
+      parameters: {
+        table: sfn.JsonPath.stringAt('$.work.table'),
+        status: 'failed',
+        failure: {
+          stage: 'AuditFailure',
+          error: sfn.JsonPath.stringAt('$.error.Error'),
+          message: sfn.JsonPath.format(
+            'the table failed with {}, and its failure event could not be written ({}): the audit log may lack it',
+            sfn.JsonPath.stringAt('$.error.Error'),
+            sfn.JsonPath.stringAt('$.auditError.Error'),
+          ),
+        },
+      },
     });
     const auditFailure = this.task('AuditFailure');
     auditFailure.addCatch(tableFailed, { errors: [sfn.Errors.ALL], resultPath: '$.auditError' });
@@ -108,11 +127,9 @@ export class TransferDefinition extends Construct {
       return task;
     };
 
-    const tableChain = sfn.Chain.start(onFailure(this.task('CountSource')))
-      .next(onFailure(this.task('ExportToS3')))
-      .next(onFailure(this.task('LoadSnowflake')))
-      .next(onFailure(this.task('VerifyCounts')))
-      .next(onFailure(this.task('AuditSuccess')));
+    const [first, ...rest] = TABLE_CHAIN.map((link) => onFailure(this.task(link.state)));
+    if (!first) throw new Error('the table chain has no state');
+    const tableChain = rest.reduce((chain, task) => chain.next(task), sfn.Chain.start(first));
 
     const transferTables = new sfn.Map(this, ROUTING_STATE.transferTables, {
       itemsPath: '$.tables',
@@ -125,10 +142,16 @@ export class TransferDefinition extends Construct {
     });
     transferTables.itemProcessor(tableChain, { mode: sfn.ProcessorMode.INLINE });
 
-    // After the Map: the alert, once, for the whole execution.
+    // After the Map: the alert, once, for the whole execution, written for a person by ComposeAlert. The
+    // execution then fails as TransferFailed, or as TransferFailedUnalerted when the alert could not be
+    // published: the rule on the execution's status alerts on that one from outside (`ExecutionAlerts`).
     const failed = new sfn.Fail(this, ROUTING_STATE.failed, {
-      error: 'TransferFailed',
+      error: FAILED_ALERTED,
       cause: 'Planning failed, a table failed, or its counts did not close; see the alert and the audit log.',
+    });
+    const failedUnalerted = new sfn.Fail(this, ROUTING_STATE.failedUnalerted, {
+      error: FAILED_UNALERTED,
+      cause: 'The run failed and its alert could not be published; see the audit log.',
     });
     const auditAlert = this.task('AuditAlert');
     auditAlert.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.auditError' });
@@ -136,13 +159,30 @@ export class TransferDefinition extends Construct {
 
     const publishAlert = new tasks.SnsPublish(this, ROUTING_STATE.publishAlert, {
       topic: props.alertTopic,
-      subject: 'Tally transfer failed',
-      message: sfn.TaskInput.fromJsonPathAt(sfn.JsonPath.jsonToString(sfn.JsonPath.entirePayload)),
+      subject: sfn.JsonPath.stringAt('$.alertMessage.subject'),
+      message: sfn.TaskInput.fromJsonPathAt('$.alertMessage.message'),
       messageAttributes: {
         executionId: { value: sfn.JsonPath.stringAt('$$.Execution.Id') },
       },
       resultPath: '$.alert',
     });
+    // Should the alert's own step fail, a shorter alert still goes out: the execution, and where to look.
+    const alertFallback = new sfn.Pass(this, ROUTING_STATE.alertFallback, {
+      parameters: {
+        subject: 'Tally: a run failed',
+        message: sfn.JsonPath.format(
+          'A Tally run failed, and its alert could not be written ({}). Execution: {}. Its audit events say which tables failed and why: tally audit --since {}',
+          sfn.JsonPath.stringAt('$.composeError.Error'),
+          sfn.JsonPath.stringAt('$$.Execution.Id'),
+          sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        ),
+      },
+      resultPath: '$.alertMessage',
+    });
+    alertFallback.next(publishAlert);
+    const composeAlert = this.task('ComposeAlert');
+    composeAlert.addCatch(alertFallback, { errors: [sfn.Errors.ALL], resultPath: '$.composeError' });
+    composeAlert.next(publishAlert);
     publishAlert.addRetry({
       errors: [sfn.Errors.TASKS_FAILED],
       interval: this.retry.interval,
@@ -155,11 +195,11 @@ export class TransferDefinition extends Construct {
     const alertHasRunState = new sfn.Choice(this, ROUTING_STATE.alertHasRunState)
       .when(sfn.Condition.isPresent('$.outcomes'), auditAlert)
       .otherwise(failed);
-    publishAlert.addCatch(alertHasRunState, { errors: [sfn.Errors.ALL], resultPath: '$.alertError' });
+    publishAlert.addCatch(failedUnalerted, { errors: [sfn.Errors.ALL], resultPath: '$.alertError' });
     publishAlert.next(alertHasRunState);
 
     const anyTableFailed = new sfn.Choice(this, ROUTING_STATE.anyTableFailed)
-      .when(sfn.Condition.booleanEquals('$.summary.anyFailed', true), publishAlert)
+      .when(sfn.Condition.booleanEquals('$.summary.anyFailed', true), composeAlert)
       .otherwise(new sfn.Succeed(this, ROUTING_STATE.succeeded));
     // A Choice cannot look inside an array: this Pass turns "any outcome failed" into one boolean.
     const summarizeOutcomes = new sfn.Pass(this, ROUTING_STATE.summarizeOutcomes, {
@@ -171,7 +211,7 @@ export class TransferDefinition extends Construct {
 
     // On its last attempt Plan records a transient failure itself: no table's Catch exists yet.
     const plan = this.task('Plan', { maxAttempts: this.retry.maxAttempts });
-    plan.addCatch(publishAlert, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    plan.addCatch(composeAlert, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
     this.startState = sfn.Chain.start(plan).next(transferTables).next(summarizeOutcomes).next(anyTableFailed);
   }

@@ -30,6 +30,7 @@ export const ERROR_CATALOG = [
   { name: 'NoWatermarkError', kind: 'terminal' },
   { name: 'CountMismatchError', kind: 'terminal' },
   { name: 'VolumeAnomalyError', kind: 'terminal' },
+  { name: 'PlanRecordError', kind: 'terminal' },
 ] as const;
 
 /**
@@ -161,4 +162,8 @@ export class VolumeAnomalyError extends TallyError {
 /** The name Step Functions would see for any thrown value. */
 export function errorName(err: unknown): string {
   return err instanceof Error ? err.name : 'Error';
+}
+/** What Plan kept for a table beside the state (its resolved columns) is missing or was changed. */
+export class PlanRecordError extends TallyError {
+  override readonly name = 'PlanRecordError' as const;
 }

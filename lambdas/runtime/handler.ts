@@ -44,7 +44,9 @@ export function createHandler(
   options: HandlerOptions = {},
 ) {
   const step = stepNamed(env[ENV.step]);
-  const settings = loadRuntimeSettings(env);
+  const settings = loadRuntimeSettings(env, {
+    signsInToWarehouse: (STEPS[step].secrets as readonly string[]).includes('snowflake'),
+  });
   const runtime = new Runtime(settings, factories);
   const logger = new Logger({ serviceName: 'tally' });
   const store = secretStore(settings, options);

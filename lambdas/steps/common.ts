@@ -32,7 +32,7 @@ export function sliceOf(state: Pick<TableState, 'work' | 'export'>): Slice {
   return { kind: 'window', window: windowOf(state) };
 }
 
-export function targetTableName(deps: StepDeps, table: ResolvedTable): string {
+export function targetTableName(deps: StepDeps, table: Pick<ResolvedTable, 'targetName'>): string {
   const { database, schema } = deps.config.snowflake;
   return `${database}.${schema}.${table.targetName}`;
 }

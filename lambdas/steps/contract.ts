@@ -33,8 +33,30 @@ export const invocationSchema = z.object({
 
 const windowSchema: z.ZodType<Window> = z.object({ from: z.string().nullable(), to: z.string().nullable() });
 
-/** A table as Plan resolved it against the source catalog, so later steps need not ask again. */
-export const resolvedTableSchema: z.ZodType<ResolvedTable> = z.object({
+/** One column as the source catalog describes it. */
+export const columnInfoSchema = z.object({
+  name: z.string(),
+  pgType: z.string(),
+  category: z.string(),
+  baseType: z.string(),
+  nullable: z.boolean(),
+});
+
+/**
+ * Where a table's resolved columns are kept while its job runs: an object in the stage that Plan wrote,
+ * with the SHA-256 of its content, so the state carries a key instead of a list that grows with the width
+ * of the table (100 tables of 200 columns would pass Step Functions' 256 KB; see `steps/columns.ts`).
+ */
+export const columnsRefSchema = z.object({
+  key: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  count: z.number().int().min(1),
+});
+export type ColumnsRef = z.infer<typeof columnsRefSchema>;
+
+/** A resolved table as the state carries it: everything but its columns, which `columns` points to. */
+export type TableRef = Omit<ResolvedTable, 'columns'> & { readonly columns: ColumnsRef };
+export const tableRefSchema: z.ZodType<TableRef> = z.object({
   schema: z.string(),
   name: z.string(),
   primaryKey: z.array(z.string()).min(1),
@@ -42,15 +64,7 @@ export const resolvedTableSchema: z.ZodType<ResolvedTable> = z.object({
   targetName: z.string(),
   cursorKind: z.enum(['timestamp', 'integer']),
   textColumns: z.array(z.string()).optional(),
-  columns: z.array(
-    z.object({
-      name: z.string(),
-      pgType: z.string(),
-      category: z.string(),
-      baseType: z.string(),
-      nullable: z.boolean(),
-    }),
-  ),
+  columns: columnsRefSchema,
 });
 
 /** One table's unit of work, as the Map hands it to each iteration. */
@@ -59,7 +73,7 @@ export const tableWorkSchema = z.object({
   pipeline: z.enum(PIPELINES),
   /** `schema.name`, as the audit log's SOURCE_TABLE names it. */
   table: z.string().min(1),
-  resolved: resolvedTableSchema,
+  resolved: tableRefSchema,
   window: windowSchema,
   startedAt: z.string(),
   /** How the existing target differs from the source, as Plan found it: the table is refused until fixed. */
@@ -104,6 +118,19 @@ export const verifyOutputSchema = z.object({
 export type VerifyOutput = z.infer<typeof verifyOutputSchema>;
 
 /**
+ * One table's chain inside the Map, in order, with the key of the table's state each state's result goes
+ * under (the registry's `resultPath`; AuditSuccess replaces the state with the outcome). The definition
+ * chains these states, and a failure is placed at the first of them whose result the state lacks.
+ */
+export const TABLE_CHAIN = [
+  { state: 'CountSource', result: 'count' },
+  { state: 'ExportToS3', result: 'export' },
+  { state: 'LoadSnowflake', result: 'load' },
+  { state: 'VerifyCounts', result: 'verify' },
+  { state: 'AuditSuccess', result: null },
+] as const;
+
+/**
  * The state of one Map iteration as it grows: each step's result is stored under its own key
  * (`ResultPath`), so later steps and the audit writer see everything before them.
  */
@@ -124,6 +151,8 @@ export const tableOutcomeSchema = z.object({
   table: z.string(),
   /** `skipped`: another execution was loading the table; the next run takes it up. */
   status: z.enum(['succeeded', 'failed', 'skipped']),
+  /** For a failed table, what the alert tells a person: where it failed and why, the message clipped. */
+  failure: z.object({ stage: z.string(), error: z.string(), message: z.string() }).optional(),
 });
 export type TableOutcome = z.infer<typeof tableOutcomeSchema>;
 
@@ -159,6 +188,21 @@ export type PlanEvent = z.infer<typeof planEventSchema>;
 
 export const tableEventSchema = invocationSchema.extend({ state: tableStateSchema });
 export type TableEvent = z.infer<typeof tableEventSchema>;
+
+/**
+ * What ComposeAlert is handed: the run state after the Map, or, when planning failed, the execution's
+ * input with the Catch's `error`.
+ */
+export const composeAlertEventSchema = invocationSchema.extend({
+  state: z.union([
+    runStateSchema,
+    z.object({
+      pipeline: z.string(),
+      error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+    }),
+  ]),
+});
+export type ComposeAlertEvent = z.infer<typeof composeAlertEventSchema>;
 
 export const AUDIT_MODES = ['success', 'failure', 'alert'] as const;
 export type AuditMode = (typeof AUDIT_MODES)[number];

@@ -4,9 +4,11 @@
 // same snapshot it copies from, and that count is what VerifyCounts and the audit row use. WriteAudit
 // reports this count only when the export never ran.
 import type { StepDeps } from '../deps';
+import { resolvedTable } from './columns';
 import { sliceOf } from './common';
 import type { TableEvent } from './contract';
 
 export async function countSource({ state }: TableEvent, deps: StepDeps): Promise<{ sourceCount: number }> {
-  return { sourceCount: await deps.ports.source.count(state.work.resolved, sliceOf(state)) };
+  const table = await resolvedTable(deps, state.work);
+  return { sourceCount: await deps.ports.source.count(table, sliceOf(state)) };
 }

@@ -2,6 +2,7 @@
 // up to. Keys are fixed by job, table and window, so a retry overwrites its own files instead of adding new ones.
 import type { StepDeps } from '../deps';
 import { windowLabel } from '../domain/window';
+import { resolvedTable } from './columns';
 import { sliceOf } from './common';
 import type { ExportOutput, TableEvent, TableWork } from './contract';
 
@@ -10,13 +11,18 @@ export async function exportToS3({ state }: TableEvent, deps: StepDeps): Promise
   const { maxFileBytes, gzipLevel, lagSeconds } = deps.config.pipeline;
   // The source fixes the window's upper bound in the export's own snapshot; a historical export records
   // the same bound, so the first incremental run starts from what this snapshot could see.
-  const result = await deps.ports.source.export(work.resolved, sliceOf(state), deps.ports.stage, {
-    keyPrefix: exportPrefix(deps, work),
-    maxFileBytes,
-    gzipLevel,
-    lagMs: lagSeconds * 1000,
-    boundCursor: work.pipeline === 'historical',
-  });
+  const result = await deps.ports.source.export(
+    await resolvedTable(deps, work),
+    sliceOf(state),
+    deps.ports.stage,
+    {
+      keyPrefix: exportPrefix(deps, work),
+      maxFileBytes,
+      gzipLevel,
+      lagMs: lagSeconds * 1000,
+      boundCursor: work.pipeline === 'historical',
+    },
+  );
   return {
     sourceCount: result.sourceCount,
     rows: result.rows,

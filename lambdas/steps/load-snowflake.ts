@@ -2,6 +2,7 @@
 // (incremental). A file that did not load completely fails the table; a retry cannot fix bad data.
 import type { StepDeps } from '../deps';
 import { InvalidInputError, LoadIncompleteError } from '../domain/errors';
+import { resolvedTable } from './columns';
 import type { LoadOutput, TableEvent } from './contract';
 
 export async function loadSnowflake({ state }: TableEvent, deps: StepDeps): Promise<LoadOutput> {
@@ -14,10 +15,11 @@ export async function loadSnowflake({ state }: TableEvent, deps: StepDeps): Prom
     return { rowsParsed: 0, rowsLoaded: 0, inserted: 0, updated: 0, files: 0 };
   }
   const { warehouse } = deps.ports;
+  const table = await resolvedTable(deps, work);
   const result =
     work.pipeline === 'historical'
-      ? await warehouse.replaceWith(work.resolved, keys)
-      : await warehouse.merge(work.resolved, keys);
+      ? await warehouse.replaceWith(table, keys)
+      : await warehouse.merge(table, keys);
   const bad = result.files.filter((f) => f.status === 'LOAD_FAILED' || f.status === 'PARTIALLY_LOADED');
   if (bad.length > 0) {
     const first = bad[0];

@@ -10,12 +10,14 @@ import { newJobId } from '../domain/ids';
 import { type JobRef, jobEvent } from '../domain/job-events';
 import { qualifiedName, type ResolvedTable } from '../domain/table';
 import { nextWindow, WHOLE_TABLE } from '../domain/window';
+import { keepColumns } from './columns';
 import { parseEvent, tableEventBase } from './common';
 import {
   type ExecutionInput,
   executionInputSchema,
   type PlanEvent,
   type PlanOutput,
+  type TableRef,
   type TableWork,
 } from './contract';
 
@@ -63,11 +65,14 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
         : new Map<string, string | null>();
     const refuseFirst =
       input.pipeline === 'incremental' && deps.config.pipeline.firstIncremental === 'refuse';
-    const tables: TableWork[] = resolved.map((table) => ({
+    // The columns go to the stage, one object per table, and the state carries where (`columns.ts`).
+    const refs: TableRef[] = [];
+    for (const table of resolved) refs.push(await keepColumns(deps, job.jobId, table));
+    const tables: TableWork[] = resolved.map((table, i) => ({
       jobId: job.jobId,
       pipeline: input.pipeline,
       table: qualifiedName(table),
-      resolved: table,
+      resolved: refs[i] as TableRef,
       window:
         input.pipeline === 'historical'
           ? WHOLE_TABLE

@@ -3,7 +3,8 @@
 // each result goes), the Lambda handler, the local runner and the tests derive from this one list.
 // Adding a step is an entry here plus its step function.
 
-import { type AuditMode, planEventSchema, writeAuditEventSchema } from './contract';
+import { composeAlert } from './compose-alert';
+import { type AuditMode, composeAlertEventSchema, planEventSchema, writeAuditEventSchema } from './contract';
 import { countSource } from './count-source';
 import { exportToS3 } from './export-to-s3';
 import { type BoundStep, jobStep, tableStep } from './frame';
@@ -14,8 +15,22 @@ import { writeAudit } from './write-audit';
 
 /** The secrets a step's Lambda may read. */
 export type StepSecret = 'postgres' | 'snowflake';
-/** The S3 prefixes (under `s3.prefix`) a step's Lambda may read and write. */
-export type StepPrefix = 'staging' | 'audit';
+/**
+ * The S3 prefixes (under `s3.prefix`) a step's Lambda may use: staged part files, the audit mirror, and
+ * the tables' resolved columns Plan keeps beside the state (written by Plan, read by the table steps).
+ */
+export type StepPrefix = 'staging' | 'audit' | 'plans' | 'plans-read';
+
+/**
+ * Where each prefix lives under `s3.prefix`. The plans sit under the staging prefix, so the rule that
+ * expires staged files expires them too: a job never outlives the state machine's timeout.
+ */
+export const STEP_PREFIX_PATHS: Readonly<Record<StepPrefix, string>> = {
+  staging: 'staging',
+  audit: 'audit',
+  plans: 'staging/plans',
+  'plans-read': 'staging/plans',
+};
 
 /** One state of the definition that runs the step. */
 export interface StepState {
@@ -47,7 +62,7 @@ export const STEPS = {
     timeoutSeconds: 120,
     memoryMb: 512,
     secrets: ['postgres', 'snowflake'],
-    prefixes: ['audit'],
+    prefixes: ['audit', 'plans'],
     states: [{ name: 'Plan', resultPath: '$' }],
     run: jobStep(planEventSchema, plan),
   },
@@ -57,7 +72,7 @@ export const STEPS = {
     timeoutSeconds: 300,
     memoryMb: 512,
     secrets: ['postgres', 'snowflake'],
-    prefixes: ['audit'],
+    prefixes: ['audit', 'plans-read'],
     states: [{ name: 'CountSource', resultPath: '$.count' }],
     run: tableStep(countSource),
   },
@@ -68,7 +83,7 @@ export const STEPS = {
     // gzip is the bottleneck and Lambda's CPU share grows with memory.
     memoryMb: 2048,
     secrets: ['postgres', 'snowflake'],
-    prefixes: ['staging', 'audit'],
+    prefixes: ['staging', 'audit', 'plans-read'],
     states: [{ name: 'ExportToS3', resultPath: '$.export' }],
     run: tableStep(exportToS3),
   },
@@ -78,7 +93,7 @@ export const STEPS = {
     timeoutSeconds: 900,
     memoryMb: 512,
     secrets: ['snowflake'],
-    prefixes: ['audit'],
+    prefixes: ['audit', 'plans-read'],
     states: [{ name: 'LoadSnowflake', resultPath: '$.load' }],
     run: tableStep(loadSnowflake),
   },
@@ -88,7 +103,7 @@ export const STEPS = {
     timeoutSeconds: 300,
     memoryMb: 512,
     secrets: ['snowflake'],
-    prefixes: ['audit'],
+    prefixes: ['audit', 'plans-read'],
     states: [{ name: 'VerifyCounts', resultPath: '$.verify' }],
     run: tableStep(verifyCounts),
   },
@@ -98,7 +113,7 @@ export const STEPS = {
     timeoutSeconds: 120,
     memoryMb: 512,
     secrets: ['snowflake'],
-    prefixes: ['audit'],
+    prefixes: ['audit', 'plans-read'],
     states: [
       // The success returns the table's outcome, which replaces the iteration's state; the failure keeps
       // the state, so TableFailed reads the table's name whether the audit was written or not.
@@ -107,6 +122,16 @@ export const STEPS = {
       { name: 'AuditAlert', resultPath: '$.audit', mode: 'alert' },
     ],
     run: jobStep(writeAuditEventSchema, writeAudit),
+  },
+  composeAlert: {
+    functionName: 'ComposeAlert',
+    description: 'Tally: write the alert of a failed run for a person to read',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    secrets: [],
+    prefixes: [],
+    states: [{ name: 'ComposeAlert', resultPath: '$.alertMessage' }],
+    run: jobStep(composeAlertEventSchema, composeAlert),
   },
 } as const satisfies Record<string, StepSpec>;
 

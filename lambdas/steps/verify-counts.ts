@@ -6,13 +6,14 @@ import { CountMismatchError, InvalidInputError, VolumeAnomalyError } from '../do
 import { recentVolumes } from '../domain/history';
 import { CountLedger } from '../domain/ledger';
 import { volumeAnomaly } from '../domain/volume';
+import { resolvedTable } from './columns';
 import { sliceOf } from './common';
 import type { TableEvent, TableWork, VerifyOutput } from './contract';
 
 export async function verifyCounts({ state }: TableEvent, deps: StepDeps): Promise<VerifyOutput> {
   const { work, export: exported, load } = state;
   if (!exported || !load) throw new InvalidInputError(`${work.table}: verify ran before export and load`);
-  const targetCount = await deps.ports.warehouse.count(work.resolved, sliceOf(state));
+  const targetCount = await deps.ports.warehouse.count(await resolvedTable(deps, work), sliceOf(state));
   // The export's own snapshot count is the source count: CountSource ran earlier, on a table that may
   // have changed since.
   const ledger = new CountLedger()

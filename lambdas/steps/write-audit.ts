@@ -6,8 +6,21 @@ import type { StepDeps } from '../deps';
 import type { AuditEventInput } from '../domain/audit';
 import { retryEvent } from '../domain/job-events';
 import { releaseTable } from '../leases/table-lease';
+import { resolvedTable } from './columns';
 import { sliceOf, tableEventBase, windowOf } from './common';
-import type { RunState, TableOutcome, TableState, WriteAuditEvent } from './contract';
+import {
+  type RunState,
+  TABLE_CHAIN,
+  type TableOutcome,
+  type TableState,
+  type WriteAuditEvent,
+} from './contract';
+
+/**
+ * Of an error message, what a table's outcome keeps (the audit event keeps it whole): the run's state
+ * holds every table's outcome, and 100 failed tables must stay far below Step Functions' 256 KB.
+ */
+const OUTCOME_MESSAGE_CHARS = 500;
 
 export async function writeAudit(
   event: WriteAuditEvent,
@@ -33,7 +46,30 @@ export async function writeAudit(
     // Once the result is kept the table is done with, even when the warehouse could not take it yet.
     await releaseTable(deps, executionId, state.work.table);
   }
-  return { table: state.work.table, status: outcomeOf(event) };
+  const status = outcomeOf(event);
+  if (status !== 'failed') return { table: state.work.table, status };
+  const error = describeError(state.error ?? { Error: 'UnknownError' });
+  return {
+    table: state.work.table,
+    status,
+    // Clipped: the outcome stays in the run's state, which must hold every table's.
+    failure: {
+      stage: failedStage(state),
+      error: error.type,
+      message: clip(error.message, OUTCOME_MESSAGE_CHARS),
+    },
+  };
+}
+
+/** The state of the table's chain that failed: the first whose result the state does not hold. */
+export function failedStage(state: TableState): string {
+  // AuditSuccess has no result key: a table that got that far failed there.
+  const missing = TABLE_CHAIN.find((link) => link.result === null || state[link.result] === undefined);
+  return missing?.state ?? 'AuditSuccess';
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /**
@@ -88,7 +124,10 @@ async function tableResult(
  */
 async function targetCountAfterFailure(deps: StepDeps, state: TableState): Promise<number | null> {
   if (!state.load) return null;
-  return bestEffort(deps.ports.warehouse.count(state.work.resolved, sliceOf(state)), null);
+  return bestEffort(
+    resolvedTable(deps, state.work).then((table) => deps.ports.warehouse.count(table, sliceOf(state))),
+    null,
+  );
 }
 
 /**

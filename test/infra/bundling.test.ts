@@ -16,8 +16,8 @@ import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/runtime/env';
-import { STEP_NAMES, type StepName } from '../../lambdas/steps/registry';
+import { CONFIG_FILE_NAME, ENV } from '../../lambdas/runtime/env';
+import { STEP_NAMES, STEPS, type StepName } from '../../lambdas/steps/registry';
 import { freePort } from '../../local/free-port';
 import { buildStack, render, resourcesOf } from '../support/cdk';
 import { NODE24_MAJOR, node24Binary } from '../support/node24';
@@ -49,6 +49,15 @@ const EVENTS: Readonly<Record<StepName, unknown>> = {
   loadSnowflake: { executionId: 'exec-1', stateName: 'LoadSnowflake', attempt: 0, state: {} },
   verifyCounts: { executionId: 'exec-1', stateName: 'VerifyCounts', attempt: 0, state: {} },
   writeAudit: { executionId: 'exec-1', stateName: 'AuditSuccess', attempt: 0, state: {} },
+  composeAlert: {
+    executionId: 'arn:aws:states:eu-west-1:123456789012:execution:tally:run-1',
+    stateName: 'ComposeAlert',
+    attempt: 0,
+    state: {
+      pipeline: 'incremental',
+      error: { Error: 'InvalidInputError', Cause: '{"errorMessage":"no such table"}' },
+    },
+  },
 };
 
 /** Imports the bundle, calls its handler once and prints how it ended, as one JSON line. */
@@ -82,14 +91,15 @@ function lambdaEnv(step: StepName, endpoints: { secrets: string; postgresPort: n
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     NODE_OPTIONS: '--enable-source-maps',
     [ENV.step]: step,
+    // The environment's part of the configuration; the rest is the bundle's own file, as synthesized.
     [ENV.config]: JSON.stringify({
-      tables: [{ name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' }],
       postgres: { host: '127.0.0.1', port: endpoints.postgresPort, database: 'shop', connectTimeoutMs: 2000 },
       s3: { bucket: 'tally-bucket', region: 'eu-west-1' },
-      snowflake: { account: 'acme', username: 'TALLY', database: 'ANALYTICS' },
     }),
-    [ENV.postgresSecretArn]: PG_ARN,
-    [ENV.snowflakeSecretArn]: SF_ARN,
+    [ENV.configFile]: CONFIG_FILE_NAME,
+    // As the stack sets them: only the secrets the step reads.
+    ...(secretsOf(step).includes('postgres') ? { [ENV.postgresSecretArn]: PG_ARN } : {}),
+    ...(secretsOf(step).includes('snowflake') ? { [ENV.snowflakeSecretArn]: SF_ARN } : {}),
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test-secret',
@@ -101,11 +111,22 @@ function lambdaEnv(step: StepName, endpoints: { secrets: string; postgresPort: n
   };
 }
 
+function secretsOf(step: StepName): readonly string[] {
+  return STEPS[step].secrets;
+}
+
 async function invoke(bundle: string, step: StepName, env: Record<string, string>): Promise<Ending> {
   const { stdout } = await run(
     node24Binary(),
     ['--input-type=module', '-e', DRIVER, bundle, JSON.stringify(EVENTS[step])],
-    { env, cwd: dirname(bundle), encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+    // Lambda unpacks the code into LAMBDA_TASK_ROOT and starts elsewhere: the file is found from there.
+    {
+      env: { ...env, LAMBDA_TASK_ROOT: dirname(bundle) },
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
   );
   const last = stdout.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as Ending;
@@ -136,6 +157,9 @@ describe('bundling', () => {
       mkdirSync(folder);
       copyFileSync(join(asset, 'index.mjs'), join(folder, 'index.mjs'));
       copyFileSync(join(asset, 'index.mjs.map'), join(folder, 'index.mjs.map'));
+      // The tables, Snowflake and pipeline settings ride in the bundle, not the environment.
+      expect(variables[ENV.configFile], step).toBe(CONFIG_FILE_NAME);
+      copyFileSync(join(asset, CONFIG_FILE_NAME), join(folder, CONFIG_FILE_NAME));
       bundles.set(step, join(folder, 'index.mjs'));
     }
     expect([...bundles.keys()].sort()).toEqual([...STEP_NAMES].sort());
@@ -169,6 +193,7 @@ describe('bundling', () => {
   }, async () => {
     const closed = await freePort();
     for (const [step, bundle] of bundles) {
+      if (secretsOf(step).length === 0) continue;
       const ending = await invoke(
         bundle,
         step,
@@ -178,6 +203,21 @@ describe('bundling', () => {
       expect(ending, step).toMatchObject({ ok: false, name: 'SecretUnavailableError' });
       expect(ending.message, step).toMatch(/ECONNREFUSED/);
     }
+  });
+
+  it(`runs the alert's bundle alone on Node ${NODE24_MAJOR}, with no secret to read, to the alert it composes`, {
+    timeout: 60_000,
+  }, async () => {
+    const closed = await freePort();
+    const ending = (await invoke(
+      bundles.get('composeAlert') ?? '',
+      'composeAlert',
+      lambdaEnv('composeAlert', { secrets: `http://127.0.0.1:${closed}`, postgresPort: closed }),
+    )) as Ending & { result?: { subject: string; message: string } };
+    expect(ending.node).toMatch(new RegExp(`^v${NODE24_MAJOR}\\.`));
+    expect(ending.ok).toBe(true);
+    expect(ending.result?.subject).toBe('Tally: incremental run failed in planning (InvalidInputError)');
+    expect(ending.result?.message).toContain('InvalidInputError: no such table');
   });
 
   it('takes Plan from its secrets to its first PostgreSQL connection, at a closed port: SourceUnavailableError', {

@@ -58,6 +58,7 @@ async function runEndingExportWith(error: string) {
       if (name === 'ExportToS3' && table === 'sales.orders') {
         throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: error });
       }
+      if (name === 'ComposeAlert') return { subject: 'Tally: test alert', message: 'a table failed' };
       if (event.mode === 'failure') failures.push(event.state.error);
       if (event.mode === 'success' || event.mode === 'failure') {
         return { table, status: event.mode === 'success' ? 'succeeded' : 'failed' };

@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../lambdas/domain/errors';
 import { ENV } from '../../lambdas/runtime/env';
-import { STEP_NAMES, STEPS, type StepName } from '../../lambdas/steps/registry';
+import { STEP_NAMES, STEPS, type StepName, type StepPrefix } from '../../lambdas/steps/registry';
 import { auditLockFromContext } from '../../lib/audit-lock-context';
 import { AuditedTransferPipeline } from '../../lib/audited-transfer-pipeline';
 import { NETWORK_DESCRIBE_ACTIONS, NETWORK_INTERFACE_ACTIONS } from '../../lib/step-lambda';
@@ -96,8 +96,21 @@ describe('each step in the bucket', () => {
     }
   });
 
+  it("may write the tables' columns in Plan alone, and only read them in the steps that use them", () => {
+    for (const step of STEP_NAMES) {
+      const plans = objectActions(step)['tally/staging/plans/*'];
+      const prefixes: readonly string[] = STEPS[step].prefixes;
+      if (step === 'plan') expect(plans).toEqual(['s3:PutObject']);
+      else if (prefixes.includes('plans-read')) expect(plans, step).toEqual(['s3:GetObject']);
+      else expect(plans, step).toBeUndefined();
+    }
+    expect(STEPS.composeAlert.prefixes).toEqual([]);
+    expect(objectActions('composeAlert')).toEqual({});
+  });
+
   it('may read, write and remove audit objects, with no version deletion, tagging or ACL action', () => {
     for (const step of STEP_NAMES) {
+      if (!(STEPS[step].prefixes as readonly string[]).includes('audit')) continue;
       expect(objectActions(step)['tally/audit/*'], step).toEqual([
         's3:DeleteObject',
         's3:GetObject',
@@ -111,14 +124,25 @@ describe('each step in the bucket', () => {
   });
 
   it('may list only under the prefixes of its step', () => {
+    const paths: Record<StepPrefix, string> = {
+      staging: 'tally/staging/*',
+      audit: 'tally/audit/*',
+      plans: 'tally/staging/plans/*',
+      'plans-read': 'tally/staging/plans/*',
+    };
     for (const step of STEP_NAMES) {
       const listing = statementsOf(template, roleOf(step)).filter((s) =>
         list(s.Action).includes('s3:ListBucket'),
       );
+      const prefixes: readonly StepPrefix[] = STEPS[step].prefixes;
+      if (prefixes.length === 0) {
+        expect(listing, step).toEqual([]);
+        continue;
+      }
       expect(listing, step).toHaveLength(1);
       expect(render(listing[0]?.Resource)).toBe(bucketArn());
       expect(listing[0]?.Condition, step).toEqual({
-        StringLike: { 's3:prefix': STEPS[step].prefixes.map((prefix) => `tally/${prefix}/*`) },
+        StringLike: { 's3:prefix': prefixes.map((prefix) => paths[prefix]) },
       });
     }
   });
@@ -192,7 +216,11 @@ describe('Object Lock on the audit mirror', () => {
             .map(render)
             .some((r) => r.endsWith('/tally/audit/*')),
       );
-      expect(list(audit?.Action ?? []), step).toContain('s3:PutObjectRetention');
+      if ((STEPS[step].prefixes as readonly string[]).includes('audit')) {
+        expect(list(audit?.Action ?? []), step).toContain('s3:PutObjectRetention');
+      } else {
+        expect(audit, step).toBeUndefined();
+      }
     }
   });
 
@@ -295,6 +323,12 @@ describe('secrets encrypted with a customer-managed key', () => {
     for (const step of STEP_NAMES) {
       const statements = statementsOf(template, logicalIdOf(stack, stack.pipeline.functions[step].role));
       const decrypt = statements.filter((s) => list(s.Resource).includes(keyArn));
+      if (STEPS[step].secrets.length === 0) {
+        // The alert's function reads no secret, so it gets neither the secret nor its key.
+        expect(decrypt, step).toEqual([]);
+        expect(statements.some((s) => list(s.Action).includes('secretsmanager:GetSecretValue'))).toBe(false);
+        continue;
+      }
       expect(decrypt.length, step).toBeGreaterThan(0);
       for (const s of decrypt) {
         expect(list(s.Action), step).toEqual(['kms:Decrypt']);

@@ -302,7 +302,9 @@ describe('the pipeline monitoring, with the schedule enabled', () => {
     };
     expect(resolved(cloudwatch[0]?.Condition)).toEqual(scope);
     const topicPolicy = Object.values(resourcesOf(template, 'AWS::SNS::TopicPolicy'))[0];
-    const publish = statementsOf(topicPolicy?.Properties?.PolicyDocument).find((s) => s.Effect === 'Allow');
+    const publish = statementsOf(topicPolicy?.Properties?.PolicyDocument).find((s) =>
+      render(s.Principal).includes('cloudwatch.amazonaws.com'),
+    );
     expect(publish).toMatchObject({
       Principal: { Service: 'cloudwatch.amazonaws.com' },
       Action: 'sns:Publish',

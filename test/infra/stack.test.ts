@@ -1,13 +1,18 @@
 // Template assertions on the Tally stack: the schedule, the bucket and topic protections, the functions'
 // settings and environment, the state machine's logging and tracing, and IAM scoped to what it needs.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, FROM_SECRET, loadRuntimeSettings } from '../../lambdas/runtime/env';
+import { CONFIG_FILE_NAME, ENV, FROM_SECRET, loadRuntimeSettings } from '../../lambdas/runtime/env';
 import { STEP_NAMES, STEPS, type StepName } from '../../lambdas/steps/registry';
 import { AuditedTransferPipeline } from '../../lib/audited-transfer-pipeline';
+import { prefixPath } from '../../lib/prefix-grants';
 import { postgresEndpoint, snowflakeTarget, type TallyStack } from '../../lib/tally-stack';
 import { logicalIdOf, NO_BUNDLING, render, resourcesOf, TEST_CONFIG, tallyStack } from '../support/cdk';
 
@@ -56,7 +61,11 @@ describe('the schedule', () => {
         }),
       ],
     });
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // One schedule; the other rules are the execution alerts (execution-alerts.test.ts).
+    const scheduled = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter(
+      (r) => r.Properties?.ScheduleExpression !== undefined,
+    );
+    expect(scheduled).toHaveLength(1);
   });
 });
 
@@ -174,7 +183,7 @@ describe('the step Lambdas, derived from the step registry', () => {
         .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(render))
         .filter((r) => r.startsWith(`${bucketArn}/`));
       expect(new Set(objects), step).toEqual(
-        new Set(STEPS[step].prefixes.map((prefix) => `${bucketArn}/tally/${prefix}/*`)),
+        new Set(STEPS[step].prefixes.map((prefix) => `${bucketArn}/${prefixPath('tally', prefix)}*`)),
       );
     }
   });
@@ -213,7 +222,13 @@ describe('the step Lambdas, derived from the step registry', () => {
     const variables =
       (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, render(v)]));
-    const settings = loadRuntimeSettings(env);
+    // The bundle's configuration file, as the bundle carries it, beside the code.
+    const codeDir = mkdtempSync(join(tmpdir(), 'tally-code-'));
+    for (const [name, content] of Object.entries(stack.pipeline.functions.exportToS3.bundledFiles)) {
+      writeFileSync(join(codeDir, name), content);
+    }
+    expect(env[ENV.configFile]).toBe(CONFIG_FILE_NAME);
+    const settings = loadRuntimeSettings(env, { codeDir });
     expect(settings.config.tables.map((t) => `${t.schema}.${t.name}`)).toEqual([
       'public.customers',
       'sales.orders',
@@ -229,6 +244,28 @@ describe('the step Lambdas, derived from the step registry', () => {
     expect(settings.config.s3.bucket).toBe(`<${id(stack.pipeline.bucket)}>`);
     expect(settings.postgresSecretArn).toMatch(/PostgresSecret/);
     expect(settings.snowflakeSecretArn).toMatch(/SnowflakeSecret/);
+  });
+
+  it('deploy a configuration of 200 tables: the tables ride in the bundle, the environment stays small', () => {
+    const tables = Array.from({ length: 200 }, (_, i) => ({
+      schema: 'sales',
+      name: `table_with_a_long_enough_name_${i}`,
+      primaryKey: ['id'],
+      cursorColumn: 'updated_at',
+    }));
+    const wide = tallyStack({ config: { ...TEST_CONFIG, tables } });
+    for (const step of STEP_NAMES) {
+      const fn = resourcesOf(wide.template, 'AWS::Lambda::Function')[
+        logicalIdOf(wide.stack, wide.stack.pipeline.functions[step].function)
+      ];
+      const variables =
+        (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+      // Lambda's limit is 4 KB over every name and value; tokens resolve to ARNs far shorter than this.
+      const size = Object.entries(variables).reduce((n, [k, v]) => n + k.length + render(v).length, 0);
+      expect(size, step).toBeLessThan(2_048);
+      const file = JSON.parse(wide.stack.pipeline.functions[step].bundledFiles[CONFIG_FILE_NAME] ?? '{}');
+      expect(file.tables, step).toHaveLength(200);
+    }
   });
 
   it('never deploy a credential written in the configuration file', () => {
@@ -271,6 +308,7 @@ describe('IAM', () => {
       `<${id(p.bucket)}.Arn>`,
       `<${id(p.bucket)}.Arn>/tally/audit/*`,
       `<${id(p.bucket)}.Arn>/tally/staging/*`,
+      `<${id(p.bucket)}.Arn>/tally/staging/plans/*`,
       `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`,
       `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
       ...Object.values(p.functions).map((f) => `<${id(f.logGroup)}.Arn>`),

@@ -98,6 +98,7 @@ describe('the synthesized definition', () => {
       AuditSuccess: fn('WriteAudit'),
       AuditFailure: fn('WriteAudit'),
       AuditAlert: fn('WriteAudit'),
+      ComposeAlert: fn('ComposeAlert'),
     });
     for (const [name] of lambdaTasks) expect(stepOfState(name), name).toBeDefined();
   });
@@ -135,9 +136,10 @@ describe('the synthesized definition', () => {
 
   it('catches every error of every Lambda task into the failure path', () => {
     const expectedTarget: Record<string, string> = {
-      Plan: ROUTING_STATE.publishAlert,
+      Plan: 'ComposeAlert',
       AuditFailure: ROUTING_STATE.tableFailed,
       AuditAlert: ROUTING_STATE.failed,
+      ComposeAlert: ROUTING_STATE.alertFallback,
     };
     for (const [name, state] of lambdaTasks) {
       const catchAll = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
@@ -184,9 +186,15 @@ describe('the synthesized definition', () => {
     expect(publish?.Type).toBe('Task');
     expect(publish?.Resource).toBe('arn:aws:states:::sns:publish');
     expect(publish?.Parameters?.TopicArn).toBe('arn:aws:sns:local:000000000000:TallyAlerts');
+    // What ComposeAlert wrote for a person, not the state as JSON.
+    expect(publish?.Parameters).toMatchObject({
+      'Subject.$': '$.alertMessage.subject',
+      'Message.$': '$.alertMessage.message',
+    });
+    expect(states.get('ComposeAlert')?.ResultPath).toBe('$.alertMessage');
     const choice = states.get(ROUTING_STATE.anyTableFailed);
     expect(choice?.Type).toBe('Choice');
-    expect(choice?.Choices?.map((c) => c.Next)).toEqual([ROUTING_STATE.publishAlert]);
+    expect(choice?.Choices?.map((c) => c.Next)).toEqual(['ComposeAlert']);
     expect(choice?.Default).toBe(ROUTING_STATE.succeeded);
     expect(states.get(ROUTING_STATE.failed)?.Type).toBe('Fail');
     expect(states.get(ROUTING_STATE.succeeded)?.Type).toBe('Succeed');
@@ -202,6 +210,8 @@ describe('routing of the synthesized definition, run by the local interpreter wi
     transientOnce?: string;
     busy?: string;
     auditFails?: boolean;
+    composeFails?: boolean;
+    publishFails?: boolean;
   }) {
     const calls: string[] = [];
     const published: unknown[] = [];
@@ -228,10 +238,16 @@ describe('routing of the synthesized definition, run by the local interpreter wi
         }
         if (name === 'VerifyCounts' && table === fail.table) throw failWith('CountMismatchError', '10 != 9');
         if (event.mode === 'failure' && fail.auditFails) throw failWith('WarehouseUnavailableError', 'down');
+        // The alert's text is the state ComposeAlert was handed, so a test can read what it saw.
+        if (name === 'ComposeAlert') {
+          if (fail.composeFails) throw failWith('InvalidInputError', 'unreadable run state');
+          return { subject: 'Tally: test alert', message: JSON.stringify(event.state) };
+        }
         if (event.mode === 'success') return { table, status: 'succeeded' };
         if (event.mode === 'failure') {
-          const busy = (event.state as { error?: { Error?: string } }).error?.Error === 'TableBusyError';
-          return { table, status: busy ? 'skipped' : 'failed' };
+          const error = (event.state as { error?: { Error?: string } }).error?.Error ?? '';
+          if (error === 'TableBusyError') return { table, status: 'skipped' };
+          return { table, status: 'failed', failure: { stage: 'VerifyCounts', error, message: '10 != 9' } };
         }
         return {};
       };
@@ -240,6 +256,7 @@ describe('routing of the synthesized definition, run by the local interpreter wi
       names.map((n) => [n, step(n)]),
     );
     handlers[ROUTING_STATE.publishAlert] = async (params: never) => {
+      if (fail.publishFails) throw failWith('SNS.InternalErrorException', 'SNS is down');
       published.push(params);
       return { MessageId: 'local' };
     };
@@ -291,12 +308,38 @@ describe('routing of the synthesized definition, run by the local interpreter wi
     expect(run.calls).toContain('AuditFailure(sales.orders)#0');
     expect(run.calls).toContain('AuditSuccess(public.customers)#0');
     expect(run.published).toHaveLength(1);
+    expect(run.published[0]).toMatchObject({ Subject: 'Tally: test alert' });
     const message = JSON.parse((run.published[0] as { Message: string }).Message) as { outcomes: unknown };
     expect(message.outcomes).toEqual([
       { table: 'public.customers', status: 'succeeded' },
-      { table: 'sales.orders', status: 'failed' },
+      {
+        table: 'sales.orders',
+        status: 'failed',
+        failure: { stage: 'VerifyCounts', error: 'CountMismatchError', message: '10 != 9' },
+      },
     ]);
     expect(run.calls.filter((c) => c.startsWith('AuditAlert'))).toEqual(['AuditAlert#0']);
+  });
+
+  it('still publishes a short alert naming the execution when the alert cannot be composed', async () => {
+    const run = await execute({ table: 'sales.orders', composeFails: true });
+    expect(run.status).toBe('failed');
+    expect(run.error).toBe('TransferFailed');
+    expect(run.published).toHaveLength(1);
+    const published = run.published[0] as { Subject: string; Message: string };
+    expect(published.Subject).toBe('Tally: a run failed');
+    expect(published.Message).toContain('could not be written (InvalidInputError)');
+    expect(published.Message).toContain('arn:aws:states:local:000000000000:execution:tally:test');
+    expect(run.calls.filter((c) => c.startsWith('AuditAlert'))).toEqual(['AuditAlert#0']);
+  });
+
+  it('fails as TransferFailedUnalerted, recording no alert event, when the alert cannot be published', async () => {
+    const run = await execute({ table: 'sales.orders', publishFails: true });
+    expect(run.status).toBe('failed');
+    // The rule on the execution's status alerts on this error from outside the definition.
+    expect(run.error).toBe('TransferFailedUnalerted');
+    expect(run.published).toEqual([]);
+    expect(run.calls.some((c) => c.startsWith('AuditAlert'))).toBe(false);
   });
 
   it('ends a table another execution holds as skipped, once its waits are spent, with no alert', async () => {
@@ -319,7 +362,16 @@ describe('routing of the synthesized definition, run by the local interpreter wi
     const message = JSON.parse((run.published[0] as { Message: string }).Message) as { outcomes: unknown };
     expect(message.outcomes).toEqual([
       { table: 'public.customers', status: 'succeeded' },
-      { table: 'sales.orders', status: 'failed' },
+      {
+        table: 'sales.orders',
+        status: 'failed',
+        failure: {
+          stage: 'AuditFailure',
+          error: 'CountMismatchError',
+          message:
+            'the table failed with CountMismatchError, and its failure event could not be written (WarehouseUnavailableError): the audit log may lack it',
+        },
+      },
     ]);
   });
 
@@ -328,6 +380,10 @@ describe('routing of the synthesized definition, run by the local interpreter wi
     expect(run.status).toBe('failed');
     expect(run.error).toBe('TransferFailed');
     expect(run.published).toHaveLength(1);
-    expect(run.calls).toEqual(['Plan#0']);
+    // ComposeAlert is handed the execution's input with Plan's error: no table's run state exists.
+    expect(run.calls).toEqual(['Plan#0', 'ComposeAlert#0']);
+    const seen = JSON.parse((run.published[0] as { Message: string }).Message) as Record<string, unknown>;
+    expect(seen).toMatchObject({ pipeline: 'incremental', error: { Error: 'InvalidInputError' } });
+    expect(seen.outcomes).toBeUndefined();
   });
 });

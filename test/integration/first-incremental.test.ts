@@ -39,8 +39,22 @@ describe('the first incremental run of a table with no verified window', () => {
   it('is refused with a NoWatermarkError that says to run the historical pipeline, one alert and nothing loaded', async () => {
     const verdict = await incremental(demo.config);
     expect(verdict.status).toBe('failed');
-    expect(verdict.tables).toEqual([{ table: TABLE, status: 'failed' }]);
+    expect(verdict.tables).toEqual([
+      {
+        table: TABLE,
+        status: 'failed',
+        failure: { stage: 'CountSource', error: 'NoWatermarkError', message: expect.stringContaining(TABLE) },
+      },
+    ]);
+    // The alert is written for a person: the table, its stage and error, the job; not the state as JSON.
     expect(verdict.alerts).toHaveLength(1);
+    const [alert] = verdict.alerts;
+    expect(alert?.subject).toBe('Tally: 1 of 1 table(s) failed in the incremental run');
+    expect(alert?.message).toContain(
+      `- ${TABLE}: failed at CountSource with NoWatermarkError: ${TABLE}: no verified window yet`,
+    );
+    expect(alert?.message).toContain(`Execution: ${verdict.executionId}`);
+    expect(alert?.message).not.toContain('"work"');
     const log = (await auditLog(demo.config)).filter((e) => e.executionId === verdict.executionId);
     expect(log.map((e) => e.eventType)).toEqual(['start', 'failure', 'alert']);
     expect(log[1]).toMatchObject({ errorType: 'NoWatermarkError', retryCount: 0 });

@@ -188,11 +188,26 @@ describe('the synthesized definition, run locally', () => {
     );
     expect(verdict.status).toBe('failed');
     expect(verdict.error?.name).toBe('TransferFailed');
-    expect(verdict.tables).toEqual([{ table: 'public.events', status: 'failed' }]);
+    expect(verdict.tables).toEqual([
+      {
+        table: 'public.events',
+        status: 'failed',
+        failure: {
+          stage: 'VerifyCounts',
+          error: 'CountMismatchError',
+          message: expect.stringContaining("stage 'target'"),
+        },
+      },
+    ]);
     expect(verdict.alerts).toHaveLength(1);
     const lines = (await readFile(alertsFile, 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ executionId: verdict.executionId });
+    const published = JSON.parse(lines[0]!) as { executionId: string; subject: string; message: string };
+    expect(published).toMatchObject({
+      executionId: verdict.executionId,
+      subject: 'Tally: 1 of 1 table(s) failed in the incremental run',
+    });
+    expect(published.message).toContain('- public.events: failed at VerifyCounts with CountMismatchError:');
     const rows = await auditOf(verdict.executionId);
     expect(rows.map((e) => e.eventType)).toEqual(['start', 'failure', 'alert']);
     const [, failure, alert] = rows as [AuditEvent, AuditEvent, AuditEvent];

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import { type PipelineConfig, parseConfig } from '../../lambdas/config';
 import type { StepDeps, StepLogger } from '../../lambdas/deps';
+import type { AlertMessage } from '../../lambdas/domain/alert';
 import type { AuditEvent } from '../../lambdas/domain/audit';
 import { checkFilter, selectEvents } from '../../lambdas/domain/audit-filter';
 import { SourceSchemaError } from '../../lambdas/domain/errors';
@@ -188,6 +189,7 @@ interface StepOutputs {
   loadSnowflake: LoadOutput;
   verifyCounts: VerifyOutput;
   writeAudit: TableOutcome | { alerted: number };
+  composeAlert: AlertMessage;
 }
 
 /**

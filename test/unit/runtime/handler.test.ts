@@ -22,6 +22,8 @@ const env = (step: string) => ({ ...config, [ENV.step]: step });
 function factories() {
   const warehouse = fakeWarehousePorts();
   const source = new FakeSource();
+  // One bucket for every function, as in AWS: Plan keeps the tables' columns there for the later steps.
+  const stage = new FakeStage();
   let opened = 0;
   return {
     warehouse,
@@ -31,7 +33,7 @@ function factories() {
         opened++;
         return source;
       },
-      stage: () => new FakeStage(),
+      stage: () => stage,
       warehouse: () => warehouse,
     },
   };

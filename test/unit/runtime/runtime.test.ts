@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../../lambdas/domain/errors';
 import { applySecrets } from '../../../lambdas/runtime/credentials';
@@ -47,6 +50,41 @@ describe('Lambda configuration at cold start', () => {
 
   it('demands a Snowflake credential when no secret provides it', () => {
     expect(() => loadRuntimeSettings({ [ENV.config]: JSON.stringify(base) })).toThrow(/snowflake/);
+  });
+
+  it('merges the bundled configuration file under the environment keys, and names a file it cannot read', () => {
+    const codeDir = mkdtempSync(join(tmpdir(), 'tally-code-'));
+    const { tables, snowflake, ...rest } = base;
+    writeFileSync(
+      join(codeDir, 'tally-config.json'),
+      JSON.stringify({ tables, snowflake: { ...snowflake, password: 'x' } }),
+    );
+    const env = { [ENV.config]: JSON.stringify(rest), [ENV.configFile]: 'tally-config.json' };
+    const settings = loadRuntimeSettings(env, { codeDir });
+    expect(settings.config.tables.map((t) => t.name)).toEqual(['orders']);
+    expect(settings.config.postgres.host).toBe('db.internal');
+    // Found from Lambda's LAMBDA_TASK_ROOT when not told where.
+    expect(loadRuntimeSettings({ ...env, LAMBDA_TASK_ROOT: codeDir }).config.snowflake.account).toBe('acct');
+
+    expect(() => loadRuntimeSettings({ ...env, [ENV.configFile]: 'missing.json' }, { codeDir })).toThrow(
+      new RegExp(`${ENV.configFile} names .*missing\\.json, which cannot be read \\(ENOENT\\)`),
+    );
+    writeFileSync(join(codeDir, 'broken.json'), '{"tables": [');
+    expect(() => loadRuntimeSettings({ ...env, [ENV.configFile]: 'broken.json' }, { codeDir })).toThrow(
+      /broken\.json \(TALLY_CONFIG_FILE\) is not valid JSON/,
+    );
+    writeFileSync(join(codeDir, 'list.json'), '[]');
+    expect(() => loadRuntimeSettings({ ...env, [ENV.configFile]: 'list.json' }, { codeDir })).toThrow(
+      /list\.json must hold a JSON object/,
+    );
+  });
+
+  it('needs no Snowflake credential for a step that does not sign in to Snowflake', () => {
+    const env = { [ENV.config]: JSON.stringify(base) };
+    expect(() => loadRuntimeSettings(env, { signsInToWarehouse: true })).toThrow(/snowflake/);
+    const settings = loadRuntimeSettings(env, { signsInToWarehouse: false });
+    expect(settings.config.snowflake.account).toBe(base.snowflake.account);
+    expect(settings.snowflakeSecretArn).toBeUndefined();
   });
 });
 

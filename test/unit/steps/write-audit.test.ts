@@ -140,7 +140,12 @@ describe('writeAudit', () => {
       { mode: 'failure', executionId: 'exec-1', attempt: 0, state: s },
       deps,
     );
-    expect(out).toEqual({ table: 'public.customers', status: 'failed' });
+    // The outcome says where and why, for the alert: the state has no verify result, so VerifyCounts.
+    expect(out).toEqual({
+      table: 'public.customers',
+      status: 'failed',
+      failure: { stage: 'VerifyCounts', error: 'CountMismatchError', message: 'counts do not close' },
+    });
     expect(audit.events.at(-1)).toMatchObject({
       eventType: 'failure',
       status: 'FAILED',
