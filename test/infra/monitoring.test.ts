@@ -388,6 +388,26 @@ describe('the freshness alarms', () => {
   });
 });
 
+describe('a configuration of 200 tables', () => {
+  it('gets a freshness alarm each, stays within a template of 500 resources, and the same dashboard', () => {
+    const tables = Array.from({ length: 200 }, (_, i) => ({
+      schema: 'sales',
+      name: `table_${i}`,
+      primaryKey: ['id'],
+      cursorColumn: 'updated_at',
+    }));
+    const wide = tallyStack({ config: { ...TEST_CONFIG, tables }, scheduleEnabled: true }).template;
+    const narrow = tallyStack({ scheduleEnabled: true }).template;
+    const freshness = alarmsOf(wide).filter((a) => a.metric.name === 'VerifiedWindows');
+    expect(new Set(freshness.map((a) => a.metric.dimensions.Table)).size).toBe(200);
+    // CloudFormation's limit on the resources of one template.
+    expect(Object.keys(wide.toJSON().Resources).length).toBeLessThan(500);
+    const body = (t: Template) =>
+      render(Object.values(resourcesOf(t, 'AWS::CloudWatch::Dashboard'))[0]?.Properties?.DashboardBody);
+    expect(body(wide)).toBe(body(narrow));
+  });
+});
+
 describe('an alert topic given from elsewhere', () => {
   it('gets the alarms, and its key and policy are left as they are', () => {
     const template = pipelineTemplate({
