@@ -32,7 +32,7 @@ export interface HandlerOptions {
    * Where the step's embedded metrics go; `false` for none. A test that asks for them gives a Metrics
    * made with POWERTOOLS_DEV=true and POWERTOOLS_METRICS_DISABLED=false, whose output it can read.
    * @default in Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME), metrics in the Tally namespace written
-   * to standard output, where Lambda's log agent hands them to CloudWatch; anywhere else none, so tests
+   * to standard output, which Lambda sends to CloudWatch Logs; anywhere else none, so tests
    * and scripts that build a handler print no metric documents
    */
   readonly metrics?: Metrics | false;
