@@ -110,7 +110,8 @@ export function executionLink(executionArn: string): string | null {
   return `https://${region}.${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
-function clip(text: string, max: number): string {
+/** `text` on one line, cut to `max` characters with an ellipsis when longer. */
+export function clip(text: string, max: number): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
 }

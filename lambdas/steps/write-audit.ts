@@ -3,6 +3,7 @@
 import { appendAudit, keptEvents } from '../audit/writer';
 import { bestEffort } from '../best-effort';
 import type { StepDeps } from '../deps';
+import { clip } from '../domain/alert';
 import type { AuditEventInput } from '../domain/audit';
 import { retryEvent } from '../domain/job-events';
 import { releaseTable } from '../leases/table-lease';
@@ -66,10 +67,6 @@ export function failedStage(state: TableState): string {
   // AuditSuccess has no result key: a table that got that far failed there.
   const missing = TABLE_CHAIN.find((link) => link.result === null || state[link.result] === undefined);
   return missing?.state ?? 'AuditSuccess';
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /**
