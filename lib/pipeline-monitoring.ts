@@ -15,6 +15,7 @@ import {
   CustomMonitoring,
   DefaultDashboardFactory,
   MonitoringFacade,
+  noopAction,
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
@@ -128,16 +129,22 @@ export class PipelineMonitoring extends Construct {
     this.dashboard = dashboard;
   }
 
+  /**
+   * A failed, timed-out or aborted execution is already alerted once, with its tables and errors, by the
+   * definition or by the execution-status rules (`execution-alerts.ts`): those alarms show on the
+   * dashboard and publish nothing, so no run pages twice. Throttled executions are alerted by no one
+   * else, so that alarm publishes.
+   */
   private monitorStateMachine(): void {
-    const anyExecution = { Critical: { maxErrorCount: 0 } };
+    const alertedElsewhere = { Critical: { maxErrorCount: 0, actionOverride: noopAction() } };
     this.facade.monitorStepFunction({
       stateMachine: this.props.stateMachine,
       alarmFriendlyName: 'StateMachine',
       humanReadableName: 'Tally state machine',
-      addFailedExecutionCountAlarm: anyExecution,
-      addTimedOutExecutionCountAlarm: anyExecution,
-      addThrottledExecutionCountAlarm: anyExecution,
-      addAbortedExecutionCountAlarm: anyExecution,
+      addFailedExecutionCountAlarm: alertedElsewhere,
+      addTimedOutExecutionCountAlarm: alertedElsewhere,
+      addThrottledExecutionCountAlarm: { Critical: { maxErrorCount: 0 } },
+      addAbortedExecutionCountAlarm: alertedElsewhere,
     });
   }
 
