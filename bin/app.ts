@@ -22,6 +22,13 @@ const schedule = context('schedule') ?? 'disabled';
 if (schedule !== 'enabled' && schedule !== 'disabled') {
   throw new Error(`-c schedule=${schedule}: expected 'enabled' or 'disabled'`);
 }
+const freshnessText = context('freshnessIntervals');
+const freshnessIntervals = freshnessText === undefined ? undefined : Number(freshnessText);
+if (freshnessIntervals !== undefined && !(Number.isInteger(freshnessIntervals) && freshnessIntervals >= 1)) {
+  throw new Error(
+    `-c freshnessIntervals=${freshnessText}: expected a whole number of schedule intervals, at least 1`,
+  );
+}
 const alertEmails = context('alertEmails')
   ?.split(',')
   .map((e) => e.trim());
@@ -45,6 +52,7 @@ new TallyStack(app, context('stackName') ?? 'Tally', {
   secretsKmsKeyArn: context('secretsKmsKeyArn'),
   ...auditLockFromContext(context),
   scheduleEnabled: schedule === 'enabled',
+  ...(freshnessIntervals !== undefined ? { freshnessIntervals } : {}),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

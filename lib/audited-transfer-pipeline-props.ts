@@ -56,6 +56,12 @@ export interface AuditedTransferPipelineProps {
    */
   readonly scheduleEnabled?: boolean;
   /**
+   * With the schedule enabled, how many schedule intervals in a row may pass without a verified window
+   * for a table before its freshness alarm fires. A rate schedule is needed: its rate is the interval.
+   * @default 3
+   */
+  readonly freshnessIntervals?: number;
+  /**
    * VPC to run the functions in, to reach PostgreSQL on EC2. The subnets need egress to Snowflake and S3.
    * @default the functions run outside any VPC
    */

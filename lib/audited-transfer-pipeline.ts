@@ -14,12 +14,14 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type PipelineConfig, pipelineSchema } from '../lambdas/config';
 import { InvalidConfigError } from '../lambdas/domain/errors';
+import { qualifiedName } from '../lambdas/domain/table';
 import { CONFIG_FILE_NAME, ENV } from '../lambdas/runtime/env';
 import { mapSteps } from '../lambdas/steps/registry';
 import type { AuditedTransferPipelineProps } from './audited-transfer-pipeline-props';
 import { ExecutionAlerts } from './execution-alerts';
 import { acknowledgeStateMachineRole, allowLogsToUse } from './nag-acknowledgements';
 import { createPipelineFunctions, type PipelineFunctions } from './pipeline-functions';
+import { PipelineMonitoring, scheduleInterval } from './pipeline-monitoring';
 import { StagingBucket } from './staging-bucket';
 import { TransferDefinition } from './transfer-definition';
 
@@ -60,6 +62,8 @@ export class AuditedTransferPipeline extends Construct {
   readonly functions: PipelineFunctions;
   readonly stateMachine: sfn.StateMachine;
   readonly schedule: events.Rule;
+  /** The alarms, the dashboard and the schedule's dead-letter queue. */
+  readonly monitoring: PipelineMonitoring;
   /** The rules that alert on an execution's timeout, abort or unalerted failure. */
   readonly executionAlerts: ExecutionAlerts;
   /** The functions' security group, when they run in a VPC. */
@@ -196,18 +200,31 @@ export class AuditedTransferPipeline extends Construct {
     });
     acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions));
 
+    const scheduleEnabled = props.scheduleEnabled ?? false;
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Tally: start the incremental pipeline',
       schedule,
-      enabled: props.scheduleEnabled ?? false,
-      targets: [
-        new targets.SfnStateMachine(this.stateMachine, {
-          input: events.RuleTargetInput.fromObject({ pipeline: 'incremental' }),
-          // A missed run is not lost: the next one starts from the last verified watermark.
-          retryAttempts: 2,
-        }),
-      ],
+      enabled: scheduleEnabled,
     });
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      stateMachine: this.stateMachine,
+      functions: this.functions,
+      schedule: this.schedule,
+      alertTopic: this.alertTopic,
+      tables: props.tables.map(qualifiedName),
+      // A disabled schedule expects no window: no table is late.
+      ...(scheduleEnabled ? { freshnessInterval: scheduleInterval(schedule) } : {}),
+      ...(props.freshnessIntervals !== undefined ? { freshnessIntervals: props.freshnessIntervals } : {}),
+      removalPolicy,
+    });
+    this.schedule.addTarget(
+      new targets.SfnStateMachine(this.stateMachine, {
+        input: events.RuleTargetInput.fromObject({ pipeline: 'incremental' }),
+        // A missed run is not lost: the next one starts from the last verified watermark.
+        retryAttempts: 2,
+        deadLetterQueue: this.monitoring.scheduleDeadLetterQueue,
+      }),
+    );
   }
 
   /** The configuration the functions parse at cold start: everything but credentials. */

@@ -9,6 +9,8 @@ export const STACK_OUTPUTS = {
   functionsSecurityGroupId: 'FunctionsSecurityGroupId',
   postgresSecretArn: 'PostgresSecretArn',
   snowflakeSecretArn: 'SnowflakeSecretArn',
+  scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
+  dashboardName: 'DashboardName',
 } as const;
 
 export type StackOutputName = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];

@@ -84,6 +84,12 @@ export interface TallyStackProps extends StackProps {
    * @default false
    */
   readonly scheduleEnabled?: boolean;
+  /**
+   * With the schedule enabled, how many 30-minute intervals in a row may pass without a verified window
+   * for a table before its freshness alarm fires (`-c freshnessIntervals=N`).
+   * @default 3
+   */
+  readonly freshnessIntervals?: number;
 }
 
 export class TallyStack extends Stack {
@@ -133,6 +139,7 @@ export class TallyStack extends Stack {
         ? { auditObjectLockRetention: Duration.days(props.auditObjectLockDays) }
         : {}),
       scheduleEnabled: props.scheduleEnabled ?? false,
+      ...(props.freshnessIntervals !== undefined ? { freshnessIntervals: props.freshnessIntervals } : {}),
     });
     if (caBundle) {
       for (const fn of Object.values(this.pipeline.functions)) fn.function.addLayers(caBundle.layer);
@@ -175,6 +182,18 @@ export class TallyStack extends Stack {
       STACK_OUTPUTS.snowflakeRoleArn,
       this.snowflakeRole.role.roleArn,
       "the storage integration's STORAGE_AWS_ROLE_ARN",
+    );
+    output(
+      this,
+      STACK_OUTPUTS.scheduleDeadLetterQueueUrl,
+      p.monitoring.scheduleDeadLetterQueue.queueUrl,
+      'scheduled starts EventBridge could not deliver',
+    );
+    output(
+      this,
+      STACK_OUTPUTS.dashboardName,
+      p.monitoring.dashboard.dashboardName,
+      'the CloudWatch dashboard',
     );
     if (this.network) {
       output(

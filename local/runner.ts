@@ -102,6 +102,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
       progress({ state: name, table: shown.table, phase: 'started', attempt: shown.attempt });
       const deadline = new StepDeadline(name, limitMs);
       try {
+        // The registry's step, not the Lambda handler around it: no secrets fetch, no Powertools logging
+        // and no embedded metrics (the handler emits those only in Lambda), so a local run writes its
+        // progress and alerts and no metric document.
         const result = await deadline.run(() =>
           step.spec.run(event, { ...deps, ports: deadline.wrap(deps.ports) }),
         );

@@ -1,9 +1,10 @@
 // Builds a step's Lambda handler: the step named by TALLY_STEP, the configuration read at cold start (a
 // bad one fails there, naming the setting), credentials from Secrets Manager read through a cache (a
-// refused sign-in reads them again once, so a rotation is picked up at once), Powertools logging, and the
-// step clock its Snowflake statements are held to.
+// refused sign-in reads them again once, so a rotation is picked up at once), Powertools logging, the
+// steps' embedded metrics, and the step clock its Snowflake statements are held to.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -12,9 +13,11 @@ import { withStepClock } from '../step-clock';
 import { STEP_NAMES, STEPS, type StepName } from '../steps/registry';
 import { ENV, loadRuntimeSettings, type RuntimeSettings } from './env';
 import type { PortFactories } from './lazy-ports';
+import { DEFAULT_METRICS_SERVICE, METRICS_NAMESPACE, METRICS_SERVICE_ENV } from './metric-names';
 import { type TallyContext, tallyRuntime } from './middleware';
 import { Runtime } from './runtime';
 import { createSecretsClient, fetchSecrets, type SecretIds, SecretStore } from './secrets';
+import { stepMetrics } from './step-metrics';
 
 /** How long a fetched secret is trusted before it is read again (a rotation is picked up within it). */
 const SECRET_CACHE_MS = 15 * 60 * 1000;
@@ -25,6 +28,14 @@ export interface HandlerOptions {
    * @default `createSecretsClient()`, configured by the Lambda environment
    */
   readonly secretsClient?: Pick<SecretsManagerClient, 'send'>;
+  /**
+   * Where the step's embedded metrics go; `false` for none. A test that asks for them gives a Metrics
+   * made with POWERTOOLS_DEV=true and POWERTOOLS_METRICS_DISABLED=false, whose output it can read.
+   * @default in Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME), metrics in the Tally namespace written
+   * to standard output, which Lambda sends to CloudWatch Logs; anywhere else none, so tests
+   * and scripts that build a handler print no metric documents
+   */
+  readonly metrics?: Metrics | false;
 }
 
 export function createHandler(
@@ -65,7 +76,19 @@ export function createHandler(
     injectLambdaContext(logger, { resetKeys: true }),
   );
   if (store) handler.use(fetchSecrets(store));
-  return handler.use(tallyRuntime(STEPS[step].functionName, runtime, logger));
+  handler.use(tallyRuntime(STEPS[step].functionName, runtime, logger));
+  const metrics = options.metrics ?? defaultMetrics(env);
+  // Last, so that its before and after hooks run closest to the step and time the step alone.
+  if (metrics) handler.use(stepMetrics({ step, metrics, logger }));
+  return handler;
+}
+
+function defaultMetrics(env: NodeJS.ProcessEnv): Metrics | false {
+  if (env.AWS_LAMBDA_FUNCTION_NAME === undefined) return false;
+  return new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: env[METRICS_SERVICE_ENV] || DEFAULT_METRICS_SERVICE,
+  });
 }
 
 function secretStore(settings: RuntimeSettings, options: HandlerOptions): SecretStore | undefined {

@@ -127,7 +127,7 @@ describe("the Snowflake storage integration's role", () => {
 });
 
 describe('the stack outputs', () => {
-  it('are the state machine, the bucket, the alert topic, the Snowflake role and the secrets', () => {
+  it('are the state machine, the bucket, the alert topic, the Snowflake role, the secrets, the schedule dead-letter queue and the dashboard', () => {
     const stack = buildStack();
     const outputs = Template.fromStack(stack).toJSON().Outputs as Record<string, { Value: unknown }>;
     const p = stack.pipeline;
@@ -138,6 +138,8 @@ describe('the stack outputs', () => {
       [STACK_OUTPUTS.snowflakeRoleArn]: `<${logicalIdOf(stack, stack.snowflakeRole.role)}.Arn>`,
       [STACK_OUTPUTS.postgresSecretArn]: `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`,
       [STACK_OUTPUTS.snowflakeSecretArn]: `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
+      [STACK_OUTPUTS.scheduleDeadLetterQueueUrl]: `<${logicalIdOf(stack, p.monitoring.scheduleDeadLetterQueue)}>`,
+      [STACK_OUTPUTS.dashboardName]: `<${logicalIdOf(stack, p.monitoring.dashboard)}>`,
     });
   });
 

@@ -125,6 +125,29 @@ describe('a step handler', () => {
     expect(currentStepClock()).toBeUndefined();
   });
 
+  it('writes its embedded metrics to standard output in Lambda, and none anywhere else', async () => {
+    const f = factories();
+    const inLambda = createHandler(f.factories, { ...env('plan'), AWS_LAMBDA_FUNCTION_NAME: 'tally-plan' });
+    const elsewhere = createHandler(f.factories, env('plan'));
+    const event = { executionId: 'exec-1', stateName: 'Plan', attempt: 0, state: { pipeline: 'historical' } };
+    const lines = captureLogs();
+    await inLambda(event, context);
+    const fromLambda = lines.splice(0).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await elsewhere(event, context);
+    const fromElsewhere = lines.splice(0).map((l) => JSON.parse(l) as Record<string, unknown>);
+    vi.restoreAllMocks();
+    const documents = fromLambda.filter((line) => '_aws' in line);
+    expect(documents).toEqual([
+      expect.objectContaining({
+        service: 'tally',
+        FunctionName: 'tally-step',
+        MaxMemoryUsed: expect.any(Number),
+      }),
+    ]);
+    expect(fromElsewhere.length).toBeGreaterThan(0);
+    expect(fromElsewhere.filter((line) => '_aws' in line)).toEqual([]);
+  });
+
   it('reuses its connections across warm invocations', async () => {
     const f = factories();
     const handler = createHandler(f.factories, env('plan'));
