@@ -8,8 +8,10 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 
 /**
  * The mirror's event objects: `<auditPrefix><jobId>/<table>/<eventId>.json`, two levels below the prefix,
- * where the writer's own state (`tail.json`, `pending/<eventId>.json`) is not. IAM's `*` spans slashes,
- * so `*\/*\/*` needs at least two of them.
+ * where the writer's own state is not: `tail.json` (the chain's head and the events not yet delivered,
+ * rewritten by compare-and-swap) and the `pending/<eventId>.json` objects an earlier writer kept, which
+ * the writer carries into the tail and removes. IAM's `*` spans slashes, so `*\/*\/*` needs at least
+ * two of them.
  */
 export function mirrorEventObjects(auditPrefix: string): string {
   return `${auditPrefix}*/*/*`;

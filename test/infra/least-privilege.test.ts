@@ -168,10 +168,11 @@ describe('the audit mirror in the bucket policy', () => {
     expect(render(denial('AuditVersionsAreKept')?.Resource)).toBe(`${bucketArn()}/tally/audit/*`);
   });
 
-  it('denies everyone the removal of a mirrored event, but not of the pending ones', () => {
+  it("denies everyone the removal of a mirrored event, but not of the writer's own state", () => {
     const rule = denial('AuditEventsAreNotDeleted');
     expect(rule).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:DeleteObject' });
-    // Mirrored events sit two folders below the prefix (<job>/<table>/<event>.json); pending ones one.
+    // Mirrored events sit two folders below the prefix (<job>/<table>/<event>.json); tail.json and an
+    // earlier writer's pending/<event>.json sit less deep.
     expect(render(rule?.Resource)).toBe(`${bucketArn()}/tally/audit/*/*/*`);
   });
 
