@@ -11,6 +11,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { CONSOLE_HOSTS } from '../lambdas/domain/alert';
 import { FAILED_ALERTED } from './transfer-definition';
 
 export interface ExecutionAlertsProps {
@@ -76,11 +77,9 @@ export class ExecutionAlerts extends Construct {
   /** The alert's text, from the event's fields: what ended, how, and where to look. */
   private message(): events.RuleTargetInput {
     const consoleHost = new CfnMapping(this, 'ConsoleHost', {
-      mapping: {
-        aws: { host: 'console.aws.amazon.com' },
-        'aws-cn': { host: 'console.amazonaws.cn' },
-        'aws-us-gov': { host: 'console.amazonaws-us-gov.com' },
-      },
+      mapping: Object.fromEntries(
+        Object.entries(CONSOLE_HOSTS).map(([partition, host]) => [partition, { host }]),
+      ),
     }).findInMap(Aws.PARTITION, 'host');
     const region = events.EventField.fromPath('$.region');
     const arn = events.EventField.fromPath('$.detail.executionArn');

@@ -90,6 +90,13 @@ function subjectOf(run: RunFailure): string {
   return subject.slice(0, SUBJECT_MAX_CHARS);
 }
 
+/** The AWS console's host in each partition; the stack's execution-status alerts link with it too. */
+export const CONSOLE_HOSTS = {
+  aws: 'console.aws.amazon.com',
+  'aws-cn': 'console.amazonaws.cn',
+  'aws-us-gov': 'console.amazonaws-us-gov.com',
+} as const;
+
 /**
  * The execution's page in the Step Functions console, from its ARN
  * (`arn:<partition>:states:<region>:<account>:execution:<machine>:<name>`); null for anything else.
@@ -101,12 +108,7 @@ export function executionLink(executionArn: string): string | null {
     );
   if (!match) return null;
   const [, partition, region] = match;
-  const host =
-    partition === 'aws-cn'
-      ? 'console.amazonaws.cn'
-      : partition === 'aws-us-gov'
-        ? 'console.amazonaws-us-gov.com'
-        : 'console.aws.amazon.com';
+  const host = CONSOLE_HOSTS[partition as keyof typeof CONSOLE_HOSTS];
   return `https://${region}.${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
