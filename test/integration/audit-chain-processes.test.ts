@@ -4,29 +4,20 @@
 // events pile up in the chain's tail in S3), two of them replay the same undelivered events at once, and all
 // append again. The audit table then verifies as one chain holding every event once, and so does the mirror.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createInterface, type Interface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3Stage } from '../../lambdas/adapters/s3';
 import { closeSnowflakeConnections, openSnowflake } from '../../lambdas/adapters/snowflake';
 import type { TallyConfig } from '../../lambdas/config';
 import { type AuditEvent, chainOrder, verifyChain } from '../../lambdas/domain/audit';
-import { localConfig } from '../../local/local-config';
+import { ownAuditConfig } from '../support/audit';
 import type { WriterAnswer } from '../support/audit-writer-process';
 import { TcpProxy } from '../support/faults/tcp-proxy';
 
 const WRITERS = ['w1', 'w2', 'w3', 'w4'] as const;
 
-const run = randomBytes(3).toString('hex');
 const stack = inject('stack');
-const base = localConfig(stack, [
-  { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
-]);
-const config: TallyConfig = {
-  ...base,
-  s3: { ...base.s3, prefix: `audit-chain-${run}` },
-  snowflake: { ...base.snowflake, schema: `AUDIT_CHAIN_${run.toUpperCase()}` },
-};
+const config: TallyConfig = ownAuditConfig('audit-chain');
 const stage = new S3Stage(config.s3);
 const warehouse = openSnowflake(config.snowflake, config.s3, { keepWarm: false });
 

@@ -1,7 +1,6 @@
 // No audit event is lost: with the real S3 and Snowflake stand-ins, an event the warehouse cannot take
 // stays pending in S3 and a later write delivers it, in chain order, exactly once.
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Stage } from '../../lambdas/adapters/s3';
 import { closeSnowflakeConnections, openSnowflake } from '../../lambdas/adapters/snowflake';
 import { appendAudit, auditKey, replayPendingAudit } from '../../lambdas/audit/writer';
@@ -16,20 +15,11 @@ import {
 } from '../../lambdas/domain/audit';
 import { WarehouseUnavailableError } from '../../lambdas/domain/errors';
 import type { Source, WarehousePorts } from '../../lambdas/ports';
-import { localConfig } from '../../local/local-config';
+import { ownAuditConfig } from '../support/audit';
 import { FakeLogger } from '../support/fakes';
 import { overriding } from '../support/port-overrides';
 
-const run = randomBytes(3).toString('hex');
-const stack = inject('stack');
-const base = localConfig(stack, [
-  { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
-]);
-const config: TallyConfig = {
-  ...base,
-  s3: { ...base.s3, prefix: `audit-pending-${run}` },
-  snowflake: { ...base.snowflake, schema: `AUDIT_PENDING_${run.toUpperCase()}` },
-};
+const config: TallyConfig = ownAuditConfig('audit-pending');
 const stage = new S3Stage(config.s3);
 const warehouse = openSnowflake(config.snowflake, config.s3, { keepWarm: false });
 /** The same warehouse, at a port nothing listens on. */

@@ -1,8 +1,30 @@
 // The audit log a test reads back after a run: the configured warehouse's audit table in the order its
-// hash chain links it.
+// hash chain links it; and a configuration whose audit log is a test file's own.
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import type { TallyConfig } from '../../lambdas/config';
 import { type AuditEvent, chainOrder } from '../../lambdas/domain/audit';
 import { LOCAL_ADAPTERS } from '../../lambdas/runtime/adapters';
+import { localConfig } from '../../local/local-config';
+
+/**
+ * The embedded stack's configuration for one table, with an S3 prefix and a Snowflake schema of this
+ * run's own (`<tag>-<hex>`, `<TAG>_<HEX>`), so the audit log starts empty.
+ */
+export function ownAuditConfig(tag: string): TallyConfig {
+  const run = randomBytes(3).toString('hex');
+  const base = localConfig(inject('stack'), [
+    { schema: 'public', name: 'orders', primaryKey: ['id'], cursorColumn: 'updated_at' },
+  ]);
+  return {
+    ...base,
+    s3: { ...base.s3, prefix: `${tag}-${run}` },
+    snowflake: {
+      ...base.snowflake,
+      schema: `${tag.replaceAll('-', '_').toUpperCase()}_${run.toUpperCase()}`,
+    },
+  };
+}
 
 export async function auditLog(config: TallyConfig): Promise<AuditEvent[]> {
   const { audit, close } = LOCAL_ADAPTERS.warehouse(config);
