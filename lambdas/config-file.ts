@@ -38,6 +38,17 @@ function relativeToFile(config: TallyConfig, path: string): TallyConfig {
         : {}),
     },
     snowflake: { ...config.snowflake, privateKeyFile: fix(config.snowflake.privateKeyFile) },
+    ...(config.lineage?.transport?.type === 'file'
+      ? {
+          lineage: {
+            ...config.lineage,
+            transport: {
+              ...config.lineage.transport,
+              logFilePath: fix(config.lineage.transport.logFilePath) as string,
+            },
+          },
+        }
+      : {}),
   };
 }
 

@@ -156,6 +156,53 @@ export const pipelineSchema = z
   })
   .strict();
 
+/** How long one lineage event may take to send before Tally gives up on it for this run (keeps it for the next). */
+export const LINEAGE_TIMEOUT_MS = 5000;
+/** The most a send may be given: a step waits for it, after its audit events are written. */
+export const LINEAGE_MAX_TIMEOUT_MS = 30_000;
+
+/**
+ * Where OpenLineage events go, as the OpenLineage clients' transports: `http` POSTs each event to
+ * `url` + `endpoint`, with `apiKey` as a Bearer token; `file` writes each event to `<logFilePath>-<time>.json`,
+ * or appends it as one JSON line to `logFilePath` with `append`; `console` prints it on standard output.
+ */
+export const lineageTransportSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('http'),
+      url: z.url({ protocol: /^https?$/ }),
+      endpoint: z.string().default('api/v1/lineage'),
+      /** A Bearer token; never logged. Prefer OPENLINEAGE_API_KEY, or in AWS `apiKeySecret`. */
+      apiKey: z.string().min(1).optional(),
+      /** In AWS: the Secrets Manager secret (name or ARN) whose value, or whose JSON `apiKey`, is the token. */
+      apiKeySecret: z.string().min(1).optional(),
+      timeoutMs: z.number().int().positive().max(LINEAGE_MAX_TIMEOUT_MS).default(LINEAGE_TIMEOUT_MS),
+    })
+    .strict()
+    .refine((t) => t.apiKey === undefined || t.apiKeySecret === undefined, {
+      message: 'set apiKey or apiKeySecret, not both',
+    }),
+  z
+    .object({ type: z.literal('file'), logFilePath: z.string().min(1), append: z.boolean().default(false) })
+    .strict(),
+  z.object({ type: z.literal('console') }).strict(),
+]);
+
+export const lineageSchema = z
+  .object({
+    /** false: no lineage event is sent, whatever the environment says. */
+    enabled: z.boolean().default(true),
+    /** The jobs' namespace: a table's job is `<namespace>/<pipeline>.<schema>.<table>`. */
+    namespace: z.string().min(1).default('tally'),
+    /** The `producer` URI every event and facet carries. */
+    producer: z.url().default('urn:tally'),
+    /** Unset: the OpenLineage client's own settings (OPENLINEAGE_CONFIG, openlineage.yml, OPENLINEAGE_URL). */
+    transport: lineageTransportSchema.optional(),
+    /** Undelivered events kept in the stage for the next run; beyond it the oldest are dropped, with a warning. */
+    pendingLimit: z.number().int().min(1).max(100_000).default(1000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     tables: z.array(tableSchema).min(1),
@@ -163,6 +210,7 @@ export const configSchema = z
     s3: s3Schema,
     snowflake: snowflakeSchema,
     pipeline: pipelineSchema.default(() => pipelineSchema.parse({})),
+    lineage: lineageSchema.optional(),
   })
   .strict();
 
@@ -172,6 +220,8 @@ export type PostgresConfig = z.infer<typeof postgresSchema>;
 export type S3Config = z.infer<typeof s3Schema>;
 export type SnowflakeConfig = z.infer<typeof snowflakeSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type LineageConfig = z.infer<typeof lineageSchema>;
+export type LineageTransportConfig = z.infer<typeof lineageTransportSchema>;
 
 /** Formats zod issues as `path: problem` lines so the message names each wrong setting. */
 export function describeIssues(error: z.ZodError, root = ''): string {

@@ -2,7 +2,7 @@
 // world, a clock and a logger. Lambda handlers build it from their environment; the local runner from its
 // options.
 import type { TallyConfig } from './config';
-import type { Ports } from './ports';
+import type { Lineage, Ports } from './ports';
 
 /** Where a step reports what an operator should see; in Lambda, the logger that carries the job and table. */
 export interface StepLogger {
@@ -15,4 +15,6 @@ export interface StepDeps {
   readonly ports: Ports;
   readonly now: () => Date;
   readonly logger: StepLogger;
+  /** Where the steps send OpenLineage run events; none when lineage is not configured. */
+  readonly lineage?: Lineage;
 }

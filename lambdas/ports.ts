@@ -232,3 +232,22 @@ export function viewPorts(
   }
   return viewed;
 }
+
+/** Where OpenLineage run events are sent: an HTTP endpoint, a file or the console (`adapters/openlineage.ts`). */
+export interface LineageTransport {
+  /** Where the events go, for messages: never a credential. */
+  readonly target: string;
+  /** Sends one event; rejects when it was not taken, within the transport's own timeout. */
+  send(event: unknown): Promise<void>;
+}
+
+/** A step's lineage: the transport and what names the events. */
+export interface Lineage {
+  readonly transport: LineageTransport;
+  /** The jobs' namespace. */
+  readonly namespace: string;
+  /** The `producer` URI of every event. */
+  readonly producer: string;
+  /** How many undelivered events are kept in the stage for a later run. */
+  readonly pendingLimit: number;
+}

@@ -5,9 +5,11 @@ import { ulid } from 'ulid';
 import type { TallyConfig } from '../lambdas/config';
 import type { StepDeps, StepLogger } from '../lambdas/deps';
 import { errorName } from '../lambdas/domain/errors';
-import type { Ports } from '../lambdas/ports';
+import { createLineage } from '../lambdas/lineage/lineage';
+import type { Lineage, Ports } from '../lambdas/ports';
 import { LOCAL_ADAPTERS } from '../lambdas/runtime/adapters';
 import { LazyPorts, type PortFactories } from '../lambdas/runtime/lazy-ports';
+import { resolveLineageSettings } from '../lambdas/runtime/lineage-settings';
 import { type ExecutionInput, type TableOutcome, tableOutcomeSchema } from '../lambdas/steps/contract';
 import { stepOfState } from '../lambdas/steps/registry';
 import { synthesizeDefinition } from '../lib/synthesize-definition';
@@ -50,6 +52,11 @@ export interface RunPipelineOptions {
    * timeout would end it; `*` for every state not named. Default: the Lambdas' own timeouts.
    */
   readonly timeLimitsMs?: Readonly<Record<string, number>>;
+  /**
+   * Where the steps send OpenLineage events; null for nowhere. Default: as the configuration's `lineage`
+   * and the OpenLineage variables of this process (OPENLINEAGE_URL, OPENLINEAGE_CONFIG, ...) say.
+   */
+  readonly lineage?: Lineage | null;
 }
 
 export interface Verdict {
@@ -66,13 +73,24 @@ const SNS_PUBLISH = /:states:::sns:publish$/;
 
 export async function runPipeline(options: RunPipelineOptions): Promise<Verdict> {
   const { config, input } = options;
+  // Read before anything runs: a bad OpenLineage setting fails the run at its start.
+  const lineage =
+    options.lineage !== undefined
+      ? (options.lineage ?? undefined)
+      : createLineage(resolveLineageSettings(config, process.env));
   const definition =
     options.definition ?? (synthesizeDefinition(config) as unknown as StateMachineDefinition);
   const executionName = `${input.pipeline}-${ulid()}`;
   const executionId = `arn:aws:states:local:000000000000:execution:tally:${executionName}`;
   const opened = new LazyPorts(config, options.factories ?? LOCAL_ADAPTERS);
   const ports = options.wrapPorts ? options.wrapPorts(opened) : opened;
-  const deps: StepDeps = { config, ports, now: () => new Date(), logger: options.logger ?? STDERR_LOGGER };
+  const deps: StepDeps = {
+    config,
+    ports,
+    now: () => new Date(),
+    logger: options.logger ?? STDERR_LOGGER,
+    ...(lineage ? { lineage } : {}),
+  };
   const notifier = new LocalNotifier(options.alertsFile, options.printAlert);
   const outcomes = new Map<string, TableOutcome>();
   const progress = options.onProgress ?? (() => {});

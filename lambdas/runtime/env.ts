@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseConfig, type TallyConfig } from '../config';
 import { InvalidConfigError } from '../domain/errors';
+import { type LineageSettings, resolveLineageSettings } from './lineage-settings';
 
 /** Environment variable names, shared with the CDK construct that sets them. */
 export const ENV = {
@@ -24,6 +25,8 @@ export const CONFIG_FILE_NAME = 'tally-config.json';
 
 export interface RuntimeSettings {
   readonly config: TallyConfig;
+  /** Where OpenLineage events go (OpenLineage's own variables or file, or `lineage`); null for nowhere. */
+  readonly lineage?: LineageSettings | null;
   readonly postgresSecretArn?: string;
   readonly snowflakeSecretArn?: string;
 }
@@ -76,6 +79,9 @@ export function loadRuntimeSettings(
   );
   return {
     config,
+    lineage: resolveLineageSettings(config, env, {
+      cwd: options.codeDir ?? env.LAMBDA_TASK_ROOT ?? process.cwd(),
+    }),
     ...(postgresSecretArn ? { postgresSecretArn } : {}),
     ...(snowflakeSecretArn ? { snowflakeSecretArn } : {}),
   };

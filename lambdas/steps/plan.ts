@@ -10,6 +10,7 @@ import { newJobId } from '../domain/ids';
 import { type JobRef, jobEvent } from '../domain/job-events';
 import { qualifiedName, type ResolvedTable } from '../domain/table';
 import { nextWindow, WHOLE_TABLE } from '../domain/window';
+import { emitLineage } from '../lineage/emit';
 import { keepColumns } from './columns';
 import { parseEvent, tableEventBase } from './common';
 import {
@@ -90,12 +91,15 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
         : {}),
     }));
     const hasStart = new Set(started.map((e) => e.sourceTable));
-    await appendAudit(
+    const starts = await appendAudit(
       deps,
       tables
         .filter((work) => !hasStart.has(work.table))
         .map((work) => tableEventBase(deps, executionId, work, 'start')),
     );
+    // After the audit write, never before it; an earlier attempt's starts again, in case it could not
+    // send them (the run ids are the same, so a consumer sees the same runs).
+    await emitLineage(deps, [...started, ...starts]);
     return { executionId, pipeline: input.pipeline, tables };
   } catch (err) {
     // A terminal failure, or a transient one on the last attempt, ends the execution before any

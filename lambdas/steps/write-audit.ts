@@ -4,9 +4,10 @@ import { appendAudit, keptEvents } from '../audit/writer';
 import { bestEffort } from '../best-effort';
 import type { StepDeps } from '../deps';
 import { clip } from '../domain/alert';
-import type { AuditEventInput } from '../domain/audit';
+import type { AuditEvent, AuditEventInput } from '../domain/audit';
 import { retryEvent } from '../domain/job-events';
 import { releaseTable } from '../leases/table-lease';
+import { emitLineage } from '../lineage/emit';
 import { resolvedTable } from './columns';
 import { sliceOf, tableEventBase, windowOf } from './common';
 import {
@@ -41,12 +42,18 @@ export async function writeAudit(
   // The job's retries, from the S3 copies of its events (the warehouse may be down), and this one.
   const retries = kept.filter((e) => e.eventType === 'retry').length + (attempt > 0 ? 1 : 0);
   if (!already) events.push(await tableResult(event, deps, retries));
+  let written: AuditEvent[];
   try {
-    await appendAudit(deps, events);
+    written = await appendAudit(deps, events);
   } finally {
     // Once the result is kept the table is done with, even when the warehouse could not take it yet.
     await releaseTable(deps, executionId, state.work.table);
   }
+  // The run's end goes to lineage after the audit write; a retry sends the result an earlier attempt kept.
+  const result = already
+    ? kept.filter((e) => e.eventType === eventType && e.executionId === executionId)
+    : written.filter((e) => e.eventType === eventType);
+  await emitLineage(deps, result);
   const status = outcomeOf(event);
   if (status !== 'failed') return { table: state.work.table, status };
   const error = describeError(state.error ?? { Error: 'UnknownError' });
