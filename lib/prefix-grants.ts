@@ -2,7 +2,8 @@
 // object read/write set (which adds DeleteObjectVersion, legal holds, tagging and every bucket read):
 // staged part files are written, listed and removed by the export; the audit log's objects are read,
 // written and listed by every step (each may record a retry), and only its pending events are removed
-// once delivered; the tables' resolved columns are written by Plan and only read by the other steps. The bucket policy (`audit-mirror-policy.ts`) keeps the mirror itself from being
+// once delivered; the OpenLineage events an endpoint did not take are kept, read and removed by the steps that
+// send them (Plan and WriteAudit); the tables' resolved columns are written by Plan and only read by the other steps. The bucket policy (`audit-mirror-policy.ts`) keeps the mirror itself from being
 // removed or replaced whatever a role allows.
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -35,6 +36,9 @@ export function prefixActions(prefix: StepPrefix, options: Pick<PrefixGrantOptio
       return ['s3:PutObject'];
     case 'plans-read':
       return ['s3:GetObject'];
+    case 'lineage':
+      // Kept lineage events are written, read back to be sent again, and removed once sent.
+      return ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
   }
 }
 

@@ -19,7 +19,7 @@ export type StepSecret = 'postgres' | 'snowflake';
  * The S3 prefixes (under `s3.prefix`) a step's Lambda may use: staged part files, the audit mirror, and
  * the tables' resolved columns Plan keeps beside the state (written by Plan, read by the table steps).
  */
-export type StepPrefix = 'staging' | 'audit' | 'plans' | 'plans-read';
+export type StepPrefix = 'staging' | 'audit' | 'plans' | 'plans-read' | 'lineage';
 
 /**
  * Where each prefix lives under `s3.prefix`. The plans sit under the staging prefix, so the rule that
@@ -30,6 +30,8 @@ export const STEP_PREFIX_PATHS: Readonly<Record<StepPrefix, string>> = {
   audit: 'audit',
   plans: 'staging/plans',
   'plans-read': 'staging/plans',
+  // OpenLineage events an endpoint did not take, kept for the next run (`lineage/emit.ts`).
+  lineage: 'lineage',
 };
 
 /** One state of the definition that runs the step. */
@@ -62,7 +64,7 @@ export const STEPS = {
     timeoutSeconds: 120,
     memoryMb: 512,
     secrets: ['postgres', 'snowflake'],
-    prefixes: ['audit', 'plans'],
+    prefixes: ['audit', 'plans', 'lineage'],
     states: [{ name: 'Plan', resultPath: '$' }],
     run: jobStep(planEventSchema, plan),
   },
@@ -113,7 +115,7 @@ export const STEPS = {
     timeoutSeconds: 120,
     memoryMb: 512,
     secrets: ['snowflake'],
-    prefixes: ['audit', 'plans-read'],
+    prefixes: ['audit', 'plans-read', 'lineage'],
     states: [
       // The success returns the table's outcome, which replaces the iteration's state; the failure keeps
       // the state, so TableFailed reads the table's name whether the audit was written or not.

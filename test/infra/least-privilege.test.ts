@@ -123,12 +123,24 @@ describe('each step in the bucket', () => {
     }
   });
 
+  it('may keep, read back and remove undelivered lineage events in the steps that send them alone', () => {
+    for (const step of STEP_NAMES) {
+      const lineage = objectActions(step)['tally/lineage/*'];
+      if (step === 'plan' || step === 'writeAudit') {
+        expect(lineage, step).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+      } else {
+        expect(lineage, step).toBeUndefined();
+      }
+    }
+  });
+
   it('may list only under the prefixes of its step', () => {
     const paths: Record<StepPrefix, string> = {
       staging: 'tally/staging/*',
       audit: 'tally/audit/*',
       plans: 'tally/staging/plans/*',
       'plans-read': 'tally/staging/plans/*',
+      lineage: 'tally/lineage/*',
     };
     for (const step of STEP_NAMES) {
       const listing = statementsOf(template, roleOf(step)).filter((s) =>

@@ -309,6 +309,7 @@ describe('IAM', () => {
       `<${id(p.bucket)}.Arn>/tally/audit/*`,
       `<${id(p.bucket)}.Arn>/tally/staging/*`,
       `<${id(p.bucket)}.Arn>/tally/staging/plans/*`,
+      `<${id(p.bucket)}.Arn>/tally/lineage/*`,
       `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`,
       `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
       ...Object.values(p.functions).map((f) => `<${id(f.logGroup)}.Arn>`),
