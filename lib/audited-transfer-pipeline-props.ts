@@ -8,7 +8,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { PipelineConfig, PostgresConfig, SnowflakeConfig, TableConfig } from '../lambdas/config';
+import type {
+  LineageConfig,
+  PipelineConfig,
+  PostgresConfig,
+  SnowflakeConfig,
+  TableConfig,
+} from '../lambdas/config';
 import type { RetrySettings } from './transfer-definition';
 
 /** Where PostgreSQL is, without credentials: those come from the PostgreSQL secret. */
@@ -44,6 +50,13 @@ export interface AuditedTransferPipelineProps {
    * @default the configuration schema's defaults (lookback 300 s, lag 60 s, 128 MiB files)
    */
   readonly pipeline?: Partial<PipelineConfig>;
+  /**
+   * Where Plan and WriteAudit send OpenLineage events (the configuration's `lineage`). An HTTP transport's
+   * key must come from Secrets Manager (`transport.apiKeySecret`, which those two functions may read), never
+   * from `apiKey`, which would be deployed in their environment. The functions need a route to the endpoint.
+   * @default none: no lineage event is sent
+   */
+  readonly lineage?: LineageConfig;
   /**
    * When the incremental pipeline starts. Historical runs are started by hand.
    * @default events.Schedule.rate(Duration.minutes(30))

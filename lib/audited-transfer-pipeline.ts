@@ -8,6 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -16,7 +17,8 @@ import { type PipelineConfig, pipelineSchema } from '../lambdas/config';
 import { InvalidConfigError } from '../lambdas/domain/errors';
 import { qualifiedName } from '../lambdas/domain/table';
 import { CONFIG_FILE_NAME, ENV } from '../lambdas/runtime/env';
-import { mapSteps } from '../lambdas/steps/registry';
+import { mapSteps, type StepName } from '../lambdas/steps/registry';
+
 import type { AuditedTransferPipelineProps } from './audited-transfer-pipeline-props';
 import { ExecutionAlerts } from './execution-alerts';
 import { acknowledgeStateMachineRole, allowLogsToUse } from './nag-acknowledgements';
@@ -24,6 +26,9 @@ import { createPipelineFunctions, type PipelineFunctions } from './pipeline-func
 import { PipelineMonitoring, scheduleInterval } from './pipeline-monitoring';
 import { StagingBucket } from './staging-bucket';
 import { TransferDefinition } from './transfer-definition';
+
+/** The steps that send OpenLineage events (`lambdas/lineage/emit.ts`). */
+const LINEAGE_STEPS: readonly StepName[] = ['plan', 'writeAudit'];
 
 export type {
   AuditedTransferPipelineProps,
@@ -169,6 +174,8 @@ export class AuditedTransferPipeline extends Construct {
       objectLock: props.auditObjectLockMode !== undefined,
     });
 
+    this.grantLineageKey(props);
+
     const definition = new TransferDefinition(this, 'Definition', {
       functions: mapSteps((step) => this.functions[step].function),
       alertTopic: this.alertTopic,
@@ -252,7 +259,29 @@ export class AuditedTransferPipeline extends Construct {
       },
       snowflake: props.snowflake,
       pipeline,
+      ...(props.lineage ? { lineage: props.lineage } : {}),
     };
+  }
+
+  /** The lineage key's secret, readable by the functions that send lineage events and no other. */
+  private grantLineageKey(props: AuditedTransferPipelineProps): void {
+    const transport = props.lineage?.transport;
+    if (transport?.type !== 'http') return;
+    if (transport.apiKey !== undefined) {
+      throw new InvalidConfigError(
+        "lineage.transport.apiKey would be deployed in the functions' environment: keep the key in a Secrets Manager secret and name it in lineage.transport.apiKeySecret",
+      );
+    }
+    if (transport.apiKeySecret === undefined) return;
+    const id = transport.apiKeySecret;
+    const secret = !id.startsWith('arn:')
+      ? secretsmanager.Secret.fromSecretNameV2(this, 'LineageKeySecret', id)
+      : /-[A-Za-z0-9]{6}$/.test(id)
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'LineageKeySecret', id)
+        : secretsmanager.Secret.fromSecretPartialArn(this, 'LineageKeySecret', id);
+    for (const step of LINEAGE_STEPS) {
+      secret.grantRead(this.functions[step].role);
+    }
   }
 
   /**

@@ -119,6 +119,7 @@ export class TallyStack extends Stack {
       postgresSecret,
       snowflakeSecret,
       pipeline: config.pipeline,
+      ...(config.lineage ? { lineage: config.lineage } : {}),
       s3Prefix: config.s3.prefix,
       ...(props.useConfiguredBucket
         ? { bucket: s3.Bucket.fromBucketName(this, 'ConfiguredBucket', config.s3.bucket) }

@@ -5,7 +5,13 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import type { LineageTransportConfig } from '../config';
 import type { LineageTransport } from '../ports';
 
-export function openLineageTransport(config: LineageTransportConfig, apiKey?: string): LineageTransport {
+/** The Bearer token: as configured, or read when first needed (from Secrets Manager, in AWS). */
+export type ApiKeySource = string | (() => Promise<string>);
+
+export function openLineageTransport(
+  config: LineageTransportConfig,
+  apiKey?: ApiKeySource,
+): LineageTransport {
   switch (config.type) {
     case 'http':
       return new HttpTransport(config.url, config.endpoint, config.timeoutMs, apiKey ?? config.apiKey);
@@ -34,7 +40,7 @@ export class HttpTransport implements LineageTransport {
     base: string,
     endpoint: string,
     private readonly timeoutMs: number,
-    private readonly apiKey: string | undefined,
+    private readonly apiKey: ApiKeySource | undefined,
   ) {
     const url = new URL(base);
     // The endpoint is relative to the url's path, as the clients join them.
@@ -46,13 +52,19 @@ export class HttpTransport implements LineageTransport {
   }
 
   async send(event: unknown): Promise<void> {
+    let key: string | undefined;
+    try {
+      key = typeof this.apiKey === 'function' ? await this.apiKey() : this.apiKey;
+    } catch (err) {
+      throw new LineageSendError(`${this.target}: the API key could not be read: ${(err as Error).message}`);
+    }
     let response: Response;
     try {
       response = await fetch(this.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(this.apiKey !== undefined ? { authorization: `Bearer ${this.apiKey}` } : {}),
+          ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}),
         },
         body: JSON.stringify(event),
         signal: AbortSignal.timeout(this.timeoutMs),

@@ -8,6 +8,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lineageSchema } from '../../lambdas/config';
 import { InvalidConfigError } from '../../lambdas/domain/errors';
 import { ENV } from '../../lambdas/runtime/env';
 import { STEP_NAMES, STEPS, type StepName, type StepPrefix } from '../../lambdas/steps/registry';
@@ -411,6 +412,42 @@ describe("the state machine's log group", () => {
     // The stack id's last part (a UUID) keeps a group retained from a deleted stack out of the next one's way.
     expect(render(group?.Properties?.LogGroupName)).toBe(
       `/aws/vendedlogs/states/${Names.uniqueId(stack.pipeline)}-{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}`,
+    );
+  });
+});
+
+describe('the OpenLineage key', () => {
+  const lineage = (transport: Record<string, unknown>) =>
+    lineageSchema.parse({ transport: { type: 'http', url: 'https://marquez.example.com', ...transport } });
+
+  it('is read from its secret by the steps that send lineage events, and by no other', () => {
+    const stack = new Stack(new App({ context: NO_BUNDLING }), 'Lineage', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    const pipeline = pipelineIn(stack, { lineage: lineage({ apiKeySecret: 'tally/openlineage' }) });
+    const template = Template.fromStack(stack);
+    for (const step of STEP_NAMES) {
+      const reads = statementsOf(template, logicalIdOf(stack, pipeline.functions[step].role))
+        .filter((s) => list(s.Action).includes('secretsmanager:GetSecretValue'))
+        .flatMap((s) => list(s.Resource).map(render))
+        .filter((r) => r.includes('tally/openlineage'));
+      if (step === 'plan' || step === 'writeAudit') expect(reads, step).toHaveLength(1);
+      else expect(reads, step).toEqual([]);
+    }
+    const fn = resourcesOf(template, 'AWS::Lambda::Function')[
+      logicalIdOf(stack, pipeline.functions.plan.function)
+    ];
+    const variables =
+      (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    expect(JSON.parse(render(variables[ENV.config])).lineage.transport).toMatchObject({
+      apiKeySecret: 'tally/openlineage',
+    });
+  });
+
+  it('is never deployed when written in the configuration', () => {
+    const stack = new Stack(new App({ context: NO_BUNDLING }), 'LineageKey');
+    expect(() => pipelineIn(stack, { lineage: lineage({ apiKey: 'do-not-deploy' }) })).toThrow(
+      /lineage\.transport\.apiKey would be deployed.*apiKeySecret/,
     );
   });
 });
