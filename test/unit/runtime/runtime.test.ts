@@ -48,6 +48,32 @@ describe('Lambda configuration at cold start', () => {
     expect(config.snowflake.password).toBeUndefined();
   });
 
+  it('reads the OpenLineage settings of the deployed configuration and the environment, and fails naming a bad one', () => {
+    const codeDir = mkdtempSync(join(tmpdir(), 'tally-code-'));
+    const env = {
+      [ENV.config]: JSON.stringify({ ...base, snowflake: { ...base.snowflake, password: 'x' } }),
+    };
+    expect(loadRuntimeSettings(env, { codeDir }).lineage).toBeNull();
+    const fromEnv = loadRuntimeSettings(
+      { ...env, OPENLINEAGE_URL: 'https://lineage.example.com' },
+      { codeDir },
+    );
+    expect(fromEnv.lineage?.transport).toMatchObject({ type: 'http', url: 'https://lineage.example.com' });
+    const deployed = {
+      [ENV.config]: JSON.stringify({
+        ...base,
+        snowflake: { ...base.snowflake, password: 'x' },
+        lineage: { transport: { type: 'http', url: 'https://marquez.internal', apiKeySecret: 'tally/ol' } },
+      }),
+    };
+    expect(loadRuntimeSettings(deployed, { codeDir }).lineage?.transport).toMatchObject({
+      apiKeySecret: 'tally/ol',
+    });
+    const err = thrown(() => loadRuntimeSettings({ ...env, OPENLINEAGE_URL: 'marquez:5000' }, { codeDir }));
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err?.message).toContain('OPENLINEAGE_URL');
+  });
+
   it('demands a Snowflake credential when no secret provides it', () => {
     expect(() => loadRuntimeSettings({ [ENV.config]: JSON.stringify(base) })).toThrow(/snowflake/);
   });
