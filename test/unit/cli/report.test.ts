@@ -324,6 +324,26 @@ describe('the report page', () => {
     expect(html).toContain('Chart.js v4.6.1');
   });
 
+  it('shows a chain verdict given from outside the report, naming the first event that does not hold', () => {
+    const h = new History();
+    h.run('public.orders', 0);
+    const chain = {
+      verdict: 'broken' as const,
+      checked: 1234,
+      scope: 'the whole chain against its anchor',
+      checkedBy: 'tally audit verify',
+      broken: { eventId: '01BROKEN<EVENT>', reason: 'row removed' },
+    };
+
+    const html = renderReport(buildReport(input(h, { chain })));
+
+    const section = /<div class="chain bad" id="chain-status" data-verdict="broken">(.*?)<\/div>/s.exec(
+      html,
+    )?.[1];
+    expect(section).toContain('BROKEN</b>: 1234 events checked by tally audit verify');
+    expect(section).toContain('<code>01BROKEN&lt;EVENT&gt;</code> (row removed)');
+  });
+
   it('writes JSON that cannot close its script element', () => {
     expect(jsonForScript({ m: '</script><!-- \u2028' })).toBe('{"m":"\\u003c/script>\\u003c!-- \\u2028"}');
   });
