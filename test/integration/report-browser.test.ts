@@ -29,6 +29,7 @@ const HOSTILE = `</td></script><script>window.__pwned = 1</script><img src=x one
 let browser: Browser;
 let page: Page;
 let reportPath: string;
+let configFile: string;
 const requests: string[] = [];
 const consoleErrors: string[] = [];
 
@@ -77,7 +78,7 @@ beforeAll(async () => {
   });
   expect((await run({ pipeline: 'incremental' }, hostile)).status).toBe('failed');
 
-  const configFile = dir.file('tally.json');
+  configFile = dir.file('tally.json');
   await writeConfigFile(configFile, config);
   const out = dir.file('report.html');
   const result = await tally('report', '--config', configFile, '--out', out);
@@ -173,5 +174,32 @@ describe('the report in a browser', () => {
     const body = (await page.textContent('body')) ?? '';
     expect(body).toMatch(/public\.orders: volume guard: the window has no rows/);
     expect(body).toMatch(/public\.customers failed in execution .*; an alert was published/);
+  });
+});
+
+describe('tally report --table --since', () => {
+  it("reads one table's events of the period, and its freshness from a success before the period", async () => {
+    const out = dir.file('orders.html');
+    const since = new Date().toISOString();
+    const result = await tally(
+      'report',
+      '--config',
+      configFile,
+      '--out',
+      out,
+      '--table',
+      'public.orders',
+      '--since',
+      since,
+    );
+    expect(result.code, result.stderr).toBe(0);
+
+    const html = await readFile(out, 'utf8');
+    expect(html).toContain(`0 events since\n${since.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`);
+    expect(html).toContain('<h3>public.orders</h3>');
+    expect(html).not.toContain('public.customers');
+    const freshness = /<table id="freshness">.*?<\/table>/s.exec(html)?.[0] ?? '';
+    expect(freshness).toMatch(/<td>public\.orders<\/td><td class="ok">fresh<\/td>/);
+    expect(html).toContain('the links between them are not (the events of one table)');
   });
 });
