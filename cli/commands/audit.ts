@@ -40,7 +40,7 @@ export function registerAudit(program: Command): void {
     });
 }
 
-function isoTime(value: string): string {
+export function isoTime(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
     throw new InvalidArgumentError('must be an ISO 8601 time, e.g. 2025-06-01T00:00:00Z');
   }

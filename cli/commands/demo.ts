@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import type { PipelineName } from '../../lambdas/domain/audit';
 import { CliError, EXIT, log, nonNegativeInt, positiveInt, seconds } from '../common';
 import { withLocalStack } from '../embedded';
+import { REPORT_DEFAULTS } from '../report/model';
+import { DEFAULT_REPORT_FILE } from './report';
 
 /** Large enough to show real work, small enough for the whole demo to take well under two minutes. */
 export const DEMO_ROWS = 10_000;
@@ -11,6 +13,7 @@ export const DEMO_ROWS = 10_000;
 interface DemoOptions {
   rows: number;
   seed: number;
+  report: string;
 }
 
 export function registerDemo(program: Command): void {
@@ -26,6 +29,7 @@ export function registerDemo(program: Command): void {
       DEMO_ROWS,
     )
     .option('--seed <n>', 'seed of the demo data', nonNegativeInt, 1)
+    .option('--report <file>', 'where to write the HTML report of the audit log', DEFAULT_REPORT_FILE)
     .action(async (options: DemoOptions) => {
       await demo(options);
     });
@@ -38,11 +42,13 @@ async function demo(options: DemoOptions): Promise<void> {
     { localConfig },
     { runLocalPipeline },
     { auditTable, readAudit },
+    { writeReport },
   ] = await Promise.all([
     import('../../local/demo-data'),
     import('../../local/local-config'),
     import('../local-run'),
     import('../audit-log'),
+    import('../report/write-report'),
   ]);
   await withLocalStack(async ({ info }) => {
     log(`seeding the demo tables (${options.rows.toLocaleString('en-US')} orders, seed ${options.seed})...`);
@@ -83,6 +89,12 @@ async function demo(options: DemoOptions): Promise<void> {
         )
         .map((table) => `${pipeline} ${table}`),
     );
+    const report = await writeReport(config, options.report, {
+      since: new Date(started).toISOString(),
+      maxEvents: REPORT_DEFAULTS.maxEvents,
+      schedule: REPORT_DEFAULTS.schedule,
+    });
+    console.log(`report: ${report}`);
     if (unproven.length > 0) {
       throw new CliError(`demo FAILED: no matching success event for ${unproven.join(', ')}`, EXIT.failed);
     }

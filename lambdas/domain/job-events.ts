@@ -56,3 +56,14 @@ export function retryEvent(base: AuditEventInput, state: string, attempt: number
     errorMessage: `${state} is running again (attempt ${attempt + 1})`,
   };
 }
+
+const RETRY_MESSAGE = /^(.+) is running again \(attempt \d+\)$/;
+
+/** The state a `retry` event says ran again (what `retryEvent` wrote), or null for any other event. */
+export function retriedState(event: {
+  readonly eventType: EventType;
+  readonly errorMessage: string | null;
+}): string | null {
+  if (event.eventType !== 'retry' || event.errorMessage === null) return null;
+  return RETRY_MESSAGE.exec(event.errorMessage)?.[1] ?? null;
+}

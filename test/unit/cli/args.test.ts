@@ -61,6 +61,33 @@ describe('tally command line', () => {
     expect(stderr).toContain('must be an ISO 8601 time');
   });
 
+  it('lists the report command in --help', async () => {
+    const { stdout } = await parse('--help');
+    expect(stdout).toMatch(/^\s+report \[options\]/m);
+  });
+
+  it('refuses a report period or limit that cannot be read, and a report without a configuration', async () => {
+    const since = await parse('report', '--since', 'last week', '--config', 'tally.json');
+    expect(since.error).toBeInstanceOf(CommanderError);
+    expect(since.stderr).toContain('must be an ISO 8601 time');
+    for (const option of ['--max-events', '--schedule-minutes', '--freshness-intervals']) {
+      const { error, stderr } = await parse('report', option, '0', '--config', 'tally.json');
+      expect(error, option).toBeInstanceOf(CommanderError);
+      expect(stderr).toContain(`${option} <n>' argument '0' is invalid. must be a positive integer`);
+    }
+    const { TALLY_CONFIG: _unset, ...env } = process.env;
+    const saved = process.env;
+    process.env = env;
+    try {
+      const { error } = await parse('report');
+      expect(error).toBeInstanceOf(CliError);
+      expect(exitCodeFor(error)).toBe(EXIT.usage);
+      expect((error as Error).message).toContain('pass --config FILE');
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it('requires a pipeline to run', async () => {
     const { error, stderr } = await parse('run', '--tables', 'orders');
     expect(error).toBeInstanceOf(CommanderError);
