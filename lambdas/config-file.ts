@@ -38,6 +38,12 @@ function relativeToFile(config: TallyConfig, path: string): TallyConfig {
         : {}),
     },
     snowflake: { ...config.snowflake, privateKeyFile: fix(config.snowflake.privateKeyFile) },
+    audit: {
+      ...config.audit,
+      ...(config.audit.checkpointKeyFile !== undefined
+        ? { checkpointKeyFile: fix(config.audit.checkpointKeyFile) }
+        : {}),
+    },
   };
 }
 

@@ -156,6 +156,22 @@ export const pipelineSchema = z
   })
   .strict();
 
+/**
+ * The audit chain's checkpoints (`lambdas/audit/anchor.ts`): written once under the audit mirror every
+ * `checkpointEvery` delivered events and whenever a table's run ends; signed with HMAC-SHA256 when a key
+ * is given, inline (`checkpointKey`, e.g. filled from a secret) or as a file (`checkpointKeyFile`).
+ */
+export const auditSchema = z
+  .object({
+    checkpointEvery: z.number().int().min(1).max(1000).default(100),
+    checkpointKey: z.string().min(32, 'must be at least 32 characters').optional(),
+    checkpointKeyFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((a) => a.checkpointKey === undefined || a.checkpointKeyFile === undefined, {
+    message: 'set checkpointKey or checkpointKeyFile, not both',
+  });
+
 export const configSchema = z
   .object({
     tables: z.array(tableSchema).min(1),
@@ -163,6 +179,7 @@ export const configSchema = z
     s3: s3Schema,
     snowflake: snowflakeSchema,
     pipeline: pipelineSchema.default(() => pipelineSchema.parse({})),
+    audit: auditSchema.default(() => auditSchema.parse({})),
   })
   .strict();
 
@@ -172,6 +189,7 @@ export type PostgresConfig = z.infer<typeof postgresSchema>;
 export type S3Config = z.infer<typeof s3Schema>;
 export type SnowflakeConfig = z.infer<typeof snowflakeSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type AuditConfig = z.infer<typeof auditSchema>;
 
 /** Formats zod issues as `path: problem` lines so the message names each wrong setting. */
 export function describeIssues(error: z.ZodError, root = ''): string {
