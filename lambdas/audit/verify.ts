@@ -189,7 +189,7 @@ class Walk {
       this.options.table !== undefined ? { sourceTables: [this.options.table] } : {};
     if (this.narrowed) await this.locateStop();
     if (start === null) {
-      this.rows = new Rows(this.deps.ports.audit, filter, this.pageSize, null, new Set(), this.copyOf);
+      this.rows = new Rows(this.deps.ports.audit, filter, this.pageSize, null, this.copyOf);
       this.anchors = new Anchors(this, 1, lastSeq, null, tail, this.options.table);
       return;
     }
@@ -204,8 +204,7 @@ class Walk {
       this.deps.ports.audit,
       filter,
       this.pageSize,
-      head.createdAt,
-      new Set(start.events.map((e) => e.eventId)),
+      { createdAt: head.createdAt, eventId: head.eventId },
       this.copyOf,
     );
     this.anchors = new Anchors(this, start.seq + 1, lastSeq, refOf(start), tail, this.options.table);
@@ -725,7 +724,7 @@ function isBefore(row: AuditEvent, entry: AnchorEntry): boolean {
 class Rows {
   private buffer: AuditEvent[] = [];
   private done = false;
-  private mark: { createdAt: string; eventId: string } | null = null;
+  private mark: { createdAt: string; eventId: string } | null;
   private copies = new Map<string, Promise<AuditEvent | null>>();
   /** Whether the last take emptied the buffer (a page is done). */
   pageDone = false;
@@ -734,11 +733,12 @@ class Rows {
     private readonly audit: AuditTable,
     private readonly filter: AuditFilter,
     private readonly pageSize: number,
-    /** Start at this instant (a checkpoint's head), skipping the events in `skip`; null: the start. */
-    private readonly since: string | null,
-    private readonly skip: ReadonlySet<string>,
+    /** Start after this event (a checkpoint's head); null: at the log's first event. */
+    start: { createdAt: string; eventId: string } | null,
     private readonly read: (e: AuditEvent) => Promise<AuditEvent | null>,
-  ) {}
+  ) {
+    this.mark = start;
+  }
 
   async peek(): Promise<AuditEvent | null> {
     while (this.buffer.length === 0 && !this.done) await this.fill();
@@ -766,15 +766,14 @@ class Rows {
   private async fill(): Promise<void> {
     const page = await this.audit.read({
       ...this.filter,
-      ...(this.mark !== null ? { after: this.mark } : this.since !== null ? { since: this.since } : {}),
+      ...(this.mark !== null ? { after: this.mark } : {}),
       oldest: this.pageSize,
     });
     if (page.length < this.pageSize) this.done = true;
     const last = page.at(-1);
     if (last) this.mark = { createdAt: last.createdAt, eventId: last.eventId };
-    const rows = page.filter((e) => !this.skip.has(e.eventId));
-    this.buffer.push(...rows);
-    this.prefetch(rows);
+    this.buffer.push(...page);
+    this.prefetch(page);
   }
 
   /** Reads the copies of `rows` a group at a time, one group after another, without waiting for them. */
