@@ -8,7 +8,12 @@ import type { AuditFilter } from '../lambdas/ports';
 import { LOCAL_ADAPTERS } from '../lambdas/runtime/adapters';
 import { formatTable, seconds } from './common';
 
-export type { AuditBreak, VerifyOptions, VerifyResult } from '../lambdas/audit/verify';
+export {
+  type AuditBreak,
+  describeVerification as verificationReport,
+  type VerifyOptions,
+  type VerifyResult,
+} from '../lambdas/audit/verify';
 
 export async function readAudit(config: TallyConfig, filter: AuditFilter = {}): Promise<AuditEvent[]> {
   const warehouse = LOCAL_ADAPTERS.warehouse(config);
@@ -48,32 +53,4 @@ export function auditTable(events: readonly AuditEvent[]): string {
       e.status,
     ]),
   );
-}
-
-/** What `tally audit verify` prints: a few lines a person reads, the break first when there is one. */
-export function verificationReport(result: VerifyResult): string {
-  const start =
-    result.start.from === 'genesis' ? "the chain's first event" : `checkpoint ${result.start.checkpoint}`;
-  const lines: string[] = [];
-  if (result.break) {
-    const b = result.break;
-    lines.push(`BROKEN: ${b.kind} event ${b.eventId ?? '(none: a checkpoint)'}`);
-    lines.push(`  ${b.detail}`);
-    if (b.columns.length > 0) lines.push(`  columns: ${b.columns.join(', ')}`);
-    lines.push(
-      `  found by: ${b.witnesses.join(', ')}${b.checkpoint !== null ? ` (checkpoint ${b.checkpoint})` : ''}`,
-    );
-  } else {
-    lines.push('intact');
-  }
-  lines.push(
-    `checked ${result.checked} event(s) from ${start}, against ${result.checkpoints} checkpoint(s)${result.signed ? ' (HMAC checked)' : ''}`,
-  );
-  if (result.head) lines.push(`head: ${result.head.eventId} ${result.head.rowHash}`);
-  if (result.verifiedCheckpoint !== null)
-    lines.push(`last verified checkpoint: ${result.verifiedCheckpoint}`);
-  if (result.unanchored > 0)
-    lines.push(`${result.unanchored} delivered event(s) not yet anchored by a checkpoint`);
-  if (result.pending > 0) lines.push(`${result.pending} event(s) waiting in S3 for delivery, not checked`);
-  return lines.join('\n');
 }
