@@ -24,7 +24,9 @@ const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]
 function statementsOf(template: Template, roleId: string): Statement[] {
   return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
     .filter((p) => (p.Properties?.Roles as { Ref?: string }[] | undefined)?.some((r) => r.Ref === roleId))
-    .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+    .flatMap(
+      (p) => (p.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
+    );
 }
 
 describe('the daily audit verification', () => {
@@ -46,7 +48,8 @@ describe('the daily audit verification', () => {
   it('runs its own handler once a day, told where the alert topic and the Snowflake secret are', () => {
     const fnId = logicalIdOf(stack, verification().function.function);
     const fn = resourcesOf(template, 'AWS::Lambda::Function')[fnId];
-    const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables =
+      (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     expect(render(variables[ENV.alertTopicArn])).toBe(`<${logicalIdOf(stack, stack.pipeline.alertTopic)}>`);
     expect(variables[ENV.snowflakeSecretArn]).toBeDefined();
     expect(variables[ENV.postgresSecretArn]).toBeUndefined();
@@ -100,7 +103,7 @@ describe('the daily audit verification', () => {
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    expect((alarm?.Properties?.AlarmActions as unknown[]).map(render)).toEqual([
+    expect(((alarm?.Properties?.AlarmActions as unknown[] | undefined) ?? []).map(render)).toEqual([
       `<${logicalIdOf(stack, stack.pipeline.alertTopic)}>`,
     ]);
   });
@@ -129,7 +132,8 @@ describe('the daily audit verification', () => {
     const fn = resourcesOf(locked.template, 'AWS::Lambda::Function')[
       logicalIdOf(locked.stack, locked.stack.pipeline.functions.writeAudit.function)
     ];
-    const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables =
+      (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     expect(JSON.parse(render(variables[ENV.config])).s3.auditRetention).toEqual({
       mode: 'COMPLIANCE',
       days: 400,
