@@ -22,6 +22,10 @@ const schedule = context('schedule') ?? 'disabled';
 if (schedule !== 'enabled' && schedule !== 'disabled') {
   throw new Error(`-c schedule=${schedule}: expected 'enabled' or 'disabled'`);
 }
+const auditVerification = context('auditVerification') ?? 'disabled';
+if (auditVerification !== 'enabled' && auditVerification !== 'disabled') {
+  throw new Error(`-c auditVerification=${auditVerification}: expected 'enabled' or 'disabled'`);
+}
 const freshnessText = context('freshnessIntervals');
 const freshnessIntervals = freshnessText === undefined ? undefined : Number(freshnessText);
 if (freshnessIntervals !== undefined && !(Number.isInteger(freshnessIntervals) && freshnessIntervals >= 1)) {
@@ -52,6 +56,7 @@ new TallyStack(app, context('stackName') ?? 'Tally', {
   secretsKmsKeyArn: context('secretsKmsKeyArn'),
   ...auditLockFromContext(context),
   scheduleEnabled: schedule === 'enabled',
+  auditVerification: auditVerification === 'enabled',
   ...(freshnessIntervals !== undefined ? { freshnessIntervals } : {}),
 });
 

@@ -49,6 +49,12 @@ function relativeToFile(config: TallyConfig, path: string): TallyConfig {
           },
         }
       : {}),
+    audit: {
+      ...config.audit,
+      ...(config.audit.checkpointKeyFile !== undefined
+        ? { checkpointKeyFile: fix(config.audit.checkpointKeyFile) }
+        : {}),
+    },
   };
 }
 

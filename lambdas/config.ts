@@ -202,6 +202,21 @@ export const lineageSchema = z
     pendingLimit: z.number().int().min(1).max(100_000).default(1000),
   })
   .strict();
+/**
+ * The audit chain's checkpoints (`lambdas/audit/anchor.ts`): written once under the audit mirror every
+ * `checkpointEvery` delivered events and whenever a table's run ends; signed with HMAC-SHA256 when a key
+ * is given, inline (`checkpointKey`, e.g. filled from a secret) or as a file (`checkpointKeyFile`).
+ */
+export const auditSchema = z
+  .object({
+    checkpointEvery: z.number().int().min(1).max(1000).default(100),
+    checkpointKey: z.string().min(32, 'must be at least 32 characters').optional(),
+    checkpointKeyFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((a) => a.checkpointKey === undefined || a.checkpointKeyFile === undefined, {
+    message: 'set checkpointKey or checkpointKeyFile, not both',
+  });
 
 export const configSchema = z
   .object({
@@ -211,6 +226,7 @@ export const configSchema = z
     snowflake: snowflakeSchema,
     pipeline: pipelineSchema.default(() => pipelineSchema.parse({})),
     lineage: lineageSchema.optional(),
+    audit: auditSchema.default(() => auditSchema.parse({})),
   })
   .strict();
 
@@ -222,6 +238,7 @@ export type SnowflakeConfig = z.infer<typeof snowflakeSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type LineageConfig = z.infer<typeof lineageSchema>;
 export type LineageTransportConfig = z.infer<typeof lineageTransportSchema>;
+export type AuditConfig = z.infer<typeof auditSchema>;
 
 /** Formats zod issues as `path: problem` lines so the message names each wrong setting. */
 export function describeIssues(error: z.ZodError, root = ''): string {

@@ -168,6 +168,10 @@ export interface AuditFilter {
    */
   readonly newest?: number;
   readonly perTable?: boolean;
+  /** Only events after this one in the log's order (creation time, then id): a page's keyset. */
+  readonly after?: { readonly createdAt: string; readonly eventId: string };
+  /** Only the oldest this many of the matching events (by creation time, then id): one page. */
+  readonly oldest?: number;
 }
 
 /** Who may load a table until when. */

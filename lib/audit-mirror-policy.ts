@@ -17,6 +17,14 @@ export function mirrorEventObjects(auditPrefix: string): string {
   return `${auditPrefix}*/*/*`;
 }
 
+/**
+ * The chain's checkpoints, `<auditPrefix>checkpoints/<seq>.json` (`lambdas/audit/anchor.ts`): written
+ * once like the events, and never removed, so the table can always be compared against them.
+ */
+export function checkpointObjects(auditPrefix: string): string {
+  return `${auditPrefix}checkpoints/*`;
+}
+
 /** Adds the denials to `bucket`'s policy; `auditPrefix` ends with a slash, e.g. `tally/audit/`. */
 export function protectAuditMirror(bucket: s3.Bucket, auditPrefix: string): void {
   const everyone = new iam.AnyPrincipal();
@@ -35,7 +43,10 @@ export function protectAuditMirror(bucket: s3.Bucket, auditPrefix: string): void
       effect: iam.Effect.DENY,
       principals: [everyone],
       actions: ['s3:DeleteObject'],
-      resources: [bucket.arnForObjects(mirrorEventObjects(auditPrefix))],
+      resources: [
+        bucket.arnForObjects(mirrorEventObjects(auditPrefix)),
+        bucket.arnForObjects(checkpointObjects(auditPrefix)),
+      ],
     }),
   );
   // S3 User Guide, "Enforce conditional writes on Amazon S3 buckets": the s3:if-none-match key is absent
@@ -46,7 +57,10 @@ export function protectAuditMirror(bucket: s3.Bucket, auditPrefix: string): void
       effect: iam.Effect.DENY,
       principals: [everyone],
       actions: ['s3:PutObject'],
-      resources: [bucket.arnForObjects(mirrorEventObjects(auditPrefix))],
+      resources: [
+        bucket.arnForObjects(mirrorEventObjects(auditPrefix)),
+        bucket.arnForObjects(checkpointObjects(auditPrefix)),
+      ],
       conditions: { Null: { 's3:if-none-match': 'true' } },
     }),
   );

@@ -69,6 +69,17 @@ export interface AuditedTransferPipelineProps {
    */
   readonly scheduleEnabled?: boolean;
   /**
+   * Verify the audit log on a schedule (a Lambda, `AuditVerification`) and alert on a break. Off until
+   * enabled, like the schedule: with placeholder secrets every verification would fail and alert.
+   * @default false
+   */
+  readonly auditVerification?: boolean;
+  /**
+   * When the audit verification runs, with `auditVerification`.
+   * @default events.Schedule.rate(Duration.days(1))
+   */
+  readonly auditVerificationSchedule?: events.Schedule;
+  /**
    * With the schedule enabled, how many schedule intervals in a row may pass without a verified window
    * for a table before its freshness alarm fires. A rate schedule is needed: its rate is the interval.
    * @default 3

@@ -18,7 +18,7 @@ import { InvalidConfigError } from '../lambdas/domain/errors';
 import { qualifiedName } from '../lambdas/domain/table';
 import { CONFIG_FILE_NAME, ENV } from '../lambdas/runtime/env';
 import { mapSteps, type StepName } from '../lambdas/steps/registry';
-
+import { AuditVerification } from './audit-verification';
 import type { AuditedTransferPipelineProps } from './audited-transfer-pipeline-props';
 import { ExecutionAlerts } from './execution-alerts';
 import { acknowledgeStateMachineRole, allowLogsToUse } from './nag-acknowledgements';
@@ -71,6 +71,8 @@ export class AuditedTransferPipeline extends Construct {
   readonly monitoring: PipelineMonitoring;
   /** The rules that alert on an execution's timeout, abort or unalerted failure. */
   readonly executionAlerts: ExecutionAlerts;
+  /** The scheduled verification of the audit log, with `auditVerification`. */
+  readonly auditVerification?: AuditVerification;
   /** The functions' security group, when they run in a VPC. */
   readonly securityGroup?: ec2.ISecurityGroup;
   /** Staged files live under this prefix; a lifecycle rule expires them. */
@@ -175,6 +177,27 @@ export class AuditedTransferPipeline extends Construct {
     });
 
     this.grantLineageKey(props);
+    if (props.auditVerification) {
+      this.auditVerification = new AuditVerification(this, 'AuditVerification', {
+        logRetention,
+        logEncryptionKey: this.key,
+        removalPolicy,
+        environment: {
+          [ENV.config]: Stack.of(this).toJsonString(environment),
+          ...(bundled !== undefined ? { [ENV.configFile]: CONFIG_FILE_NAME } : {}),
+        },
+        ...(bundled !== undefined ? { bundledFiles: { [CONFIG_FILE_NAME]: JSON.stringify(bundled) } } : {}),
+        ...(props.vpc ? { vpc: props.vpc } : {}),
+        ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
+        ...(this.securityGroup ? { securityGroups: [this.securityGroup] } : {}),
+        bucket: this.bucket,
+        auditPrefix: this.auditPrefix,
+        alertTopic: this.alertTopic,
+        snowflakeSecret: props.snowflakeSecret,
+        ...(props.secretsEncryptionKey ? { secretsKey: props.secretsEncryptionKey } : {}),
+        ...(props.auditVerificationSchedule ? { schedule: props.auditVerificationSchedule } : {}),
+      });
+    }
 
     const definition = new TransferDefinition(this, 'Definition', {
       functions: mapSteps((step) => this.functions[step].function),

@@ -44,6 +44,11 @@ export const NETWORK_DESCRIBE_ACTIONS = ['ec2:DescribeNetworkInterfaces', 'ec2:D
 export interface StepLambdaProps {
   /** The registry entry the function runs (its TALLY_STEP). */
   readonly step: string;
+  /**
+   * The module the function runs, exporting `handler`.
+   * @default LAMBDA_ENTRY, the steps' one entry
+   */
+  readonly entry?: string;
   readonly description: string;
   /**
    * @default 512
@@ -124,7 +129,7 @@ export class StepLambda extends Construct {
     if (props.vpc) this.allowNetworkInterfaces();
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: LAMBDA_ENTRY,
+      entry: props.entry ?? LAMBDA_ENTRY,
       handler: 'handler',
       description: props.description,
       runtime: LAMBDA_RUNTIME,

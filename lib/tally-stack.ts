@@ -85,6 +85,12 @@ export interface TallyStackProps extends StackProps {
    */
   readonly scheduleEnabled?: boolean;
   /**
+   * Verify the audit log daily and alert on a break (`-c auditVerification=enabled`). Enable it with the
+   * schedule, once the secrets are filled in.
+   * @default false
+   */
+  readonly auditVerification?: boolean;
+  /**
    * With the schedule enabled, how many 30-minute intervals in a row may pass without a verified window
    * for a table before its freshness alarm fires (`-c freshnessIntervals=N`).
    * @default 3
@@ -140,6 +146,7 @@ export class TallyStack extends Stack {
         ? { auditObjectLockRetention: Duration.days(props.auditObjectLockDays) }
         : {}),
       scheduleEnabled: props.scheduleEnabled ?? false,
+      auditVerification: props.auditVerification ?? false,
       ...(props.freshnessIntervals !== undefined ? { freshnessIntervals: props.freshnessIntervals } : {}),
     });
     if (caBundle) {

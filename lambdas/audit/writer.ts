@@ -5,35 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepDeps } from '../deps';
-import { type AuditEvent, type AuditEventInput, chainOrder, chainTail, sealEvent } from '../domain/audit';
+import { type AuditEvent, type AuditEventInput, chainTail, sealEvent } from '../domain/audit';
+import { anchorEntry } from '../domain/checkpoint';
 import { StageUnavailableError, TallyError } from '../domain/errors';
 import { retryEvent } from '../domain/job-events';
 import { currentStepClock } from '../step-clock';
+import { anchorDelivered } from './anchor';
+import { readTail, type Tail, type TailDeps, tailKey, updateTail } from './tail';
 
-/**
- * The chain's tail object, `<prefix>/audit/tail.json`: where the chain ends and the sealed events the
- * table does not hold yet. Appending an event and recording that it must be delivered are one conditional
- * write of this object, so two writers never link to the same event and a writer that dies between steps
- * loses nothing; it holds no more than what is undelivered.
- */
-interface Tail {
-  /** The chain's last event, delivered or not: the next one links to its hash. */
-  readonly eventId: string;
-  readonly rowHash: string;
-  /** Sealed events the audit table may not hold yet, in chain order. */
-  readonly undelivered: readonly AuditEvent[];
-  /**
-   * The writer delivering them, until when (milliseconds since the epoch): one writer at a time inserts,
-   * so two replaying the same events cannot both insert one. Null when no writer is.
-   */
-  readonly delivery: { readonly by: string; readonly until: number } | null;
-}
-
-/** Conditional writes of the tail tried before the step fails as retryable: other writers came first. */
-const TAIL_ATTEMPTS = 12;
-/** The first wait after a conflicting write, doubled each time up to `BACKOFF_MAX_MS`, with full jitter. */
-const BACKOFF_MS = 20;
-const BACKOFF_MAX_MS = 1000;
 /**
  * How long a delivery claim holds: well above one delivery's insert and mirror writes, so that only a
  * writer that died mid-delivery has its claim taken over, and the claimant renews it just before inserting.
@@ -74,8 +53,13 @@ export async function auditRetry(
 async function write(deps: StepDeps, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
   const { sealed, due } = await append(deps, inputs);
   if (due.size > 0) await deliver(deps, due);
+  // A table's run that ends is anchored at once; otherwise every `checkpointEvery` events.
+  await anchorDelivered(deps, { endsRun: sealed.some((e) => RUN_ENDS.has(e.eventType)) });
   return sealed;
 }
+
+/** The events after which a table's run writes nothing more: its checkpoint need not wait for more. */
+const RUN_ENDS: ReadonlySet<AuditEvent['eventType']> = new Set(['success', 'failure', 'skipped', 'alert']);
 
 /**
  * Seals the events after the tail's last one and writes them into the tail, in one conditional write:
@@ -103,6 +87,8 @@ async function append(
       rowHash: last.rowHash,
       undelivered: [...undelivered, ...sealed],
       delivery: tail?.delivery ?? null,
+      unanchored: [...(tail?.unanchored ?? []), ...sealed.map(anchorEntry)],
+      ...(tail?.checkpoint ? { checkpoint: tail.checkpoint } : {}),
     };
     return { next, result: { sealed, due: idsOf(next.undelivered) } };
   });
@@ -184,73 +170,6 @@ function settle(deps: StepDeps, me: string, delivered: ReadonlySet<string>): Pro
   });
 }
 
-/** What a change of the tail writes (nothing when `next` is absent) and gives back. */
-interface TailChange<R> {
-  readonly next?: Tail;
-  readonly result: R;
-}
-
-/**
- * Reads the tail with its ETag, asks `change` what it should become, and writes that only if no other
- * writer changed it meanwhile (`If-Match`, or `If-None-Match: *` for the first tail); after a conflict it
- * waits a jittered, growing while and starts again from a fresh read, a bounded number of times.
- */
-async function updateTail<R>(
-  deps: StepDeps,
-  what: string,
-  change: (tail: Tail | null) => Promise<TailChange<R>>,
-): Promise<R> {
-  const { stage } = deps.ports;
-  for (let attempt = 1; attempt <= TAIL_ATTEMPTS; attempt++) {
-    const read = await readTail(deps);
-    const { next, result } = await change(read.tail);
-    if (next === undefined) return result;
-    const written = await stage.putJsonIf(
-      tailKey(deps),
-      next,
-      read.etag === null ? null : { etag: read.etag },
-    );
-    if (written !== 'conflict') {
-      if (read.legacy.length > 0) await stage.delete(read.legacy);
-      return result;
-    }
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MS * 2 ** (attempt - 1));
-    await sleep(Math.random() * ceiling);
-  }
-  throw new StageUnavailableError(
-    `other audit writers changed the audit chain's tail (${tailKey(deps)} in bucket ${stage.bucket}) first ${TAIL_ATTEMPTS} times in a row while ${what}; the step will retry`,
-  );
-}
-
-/**
- * The tail as it is now, with its ETag (null when there is none). A tail written before it carried its
- * undelivered events had them kept one object each under `pending/`: those are read into it, and `legacy`
- * names them for removal once the tail that carries them is written.
- */
-async function readTail(
-  deps: StepDeps,
-): Promise<{ tail: Tail | null; etag: string | null; legacy: string[] }> {
-  const { stage } = deps.ports;
-  const read = await stage.getJsonTagged<Partial<Tail> & Pick<Tail, 'eventId' | 'rowHash'>>(tailKey(deps));
-  if (read?.value.undelivered) {
-    return {
-      tail: { ...read.value, delivery: read.value.delivery ?? null } as Tail,
-      etag: read.etag,
-      legacy: [],
-    };
-  }
-  const legacy = await stage.list(legacyPendingFolder(deps));
-  const pending: AuditEvent[] = [];
-  for (const key of legacy) {
-    const event = await stage.getJson<AuditEvent>(key);
-    if (event) pending.push(event);
-  }
-  const undelivered = chainOrder(pending);
-  const last = undelivered.at(-1) ?? read?.value;
-  const tail = last ? { eventId: last.eventId, rowHash: last.rowHash, undelivered, delivery: null } : null;
-  return { tail, etag: read?.etag ?? null, legacy };
-}
-
 function idsOf(events: readonly AuditEvent[]): Set<string> {
   return new Set(events.map((e) => e.eventId));
 }
@@ -301,24 +220,15 @@ export async function keptEvents(deps: StepDeps, jobId: string, table: string): 
   return events.sort((a, b) => a.eventId.localeCompare(b.eventId));
 }
 
-/** Where the writer kept each undelivered event before the tail carried them. */
-function legacyPendingFolder(deps: StepDeps): string {
-  return `${deps.config.s3.prefix}/audit/pending/`;
-}
-
-function tailKey(deps: StepDeps): string {
-  return `${deps.config.s3.prefix}/audit/tail.json`;
-}
-
 /** Where a delivered event's JSON copy lives: grouped by job and table, named by its (time-ordered) id. */
 export function auditKey(
-  deps: StepDeps,
+  deps: TailDeps,
   event: Pick<AuditEvent, 'jobId' | 'sourceTable' | 'eventId'>,
 ): string {
   return `${auditFolder(deps, event.jobId, event.sourceTable)}${event.eventId}.json`;
 }
 
 /** The folder of one table's events in a job; events of no table (a failed Plan) go under `-`. */
-function auditFolder(deps: StepDeps, jobId: string, table: string | null): string {
+function auditFolder(deps: TailDeps, jobId: string, table: string | null): string {
   return `${deps.config.s3.prefix}/audit/${jobId}/${table === null ? '-' : encodeURIComponent(table)}/`;
 }

@@ -14,13 +14,22 @@ export function matchesFilter(e: AuditEvent, f: AuditFilter): boolean {
     (f.eventTypes === undefined || f.eventTypes.includes(e.eventType)) &&
     (f.pipeline === undefined || e.pipelineName === f.pipeline) &&
     (f.eventIds === undefined || f.eventIds.includes(e.eventId)) &&
-    (f.since === undefined || Date.parse(e.createdAt) >= Date.parse(f.since))
+    (f.since === undefined || Date.parse(e.createdAt) >= Date.parse(f.since)) &&
+    (f.after === undefined || isAfter(e, f.after))
   );
+}
+
+/** Whether `e` comes after `mark` in the log's order: later, or at the same instant with a larger id. */
+function isAfter(e: AuditEvent, mark: NonNullable<AuditFilter['after']>): boolean {
+  const at = Date.parse(e.createdAt);
+  const markAt = Date.parse(mark.createdAt);
+  return at > markAt || (at === markAt && e.eventId > mark.eventId);
 }
 
 /** The events the filter selects, oldest first. */
 export function selectEvents(events: readonly AuditEvent[], f: AuditFilter): AuditEvent[] {
   const matching = events.filter((e) => matchesFilter(e, f)).sort(oldestFirst);
+  if (f.oldest !== undefined) return matching.slice(0, f.oldest);
   if (f.newest === undefined) return matching;
   const newest = f.newest;
   if (!f.perTable) return matching.slice(Math.max(0, matching.length - newest));
@@ -46,6 +55,11 @@ export function checkFilter(f: AuditFilter): void {
   if (f.newest !== undefined && (!Number.isInteger(f.newest) || f.newest < 1)) {
     throw new InvalidInputError(`audit filter: newest must be a positive integer, got ${f.newest}`);
   }
+  if (f.oldest !== undefined && (!Number.isInteger(f.oldest) || f.oldest < 1)) {
+    throw new InvalidInputError(`audit filter: oldest must be a positive integer, got ${f.oldest}`);
+  }
+  if (f.oldest !== undefined && f.newest !== undefined)
+    throw new InvalidInputError('audit filter: give oldest or newest, not both');
   if (f.perTable && f.newest === undefined)
     throw new InvalidInputError('audit filter: perTable needs newest');
 }

@@ -18,6 +18,8 @@ export const ENV = {
   configFile: 'TALLY_CONFIG_FILE',
   postgresSecretArn: 'TALLY_POSTGRES_SECRET_ARN',
   snowflakeSecretArn: 'TALLY_SNOWFLAKE_SECRET_ARN',
+  /** The alert topic the daily audit verification publishes a break to. */
+  alertTopicArn: 'TALLY_ALERT_TOPIC_ARN',
 } as const;
 
 /** The name of the bundled configuration file, beside the function's code. */

@@ -181,22 +181,28 @@ describe('the audit mirror in the bucket policy', () => {
     expect(render(denial('AuditVersionsAreKept')?.Resource)).toBe(`${bucketArn()}/tally/audit/*`);
   });
 
-  it("denies everyone the removal of a mirrored event, but not of the writer's own state", () => {
+  it("denies everyone the removal of a mirrored event or checkpoint, but not of the writer's own state", () => {
     const rule = denial('AuditEventsAreNotDeleted');
     expect(rule).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:DeleteObject' });
     // Mirrored events sit two folders below the prefix (<job>/<table>/<event>.json); tail.json and an
-    // earlier writer's pending/<event>.json sit less deep.
-    expect(render(rule?.Resource)).toBe(`${bucketArn()}/tally/audit/*/*/*`);
+    // earlier writer's pending/<event>.json sit less deep; checkpoints are named by their folder.
+    expect(list(rule?.Resource).map(render)).toEqual([
+      `${bucketArn()}/tally/audit/*/*/*`,
+      `${bucketArn()}/tally/audit/checkpoints/*`,
+    ]);
   });
 
-  it('denies a write to a mirrored event that could replace one (no If-None-Match)', () => {
+  it('denies a write to a mirrored event or a checkpoint that could replace one (no If-None-Match)', () => {
     expect(denial('AuditEventsAreWrittenOnce')).toMatchObject({
       Effect: 'Deny',
       Principal: { AWS: '*' },
       Action: 's3:PutObject',
       Condition: { Null: { 's3:if-none-match': 'true' } },
     });
-    expect(render(denial('AuditEventsAreWrittenOnce')?.Resource)).toBe(`${bucketArn()}/tally/audit/*/*/*`);
+    expect(list(denial('AuditEventsAreWrittenOnce')?.Resource).map(render)).toEqual([
+      `${bucketArn()}/tally/audit/*/*/*`,
+      `${bucketArn()}/tally/audit/checkpoints/*`,
+    ]);
   });
 
   it('has no Object Lock unless asked for', () => {

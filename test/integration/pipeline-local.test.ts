@@ -1,10 +1,12 @@
 // The synthesized state machine run locally against the embedded PostgreSQL, S3 and Snowflake stand-ins:
 // what the audit log says after a historical run, an incremental run, a retried transient failure and a
 // count mismatch.
+
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { verifyAudit } from '../../cli/audit-log';
 import type { TallyConfig } from '../../lambdas/config';
 import { type AuditEvent, verifyChain } from '../../lambdas/domain/audit';
 import { SourceUnavailableError } from '../../lambdas/domain/errors';
@@ -65,6 +67,10 @@ describe('the synthesized definition, run locally', () => {
     const log = await auditLog();
     expect(log.length).toBeGreaterThan(DEMO_TABLES.length * 2);
     expect(verifyChain(log)).toBeNull();
+    // Against its mirror and its checkpoints too, every event anchored once each table's run ended.
+    const verified = await verifyAudit(config, { full: true });
+    expect(verified).toMatchObject({ intact: true, checked: log.length, unanchored: 0 });
+    expect(verified.checkpoints).toBeGreaterThan(0);
   });
 
   it('transfers every table in a historical run, with start and success rows that carry the counts', async () => {

@@ -57,6 +57,12 @@ export class SnowflakeAuditTable implements AuditTable {
       conditions.push('"CREATED_AT" >= ?::TIMESTAMP_TZ');
       binds.push(filter.since);
     }
+    if (filter.after !== undefined) {
+      conditions.push(
+        '("CREATED_AT" > ?::TIMESTAMP_TZ OR ("CREATED_AT" = ?::TIMESTAMP_TZ AND "EVENT_ID" > ?))',
+      );
+      binds.push(filter.after.createdAt, filter.after.createdAt, filter.after.eventId);
+    }
     const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
     const select = AUDIT_COLUMNS.map((c) => ident(c.column)).join(', ');
     const from = `SELECT ${select} FROM ${this.name}${where}`;
@@ -66,9 +72,10 @@ export class SnowflakeAuditTable implements AuditTable {
       filter.newest === undefined
         ? from
         : `${from} QUALIFY ROW_NUMBER() OVER (${filter.perTable ? 'PARTITION BY "SOURCE_TABLE" ' : ''}ORDER BY "CREATED_AT" DESC, "EVENT_ID" DESC) <= ${filter.newest}`;
+    const limit = filter.oldest === undefined ? '' : ` LIMIT ${filter.oldest}`;
     const rows = await this.session.query(
       'reading the audit log',
-      `${sql} ORDER BY "CREATED_AT", "EVENT_ID"`,
+      `${sql} ORDER BY "CREATED_AT", "EVENT_ID"${limit}`,
       binds,
     );
     return rows.map(auditEvent);
