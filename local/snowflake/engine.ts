@@ -74,6 +74,8 @@ interface SessionRuntime {
   transactionStartedAt: number;
   /** Writes done in the open transaction, replayed after a failed statement. */
   log: string[];
+  /** Writes of the running autocommit statement, replayed after a failed attempt (`Ctx.attempt`). */
+  statementLog: string[];
   /** Temporary files a replay may read again; removed when the transaction ends. */
   files: string[];
   /** The session's statements, one after another. */
@@ -229,6 +231,7 @@ class LocalEngine implements Engine {
           inTransaction: false,
           transactionStartedAt: 0,
           log: [],
+          statementLog: [],
           files: [],
           queue: Promise.resolve(),
           running: undefined,
@@ -311,6 +314,12 @@ class LocalEngine implements Engine {
     signal: AbortSignal,
     levels: ParameterLevels,
   ): Ctx {
+    const write = async (sql: string): Promise<DuckDBResultReader> => {
+      const reader = await rt.conn.runAndReadAll(sql);
+      if (rt.inTransaction) rt.log.push(sql);
+      else rt.statementLog.push(sql);
+      return reader;
+    };
     return {
       session,
       binds,
@@ -322,12 +331,22 @@ class LocalEngine implements Engine {
       throwIfCancelled: () => {
         if (signal.aborted) throw signal.reason as SnowflakeSqlError;
       },
-      write: async (sql: string): Promise<DuckDBResultReader> => {
-        const reader = await rt.conn.runAndReadAll(sql);
-        if (rt.inTransaction) rt.log.push(sql);
-        return reader;
-      },
+      write,
       read: (sql: string) => rt.conn.runAndReadAll(sql),
+      attempt: async (sql: string): Promise<DuckDBResultReader | undefined> => {
+        try {
+          return await write(sql);
+        } catch (err) {
+          if (signal.aborted) throw err;
+          if (rt.inTransaction) await this.undoStatement(rt, rt.log.length);
+          else {
+            await rt.conn.run('ROLLBACK').catch(() => undefined);
+            await rt.conn.run('BEGIN TRANSACTION');
+            for (const done of rt.statementLog) await rt.conn.run(done);
+          }
+          return undefined;
+        }
+      },
       keepFile: (file: string) => {
         rt.files.push(file);
       },
@@ -450,6 +469,7 @@ class LocalEngine implements Engine {
       }
     }
     await rt.conn.run('BEGIN TRANSACTION');
+    rt.statementLog = [];
     try {
       const result = await fn();
       if (signal.aborted) throw signal.reason;
@@ -460,6 +480,7 @@ class LocalEngine implements Engine {
       throw err;
     } finally {
       // An autocommit statement's locks last as long as it does.
+      rt.statementLog = [];
       this.locks.releaseAll(rt.id);
       await removeFiles(rt.files.splice(0));
     }
