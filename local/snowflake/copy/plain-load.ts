@@ -324,7 +324,7 @@ export function simpleForm(c: string, sf: SfType): string | undefined {
 }
 
 /** The DuckDB expression a plain field becomes in its column, the same value `castFromText` gives. */
-function valueOf(c: string, sf: SfType): string {
+function plainValue(c: string, sf: SfType): string {
   switch (sf.wire) {
     case 'boolean':
       return `lower(${c}) IN ('true', 't', 'yes', 'y', 'on', '1')`;
@@ -360,7 +360,7 @@ export async function insertPlain(
     const form = simpleForm(c, col.sf) as string;
     return col.notNull ? `(${c} IS NOT NULL AND (${form}))` : `(${c} IS NULL OR (${form}))`;
   });
-  const values = spec.columns.map((col, i) => valueOf(quoteIdent(`c${i}`), col.sf));
+  const values = spec.columns.map((col, i) => plainValue(quoteIdent(`c${i}`), col.sf));
   const inserted = await ctx.attempt(
     `INSERT INTO ${quoteQualified(spec.table)} (${spec.columns.map((c) => quoteIdent(c.name)).join(', ')}) SELECT ${values.join(', ')} FROM ${reader(body, spec, scan)} WHERE coalesce(${conditions.join(' AND ')}, false) OR error('a value outside its simple form')`,
   );
