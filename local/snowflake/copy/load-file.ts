@@ -152,7 +152,7 @@ function fieldText(field: CsvField, format: CsvFormat): { value: string | null }
 
 /** Loads a file by DuckDB's reader when it is plain (plain-load.ts); undefined when it is not. */
 async function loadPlain(ctx: Ctx, spec: LoadSpec): Promise<FileResult | undefined> {
-  if (!plainDialect(spec)) return undefined;
+  if (ctx.options.bulkLoad === false || !plainDialect(spec)) return undefined;
   const stream = await decompressed(spec.local, spec.format.compression);
   const scan = await plainBody(stream, spec, spec.plain, () => ctx.throwIfCancelled());
   if (scan && scan.records === 0) return fileResult(spec, { parsed: 0, errors: 0, first: undefined }, 0);
