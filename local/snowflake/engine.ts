@@ -95,6 +95,10 @@ const ok = () => statementExecuted(STATEMENT_TYPE.SCL);
 /** The longest STATEMENT_TIMEOUT_IN_SECONDS; 0 stands for it. */
 const MAX_STATEMENT_SECONDS = 604_800;
 
+function closedError(): SnowflakeSqlError {
+  return new SnowflakeSqlError('000603', 'XX000', 'The local Snowflake stand-in is closed.');
+}
+
 export function statementTimeoutError(seconds: number): SnowflakeSqlError {
   return new SnowflakeSqlError(
     '000630',
@@ -203,6 +207,9 @@ class LocalEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweep);
+    // A running statement (a long COPY) is interrupted rather than waited for, so that the stand-in stops
+    // promptly; statements still queued behind it do not start.
+    for (const rt of this.sessions.values()) this.cancelRunning(rt, closedError());
     for (const rt of this.sessions.values()) {
       await rt.queue.catch(() => undefined);
       await this.endTransaction(rt, 'ROLLBACK');
@@ -250,13 +257,10 @@ class LocalEngine implements Engine {
 
   /** Runs `fn` after the session's earlier statements: a session's statements never overlap. */
   private async enqueue<T>(session: SessionState, fn: (rt: SessionRuntime) => Promise<T>): Promise<T> {
-    if (this.closed)
-      throw new SnowflakeSqlError('000603', 'XX000', 'The local Snowflake stand-in is closed.');
+    if (this.closed) throw closedError();
     const rt = await this.runtime(session);
-    const run = rt.queue.then(
-      () => fn(rt),
-      () => fn(rt),
-    );
+    const next = () => (this.closed ? Promise.reject(closedError()) : fn(rt));
+    const run = rt.queue.then(next, next);
     rt.queue = run.catch(() => undefined);
     return run;
   }
