@@ -15,14 +15,21 @@ import {
   measureInChild,
 } from '../../bench/export-bench';
 import { ACCEPTANCE, type BenchSettings, describeRun, mb, summarize } from '../../bench/report';
+import { benchStandinLoad } from '../../bench/standin-load-bench';
 import { pipelineSchema } from '../../lambdas/config';
 import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
-const SUITES = ['export', 'audit-history'] as const;
+const SUITES = ['export', 'audit-history', 'standin-load'] as const;
 type Suite = (typeof SUITES)[number];
 
-type BenchOptions = BenchSettings & { out: string; suite: Suite[]; auditEvents: number; auditOut: string };
+type BenchOptions = BenchSettings & {
+  out: string;
+  suite: Suite[];
+  auditEvents: number;
+  auditOut: string;
+  loadOut: string;
+};
 
 export function registerBench(program: Command): void {
   program
@@ -48,9 +55,15 @@ export function registerBench(program: Command): void {
       'where to write the audit-history figures',
       'bench-results/audit-history.json',
     )
+    .option(
+      '--load-out <file>',
+      "where to write the Snowflake stand-in's COPY figures (standin-load)",
+      'bench-results/standin-load.json',
+    )
     .action(async (options: BenchOptions) => {
       if (options.suite.includes('export')) await bench(options);
       if (options.suite.includes('audit-history')) await benchHistory(options);
+      if (options.suite.includes('standin-load')) await benchLoad(options);
     });
 
   program
@@ -95,6 +108,28 @@ async function benchHistory(options: BenchOptions): Promise<void> {
   await mkdir(dirname(options.auditOut), { recursive: true });
   await writeFile(options.auditOut, `${JSON.stringify(report, null, 2)}\n`);
   log(`figures written to ${options.auditOut}`);
+}
+
+/** The Snowflake stand-in's COPY of `--rows` generated orders against DuckDB's bare read of the same file. */
+async function benchLoad(options: BenchOptions): Promise<void> {
+  const report = await withLocalStack((stack) =>
+    benchStandinLoad(stack.info, { rows: options.rows, repeat: options.repeat }, log),
+  );
+  console.log(
+    formatTable(
+      ['stand-in load', 'rows', 'median s', 'rows/s'],
+      [
+        ['baseline: DuckDB read_csv', report.rows, report.baselineSeconds, report.baselineRowsPerSecond],
+        ['COPY INTO (stand-in)', report.rows, report.loadSeconds, report.loadRowsPerSecond],
+      ],
+    ),
+  );
+  console.log(
+    `ratio stand-in COPY/bare read: ${report.ratio}; ${report.bulkLoads} of ${report.repeat} COPYs by the bulk path`,
+  );
+  await mkdir(dirname(options.loadOut), { recursive: true });
+  await writeFile(options.loadOut, `${JSON.stringify(report, null, 2)}\n`);
+  log(`figures written to ${options.loadOut}`);
 }
 
 function gzipLevel(value: string): number {

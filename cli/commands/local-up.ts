@@ -2,7 +2,7 @@
 // keeps them up until SIGINT or SIGTERM.
 import type { Command } from 'commander';
 import { log, positiveInt, seconds } from '../common';
-import { nextShutdownSignal, stopStack } from '../embedded';
+import { nextShutdownSignal, signalExitCode, stopStack } from '../embedded';
 
 interface LocalUpOptions {
   writeConfig?: string;
@@ -21,11 +21,13 @@ export function registerLocalUp(program: Command): void {
     .option('--write-config <file>', 'also write a Tally configuration file for them (the demo tables)')
     .option('--seed-demo <rows>', 'also create the demo tables with this many orders', positiveInt)
     .action(async (options: LocalUpOptions) => {
-      await localUp(options);
+      const signal = await localUp(options);
+      // Stopped on a signal: exit now with its code, whatever handle (a socket, a DuckDB thread) is left.
+      if (signal !== undefined) process.exit(signalExitCode(signal));
     });
 }
 
-async function localUp(options: LocalUpOptions): Promise<void> {
+async function localUp(options: LocalUpOptions): Promise<'SIGINT' | 'SIGTERM' | undefined> {
   log('starting the embedded defaults...');
   const started = Date.now();
   const [{ startLocalStack }, { writeConfigFile }, { DEMO_TABLES, seedDemo }, { localConfig }] =
@@ -37,13 +39,13 @@ async function localUp(options: LocalUpOptions): Promise<void> {
     ]);
   // After the imports: the embedded PostgreSQL package installs its own signal hook when it loads.
   const shutdown = nextShutdownSignal();
-  let signalled = false;
-  void shutdown.signal.then(() => {
-    signalled = true;
+  let signalled: 'SIGINT' | 'SIGTERM' | undefined;
+  void shutdown.signal.then((signal) => {
+    signalled = signal;
   });
   const stack = await startLocalStack();
   try {
-    if (signalled) return;
+    if (signalled) return signalled;
     if (options.seedDemo !== undefined) {
       const counts = await seedDemo(stack.info.postgres.url, { rows: options.seedDemo, seed: 1 });
       log(`seeded the demo tables: ${JSON.stringify(counts)}`);
@@ -56,9 +58,11 @@ async function localUp(options: LocalUpOptions): Promise<void> {
     log(`ready in ${seconds(Date.now() - started)}; press Ctrl-C to stop`);
     const signal = await shutdown.signal;
     log(`${signal}: stopping`);
+    return signal;
   } finally {
     shutdown.dispose();
-    await stopStack(stack);
+    // Well inside the 10 s a supervisor usually grants after SIGTERM before it kills.
+    await stopStack(stack, 8_000);
     log('stopped');
   }
 }

@@ -20,6 +20,12 @@ export interface Ctx {
   write(sql: string): Promise<DuckDBResultReader>;
   /** Runs a statement that only reads. */
   read(sql: string): Promise<DuckDBResultReader>;
+  /**
+   * Runs a statement that changes data and may fail without failing the statement it is part of: DuckDB
+   * aborts a whole transaction on any error, so on failure the transaction is started again with the writes
+   * before this one, and the answer is undefined.
+   */
+  attempt(sql: string): Promise<DuckDBResultReader | undefined>;
   /** Keeps a temporary file until the statement's transaction ends (a replay may read it again). */
   keepFile(file: string): void;
   translation(row?: number): TranslateContext;

@@ -125,4 +125,9 @@ export interface EngineOptions {
    */
   readonly detachedIdleMs?: number;
   readonly detachedMaxAgeMs?: number;
+  /**
+   * Whether COPY may load a file in the plain CSV dialect with DuckDB's own reader (`copy/plain-load.ts`);
+   * false reads every file record by record, the reference the bulk path is tested against. Default true.
+   */
+  readonly bulkLoad?: boolean;
 }

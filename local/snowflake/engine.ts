@@ -74,6 +74,8 @@ interface SessionRuntime {
   transactionStartedAt: number;
   /** Writes done in the open transaction, replayed after a failed statement. */
   log: string[];
+  /** Writes of the running autocommit statement, replayed after a failed attempt (`Ctx.attempt`). */
+  statementLog: string[];
   /** Temporary files a replay may read again; removed when the transaction ends. */
   files: string[];
   /** The session's statements, one after another. */
@@ -92,6 +94,10 @@ const ok = () => statementExecuted(STATEMENT_TYPE.SCL);
 
 /** The longest STATEMENT_TIMEOUT_IN_SECONDS; 0 stands for it. */
 const MAX_STATEMENT_SECONDS = 604_800;
+
+function closedError(): SnowflakeSqlError {
+  return new SnowflakeSqlError('000603', 'XX000', 'The local Snowflake stand-in is closed.');
+}
 
 export function statementTimeoutError(seconds: number): SnowflakeSqlError {
   return new SnowflakeSqlError(
@@ -201,6 +207,9 @@ class LocalEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweep);
+    // A running statement (a long COPY) is interrupted rather than waited for, so that the stand-in stops
+    // promptly; statements still queued behind it do not start.
+    for (const rt of this.sessions.values()) this.cancelRunning(rt, closedError());
     for (const rt of this.sessions.values()) {
       await rt.queue.catch(() => undefined);
       await this.endTransaction(rt, 'ROLLBACK');
@@ -229,6 +238,7 @@ class LocalEngine implements Engine {
           inTransaction: false,
           transactionStartedAt: 0,
           log: [],
+          statementLog: [],
           files: [],
           queue: Promise.resolve(),
           running: undefined,
@@ -247,13 +257,10 @@ class LocalEngine implements Engine {
 
   /** Runs `fn` after the session's earlier statements: a session's statements never overlap. */
   private async enqueue<T>(session: SessionState, fn: (rt: SessionRuntime) => Promise<T>): Promise<T> {
-    if (this.closed)
-      throw new SnowflakeSqlError('000603', 'XX000', 'The local Snowflake stand-in is closed.');
+    if (this.closed) throw closedError();
     const rt = await this.runtime(session);
-    const run = rt.queue.then(
-      () => fn(rt),
-      () => fn(rt),
-    );
+    const next = () => (this.closed ? Promise.reject(closedError()) : fn(rt));
+    const run = rt.queue.then(next, next);
     rt.queue = run.catch(() => undefined);
     return run;
   }
@@ -311,6 +318,12 @@ class LocalEngine implements Engine {
     signal: AbortSignal,
     levels: ParameterLevels,
   ): Ctx {
+    const write = async (sql: string): Promise<DuckDBResultReader> => {
+      const reader = await rt.conn.runAndReadAll(sql);
+      if (rt.inTransaction) rt.log.push(sql);
+      else rt.statementLog.push(sql);
+      return reader;
+    };
     return {
       session,
       binds,
@@ -322,12 +335,22 @@ class LocalEngine implements Engine {
       throwIfCancelled: () => {
         if (signal.aborted) throw signal.reason as SnowflakeSqlError;
       },
-      write: async (sql: string): Promise<DuckDBResultReader> => {
-        const reader = await rt.conn.runAndReadAll(sql);
-        if (rt.inTransaction) rt.log.push(sql);
-        return reader;
-      },
+      write,
       read: (sql: string) => rt.conn.runAndReadAll(sql),
+      attempt: async (sql: string): Promise<DuckDBResultReader | undefined> => {
+        try {
+          return await write(sql);
+        } catch (err) {
+          if (signal.aborted) throw err;
+          if (rt.inTransaction) await this.undoStatement(rt, rt.log.length);
+          else {
+            await rt.conn.run('ROLLBACK').catch(() => undefined);
+            await rt.conn.run('BEGIN TRANSACTION');
+            for (const done of rt.statementLog) await rt.conn.run(done);
+          }
+          return undefined;
+        }
+      },
       keepFile: (file: string) => {
         rt.files.push(file);
       },
@@ -450,6 +473,7 @@ class LocalEngine implements Engine {
       }
     }
     await rt.conn.run('BEGIN TRANSACTION');
+    rt.statementLog = [];
     try {
       const result = await fn();
       if (signal.aborted) throw signal.reason;
@@ -460,6 +484,7 @@ class LocalEngine implements Engine {
       throw err;
     } finally {
       // An autocommit statement's locks last as long as it does.
+      rt.statementLog = [];
       this.locks.releaseAll(rt.id);
       await removeFiles(rt.files.splice(0));
     }

@@ -110,8 +110,8 @@ export async function startSnowflake(options: StartSnowflakeOptions): Promise<Lo
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.close();
-      await engine.close();
+      // Together: the server's closing of sessions waits for their statements, which the engine's interrupts.
+      await Promise.allSettled([server.close(), engine.close()]);
       if (ownDir) await rm(dir, { recursive: true, force: true });
     },
   };

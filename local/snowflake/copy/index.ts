@@ -56,6 +56,7 @@ export async function copyInto(ctx: Ctx, tokens: readonly Token[]): Promise<Quer
         object,
         local,
         converted: path.join(dir, `${i}.converted.csv`),
+        plain: path.join(dir, `${i}.plain.csv`),
         format,
         settings,
         onError: plan.onError,

@@ -20,6 +20,7 @@ import {
   unescapeUnenclosed,
 } from './csv-reader';
 import type { CsvFormat } from './file-format';
+import { discard, insertPlain, plainBody, plainDialect } from './plain-load';
 import type { FileResult } from './results';
 import type { StagedObject } from './stage-objects';
 import type { LoadColumn, OnError } from './statement';
@@ -30,6 +31,8 @@ export interface LoadSpec {
   readonly local: string;
   /** Where the converted rows are written for DuckDB to insert. */
   readonly converted: string;
+  /** Where a plain file's records are written for DuckDB's reader (plain-load.ts). */
+  readonly plain: string;
   readonly format: CsvFormat;
   readonly settings: InputSettings;
   readonly onError: OnError;
@@ -63,16 +66,18 @@ async function decompressed(file: string, compression: string): Promise<Readable
     else if (b[0] === 0x78 && b.length > 1 && ((b[0] << 8) | (b[1] as number)) % 31 === 0) kind = 'DEFLATE';
     else kind = 'NONE';
   }
-  const source = createReadStream(file);
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  // Megabyte chunks: zlib's default 16 KiB makes decompression take several times as long.
+  const chunkSize = 1 << 20;
   const decoder =
     kind === 'GZIP'
-      ? createGunzip()
+      ? createGunzip({ chunkSize })
       : kind === 'DEFLATE'
-        ? createInflate()
+        ? createInflate({ chunkSize })
         : kind === 'RAW_DEFLATE'
-          ? createInflateRaw()
+          ? createInflateRaw({ chunkSize })
           : kind === 'BROTLI'
-            ? createBrotliDecompress()
+            ? createBrotliDecompress({ chunkSize })
             : undefined;
   if (!decoder) return source;
   source.on('error', (err) => decoder.destroy(err));
@@ -83,6 +88,8 @@ async function decompressed(file: string, compression: string): Promise<Readable
 class ConvertedRows {
   private readonly out: WriteStream;
   count = 0;
+  /** The longest line written, in bytes at most. */
+  longest = 0;
 
   constructor(file: string) {
     this.out = createWriteStream(file);
@@ -91,6 +98,8 @@ class ConvertedRows {
   async write(values: readonly (string | null)[]): Promise<void> {
     const line = `${values.map((v) => (v === null ? '' : `"${v.replaceAll('"', '""')}"`)).join(',')}\n`;
     this.count++;
+    // A UTF-16 unit is at most three bytes of UTF-8.
+    if (line.length * 3 > this.longest) this.longest = line.length * 3;
     if (!this.out.write(line)) await once(this.out, 'drain');
   }
 
@@ -141,7 +150,25 @@ function fieldText(field: CsvField, format: CsvFormat): { value: string | null }
   return { value: unescaped };
 }
 
+/** Loads a file by DuckDB's reader when it is plain (plain-load.ts); undefined when it is not. */
+async function loadPlain(ctx: Ctx, spec: LoadSpec): Promise<FileResult | undefined> {
+  if (ctx.options.bulkLoad === false || !plainDialect(spec)) return undefined;
+  const stream = await decompressed(spec.local, spec.format.compression);
+  const scan = await plainBody(stream, spec, spec.plain, () => ctx.throwIfCancelled());
+  if (scan && scan.records === 0) return fileResult(spec, { parsed: 0, errors: 0, first: undefined }, 0);
+  if (scan) {
+    const loaded = await insertPlain(ctx, spec.plain, spec, scan);
+    if (loaded !== undefined) {
+      return fileResult(spec, { parsed: scan.records, errors: 0, first: undefined }, loaded);
+    }
+  }
+  await discard(spec.plain);
+  return undefined;
+}
+
 export async function loadFile(ctx: Ctx, spec: LoadSpec): Promise<FileResult> {
+  const plain = await loadPlain(ctx, spec);
+  if (plain) return plain;
   const { format, onError } = spec;
   const stream = await decompressed(spec.local, format.compression);
   const reader = new CsvReader(stream, format.dialect);
@@ -268,7 +295,7 @@ export async function loadFile(ctx: Ctx, spec: LoadSpec): Promise<FileResult> {
     stream.destroy();
     await rows.close();
   }
-  return finish(ctx, spec, { parsed, errors, first, good: rows.count });
+  return finish(ctx, spec, { parsed, errors, first, good: rows.count, longest: rows.longest });
 }
 
 function withColumn(error: SnowflakeSqlError, spec: LoadSpec, column: number): SnowflakeSqlError {
@@ -292,18 +319,20 @@ function abortError(bad: RowError, spec: LoadSpec, row: number): SnowflakeSqlErr
 async function finish(
   ctx: Ctx,
   spec: LoadSpec,
-  counts: { parsed: number; errors: number; first: RowError | undefined; good: number },
+  counts: { parsed: number; errors: number; first: RowError | undefined; good: number; longest: number },
 ): Promise<FileResult> {
   const { onError } = spec;
-  const { parsed, errors, first, good } = counts;
-  const errorLimit = onError.kind === 'CONTINUE' ? parsed : onError.kind === 'SKIP_FILE' ? onError.limit : 1;
+  const { parsed, errors, good } = counts;
   const skipFile =
     onError.kind === 'SKIP_FILE' &&
     (onError.percent ? parsed > 0 && (errors / parsed) * 100 > onError.limit : errors >= onError.limit);
   let loaded = 0;
   if (!skipFile && good > 0) {
     const names = spec.columns.map((c, i) => ({ name: c.name, source: quoteIdent(`c${i}`), sf: c.sf }));
-    const reader = `read_csv(${sqlString(spec.converted)}, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', new_line = '\\n', nullstr = '', allow_quoted_nulls = false, max_line_size = 1073741824, columns = {${names
+    // DuckDB's reader holds 16 times max_line_size: sized to the longest row written, not to the largest
+    // value there could be (which asked for gigabytes per load).
+    const maxLine = Math.max(2_097_152, counts.longest + 1);
+    const reader = `read_csv(${sqlString(spec.converted)}, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', new_line = '\\n', nullstr = '', allow_quoted_nulls = false, max_line_size = ${maxLine}, buffer_size = ${Math.max(maxLine + 1, 16_777_216)}, columns = {${names
       .map((n) => `${sqlString(`c${names.indexOf(n)}`)}: 'VARCHAR'`)
       .join(', ')}})`;
     const insert = `INSERT INTO ${quoteQualified(spec.table)} (${names.map((n) => quoteIdent(n.name)).join(', ')}) SELECT ${names
@@ -312,6 +341,18 @@ async function finish(
     const inserted = await ctx.write(insert);
     loaded = Number(inserted.getRows()[0]?.[0] ?? 0);
   }
+  return fileResult(spec, counts, loaded);
+}
+
+/** COPY's row for one file, from what was parsed and loaded. */
+function fileResult(
+  spec: LoadSpec,
+  counts: { parsed: number; errors: number; first: RowError | undefined },
+  loaded: number,
+): FileResult {
+  const { onError } = spec;
+  const { parsed, errors, first } = counts;
+  const errorLimit = onError.kind === 'CONTINUE' ? parsed : onError.kind === 'SKIP_FILE' ? onError.limit : 1;
   return {
     file: spec.object.url,
     status: errors === 0 ? 'LOADED' : loaded === 0 ? 'LOAD_FAILED' : 'PARTIALLY_LOADED',
