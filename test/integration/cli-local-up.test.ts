@@ -1,5 +1,5 @@
 // `tally local up` as a user runs it: a child process that prints one JSON line once the embedded
-// defaults are ready, serves them until SIGTERM, then stops cleanly with exit code 0.
+// defaults are ready, serves them until SIGTERM, then stops cleanly with exit code 143 (128 + SIGTERM), also in the middle of a load.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { DEMO_TABLES } from '../../local/demo-data';
 import type { StackInfo } from '../../local/stack';
 
 describe('tally local up', () => {
-  it('prints one JSON line of working endpoints and writes a config for them, then stops on SIGTERM with exit code 0', async () => {
+  it('prints one JSON line of working endpoints and writes a config for them, then stops on SIGTERM with exit code 143', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tally-local-up-'));
     const configPath = join(dir, 'tally.json');
     const child = spawn(process.execPath, ['bin/tally.js', 'local', 'up', '--write-config', configPath], {
@@ -63,8 +63,61 @@ describe('tally local up', () => {
     } finally {
       child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(143);
     expect(lines).toHaveLength(1);
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('stops within 10 seconds of SIGTERM while a historical run is loading into its Snowflake stand-in', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tally-local-up-load-'));
+    const configPath = join(dir, 'tally.json');
+    const up = spawn(
+      process.execPath,
+      ['bin/tally.js', 'local', 'up', '--write-config', configPath, '--seed-demo', '20000'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let upErr = '';
+    up.stderr.setEncoding('utf8').on('data', (text: string) => {
+      upErr += text;
+    });
+    const upExited = new Promise<number | null>((resolve) => up.on('exit', (code) => resolve(code)));
+    const ready = new Promise<void>((resolve, reject) => {
+      createInterface({ input: up.stdout }).once('line', () => resolve());
+      up.on('exit', (code) => reject(new Error(`local up exited early with code ${code}: ${upErr}`)));
+    });
+    let run: ReturnType<typeof spawn> | undefined;
+    try {
+      await ready;
+      run = spawn(
+        process.execPath,
+        ['bin/tally.js', 'run', '--pipeline', 'historical', '--config', configPath],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      const runner = run;
+      let runErr = '';
+      // A table's export has finished: its LoadSnowflake starts at once, so the stand-in is mid-COPY.
+      await new Promise<void>((resolve, reject) => {
+        runner.stderr?.setEncoding('utf8').on('data', (text: string) => {
+          runErr += text;
+          if (/✓ \S+ ExportToS3/.test(runErr)) resolve();
+        });
+        runner.on('exit', (code) =>
+          reject(new Error(`the run ended before any export finished (${code}): ${runErr}`)),
+        );
+      });
+      const signalledAt = Date.now();
+      up.kill('SIGTERM');
+      const deadline = new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), 10_000));
+      const outcome = await Promise.race([upExited, deadline]);
+      console.log(`local up exited ${Date.now() - signalledAt} ms after SIGTERM, mid-load`);
+      expect(outcome, `local up still running 10 s after SIGTERM: ${upErr}`).toBe(143);
+      expect(upErr).toContain('SIGTERM: stopping');
+    } finally {
+      run?.kill('SIGKILL');
+      up.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
