@@ -16,16 +16,25 @@ export const CANONICAL_FORMS: Readonly<Record<TargetType['kind'], string | null>
   time: 'microseconds since midnight',
   timestamp_ntz: 'microseconds since 1970-01-01 00:00:00, the wall time read as UTC',
   timestamp_tz: 'microseconds since 1970-01-01 00:00:00 UTC (the instant; the offset is not compared)',
-  array: 'compact JSON: no blanks, elements in order, NULL elements as null',
+  array:
+    'compact JSON: no blanks, elements in order, NULL elements as null (arrays of integers, booleans and text-like elements; not of numeric, float or JSON elements)',
   variant: null,
   varchar:
     'the text itself, as PostgreSQL writes it (char(n) with its padding, bytea as \\x hex, intervals in ISO 8601)',
 };
+
+/**
+ * Array elements whose JSON a VARIANT re-renders (a number keeps its value, not its text: `1.50` reads back
+ * `1.5`): an array of them has no canonical form yet.
+ */
+const RERENDERED_ELEMENTS = new Set(['numeric', 'money', 'float4', 'float8', 'json', 'jsonb']);
 
 /** Whether a column's values are compared: every column but those whose type has no canonical form yet. */
 export function comparable(
   column: Pick<ColumnInfo, 'name' | 'pgType' | 'baseType' | 'category'>,
   table: Pick<TableSpec, 'textColumns'>,
 ): boolean {
-  return CANONICAL_FORMS[targetTypeOf(column, table).kind] !== null;
+  const kind = targetTypeOf(column, table).kind;
+  if (kind === 'array' && RERENDERED_ELEMENTS.has(column.baseType)) return false;
+  return CANONICAL_FORMS[kind] !== null;
 }

@@ -24,6 +24,7 @@ import type {
   LoadOutput,
   PlanOutput,
   TableOutcome,
+  ValuesOutput,
   VerifyOutput,
 } from '../../lambdas/steps/contract';
 import { STEPS, type StepName, type StepState } from '../../lambdas/steps/registry';
@@ -231,6 +232,7 @@ interface StepOutputs {
   exportToS3: ExportOutput;
   loadSnowflake: LoadOutput;
   verifyCounts: VerifyOutput;
+  verifyValues: ValuesOutput;
   writeAudit: TableOutcome | { alerted: number };
   composeAlert: AlertMessage;
 }
