@@ -4,6 +4,7 @@ import { registerAudit } from './commands/audit';
 import { registerBench } from './commands/bench';
 import { registerDemo } from './commands/demo';
 import { registerLocalUp } from './commands/local-up';
+import { registerReconcile } from './commands/reconcile';
 import { registerRun } from './commands/run';
 import { registerSnowflakeDdl } from './commands/snowflake-ddl';
 import { registerStart } from './commands/start';
@@ -21,6 +22,7 @@ export function createProgram(output?: OutputConfiguration): Command {
   registerDemo(program);
   registerRun(program);
   registerAudit(program);
+  registerReconcile(program);
   registerBench(program);
   registerStart(program);
   registerSnowflakeDdl(program);

@@ -1,11 +1,14 @@
 // Value reconciliation between PostgreSQL and the Snowflake stand-in over the all-types fixture: no
 // difference when nothing changed (no false positive for any type), and every cell changed in the target
 // behind Tally's back found with its key and column, as are keys missing from or added to the target.
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { writeConfigFile } from '../../lambdas/config-file';
 import { isEqual } from '../../lambdas/domain/reconcile';
 import type { ResolvedTable } from '../../lambdas/domain/table';
 import { compareValues } from '../../lambdas/reconcile/compare';
+import { localConfig } from '../../local/local-config';
 import { allTypesSpec, createAllTypes, insertGeneratedRows } from '../support/all-types';
+import { scratchFolder, tally } from '../support/cli';
 import { exec } from '../support/snowflake-client';
 import { warehouseFixture } from '../support/warehouse-fixture';
 
@@ -99,6 +102,50 @@ describe('value reconciliation over the all-types fixture', () => {
     const keys = await compare({ keysOnly: true });
     expect(keys.missing).toEqual([['2'], ['5']]);
     expect(keys.extra).toEqual([['9']]);
+  });
+});
+
+describe('tally reconcile', () => {
+  const dir = scratchFolder('tally-reconcile');
+  const configFile = async () => {
+    const base = localConfig(inject('stack'), [
+      { schema: fx.pgSchema, name: 'all_types', primaryKey: ['id'], cursorColumn: 'updated_at' },
+    ]);
+    const path = dir.file('config.json');
+    await writeConfigFile(path, { ...base, s3: fx.s3, snowflake: fx.sfConfig });
+    return path;
+  };
+
+  it('reports equal values with exit code 0, and a changed cell by key and column with exit code 1', async () => {
+    const path = await configFile();
+    const equal = await tally('reconcile', '--table', `${fx.pgSchema}.all_types`, '--config', path);
+    expect(equal.code).toBe(0);
+    expect(equal.stdout).toMatch(/: equal\n/);
+    expect(equal.stderr).toContain('level 1:');
+    await exec(fx.reader, `UPDATE ${table.targetName} SET C_TEXT = 'changed' WHERE ID = 4`);
+    const changed = await tally(
+      'reconcile',
+      '--table',
+      'all_types',
+      '--window',
+      '2024-01-15T08:30:03Z,2024-01-15T08:30:04Z',
+      '--config',
+      path,
+    );
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toContain('DIFFERENT');
+    expect(changed.stdout).toContain('rows: 1 in PostgreSQL, 1 in Snowflake');
+    expect(changed.stdout).toContain('differs:              (id)=(4) in c_text');
+  });
+
+  it('refuses a window it cannot read with exit code 2, naming it', async () => {
+    const path = await configFile();
+    const bad = await tally('reconcile', '--table', 'all_types', '--window', 'yesterday', '--config', path);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--window yesterday: give two bounds, FROM,TO');
+    const unknown = await tally('reconcile', '--table', 'nope', '--config', path);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--table nope is not a configured table');
   });
 });
 
