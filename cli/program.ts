@@ -4,6 +4,7 @@ import { registerAudit } from './commands/audit';
 import { registerBench } from './commands/bench';
 import { registerDemo } from './commands/demo';
 import { registerLocalUp } from './commands/local-up';
+import { registerReconcile } from './commands/reconcile';
 import { registerReport } from './commands/report';
 import { registerRun } from './commands/run';
 import { registerSnowflakeDdl } from './commands/snowflake-ddl';
@@ -23,6 +24,7 @@ export function createProgram(output?: OutputConfiguration): Command {
   registerRun(program);
   registerAudit(program);
   registerReport(program);
+  registerReconcile(program);
   registerBench(program);
   registerStart(program);
   registerSnowflakeDdl(program);

@@ -10,6 +10,9 @@ const identifier = z
   .max(63)
   .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain identifier (letters, digits, _ and $)');
 
+export const VALUE_CHECK_MODES = ['off', 'sampled', 'full'] as const;
+export type ValueCheckMode = (typeof VALUE_CHECK_MODES)[number];
+
 export const tableSchema = z
   .object({
     schema: identifier.default('public'),
@@ -21,6 +24,12 @@ export const tableSchema = z
     targetName: identifier.optional(),
     /** Columns loaded as their exact PostgreSQL text (VARCHAR), for values the mapped type cannot hold. */
     textColumns: z.array(z.string().min(1)).optional(),
+    /**
+     * What VerifyValues compares after the counts close (`domain/reconcile.ts`): every row ('full'), the rows
+     * of a sample of key segments ('sampled'), or nothing ('off'). Unset: 'full' for a job of up to
+     * `pipeline.valueCheck.fullUpToRows` rows, 'sampled' beyond.
+     */
+    verifyValues: z.enum(VALUE_CHECK_MODES).optional(),
   })
   .strict();
 
@@ -153,6 +162,22 @@ export const pipelineSchema = z
       })
       .strict()
       .default({ mode: 'warn', history: 10, minRatio: 0.1 }),
+    /**
+     * VerifyValues for a table that does not set `verifyValues`: every row of a job of up to `fullUpToRows`
+     * rows is compared, and of a larger one the rows of `sampleFraction` of the key segments (chosen anew
+     * by each job).
+     */
+    valueCheck: z
+      .object({
+        fullUpToRows: z.number().int().min(0).default(1_000_000),
+        sampleFraction: z
+          .number()
+          .gt(0)
+          .max(1)
+          .default(1 / 16),
+      })
+      .strict()
+      .default({ fullUpToRows: 1_000_000, sampleFraction: 1 / 16 }),
   })
   .strict();
 

@@ -3,6 +3,7 @@
 // (Snowflake). Adapters in `adapters/` implement them; unit tests run the steps against in-memory fakes.
 import type { Readable } from 'node:stream';
 import type { AuditEvent, EventType, PipelineName } from './domain/audit';
+import type { RowDigest, RowRequest, SegmentRequest, SegmentSum } from './domain/reconcile';
 import type { ResolvedTable, TableSpec } from './domain/table';
 import type { Window } from './domain/window';
 
@@ -62,6 +63,10 @@ export interface Source {
   count(table: ResolvedTable, slice: Slice): Promise<number>;
   /** Counts and exports one slice in one REPEATABLE READ snapshot, streaming gzip CSV into the stage. */
   export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult>;
+  /** One level of a value reconciliation's segment checksums, computed in the database (`domain/reconcile.ts`). */
+  segmentSums(table: ResolvedTable, slice: Slice, request: SegmentRequest): Promise<SegmentSum[]>;
+  /** The key and digests of each row of the given segments, for the last level of a reconciliation. */
+  rowDigests(table: ResolvedTable, slice: Slice, request: RowRequest): Promise<RowDigest[]>;
   close(): Promise<void>;
 }
 
@@ -128,6 +133,10 @@ export interface Warehouse {
   /** Incremental load: COPY into a transient staging table, then MERGE on the primary key. */
   merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;
+  /** As `Source.segmentSums`, over the target table. */
+  segmentSums(table: ResolvedTable, slice: Slice, request: SegmentRequest): Promise<SegmentSum[]>;
+  /** As `Source.rowDigests`, over the target table. */
+  rowDigests(table: ResolvedTable, slice: Slice, request: RowRequest): Promise<RowDigest[]>;
   /**
    * How the existing target differs from what the source's columns map to, one line a difference: a
    * column the target lacks (added at the source), one the source lacks (dropped), or one of another type

@@ -29,6 +29,7 @@ export const ERROR_CATALOG = [
   { name: 'SchemaDriftError', kind: 'terminal' },
   { name: 'NoWatermarkError', kind: 'terminal' },
   { name: 'CountMismatchError', kind: 'terminal' },
+  { name: 'ValueMismatchError', kind: 'terminal' },
   { name: 'VolumeAnomalyError', kind: 'terminal' },
   { name: 'PlanRecordError', kind: 'terminal' },
 ] as const;
@@ -153,6 +154,10 @@ export class NoWatermarkError extends TallyError {
 }
 export class CountMismatchError extends TallyError {
   override readonly name = 'CountMismatchError' as const;
+}
+/** The target's values differ from the source's for keys value reconciliation named. */
+export class ValueMismatchError extends TallyError {
+  override readonly name = 'ValueMismatchError' as const;
 }
 /** An incremental window far below its table's recent volume, with the volume guard in 'alert' mode. */
 export class VolumeAnomalyError extends TallyError {

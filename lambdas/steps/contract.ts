@@ -117,6 +117,20 @@ export const verifyOutputSchema = z.object({
 });
 export type VerifyOutput = z.infer<typeof verifyOutputSchema>;
 
+export const valuesOutputSchema = z.object({
+  mode: z.enum(['off', 'sampled', 'full']),
+  /** Segment checksums computed on each side, over every level of the bisection. */
+  segments: z.number().int().min(0),
+  checksumsCompared: z.number().int().min(0),
+  /** Keys whose values differ or that the target lacks: 0, or the step failed. */
+  mismatches: z.number().int().min(0),
+  /** Keys the target holds in the window and the source no longer does there (moved on or deleted). */
+  extraKeys: z.number().int().min(0),
+  /** Columns not compared: their type has no canonical form. */
+  skipped: z.array(z.string()),
+});
+export type ValuesOutput = z.infer<typeof valuesOutputSchema>;
+
 /**
  * One table's chain inside the Map, in order, with the key of the table's state each state's result goes
  * under (the registry's `resultPath`; AuditSuccess replaces the state with the outcome). The definition
@@ -127,6 +141,7 @@ export const TABLE_CHAIN = [
   { state: 'ExportToS3', result: 'export' },
   { state: 'LoadSnowflake', result: 'load' },
   { state: 'VerifyCounts', result: 'verify' },
+  { state: 'VerifyValues', result: 'values' },
   { state: 'AuditSuccess', result: null },
 ] as const;
 
@@ -141,6 +156,7 @@ export const tableStateSchema = z.object({
   export: exportOutputSchema.optional(),
   load: loadOutputSchema.optional(),
   verify: verifyOutputSchema.optional(),
+  values: valuesOutputSchema.optional(),
   /** Set by a Catch: `{ Error, Cause }`. */
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });

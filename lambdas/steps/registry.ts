@@ -11,6 +11,7 @@ import { type BoundStep, jobStep, tableStep } from './frame';
 import { loadSnowflake } from './load-snowflake';
 import { plan } from './plan';
 import { verifyCounts } from './verify-counts';
+import { verifyValues } from './verify-values';
 import { writeAudit } from './write-audit';
 
 /** The secrets a step's Lambda may read. */
@@ -108,6 +109,16 @@ export const STEPS = {
     prefixes: ['audit', 'plans-read'],
     states: [{ name: 'VerifyCounts', resultPath: '$.verify' }],
     run: tableStep(verifyCounts),
+  },
+  verifyValues: {
+    functionName: 'VerifyValues',
+    description: 'Tally: compare the values of source and target by segment checksums',
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    secrets: ['postgres', 'snowflake'],
+    prefixes: ['audit', 'plans-read'],
+    states: [{ name: 'VerifyValues', resultPath: '$.values' }],
+    run: tableStep(verifyValues),
   },
   writeAudit: {
     functionName: 'WriteAudit',

@@ -17,6 +17,7 @@ import {
   type TableState,
   type WriteAuditEvent,
 } from './contract';
+import { describeValueCheck } from './verify-values';
 
 /**
  * Of an error message, what a table's outcome keeps (the audit event keeps it whole): the run's state
@@ -112,14 +113,28 @@ async function tableResult(
     rowsParsed: state.load?.rowsParsed ?? null,
     rowsLoaded: state.load?.rowsLoaded ?? null,
     recordCountAfter: state.verify?.targetCount ?? (await targetCountAfterFailure(deps, state)),
-    countMatch: mode === 'success' ? true : error?.type === 'CountMismatchError' ? false : null,
+    // A table that failed after VerifyCounts passed (at VerifyValues) still had its counts close.
+    countMatch:
+      mode === 'success' || state.verify !== undefined
+        ? true
+        : error?.type === 'CountMismatchError'
+          ? false
+          : null,
     jobEndTime: end.toISOString(),
     durationMs: end.getTime() - Date.parse(work.startedAt),
-    // A success can still carry a warning: the volume guard's, for a window far below its usual size.
+    // A success can still carry a warning: the volume guard's, for a window far below its usual size. Its
+    // message also carries the value check's figures (segments, checksums compared, mismatches).
     errorType: error?.type ?? (state.verify?.volumeWarning ? 'VolumeWarning' : null),
-    errorMessage: error?.message ?? state.verify?.volumeWarning ?? null,
+    errorMessage: error?.message ?? successMessage(state),
     retryCount,
   };
+}
+
+/** What a success event's message says: the volume guard's warning and the value check, either or both. */
+function successMessage(state: TableState): string | null {
+  const parts = [state.verify?.volumeWarning, state.values ? describeValueCheck(state.values) : undefined];
+  const text = parts.filter((p): p is string => p !== undefined).join('; ');
+  return text === '' ? null : text;
 }
 
 /**

@@ -2,6 +2,7 @@
 // types in casts mapped, binds inlined as literals, a few functions renamed, session functions answered.
 import type { Bind, SessionState } from './engine-types';
 import { SnowflakeSqlError } from './engine-types';
+import { REWRITTEN_FUNCTIONS, rewriteCall } from './functions';
 import { sfType } from './sf-types';
 import { quoteIdent, sqlString, type Token } from './sql-tokens';
 
@@ -159,6 +160,13 @@ export function translateTokens(tokens: readonly Token[], ctx: TranslateContext)
           prevSig = tokens[i - 1];
           continue;
         }
+        if (callsFunction && REWRITTEN_FUNCTIONS.has(t.value)) {
+          const call = callArguments(tokens, nextIdx);
+          out += rewriteCall(t.value, call.args, (arg) => translateTokens(arg, ctx));
+          i = call.end;
+          prevSig = tokens[i - 1];
+          continue;
+        }
         if (callsFunction) out += RENAMED_FUNCTIONS[t.value] ?? t.value;
         else out += /^[A-Z_][A-Z0-9_]*$/.test(t.value) ? t.value : quoteIdent(t.value);
         break;
@@ -187,6 +195,36 @@ export function translateTokens(tokens: readonly Token[], ctx: TranslateContext)
     i++;
   }
   return out;
+}
+
+/** The arguments of a call whose `(` is at `open`, split at the commas outside parentheses, and where it ends. */
+function callArguments(tokens: readonly Token[], open: number): { args: Token[][]; end: number } {
+  const args: Token[][] = [];
+  let current: Token[] = [];
+  let depth = 0;
+  for (let j = open + 1; j < tokens.length; j++) {
+    const tok = tokens[j] as Token;
+    if (isOp(tok, '(')) depth++;
+    if (isOp(tok, ')')) {
+      if (depth === 0) {
+        if (current.some((x) => x.kind !== 'ws' && x.kind !== 'comment') || args.length > 0)
+          args.push(current);
+        return { args, end: j + 1 };
+      }
+      depth--;
+    }
+    if (depth === 0 && isOp(tok, ',')) {
+      args.push(current);
+      current = [];
+      continue;
+    }
+    current.push(tok);
+  }
+  throw new SnowflakeSqlError(
+    '001003',
+    '42000',
+    'SQL compilation error:\nsyntax error line 1 at position 0 unexpected end of statement.',
+  );
 }
 
 function sessionFunction(name: string, session: SessionState): string | undefined {

@@ -95,6 +95,7 @@ describe('the synthesized definition', () => {
       ExportToS3: fn('ExportToS3'),
       LoadSnowflake: fn('LoadSnowflake'),
       VerifyCounts: fn('VerifyCounts'),
+      VerifyValues: fn('VerifyValues'),
       AuditSuccess: fn('WriteAudit'),
       AuditFailure: fn('WriteAudit'),
       AuditAlert: fn('WriteAudit'),

@@ -7,6 +7,7 @@ import type { AlertMessage } from '../../lambdas/domain/alert';
 import type { AuditEvent } from '../../lambdas/domain/audit';
 import { checkFilter, selectEvents } from '../../lambdas/domain/audit-filter';
 import { SourceSchemaError } from '../../lambdas/domain/errors';
+import type { RowDigest, SegmentSum } from '../../lambdas/domain/reconcile';
 import type { ResolvedTable, TableSpec } from '../../lambdas/domain/table';
 import type {
   AuditFilter,
@@ -23,6 +24,7 @@ import type {
   LoadOutput,
   PlanOutput,
   TableOutcome,
+  ValuesOutput,
   VerifyOutput,
 } from '../../lambdas/steps/contract';
 import { STEPS, type StepName, type StepState } from '../../lambdas/steps/registry';
@@ -65,6 +67,16 @@ export class FakeWarehouse implements Warehouse {
   }
   async count(_table: ResolvedTable, _slice: Slice) {
     return this.targetCount;
+  }
+  /** What segmentSums answers: these segments' sums (none: an empty table). */
+  sums: SegmentSum[] = [];
+  /** What rowDigests answers, whatever the segments asked for. */
+  digests: RowDigest[] = [];
+  async segmentSums() {
+    return this.sums;
+  }
+  async rowDigests() {
+    return this.digests;
   }
   /** What targetDrift answers, by source table name. */
   drift = new Map<string, string[]>();
@@ -163,6 +175,16 @@ export class FakeSource implements Source {
   async export(): Promise<never> {
     throw new Error('not used by these tests');
   }
+  /** What segmentSums answers: these segments' sums (none: an empty table). */
+  sums: SegmentSum[] = [];
+  /** What rowDigests answers, whatever the segments asked for. */
+  digests: RowDigest[] = [];
+  async segmentSums() {
+    return this.sums;
+  }
+  async rowDigests() {
+    return this.digests;
+  }
   async close() {}
 }
 
@@ -210,6 +232,7 @@ interface StepOutputs {
   exportToS3: ExportOutput;
   loadSnowflake: LoadOutput;
   verifyCounts: VerifyOutput;
+  verifyValues: ValuesOutput;
   writeAudit: TableOutcome | { alerted: number };
   composeAlert: AlertMessage;
 }

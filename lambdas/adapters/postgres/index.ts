@@ -3,9 +3,11 @@
 // READ snapshot. Identifiers are always quoted and catalog lookups use bind parameters, so a configured
 // name is only ever read as a name.
 import type { PostgresConfig } from '../../config';
+import type { RowDigest, RowRequest, SegmentRequest, SegmentSum } from '../../domain/reconcile';
 import type { ResolvedTable, TableSpec } from '../../domain/table';
 import type { ExportOptions, ExportResult, Slice, Source, Stage } from '../../ports';
 import { resolveTable } from './catalog';
+import { rowDigests, segmentSums } from './checksum';
 import { PgConnections } from './connection';
 import { countSlice, exportSlice } from './export';
 
@@ -27,6 +29,14 @@ export class PostgresSource implements Source {
 
   export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult> {
     return exportSlice(this.connections, table, slice, stage, options);
+  }
+
+  segmentSums(table: ResolvedTable, slice: Slice, request: SegmentRequest): Promise<SegmentSum[]> {
+    return segmentSums(this.connections, table, slice, request);
+  }
+
+  rowDigests(table: ResolvedTable, slice: Slice, request: RowRequest): Promise<RowDigest[]> {
+    return rowDigests(this.connections, table, slice, request);
   }
 
   close(): Promise<void> {

@@ -9,11 +9,13 @@ import {
   LoadIncompleteError,
   WarehouseObjectMissingError,
 } from '../../domain/errors';
+import type { RowDigest, RowRequest, SegmentRequest, SegmentSum } from '../../domain/reconcile';
 import { qualifiedName, type ResolvedTable } from '../../domain/table';
 import { targetTypeOf } from '../../domain/type-mapping';
 import type { FileLoadResult, LoadResult, Slice, Warehouse } from '../../ports';
+import { digestRows, rowDigestsSql, segmentRows, segmentSumsSql, sliceWhere } from './checksum';
 import { bootstrapStatements, createSchema, type PresentObjects } from './ddl';
-import type { Bind, Row, SnowflakeSession } from './session';
+import type { Row, SnowflakeSession } from './session';
 import {
   checkTargetColumns,
   ident,
@@ -162,26 +164,26 @@ export class SnowflakeLoader implements Warehouse {
   }
 
   async count(table: ResolvedTable, slice: Slice): Promise<number> {
-    const binds: Bind[] = [];
-    const conditions: string[] = [];
-    if (slice.kind === 'window') {
-      const column = targetColumn(table.cursorColumn);
-      if (slice.window.from !== null) {
-        conditions.push(`${column} >= ?`);
-        binds.push(slice.window.from);
-      }
-      if (slice.window.to !== null) {
-        conditions.push(`${column} < ?`);
-        binds.push(slice.window.to);
-      }
-    }
-    const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+    const { condition, binds } = sliceWhere(table, slice);
     const rows = await this.session.query(
       `counting ${table.targetName}`,
-      `SELECT COUNT(*) AS N FROM ${this.table(table)}${where}`,
+      `SELECT COUNT(*) AS N FROM ${this.table(table)} WHERE ${condition}`,
       binds,
     );
     return Number(rows[0]?.N ?? 0);
+  }
+
+  async segmentSums(table: ResolvedTable, slice: Slice, request: SegmentRequest): Promise<SegmentSum[]> {
+    const { sql, binds } = segmentSumsSql(this.table(table), table, slice, request);
+    return segmentRows(await this.session.query(`checksumming ${table.targetName}`, sql, binds));
+  }
+
+  async rowDigests(table: ResolvedTable, slice: Slice, request: RowRequest): Promise<RowDigest[]> {
+    const { sql, binds, columns } = rowDigestsSql(this.table(table), table, slice, request);
+    return digestRows(
+      await this.session.query(`reading row digests of ${table.targetName}`, sql, binds),
+      columns,
+    );
   }
 
   async targetDrift(table: ResolvedTable): Promise<readonly string[]> {
