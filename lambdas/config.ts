@@ -1,6 +1,7 @@
 // Tally's one configuration, shared by the command line, the Lambdas and the CDK app. It is parsed once
 // against this schema; a bad setting fails at start with the setting's path in the message.
 import { z } from 'zod';
+import { CODECS, type Compression, DEFAULT_COMPRESSION } from './domain/compression';
 import { InvalidConfigError } from './domain/errors';
 import { targetNameOf } from './domain/table';
 
@@ -123,6 +124,25 @@ export const snowflakeSchema = z
     message: 'set password, privateKey or privateKeyFile',
   });
 
+const levelOf = (codec: keyof typeof CODECS) =>
+  z
+    .number()
+    .int()
+    .min(
+      CODECS[codec].minLevel,
+      `${codec} levels run from ${CODECS[codec].minLevel} to ${CODECS[codec].maxLevel}`,
+    )
+    .max(
+      CODECS[codec].maxLevel,
+      `${codec} levels run from ${CODECS[codec].minLevel} to ${CODECS[codec].maxLevel}`,
+    )
+    .default(CODECS[codec].defaultLevel);
+
+const compressionSchema = z.discriminatedUnion('codec', [
+  z.object({ codec: z.literal('gzip'), level: levelOf('gzip') }).strict(),
+  z.object({ codec: z.literal('zstd'), level: levelOf('zstd') }).strict(),
+]);
+
 export const pipelineSchema = z
   .object({
     /** How far below the last verified watermark an incremental window starts. */
@@ -134,7 +154,13 @@ export const pipelineSchema = z
       .int()
       .min(1024 * 1024)
       .default(128 * 1024 * 1024),
-    gzipLevel: z.number().int().min(1).max(9).default(6),
+    /**
+     * How part files are compressed: `codec` gzip (levels 1 to 9) or zstd (1 to 19, on Node 22.15 and
+     * later, as the Lambda runtime is). The level defaults to the codec's own default.
+     */
+    compression: compressionSchema.optional(),
+    /** The older form of `compression: { codec: 'gzip', level }`, still read; not together with it. */
+    gzipLevel: z.number().int().min(CODECS.gzip.minLevel).max(CODECS.gzip.maxLevel).optional(),
     /**
      * What an incremental run does with a table that has no verified window yet: 'refuse' fails it with
      * NoWatermarkError (its historical load comes first: a whole table does not fit one Lambda's time),
@@ -154,7 +180,22 @@ export const pipelineSchema = z
       .strict()
       .default({ mode: 'warn', history: 10, minRatio: 0.1 }),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.gzipLevel !== undefined && p.compression !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gzipLevel'],
+        message:
+          'set either gzipLevel (the older form) or compression, not both: write compression: { "codec": "gzip", "level": N } instead of gzipLevel',
+      });
+    }
+  })
+  .transform(({ gzipLevel, compression, ...rest }) => ({
+    ...rest,
+    compression: (compression ??
+      (gzipLevel === undefined ? DEFAULT_COMPRESSION : { codec: 'gzip', level: gzipLevel })) as Compression,
+  }));
 
 export const configSchema = z
   .object({
@@ -172,6 +213,8 @@ export type PostgresConfig = z.infer<typeof postgresSchema>;
 export type S3Config = z.infer<typeof s3Schema>;
 export type SnowflakeConfig = z.infer<typeof snowflakeSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
+/** A pipeline configuration as written (what `pipelineSchema` parses). */
+export type PipelineSettings = z.input<typeof pipelineSchema>;
 
 /** Formats zod issues as `path: problem` lines so the message names each wrong setting. */
 export function describeIssues(error: z.ZodError, root = ''): string {

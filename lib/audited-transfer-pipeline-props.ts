@@ -8,7 +8,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { PipelineConfig, PostgresConfig, SnowflakeConfig, TableConfig } from '../lambdas/config';
+import type { PipelineSettings, PostgresConfig, SnowflakeConfig, TableConfig } from '../lambdas/config';
 import type { RetrySettings } from './transfer-definition';
 
 /** Where PostgreSQL is, without credentials: those come from the PostgreSQL secret. */
@@ -43,7 +43,7 @@ export interface AuditedTransferPipelineProps {
    * Lookback, lag, file size, compression and the volume guard.
    * @default the configuration schema's defaults (lookback 300 s, lag 60 s, 128 MiB files)
    */
-  readonly pipeline?: Partial<PipelineConfig>;
+  readonly pipeline?: PipelineSettings;
   /**
    * When the incremental pipeline starts. Historical runs are started by hand.
    * @default events.Schedule.rate(Duration.minutes(30))

@@ -1,4 +1,4 @@
-// `tally bench`: measures Tally's PostgreSQL → S3 export against a raw COPY through gzip, each run in its
+// `tally bench`: measures Tally's PostgreSQL → S3 export against a raw COPY through the same codec, each run in its
 // own process, and an incremental run with a long audit log against one with a short log; writes the
 // figures to JSON files. `bench-worker` is the hidden child side of the export measurement.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -15,7 +15,8 @@ import {
   measureInChild,
 } from '../../bench/export-bench';
 import { ACCEPTANCE, type BenchSettings, describeRun, mb, summarize } from '../../bench/report';
-import { pipelineSchema } from '../../lambdas/config';
+import { describeIssues, pipelineSchema } from '../../lambdas/config';
+import { CODEC_NAMES, type Compression, DEFAULT_COMPRESSION } from '../../lambdas/domain/compression';
 import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
@@ -28,12 +29,17 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description(
-      "measure Tally's export (rows/s, MB/s, peak RSS) against raw COPY TO STDOUT through the same gzip level",
+      "measure Tally's export (rows/s, MB/s, peak RSS) against raw COPY TO STDOUT through the same codec and level",
     )
     .option('--rows <n>', 'rows in the benchmark table', positiveInt, 1_000_000)
     .option('--out <file>', 'where to write the figures as JSON', 'bench-results/export.json')
     .option('--repeat <n>', 'runs of each measurement; the median run counts', positiveInt, 3)
-    .option('--gzip-level <n>', 'gzip level of both', gzipLevel, pipelineSchema.parse({}).gzipLevel)
+    .option(
+      '--compression <codec[:level]>',
+      `codec and level of the export and its baseline: ${CODEC_NAMES.join(' or ')}, e.g. zstd:3`,
+      compressionOption,
+      DEFAULT_COMPRESSION,
+    )
     .option('--suite <list>', `which benchmarks to run, comma-separated: ${SUITES.join(', ')}`, suites, [
       ...SUITES,
     ])
@@ -97,10 +103,16 @@ async function benchHistory(options: BenchOptions): Promise<void> {
   log(`figures written to ${options.auditOut}`);
 }
 
-function gzipLevel(value: string): number {
-  const n = positiveInt(value);
-  if (n > 9) throw new CliError('--gzip-level must be from 1 to 9', EXIT.usage);
-  return n;
+/** `gzip`, `zstd:3`: a codec and level as `pipeline.compression` takes them, checked by its schema. */
+export function compressionOption(value: string): Compression {
+  const [codec, level] = value.split(':');
+  const parsed = pipelineSchema.safeParse({
+    compression: { codec, ...(level === undefined ? {} : { level: Number(level) }) },
+  });
+  if (!parsed.success) {
+    throw new CliError(`--compression ${value}: ${describeIssues(parsed.error, 'pipeline')}`, EXIT.usage);
+  }
+  return parsed.data.compression;
 }
 
 async function bench(options: BenchOptions): Promise<void> {
@@ -113,7 +125,7 @@ async function bench(options: BenchOptions): Promise<void> {
     for (let round = 1; round <= options.repeat; round++) {
       // Alternating the two spreads any drift of the machine's load over both.
       for (const kind of MEASUREMENTS) {
-        const run = await measureInChild({ kind, stack: stack.info, gzipLevel: options.gzipLevel });
+        const run = await measureInChild({ kind, stack: stack.info, compression: options.compression });
         log(`  ${kind} ${round}/${options.repeat}: ${describeRun(run)}`);
         if (run.rows !== options.rows) {
           throw new CliError(`the ${kind} measurement read ${run.rows} rows instead of ${options.rows}`);

@@ -45,7 +45,7 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
       resolved.push(await deps.ports.source.resolve(spec));
     }
     current = undefined;
-    await deps.ports.warehouse.bootstrap(resolved);
+    await deps.ports.warehouse.bootstrap(resolved, deps.config.pipeline.compression.codec);
     const drift = new Map<string, readonly string[]>();
     for (const table of resolved)
       drift.set(qualifiedName(table), await deps.ports.warehouse.targetDrift(table));
@@ -130,7 +130,7 @@ async function recordPlanFailure(deps: StepDeps, base: AuditEventInput, err: unk
   const end = deps.now();
   // On a first run the failure may come before the audit table exists.
   await deps.ports.warehouse
-    .bootstrap([])
+    .bootstrap([], deps.config.pipeline.compression.codec)
     .then(() =>
       appendAudit(deps, [
         {

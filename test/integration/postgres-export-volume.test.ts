@@ -87,7 +87,7 @@ describe('export while other sessions write', () => {
       const before = writer.commits();
       const result = await source.export(table, { kind: 'window', window: WINDOW }, stage, {
         keyPrefix: `${SCHEMA}/busy`,
-        gzipLevel: 1,
+        compression: { codec: 'gzip', level: 1 },
       });
       const during = writer.commits() - before;
       await writer.stop();
@@ -123,7 +123,7 @@ describe('part files', () => {
     const result = await source.export(table, { kind: 'all' }, stage, {
       keyPrefix: prefix,
       maxFileBytes: MiB,
-      gzipLevel: 1,
+      compression: { codec: 'gzip', level: 1 },
     });
     expect(result.files.length).toBeGreaterThan(2);
     expect(result.files.map((f) => f.key)).toEqual(
@@ -165,7 +165,7 @@ describe('part files', () => {
     const first = await source.export(table, { kind: 'all' }, stage, {
       keyPrefix: prefix,
       maxFileBytes: MiB,
-      gzipLevel: 1,
+      compression: { codec: 'gzip', level: 1 },
     });
     expect(first.files.length).toBeGreaterThan(1);
     const second = await source.export(table, { kind: 'all' }, stage, { keyPrefix: prefix });
@@ -197,7 +197,11 @@ describe('part files', () => {
       throw new Error('simulated S3 failure');
     };
     await expect(
-      source.export(table, { kind: 'all' }, flaky, { keyPrefix: prefix, maxFileBytes: MiB, gzipLevel: 1 }),
+      source.export(table, { kind: 'all' }, flaky, {
+        keyPrefix: prefix,
+        maxFileBytes: MiB,
+        compression: { codec: 'gzip', level: 1 },
+      }),
     ).rejects.toThrow('simulated S3 failure');
     expect(uploads).toBe(3);
     expect(await stage.list(`${prefix}/`)).toEqual([]);
@@ -221,7 +225,11 @@ describe('part files', () => {
       return stage.upload(key, body, contentType);
     };
     await expect(
-      source.export(table, { kind: 'all' }, watching, { keyPrefix: prefix, maxFileBytes: MiB, gzipLevel: 1 }),
+      source.export(table, { kind: 'all' }, watching, {
+        keyPrefix: prefix,
+        maxFileBytes: MiB,
+        compression: { codec: 'gzip', level: 1 },
+      }),
     ).rejects.toMatchObject({ name: 'SourceUnavailableError', transient: true });
     // Rows already in flight may start another part before the loss is seen; none of them may remain.
     expect(uploads).toBeGreaterThanOrEqual(2);

@@ -347,7 +347,7 @@ describe('PostgresSource.export of every type', () => {
     const window = { from: '2024-01-15T08:30:03Z', to: '2024-01-15T08:30:06Z' };
     const result = await source.export(table, { kind: 'window', window }, stage, {
       keyPrefix: 'pg-source-test/all-types/window',
-      gzipLevel: 1,
+      compression: { codec: 'gzip', level: 1 },
     });
     expect(result).toMatchObject({ sourceCount: 3, rows: 3, upper: window.to });
     const exported = recordsAsObjects(

@@ -98,8 +98,8 @@ function comparable(column: AllTypesColumn, value: unknown, side: 'pg' | 'sf'): 
 describe('the Snowflake loader loading PostgreSQL exports', () => {
   it('loads every type of the fixture so that it reads back equal to PostgreSQL value by value', async () => {
     const table = await fx.source.resolve(allTypesSpec({ schema: PG_SCHEMA }));
-    await fx.warehouse.bootstrap([table]);
-    await fx.warehouse.bootstrap([table]); // idempotent
+    await fx.warehouse.bootstrap([table], 'gzip');
+    await fx.warehouse.bootstrap([table], 'gzip'); // idempotent
     const keys = await exportAll(table, 'all-types');
     const load = await fx.warehouse.replaceWith(table, keys);
     const expected = (await readAllTypes(fx.admin, { schema: PG_SCHEMA })).map(exportedForm);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile, writeConfigFile } from '../../../lambdas/config-file';
+import { DEFAULT_COMPRESSION } from '../../../lambdas/domain/compression';
 import { InvalidConfigError } from '../../../lambdas/domain/errors';
 
 let dir: string;
@@ -47,7 +48,7 @@ describe('loadConfigFile', () => {
       cursorColumn: 'updated_at',
     });
     expect(config.snowflake.schema).toBe('PUBLIC');
-    expect(config.pipeline.gzipLevel).toBe(6);
+    expect(config.pipeline.compression).toEqual(DEFAULT_COMPRESSION);
   });
 
   it('names the missing file', async () => {
