@@ -1,10 +1,26 @@
 // `tally bench`: measures Tally's PostgreSQL → S3 export against a raw COPY through the same codec, each run in its
 // own process, and an incremental run with a long audit log against one with a short log; writes the
 // figures to JSON files. `bench-worker` is the hidden child side of the export measurement.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { AUDIT_HISTORY_ACCEPTANCE, benchAuditHistory } from '../../bench/audit-history-bench';
+import {
+  CODEC_CANDIDATES,
+  type CodecSpec,
+  codecNode,
+  dumpCsv,
+  measureCodec,
+  measureCodecInChild,
+} from '../../bench/codec-bench';
+import {
+  CODEC_BASELINE,
+  type CodecRun,
+  codecFigures,
+  recommendedCompression,
+} from '../../bench/codec-report';
+import { benchEndToEnd } from '../../bench/end-to-end-bench';
 import {
   BENCH_TABLE,
   type BenchRun,
@@ -20,10 +36,17 @@ import { CODEC_NAMES, type Compression, DEFAULT_COMPRESSION } from '../../lambda
 import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
-const SUITES = ['export', 'audit-history'] as const;
+const SUITES = ['export', 'audit-history', 'codecs', 'end-to-end'] as const;
 type Suite = (typeof SUITES)[number];
 
-type BenchOptions = BenchSettings & { out: string; suite: Suite[]; auditEvents: number; auditOut: string };
+type BenchOptions = BenchSettings & {
+  out: string;
+  suite: Suite[];
+  auditEvents: number;
+  auditOut: string;
+  codecsOut: string;
+  endToEndOut: string;
+};
 
 export function registerBench(program: Command): void {
   program
@@ -54,9 +77,27 @@ export function registerBench(program: Command): void {
       'where to write the audit-history figures',
       'bench-results/audit-history.json',
     )
+    .option('--codecs-out <file>', 'where to write the codecs figures', 'bench-results/codecs.json')
+    .option(
+      '--end-to-end-out <file>',
+      'where to write the end-to-end figures (--rows is the demo’s orders)',
+      'bench-results/end-to-end.json',
+    )
     .action(async (options: BenchOptions) => {
       if (options.suite.includes('export')) await bench(options);
       if (options.suite.includes('audit-history')) await benchHistory(options);
+      if (options.suite.includes('codecs')) await benchCodecs(options);
+      if (options.suite.includes('end-to-end')) await benchWhole(options);
+    });
+
+  program
+    .command('bench-codec-worker', { hidden: true })
+    .description('one codec measurement of `tally bench`, run in its own process')
+    .action(async () => {
+      const raw = process.env.TALLY_BENCH_CODEC_SPEC;
+      if (raw === undefined) throw new CliError('bench-codec-worker is started by `tally bench`', EXIT.usage);
+      const run = await measureCodec(JSON.parse(raw) as CodecSpec);
+      process.stdout.write(`${JSON.stringify(run)}\n`);
     });
 
   program
@@ -161,4 +202,99 @@ async function bench(options: BenchOptions): Promise<void> {
   await mkdir(dirname(options.out), { recursive: true });
   await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
   log(`figures written to ${options.out}`);
+}
+
+const codecName = (c: Compression) => `${c.codec}:${c.level}`;
+
+async function writeFigures(file: string, figures: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(figures, null, 2)}\n`);
+  log(`figures written to ${file}`);
+}
+
+/** CPU-seconds per GB and bytes per row of each codec and level, each against gzip 6, in one run. */
+async function benchCodecs(options: BenchOptions): Promise<void> {
+  const node = codecNode();
+  const candidates = CODEC_CANDIDATES.filter((c) => node.zstd || c.codec !== 'zstd');
+  if (!node.zstd) {
+    log(`zstd: unavailable (Node ${process.version} has none, and the pinned Node 24 is not installed)`);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'tally-bench-codecs-'));
+  try {
+    const runs = await withLocalStack(async (stack) => {
+      log(`creating ${options.rows.toLocaleString('en-US')} rows in ${BENCH_TABLE}...`);
+      await createBenchTable(stack.info.postgres.url, options.rows);
+      const file = join(dir, `${BENCH_TABLE}.csv`);
+      const rows = await dumpCsv(stack.info.postgres.url, file);
+      const all: CodecRun[] = [];
+      for (let round = 1; round <= options.repeat; round++) {
+        for (const compression of candidates) {
+          const run = await measureCodecInChild({ file, rows, compression }, node.execPath);
+          log(
+            `  ${codecName(compression)} ${round}/${options.repeat} (Node ${run.node}): CPU ${run.cpuSeconds.toFixed(2)} s, ${(run.compressedBytes / 1e6).toFixed(1)} MB`,
+          );
+          all.push(run);
+        }
+      }
+      return all;
+    });
+    const figures = codecFigures(runs);
+    console.log(
+      formatTable(
+        [
+          'codec',
+          'level',
+          'CPU s per GB',
+          'bytes per row',
+          'ratio',
+          `CPU vs ${codecName(CODEC_BASELINE)}`,
+          `bytes vs ${codecName(CODEC_BASELINE)}`,
+        ],
+        figures.map((f) => [
+          f.codec,
+          f.level,
+          f.cpuSecondsPerGb,
+          f.bytesPerRow,
+          f.ratio,
+          f.cpuVsBaseline,
+          f.bytesVsBaseline,
+        ]),
+      ),
+    );
+    const recommended = recommendedCompression(runs);
+    console.log(
+      `least CPU per GB with no more bytes per row than ${codecName(CODEC_BASELINE)}: ${codecName(recommended)} (the default is ${codecName(DEFAULT_COMPRESSION)})`,
+    );
+    await writeFigures(options.codecsOut, {
+      measuredAt: new Date().toISOString(),
+      rows: options.rows,
+      repeat: options.repeat,
+      node: runs[0]?.node ?? process.version,
+      zstd: node.zstd ? 'measured' : 'unavailable',
+      baseline: CODEC_BASELINE,
+      figures,
+      recommended,
+      runs,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The demo's historical load end to end against the bare COPY+compress of its tables. */
+async function benchWhole(options: BenchOptions): Promise<void> {
+  const report = await withLocalStack((stack) =>
+    benchEndToEnd(stack.info, { orders: options.rows, compression: options.compression }, log),
+  );
+  console.log(
+    formatTable(
+      ['measurement', 'rows', 'seconds', 'rows/s'],
+      [
+        ['baseline (COPY + compress)', report.rows, report.baseline.seconds, report.baseline.rowsPerSecond],
+        ['historical pipeline', report.rows, report.pipeline.seconds, report.pipeline.rowsPerSecond],
+      ],
+    ),
+  );
+  console.log(`ratio pipeline/baseline (rows/s): ${report.ratio} with ${codecName(report.compression)}`);
+  await writeFigures(options.endToEndOut, { measuredAt: new Date().toISOString(), ...report });
 }
