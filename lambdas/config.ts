@@ -1,7 +1,7 @@
 // Tally's one configuration, shared by the command line, the Lambdas and the CDK app. It is parsed once
 // against this schema; a bad setting fails at start with the setting's path in the message.
 import { z } from 'zod';
-import { CODECS, type Compression, DEFAULT_COMPRESSION } from './domain/compression';
+import { CODECS, type Compression } from './domain/compression';
 import { InvalidConfigError } from './domain/errors';
 import { targetNameOf } from './domain/table';
 
@@ -156,7 +156,8 @@ export const pipelineSchema = z
       .default(128 * 1024 * 1024),
     /**
      * How part files are compressed: `codec` gzip (levels 1 to 9) or zstd (1 to 19, on Node 22.15 and
-     * later, as the Lambda runtime is). The level defaults to the codec's own default.
+     * later, as the Lambda runtime is). The level defaults to the codec's own default. Unset: zstd 1 where
+     * the runtime has zstd, else gzip 6 (DEFAULT_COMPRESSION, FALLBACK_COMPRESSION).
      */
     compression: compressionSchema.optional(),
     /** The older form of `compression: { codec: 'gzip', level }`, still read; not together with it. */
@@ -193,8 +194,9 @@ export const pipelineSchema = z
   })
   .transform(({ gzipLevel, compression, ...rest }) => ({
     ...rest,
+    // Unset stays unset: the default depends on the runtime that exports (resolveCompression).
     compression: (compression ??
-      (gzipLevel === undefined ? DEFAULT_COMPRESSION : { codec: 'gzip', level: gzipLevel })) as Compression,
+      (gzipLevel === undefined ? undefined : { codec: 'gzip', level: gzipLevel })) as Compression | undefined,
   }));
 
 export const configSchema = z

@@ -38,7 +38,7 @@ export interface ExportOptions {
   readonly keyPrefix: string;
   /** Start a new part file once the compressed size reaches this many bytes. Default 128 MiB. */
   readonly maxFileBytes?: number;
-  /** The part files' codec and level. Default DEFAULT_COMPRESSION. */
+  /** The part files' codec and level. Default: the one this runtime can write (resolveCompression). */
   readonly compression?: Compression;
   /**
    * For a timestamp window open above: how far, in milliseconds, the chosen upper bound stays below the

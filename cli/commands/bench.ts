@@ -31,8 +31,14 @@ import {
   measureInChild,
 } from '../../bench/export-bench';
 import { ACCEPTANCE, type BenchSettings, describeRun, mb, summarize } from '../../bench/report';
+import { effectiveCompression } from '../../lambdas/adapters/compression';
 import { describeIssues, pipelineSchema } from '../../lambdas/config';
-import { CODEC_NAMES, type Compression, DEFAULT_COMPRESSION } from '../../lambdas/domain/compression';
+import {
+  CODEC_NAMES,
+  type Compression,
+  DEFAULT_COMPRESSION,
+  FALLBACK_COMPRESSION,
+} from '../../lambdas/domain/compression';
 import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
@@ -61,7 +67,7 @@ export function registerBench(program: Command): void {
       '--compression <codec[:level]>',
       `codec and level of the export and its baseline: ${CODEC_NAMES.join(' or ')}, e.g. zstd:3`,
       compressionOption,
-      DEFAULT_COMPRESSION,
+      effectiveCompression(undefined),
     )
     .option('--suite <list>', `which benchmarks to run, comma-separated: ${SUITES.join(', ')}`, suites, [
       ...SUITES,
@@ -153,7 +159,7 @@ export function compressionOption(value: string): Compression {
   if (!parsed.success) {
     throw new CliError(`--compression ${value}: ${describeIssues(parsed.error, 'pipeline')}`, EXIT.usage);
   }
-  return parsed.data.compression;
+  return parsed.data.compression as Compression;
 }
 
 async function bench(options: BenchOptions): Promise<void> {
@@ -263,7 +269,7 @@ async function benchCodecs(options: BenchOptions): Promise<void> {
     );
     const recommended = recommendedCompression(runs);
     console.log(
-      `least CPU per GB with no more bytes per row than ${codecName(CODEC_BASELINE)}: ${codecName(recommended)} (the default is ${codecName(DEFAULT_COMPRESSION)})`,
+      `least CPU per GB with no more bytes per row than ${codecName(CODEC_BASELINE)}: ${codecName(recommended)} (the default is ${codecName(DEFAULT_COMPRESSION)} where Node has zstd, else ${codecName(FALLBACK_COMPRESSION)})`,
     );
     await writeFigures(options.codecsOut, {
       measuredAt: new Date().toISOString(),

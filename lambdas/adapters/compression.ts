@@ -3,7 +3,7 @@
 // naming the setting, rather than silently written as something else.
 import type { Transform, TransformOptions } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { CODECS, type CodecName, type Compression } from '../domain/compression';
+import { CODECS, type CodecName, type Compression, resolveCompression } from '../domain/compression';
 import { InvalidConfigError } from '../domain/errors';
 
 /** What zlib's zstd functions take; @types/node of Node 20 does not declare them. */
@@ -19,6 +19,11 @@ export function zstdAvailable(): boolean {
   return (
     typeof zstdZlib.createZstdCompress === 'function' && typeof zstdZlib.createZstdDecompress === 'function'
   );
+}
+
+/** The compression an export on this runtime uses for `setting` (unset: the default this Node can write). */
+export function effectiveCompression(setting: Compression | undefined): Compression {
+  return resolveCompression(setting, zstdAvailable());
 }
 
 /** Throws InvalidConfigError, naming the setting, when this Node cannot write the configured codec. */

@@ -31,8 +31,21 @@ export interface Compression {
   readonly level: number;
 }
 
-/** The compression part files get when `pipeline.compression` is not set. */
-export const DEFAULT_COMPRESSION: Compression = { codec: 'gzip', level: 6 };
+/**
+ * The compression part files get when `pipeline.compression` is not set, where the runtime has zstd (the
+ * Lambdas' Node 24): measured the cheapest in CPU per GB and the smallest in bytes per row of the codecs
+ * and levels `npm run bench -- --suite codecs` compares (README, Performance › Compression).
+ */
+export const DEFAULT_COMPRESSION: Compression = { codec: 'zstd', level: 1 };
+
+/** The default on a runtime without zstd (Node before 22.15): the former default, by the same rule. */
+export const FALLBACK_COMPRESSION: Compression = { codec: 'gzip', level: 6 };
+
+/** The compression an export uses: the setting when given, else the default this runtime can write. */
+export function resolveCompression(setting: Compression | undefined, zstdAvailable: boolean): Compression {
+  if (setting !== undefined) return setting;
+  return zstdAvailable || DEFAULT_COMPRESSION.codec !== 'zstd' ? DEFAULT_COMPRESSION : FALLBACK_COMPRESSION;
+}
 
 /** The codec whose extension a part file's key ends with (`.csv.gz`, `.csv.zst`); undefined for another. */
 export function codecOfKey(key: string): CodecName | undefined {

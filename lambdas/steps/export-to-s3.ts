@@ -1,5 +1,6 @@
 // ExportToS3: streams the table or window as compressed CSV (gzip or zstd) into the stage and reports the upper bound it read
 // up to. Keys are fixed by job, table and window, so a retry overwrites its own files instead of adding new ones.
+import { effectiveCompression } from '../adapters/compression';
 import type { StepDeps } from '../deps';
 import { windowLabel } from '../domain/window';
 import { resolvedTable } from './columns';
@@ -18,7 +19,7 @@ export async function exportToS3({ state }: TableEvent, deps: StepDeps): Promise
     {
       keyPrefix: exportPrefix(deps, work),
       maxFileBytes,
-      compression,
+      compression: effectiveCompression(compression),
       lagMs: lagSeconds * 1000,
       boundCursor: work.pipeline === 'historical',
     },

@@ -1,5 +1,6 @@
 // Plan: validates the execution input, resolves each table against the source catalog, works out its
 // window, makes sure the warehouse objects exist and records a `start` event per table.
+import { effectiveCompression } from '../adapters/compression';
 import { appendAudit, auditRetry } from '../audit/writer';
 import type { TableConfig } from '../config';
 import type { StepDeps } from '../deps';
@@ -45,7 +46,10 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
       resolved.push(await deps.ports.source.resolve(spec));
     }
     current = undefined;
-    await deps.ports.warehouse.bootstrap(resolved, deps.config.pipeline.compression.codec);
+    await deps.ports.warehouse.bootstrap(
+      resolved,
+      effectiveCompression(deps.config.pipeline.compression).codec,
+    );
     const drift = new Map<string, readonly string[]>();
     for (const table of resolved)
       drift.set(qualifiedName(table), await deps.ports.warehouse.targetDrift(table));
@@ -130,7 +134,7 @@ async function recordPlanFailure(deps: StepDeps, base: AuditEventInput, err: unk
   const end = deps.now();
   // On a first run the failure may come before the audit table exists.
   await deps.ports.warehouse
-    .bootstrap([], deps.config.pipeline.compression.codec)
+    .bootstrap([], effectiveCompression(deps.config.pipeline.compression).codec)
     .then(() =>
       appendAudit(deps, [
         {

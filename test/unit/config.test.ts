@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
-import { DEFAULT_COMPRESSION } from '../../lambdas/domain/compression';
+import { resolveCompression } from '../../lambdas/domain/compression';
 import { InvalidConfigError } from '../../lambdas/domain/errors';
 
 const valid = {
@@ -26,8 +26,9 @@ describe('configuration', () => {
     expect(config.pipeline).toMatchObject({
       lookbackSeconds: 300,
       maxFileBytes: 128 * 1024 * 1024,
-      compression: DEFAULT_COMPRESSION,
     });
+    // Unset: the exporting runtime picks its default (resolveCompression).
+    expect(config.pipeline.compression).toBeUndefined();
     expect(config.snowflake).toMatchObject({
       schema: 'PUBLIC',
       stage: 'TALLY_STAGE',
@@ -79,6 +80,13 @@ describe('configuration', () => {
   });
 
   describe('pipeline.compression', () => {
+    it('defaults to zstd level 1 where the runtime has zstd and to gzip level 6 where not, and keeps a setting as given', () => {
+      expect(resolveCompression(undefined, true)).toEqual({ codec: 'zstd', level: 1 });
+      expect(resolveCompression(undefined, false)).toEqual({ codec: 'gzip', level: 6 });
+      expect(resolveCompression({ codec: 'zstd', level: 5 }, false)).toEqual({ codec: 'zstd', level: 5 });
+      expect(resolveCompression({ codec: 'gzip', level: 2 }, true)).toEqual({ codec: 'gzip', level: 2 });
+    });
+
     const pipeline = (p: unknown) => parseConfig({ ...valid, pipeline: p }).pipeline.compression;
 
     it("takes a codec and level, the level defaulting to the codec's own", () => {

@@ -3,13 +3,13 @@
 // COPY's own count and the snapshot's count all agree.
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { CODEC_NAMES, CODECS, DEFAULT_COMPRESSION } from '../../domain/compression';
+import { CODEC_NAMES, CODECS } from '../../domain/compression';
 import { CountMismatchError, InvalidInputError, UnrepresentableValueError } from '../../domain/errors';
 import { qualifiedName, type ResolvedTable } from '../../domain/table';
 import type { TargetLimit } from '../../domain/type-mapping';
 import { type CursorKind, compareBounds } from '../../domain/window';
 import type { ExportOptions, ExportResult, Slice, Stage } from '../../ports';
-import { requireCodec } from '../compression';
+import { effectiveCompression, requireCodec } from '../compression';
 import type { PgConnections } from './connection';
 import { trackRecordEnds } from './copy-rows';
 import { writeCsvParts } from './csv-parts';
@@ -35,7 +35,7 @@ export async function exportSlice(
   options: ExportOptions,
 ): Promise<ExportResult> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const compression = options.compression ?? DEFAULT_COMPRESSION;
+  const compression = effectiveCompression(options.compression);
   const lagMs = options.lagMs ?? 0;
   const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
   const { minLevel, maxLevel } = CODECS[compression.codec] ?? {};

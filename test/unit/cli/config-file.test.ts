@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile, writeConfigFile } from '../../../lambdas/config-file';
-import { DEFAULT_COMPRESSION } from '../../../lambdas/domain/compression';
 import { InvalidConfigError } from '../../../lambdas/domain/errors';
 
 let dir: string;
@@ -48,7 +47,7 @@ describe('loadConfigFile', () => {
       cursorColumn: 'updated_at',
     });
     expect(config.snowflake.schema).toBe('PUBLIC');
-    expect(config.pipeline.compression).toEqual(DEFAULT_COMPRESSION);
+    expect(config.pipeline.compression).toBeUndefined();
   });
 
   it('names the missing file', async () => {
