@@ -66,7 +66,15 @@ export async function benchEndToEnd(
   const verdict = await runPipeline({ config, input: { pipeline: 'historical' }, printAlert: () => {} });
   const pipelineSeconds = (performance.now() - started) / 1000;
   if (verdict.status !== 'succeeded') {
-    throw new Error(`the historical run of the end-to-end benchmark failed: ${verdict.error?.message ?? ''}`);
+    const failed = verdict.tables
+      .filter((t) => t.status !== 'succeeded')
+      .map(
+        (t) =>
+          `${t.table} ${t.status}${t.failure ? ` at ${t.failure.stage}: ${t.failure.error}: ${t.failure.message}` : ''}`,
+      );
+    throw new Error(
+      `the historical run of the end-to-end benchmark failed: ${verdict.error?.message ?? ''} ${failed.join('; ')}`,
+    );
   }
   log(`  ${pipelineSeconds.toFixed(1)} s`);
   return {
