@@ -1,14 +1,15 @@
 // The export benchmark: a generated table in the embedded PostgreSQL, exported by Tally to the S3 stand-in
-// and, as the baseline, copied through the same gzip level to nowhere. Each measurement runs in a child
+// and, as the baseline, copied through the same codec and level to nowhere. Each measurement runs in a child
 // process of its own so that its peak RSS is its own.
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { createCompressor } from '../lambdas/adapters/compression';
 import { postgresSchema, s3Schema } from '../lambdas/config';
+import type { Compression } from '../lambdas/domain/compression';
 import type { StackInfo } from '../local/stack';
 
 export const BENCH_TABLE = 'bench_orders';
@@ -32,7 +33,7 @@ export interface BenchRun {
 export interface BenchSpec {
   readonly kind: Measurement;
   readonly stack: StackInfo;
-  readonly gzipLevel: number;
+  readonly compression: Compression;
 }
 
 /**
@@ -103,7 +104,7 @@ async function measureExport(
     const started = performance.now();
     const result = await source.export(table, { kind: 'all' }, stage, {
       keyPrefix: `bench/${BENCH_TABLE}`,
-      gzipLevel: spec.gzipLevel,
+      compression: spec.compression,
     });
     const seconds = (performance.now() - started) / 1000;
     // Outside the timing: the stand-in keeps objects in memory, and later runs should not pay for them.
@@ -135,7 +136,8 @@ async function measureBaseline(
     });
     await pipeline(
       copy,
-      createGzip({ level: spec.gzipLevel }),
+      // zlib's own stream defaults (16 KiB chunks), as a plain createGzip({ level }) has them.
+      createCompressor(spec.compression, { chunkSize: 16 * 1024, writableHighWaterMark: 16 * 1024 }),
       new Writable({
         write(chunk: Buffer, _encoding, done) {
           compressedBytes += chunk.length;

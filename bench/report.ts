@@ -1,6 +1,7 @@
 // What a benchmark run reports: the median run of each measurement, the ratio of Tally's export to the
 // baseline judged against the acceptance bar, and the machine it ran on.
 import { cpus, totalmem } from 'node:os';
+import type { Compression } from '../lambdas/domain/compression';
 import { type BenchRun, MEASUREMENTS, type Measurement, throughput } from './export-bench';
 
 /** The bar the export must clear at one million rows. */
@@ -10,7 +11,7 @@ export const ACCEPTANCE = { minRatio: 0.8, maxPeakRssBytes: 300 * 1024 * 1024 } 
 export interface BenchSettings {
   readonly rows: number;
   readonly repeat: number;
-  readonly gzipLevel: number;
+  readonly compression: Compression;
 }
 
 export const mb = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
@@ -63,7 +64,7 @@ export function summarize(options: BenchSettings, runs: readonly BenchRun[]) {
   return {
     measuredAt: new Date().toISOString(),
     rows: options.rows,
-    gzipLevel: options.gzipLevel,
+    compression: options.compression,
     repeat: options.repeat,
     machine: {
       node: process.version,

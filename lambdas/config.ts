@@ -1,6 +1,7 @@
 // Tally's one configuration, shared by the command line, the Lambdas and the CDK app. It is parsed once
 // against this schema; a bad setting fails at start with the setting's path in the message.
 import { z } from 'zod';
+import { CODECS, type Compression } from './domain/compression';
 import { InvalidConfigError } from './domain/errors';
 import { targetNameOf } from './domain/table';
 
@@ -132,6 +133,25 @@ export const snowflakeSchema = z
     message: 'set password, privateKey or privateKeyFile',
   });
 
+const levelOf = (codec: keyof typeof CODECS) =>
+  z
+    .number()
+    .int()
+    .min(
+      CODECS[codec].minLevel,
+      `${codec} levels run from ${CODECS[codec].minLevel} to ${CODECS[codec].maxLevel}`,
+    )
+    .max(
+      CODECS[codec].maxLevel,
+      `${codec} levels run from ${CODECS[codec].minLevel} to ${CODECS[codec].maxLevel}`,
+    )
+    .default(CODECS[codec].defaultLevel);
+
+const compressionSchema = z.discriminatedUnion('codec', [
+  z.object({ codec: z.literal('gzip'), level: levelOf('gzip') }).strict(),
+  z.object({ codec: z.literal('zstd'), level: levelOf('zstd') }).strict(),
+]);
+
 export const pipelineSchema = z
   .object({
     /** How far below the last verified watermark an incremental window starts. */
@@ -143,7 +163,14 @@ export const pipelineSchema = z
       .int()
       .min(1024 * 1024)
       .default(128 * 1024 * 1024),
-    gzipLevel: z.number().int().min(1).max(9).default(6),
+    /**
+     * How part files are compressed: `codec` gzip (levels 1 to 9) or zstd (1 to 19, on Node 22.15 and
+     * later, as the Lambda runtime is). The level defaults to the codec's own default. Unset: zstd 1 where
+     * the runtime has zstd, else gzip 6 (DEFAULT_COMPRESSION, FALLBACK_COMPRESSION).
+     */
+    compression: compressionSchema.optional(),
+    /** The older form of `compression: { codec: 'gzip', level }`, still read; not together with it. */
+    gzipLevel: z.number().int().min(CODECS.gzip.minLevel).max(CODECS.gzip.maxLevel).optional(),
     /**
      * What an incremental run does with a table that has no verified window yet: 'refuse' fails it with
      * NoWatermarkError (its historical load comes first: a whole table does not fit one Lambda's time),
@@ -179,7 +206,23 @@ export const pipelineSchema = z
       .strict()
       .default({ fullUpToRows: 1_000_000, sampleFraction: 1 / 16 }),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.gzipLevel !== undefined && p.compression !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gzipLevel'],
+        message:
+          'set either gzipLevel (the older form) or compression, not both: write compression: { "codec": "gzip", "level": N } instead of gzipLevel',
+      });
+    }
+  })
+  .transform(({ gzipLevel, compression, ...rest }) => ({
+    ...rest,
+    // Unset stays unset: the default depends on the runtime that exports (resolveCompression).
+    compression: (compression ??
+      (gzipLevel === undefined ? undefined : { codec: 'gzip', level: gzipLevel })) as Compression | undefined,
+  }));
 
 /** How long one lineage event may take to send before Tally gives up on it for this run (keeps it for the next). */
 export const LINEAGE_TIMEOUT_MS = 5000;
@@ -264,6 +307,8 @@ export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type LineageConfig = z.infer<typeof lineageSchema>;
 export type LineageTransportConfig = z.infer<typeof lineageTransportSchema>;
 export type AuditConfig = z.infer<typeof auditSchema>;
+/** A pipeline configuration as written (what `pipelineSchema` parses). */
+export type PipelineSettings = z.input<typeof pipelineSchema>;
 
 /** Formats zod issues as `path: problem` lines so the message names each wrong setting. */
 export function describeIssues(error: z.ZodError, root = ''): string {

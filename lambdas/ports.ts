@@ -3,6 +3,7 @@
 // (Snowflake). Adapters in `adapters/` implement them; unit tests run the steps against in-memory fakes.
 import type { Readable } from 'node:stream';
 import type { AuditEvent, EventType, PipelineName } from './domain/audit';
+import type { CodecName, Compression } from './domain/compression';
 import type { RowDigest, RowRequest, SegmentRequest, SegmentSum } from './domain/reconcile';
 import type { ResolvedTable, TableSpec } from './domain/table';
 import type { Window } from './domain/window';
@@ -34,12 +35,12 @@ export interface ExportResult {
 }
 
 export interface ExportOptions {
-  /** The S3 key prefix of this export; part files are `<prefix>/part-00000.csv.gz`, ... */
+  /** The S3 key prefix of this export; part files are `<prefix>/part-00000.csv.gz` (or `.csv.zst`), ... */
   readonly keyPrefix: string;
   /** Start a new part file once the compressed size reaches this many bytes. Default 128 MiB. */
   readonly maxFileBytes?: number;
-  /** gzip level, 1..9. Default 6. */
-  readonly gzipLevel?: number;
+  /** The part files' codec and level. Default: the one this runtime can write (resolveCompression). */
+  readonly compression?: Compression;
   /**
    * For a timestamp window open above: how far, in milliseconds, the chosen upper bound stays below the
    * source's clock, on top of staying below every transaction still in flight. Default 0.
@@ -61,7 +62,7 @@ export interface Source {
   /** Checks a configured table against the catalog; throws SourceSchemaError naming what is wrong. */
   resolve(spec: TableSpec): Promise<ResolvedTable>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;
-  /** Counts and exports one slice in one REPEATABLE READ snapshot, streaming gzip CSV into the stage. */
+  /** Counts and exports one slice in one REPEATABLE READ snapshot, streaming compressed CSV into the stage. */
   export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult>;
   /** One level of a value reconciliation's segment checksums, computed in the database (`domain/reconcile.ts`). */
   segmentSums(table: ResolvedTable, slice: Slice, request: SegmentRequest): Promise<SegmentSum[]>;
@@ -123,8 +124,11 @@ export interface LoadResult {
 
 /** The warehouse's loading side: its objects, the two kinds of load, and counts of a target. */
 export interface Warehouse {
-  /** Creates, if missing, the target tables, the audit and lease tables, the file format and the stage. */
-  bootstrap(tables: readonly ResolvedTable[]): Promise<void>;
+  /**
+   * Creates, if missing, the target tables, the audit and lease tables, the file format (for the part
+   * files' codec: replaced when it names another) and the stage.
+   */
+  bootstrap(tables: readonly ResolvedTable[], codec: CodecName): Promise<void>;
   /**
    * Historical load: in one transaction, delete the target's rows and COPY the files in, so that a rerun
    * leaves the target equal to its export instead of adding rows; a failure keeps the previous content.

@@ -10,7 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type {
   LineageConfig,
-  PipelineConfig,
+  PipelineSettings,
   PostgresConfig,
   SnowflakeConfig,
   TableConfig,
@@ -49,7 +49,7 @@ export interface AuditedTransferPipelineProps {
    * Lookback, lag, file size, compression and the volume guard.
    * @default the configuration schema's defaults (lookback 300 s, lag 60 s, 128 MiB files)
    */
-  readonly pipeline?: Partial<PipelineConfig>;
+  readonly pipeline?: PipelineSettings;
   /**
    * Where Plan and WriteAudit send OpenLineage events (the configuration's `lineage`). An HTTP transport's
    * key must come from Secrets Manager (`transport.apiKeySecret`, which those two functions may read), never

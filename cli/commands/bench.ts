@@ -1,10 +1,26 @@
-// `tally bench`: measures Tally's PostgreSQL → S3 export against a raw COPY through gzip, each run in its
+// `tally bench`: measures Tally's PostgreSQL → S3 export against a raw COPY through the same codec, each run in its
 // own process, and an incremental run with a long audit log against one with a short log; writes the
 // figures to JSON files. `bench-worker` is the hidden child side of the export measurement.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { AUDIT_HISTORY_ACCEPTANCE, benchAuditHistory } from '../../bench/audit-history-bench';
+import {
+  CODEC_CANDIDATES,
+  type CodecSpec,
+  codecNode,
+  dumpCsv,
+  measureCodec,
+  measureCodecInChild,
+} from '../../bench/codec-bench';
+import {
+  CODEC_BASELINE,
+  type CodecRun,
+  codecFigures,
+  recommendedCompression,
+} from '../../bench/codec-report';
+import { benchEndToEnd } from '../../bench/end-to-end-bench';
 import {
   BENCH_TABLE,
   type BenchRun,
@@ -16,11 +32,18 @@ import {
 } from '../../bench/export-bench';
 import { ACCEPTANCE, type BenchSettings, describeRun, mb, summarize } from '../../bench/report';
 import { benchStandinLoad } from '../../bench/standin-load-bench';
-import { pipelineSchema } from '../../lambdas/config';
+import { effectiveCompression } from '../../lambdas/adapters/compression';
+import { describeIssues, pipelineSchema } from '../../lambdas/config';
+import {
+  CODEC_NAMES,
+  type Compression,
+  DEFAULT_COMPRESSION,
+  FALLBACK_COMPRESSION,
+} from '../../lambdas/domain/compression';
 import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
-const SUITES = ['export', 'audit-history', 'standin-load'] as const;
+const SUITES = ['export', 'audit-history', 'standin-load', 'codecs', 'end-to-end'] as const;
 type Suite = (typeof SUITES)[number];
 
 type BenchOptions = BenchSettings & {
@@ -29,18 +52,25 @@ type BenchOptions = BenchSettings & {
   auditEvents: number;
   auditOut: string;
   loadOut: string;
+  codecsOut: string;
+  endToEndOut: string;
 };
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
     .description(
-      "measure Tally's export (rows/s, MB/s, peak RSS) against raw COPY TO STDOUT through the same gzip level",
+      "measure Tally's export (rows/s, MB/s, peak RSS) against raw COPY TO STDOUT through the same codec and level",
     )
     .option('--rows <n>', 'rows in the benchmark table', positiveInt, 1_000_000)
     .option('--out <file>', 'where to write the figures as JSON', 'bench-results/export.json')
     .option('--repeat <n>', 'runs of each measurement; the median run counts', positiveInt, 3)
-    .option('--gzip-level <n>', 'gzip level of both', gzipLevel, pipelineSchema.parse({}).gzipLevel)
+    .option(
+      '--compression <codec[:level]>',
+      `codec and level of the export and its baseline: ${CODEC_NAMES.join(' or ')}, e.g. zstd:3`,
+      compressionOption,
+      effectiveCompression(undefined),
+    )
     .option('--suite <list>', `which benchmarks to run, comma-separated: ${SUITES.join(', ')}`, suites, [
       ...SUITES,
     ])
@@ -60,10 +90,28 @@ export function registerBench(program: Command): void {
       "where to write the Snowflake stand-in's COPY figures (standin-load)",
       'bench-results/standin-load.json',
     )
+    .option('--codecs-out <file>', 'where to write the codecs figures', 'bench-results/codecs.json')
+    .option(
+      '--end-to-end-out <file>',
+      'where to write the end-to-end figures (--rows is the demo’s orders)',
+      'bench-results/end-to-end.json',
+    )
     .action(async (options: BenchOptions) => {
       if (options.suite.includes('export')) await bench(options);
       if (options.suite.includes('audit-history')) await benchHistory(options);
       if (options.suite.includes('standin-load')) await benchLoad(options);
+      if (options.suite.includes('codecs')) await benchCodecs(options);
+      if (options.suite.includes('end-to-end')) await benchWhole(options);
+    });
+
+  program
+    .command('bench-codec-worker', { hidden: true })
+    .description('one codec measurement of `tally bench`, run in its own process')
+    .action(async () => {
+      const raw = process.env.TALLY_BENCH_CODEC_SPEC;
+      if (raw === undefined) throw new CliError('bench-codec-worker is started by `tally bench`', EXIT.usage);
+      const run = await measureCodec(JSON.parse(raw) as CodecSpec);
+      process.stdout.write(`${JSON.stringify(run)}\n`);
     });
 
   program
@@ -132,10 +180,16 @@ async function benchLoad(options: BenchOptions): Promise<void> {
   log(`figures written to ${options.loadOut}`);
 }
 
-function gzipLevel(value: string): number {
-  const n = positiveInt(value);
-  if (n > 9) throw new CliError('--gzip-level must be from 1 to 9', EXIT.usage);
-  return n;
+/** `gzip`, `zstd:3`: a codec and level as `pipeline.compression` takes them, checked by its schema. */
+export function compressionOption(value: string): Compression {
+  const [codec, level] = value.split(':');
+  const parsed = pipelineSchema.safeParse({
+    compression: { codec, ...(level === undefined ? {} : { level: Number(level) }) },
+  });
+  if (!parsed.success) {
+    throw new CliError(`--compression ${value}: ${describeIssues(parsed.error, 'pipeline')}`, EXIT.usage);
+  }
+  return parsed.data.compression as Compression;
 }
 
 async function bench(options: BenchOptions): Promise<void> {
@@ -148,7 +202,7 @@ async function bench(options: BenchOptions): Promise<void> {
     for (let round = 1; round <= options.repeat; round++) {
       // Alternating the two spreads any drift of the machine's load over both.
       for (const kind of MEASUREMENTS) {
-        const run = await measureInChild({ kind, stack: stack.info, gzipLevel: options.gzipLevel });
+        const run = await measureInChild({ kind, stack: stack.info, compression: options.compression });
         log(`  ${kind} ${round}/${options.repeat}: ${describeRun(run)}`);
         if (run.rows !== options.rows) {
           throw new CliError(`the ${kind} measurement read ${run.rows} rows instead of ${options.rows}`);
@@ -184,4 +238,99 @@ async function bench(options: BenchOptions): Promise<void> {
   await mkdir(dirname(options.out), { recursive: true });
   await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
   log(`figures written to ${options.out}`);
+}
+
+const codecName = (c: Compression) => `${c.codec}:${c.level}`;
+
+async function writeFigures(file: string, figures: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(figures, null, 2)}\n`);
+  log(`figures written to ${file}`);
+}
+
+/** CPU-seconds per GB and bytes per row of each codec and level, each against gzip 6, in one run. */
+async function benchCodecs(options: BenchOptions): Promise<void> {
+  const node = codecNode();
+  const candidates = CODEC_CANDIDATES.filter((c) => node.zstd || c.codec !== 'zstd');
+  if (!node.zstd) {
+    log(`zstd: unavailable (Node ${process.version} has none, and the pinned Node 24 is not installed)`);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'tally-bench-codecs-'));
+  try {
+    const runs = await withLocalStack(async (stack) => {
+      log(`creating ${options.rows.toLocaleString('en-US')} rows in ${BENCH_TABLE}...`);
+      await createBenchTable(stack.info.postgres.url, options.rows);
+      const file = join(dir, `${BENCH_TABLE}.csv`);
+      const rows = await dumpCsv(stack.info.postgres.url, file);
+      const all: CodecRun[] = [];
+      for (let round = 1; round <= options.repeat; round++) {
+        for (const compression of candidates) {
+          const run = await measureCodecInChild({ file, rows, compression }, node.execPath);
+          log(
+            `  ${codecName(compression)} ${round}/${options.repeat} (Node ${run.node}): CPU ${run.cpuSeconds.toFixed(2)} s, ${(run.compressedBytes / 1e6).toFixed(1)} MB`,
+          );
+          all.push(run);
+        }
+      }
+      return all;
+    });
+    const figures = codecFigures(runs);
+    console.log(
+      formatTable(
+        [
+          'codec',
+          'level',
+          'CPU s per GB',
+          'bytes per row',
+          'ratio',
+          `CPU vs ${codecName(CODEC_BASELINE)}`,
+          `bytes vs ${codecName(CODEC_BASELINE)}`,
+        ],
+        figures.map((f) => [
+          f.codec,
+          f.level,
+          f.cpuSecondsPerGb,
+          f.bytesPerRow,
+          f.ratio,
+          f.cpuVsBaseline,
+          f.bytesVsBaseline,
+        ]),
+      ),
+    );
+    const recommended = recommendedCompression(runs);
+    console.log(
+      `least CPU per GB with no more bytes per row than ${codecName(CODEC_BASELINE)}: ${codecName(recommended)} (the default is ${codecName(DEFAULT_COMPRESSION)} where Node has zstd, else ${codecName(FALLBACK_COMPRESSION)})`,
+    );
+    await writeFigures(options.codecsOut, {
+      measuredAt: new Date().toISOString(),
+      rows: options.rows,
+      repeat: options.repeat,
+      node: runs[0]?.node ?? process.version,
+      zstd: node.zstd ? 'measured' : 'unavailable',
+      baseline: CODEC_BASELINE,
+      figures,
+      recommended,
+      runs,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The demo's historical load end to end against the bare COPY+compress of its tables. */
+async function benchWhole(options: BenchOptions): Promise<void> {
+  const report = await withLocalStack((stack) =>
+    benchEndToEnd(stack.info, { orders: options.rows, compression: options.compression }, log),
+  );
+  console.log(
+    formatTable(
+      ['measurement', 'rows', 'seconds', 'rows/s'],
+      [
+        ['baseline (COPY + compress)', report.rows, report.baseline.seconds, report.baseline.rowsPerSecond],
+        ['historical pipeline', report.rows, report.pipeline.seconds, report.pipeline.rowsPerSecond],
+      ],
+    ),
+  );
+  console.log(`ratio pipeline/baseline (rows/s): ${report.ratio} with ${codecName(report.compression)}`);
+  await writeFigures(options.endToEndOut, { measuredAt: new Date().toISOString(), ...report });
 }

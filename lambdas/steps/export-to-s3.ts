@@ -1,5 +1,6 @@
-// ExportToS3: streams the table or window as gzip CSV into the stage and reports the upper bound it read
+// ExportToS3: streams the table or window as compressed CSV (gzip or zstd) into the stage and reports the upper bound it read
 // up to. Keys are fixed by job, table and window, so a retry overwrites its own files instead of adding new ones.
+import { effectiveCompression } from '../adapters/compression';
 import type { StepDeps } from '../deps';
 import { windowLabel } from '../domain/window';
 import { resolvedTable } from './columns';
@@ -8,7 +9,7 @@ import type { ExportOutput, TableEvent, TableWork } from './contract';
 
 export async function exportToS3({ state }: TableEvent, deps: StepDeps): Promise<ExportOutput> {
   const { work } = state;
-  const { maxFileBytes, gzipLevel, lagSeconds } = deps.config.pipeline;
+  const { maxFileBytes, compression, lagSeconds } = deps.config.pipeline;
   // The source fixes the window's upper bound in the export's own snapshot; a historical export records
   // the same bound, so the first incremental run starts from what this snapshot could see.
   const result = await deps.ports.source.export(
@@ -18,7 +19,7 @@ export async function exportToS3({ state }: TableEvent, deps: StepDeps): Promise
     {
       keyPrefix: exportPrefix(deps, work),
       maxFileBytes,
-      gzipLevel,
+      compression: effectiveCompression(compression),
       lagMs: lagSeconds * 1000,
       boundCursor: work.pipeline === 'historical',
     },

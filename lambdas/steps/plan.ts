@@ -1,5 +1,6 @@
 // Plan: validates the execution input, resolves each table against the source catalog, works out its
 // window, makes sure the warehouse objects exist and records a `start` event per table.
+import { effectiveCompression } from '../adapters/compression';
 import { appendAudit, auditRetry } from '../audit/writer';
 import type { TableConfig } from '../config';
 import type { StepDeps } from '../deps';
@@ -46,7 +47,10 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
       resolved.push(await deps.ports.source.resolve(spec));
     }
     current = undefined;
-    await deps.ports.warehouse.bootstrap(resolved);
+    await deps.ports.warehouse.bootstrap(
+      resolved,
+      effectiveCompression(deps.config.pipeline.compression).codec,
+    );
     const drift = new Map<string, readonly string[]>();
     for (const table of resolved)
       drift.set(qualifiedName(table), await deps.ports.warehouse.targetDrift(table));
@@ -134,7 +138,7 @@ async function recordPlanFailure(deps: StepDeps, base: AuditEventInput, err: unk
   const end = deps.now();
   // On a first run the failure may come before the audit table exists.
   await deps.ports.warehouse
-    .bootstrap([])
+    .bootstrap([], effectiveCompression(deps.config.pipeline.compression).codec)
     .then(() =>
       appendAudit(deps, [
         {

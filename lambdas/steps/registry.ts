@@ -81,9 +81,9 @@ export const STEPS = {
   },
   exportToS3: {
     functionName: 'ExportToS3',
-    description: 'Tally: export a table window to S3 as gzip CSV',
+    description: 'Tally: export a table window to S3 as compressed CSV',
     timeoutSeconds: 900,
-    // gzip is the bottleneck and Lambda's CPU share grows with memory.
+    // Compression is the bottleneck and Lambda's CPU share grows with memory.
     memoryMb: 2048,
     secrets: ['postgres', 'snowflake'],
     prefixes: ['staging', 'audit', 'plans-read'],

@@ -63,7 +63,7 @@ let writers: Writer[] = [];
 beforeAll(async () => {
   const { hostname, port } = new URL(stack.snowflake.accessUrl);
   proxy = await TcpProxy.start({ host: hostname, port: Number(port) });
-  await warehouse.warehouse.bootstrap([]);
+  await warehouse.warehouse.bootstrap([], 'gzip');
   // The writers reach the warehouse only through the proxy, which can refuse them all at once.
   const through: TallyConfig = {
     ...config,

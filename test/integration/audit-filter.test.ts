@@ -51,7 +51,7 @@ function history(): AuditEvent[] {
 const events = history();
 
 beforeAll(async () => {
-  await warehouse.warehouse.bootstrap([]);
+  await warehouse.warehouse.bootstrap([], 'gzip');
   await warehouse.audit.insert(events);
 }, 60_000);
 afterAll(async () => {

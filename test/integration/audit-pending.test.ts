@@ -62,7 +62,7 @@ const undelivered = async () =>
   [];
 const ids = (events: readonly AuditEvent[]) => events.map((e) => e.eventId);
 
-beforeAll(() => warehouse.warehouse.bootstrap([]));
+beforeAll(() => warehouse.warehouse.bootstrap([], 'gzip'));
 afterAll(async () => {
   await Promise.allSettled([warehouse.close(), unreachable.close()]);
   await closeSnowflakeConnections();

@@ -83,7 +83,7 @@ async function writtenLog(tag: string, audit: Partial<TallyConfig['audit']> = {}
   const stage = new S3Stage(config.s3);
   const warehouse = openSnowflake(config.snowflake, config.s3, { keepWarm: false });
   try {
-    await warehouse.warehouse.bootstrap([]);
+    await warehouse.warehouse.bootstrap([], 'gzip');
     const deps: StepDeps = {
       config,
       ports: { source: {} as Source, stage, ...warehouse },

@@ -18,7 +18,7 @@ const HOUR = 3_600_000;
 const t0 = new Date('2025-03-01T10:00:00.000Z');
 const at = (ms: number) => new Date(t0.getTime() + ms);
 
-beforeAll(() => snowflake.warehouse.bootstrap([]));
+beforeAll(() => snowflake.warehouse.bootstrap([], 'gzip'));
 afterAll(async () => {
   await snowflake.close();
   await closeSnowflakeConnections();

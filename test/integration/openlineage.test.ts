@@ -214,7 +214,7 @@ describe('OpenLineage events of a local run', () => {
         const mine = events.filter(
           (e) =>
             e.job.name === `incremental.public.${table}` &&
-            (e.run.facets.parent?.run as { runId: string }).runId === parent,
+            (e.run.facets.parent?.run as { runId: string } | undefined)?.runId === parent,
         );
         expect(mine.map((e) => e.eventType)).toEqual(['START', 'COMPLETE']);
       }
@@ -224,7 +224,9 @@ describe('OpenLineage events of a local run', () => {
       events
         .slice(0, 4 * DEMO_TABLES.length)
         .every(
-          (e) => (e.run.facets.parent?.run as { runId: string }).runId !== executionRunId(next.executionId),
+          (e) =>
+            (e.run.facets.parent?.run as { runId: string } | undefined)?.runId !==
+            executionRunId(next.executionId),
         ),
     ).toBe(true);
   });

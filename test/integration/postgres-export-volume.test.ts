@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { effectiveCompression } from '../../lambdas/adapters/compression';
 import { PostgresSource } from '../../lambdas/adapters/postgres';
+import { partKey } from '../../lambdas/adapters/postgres/csv-parts';
 import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable } from '../../lambdas/domain/table';
 import { freePort } from '../../local/free-port';
@@ -87,7 +89,7 @@ describe('export while other sessions write', () => {
       const before = writer.commits();
       const result = await source.export(table, { kind: 'window', window: WINDOW }, stage, {
         keyPrefix: `${SCHEMA}/busy`,
-        gzipLevel: 1,
+        compression: { codec: 'gzip', level: 1 },
       });
       const during = writer.commits() - before;
       await writer.stop();
@@ -123,7 +125,7 @@ describe('part files', () => {
     const result = await source.export(table, { kind: 'all' }, stage, {
       keyPrefix: prefix,
       maxFileBytes: MiB,
-      gzipLevel: 1,
+      compression: { codec: 'gzip', level: 1 },
     });
     expect(result.files.length).toBeGreaterThan(2);
     expect(result.files.map((f) => f.key)).toEqual(
@@ -165,12 +167,14 @@ describe('part files', () => {
     const first = await source.export(table, { kind: 'all' }, stage, {
       keyPrefix: prefix,
       maxFileBytes: MiB,
-      gzipLevel: 1,
+      compression: { codec: 'gzip', level: 1 },
     });
     expect(first.files.length).toBeGreaterThan(1);
     const second = await source.export(table, { kind: 'all' }, stage, { keyPrefix: prefix });
-    expect(second.files.map((f) => f.key)).toEqual([`${prefix}/part-00000.csv.gz`]);
-    expect(await stage.list(`${prefix}/`)).toEqual([`${prefix}/part-00000.csv.gz`]);
+    // The second attempt has the default codec: the first's gzip parts go whatever the extension.
+    const only = partKey(prefix, 0, effectiveCompression(undefined).codec);
+    expect(second.files.map((f) => f.key)).toEqual([only]);
+    expect(await stage.list(`${prefix}/`)).toEqual([only]);
     expect(second.rows).toBe(TOTAL);
   });
 
@@ -197,7 +201,11 @@ describe('part files', () => {
       throw new Error('simulated S3 failure');
     };
     await expect(
-      source.export(table, { kind: 'all' }, flaky, { keyPrefix: prefix, maxFileBytes: MiB, gzipLevel: 1 }),
+      source.export(table, { kind: 'all' }, flaky, {
+        keyPrefix: prefix,
+        maxFileBytes: MiB,
+        compression: { codec: 'gzip', level: 1 },
+      }),
     ).rejects.toThrow('simulated S3 failure');
     expect(uploads).toBe(3);
     expect(await stage.list(`${prefix}/`)).toEqual([]);
@@ -221,7 +229,11 @@ describe('part files', () => {
       return stage.upload(key, body, contentType);
     };
     await expect(
-      source.export(table, { kind: 'all' }, watching, { keyPrefix: prefix, maxFileBytes: MiB, gzipLevel: 1 }),
+      source.export(table, { kind: 'all' }, watching, {
+        keyPrefix: prefix,
+        maxFileBytes: MiB,
+        compression: { codec: 'gzip', level: 1 },
+      }),
     ).rejects.toMatchObject({ name: 'SourceUnavailableError', transient: true });
     // Rows already in flight may start another part before the loss is seen; none of them may remain.
     expect(uploads).toBeGreaterThanOrEqual(2);

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { effectiveCompression } from '../../lambdas/adapters/compression';
 import { PostgresSource } from '../../lambdas/adapters/postgres';
+import { partKey } from '../../lambdas/adapters/postgres/csv-parts';
 import { createS3Client, S3Stage } from '../../lambdas/adapters/s3';
 import type { ResolvedTable, TableSpec } from '../../lambdas/domain/table';
 import { freePort } from '../../local/free-port';
@@ -313,7 +315,9 @@ describe('PostgresSource.export of every type', () => {
       keyPrefix: 'pg-source-test/all-types/whole',
     });
     expect(result).toMatchObject({ sourceCount: 8, rows: 8 });
-    expect(result.files.map((f) => f.key)).toEqual(['pg-source-test/all-types/whole/part-00000.csv.gz']);
+    expect(result.files.map((f) => f.key)).toEqual([
+      partKey('pg-source-test/all-types/whole', 0, effectiveCompression(undefined).codec),
+    ]);
     const parts = await readParts(
       s3(),
       stage.bucket,
@@ -347,7 +351,7 @@ describe('PostgresSource.export of every type', () => {
     const window = { from: '2024-01-15T08:30:03Z', to: '2024-01-15T08:30:06Z' };
     const result = await source.export(table, { kind: 'window', window }, stage, {
       keyPrefix: 'pg-source-test/all-types/window',
-      gzipLevel: 1,
+      compression: { codec: 'gzip', level: 1 },
     });
     expect(result).toMatchObject({ sourceCount: 3, rows: 3, upper: window.to });
     const exported = recordsAsObjects(

@@ -31,7 +31,7 @@ const compare = (options = {}) =>
 beforeAll(async () => {
   await createAllTypes(fx.admin, { schema: fx.pgSchema });
   table = await fx.source.resolve(allTypesSpec({ schema: fx.pgSchema }));
-  await fx.warehouse.bootstrap([table]);
+  await fx.warehouse.bootstrap([table], 'gzip');
 });
 
 beforeEach(load);

@@ -183,7 +183,7 @@ describe('the administrator script and the service user', () => {
   });
 
   it('signs the service user in with its key pair, bootstraps, and writes and reads the audit log', async () => {
-    await service.warehouse.bootstrap([table]);
+    await service.warehouse.bootstrap([table], 'gzip');
     const first = auditEvent(null, 0);
     const second = auditEvent(first.rowHash, 1);
     await service.audit.insert([first]);

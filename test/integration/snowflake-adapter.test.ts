@@ -24,6 +24,8 @@ beforeAll(async () => {
 
 async function exportAll(table: ResolvedTable, label: string): Promise<string[]> {
   const result = await fx.source.export(table, { kind: 'all' }, fx.stage, {
+    // The fixture's file format is gzip's (bootstrap(..., 'gzip')), as the files staged by hand here are.
+    compression: { codec: 'gzip', level: 1 },
     keyPrefix: `${s3.prefix}/${label}`,
   });
   return result.files.map((f) => f.key);
@@ -98,8 +100,8 @@ function comparable(column: AllTypesColumn, value: unknown, side: 'pg' | 'sf'): 
 describe('the Snowflake loader loading PostgreSQL exports', () => {
   it('loads every type of the fixture so that it reads back equal to PostgreSQL value by value', async () => {
     const table = await fx.source.resolve(allTypesSpec({ schema: PG_SCHEMA }));
-    await fx.warehouse.bootstrap([table]);
-    await fx.warehouse.bootstrap([table]); // idempotent
+    await fx.warehouse.bootstrap([table], 'gzip');
+    await fx.warehouse.bootstrap([table], 'gzip'); // idempotent
     const keys = await exportAll(table, 'all-types');
     const load = await fx.warehouse.replaceWith(table, keys);
     const expected = (await readAllTypes(fx.admin, { schema: PG_SCHEMA })).map(exportedForm);
@@ -142,6 +144,8 @@ describe('the Snowflake loader loading PostgreSQL exports', () => {
     );
     const window = { from: '2024-01-01T00:11:00.000Z', to: '2024-01-02T00:00:00.000Z' };
     const exported = await fx.source.export(table, { kind: 'window', window }, fx.stage, {
+      // The fixture's file format is gzip's (bootstrap(..., 'gzip')), as the files staged by hand here are.
+      compression: { codec: 'gzip', level: 1 },
       keyPrefix: `${s3.prefix}/orders-window`,
     });
     expect(exported.rows).toBe(15);
@@ -187,6 +191,8 @@ describe('the Snowflake loader loading PostgreSQL exports', () => {
     const exportWindow = async (label: string) => {
       const window = { from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z' };
       const result = await fx.source.export(table, { kind: 'window', window }, fx.stage, {
+        // The fixture's file format is gzip's (bootstrap(..., 'gzip')), as the files staged by hand here are.
+        compression: { codec: 'gzip', level: 1 },
         keyPrefix: `${s3.prefix}/${label}`,
       });
       return result.files.map((f) => f.key);

@@ -85,7 +85,7 @@ afterAll(async () => {
 
 describe('the Snowflake bootstrap', () => {
   it("makes a new schema's file format, stage and tables, and once they are in place only reads the schema", async () => {
-    const first = await statementsOf(() => warehouse.warehouse.bootstrap([ORDERS]));
+    const first = await statementsOf(() => warehouse.warehouse.bootstrap([ORDERS], 'gzip'));
     expect(first.filter((s) => s.startsWith('CREATE'))).toEqual([
       expect.stringMatching(/^CREATE SCHEMA IF NOT EXISTS /),
       expect.stringMatching(/^CREATE OR REPLACE FILE FORMAT .*ESCAPE_UNENCLOSED_FIELD = NONE/),
@@ -94,13 +94,13 @@ describe('the Snowflake bootstrap', () => {
       expect.stringMatching(/^CREATE TABLE IF NOT EXISTS \S+"ORDERS"/),
       expect.stringMatching(/^CREATE TABLE IF NOT EXISTS \S+"TALLY_LOCKS"/),
     ]);
-    const again = await statementsOf(() => warehouse.warehouse.bootstrap([ORDERS]));
+    const again = await statementsOf(() => warehouse.warehouse.bootstrap([ORDERS], 'gzip'));
     expect(again.length).toBeGreaterThan(0);
     expect(again.filter((s) => !s.startsWith('SHOW '))).toEqual([]);
   });
 
   it('replaces a file format and a stage made to another definition, as an earlier Tally made them', async () => {
-    await warehouse.warehouse.bootstrap([ORDERS]);
+    await warehouse.warehouse.bootstrap([ORDERS], 'gzip');
     // What an earlier Tally made: no ESCAPE_UNENCLOSED_FIELD (Snowflake's default backslash then applies),
     // created IF NOT EXISTS, and a stage on another prefix.
     await exec(
@@ -111,7 +111,7 @@ describe('the Snowflake bootstrap', () => {
       admin,
       `CREATE OR REPLACE STAGE TALLY_BOOT.TALLY_STAGE URL = 's3://${s3.bucket}/elsewhere/' FILE_FORMAT = (FORMAT_NAME = 'TALLY_BOOT.TALLY_CSV')`,
     );
-    const ran = await statementsOf(() => warehouse.warehouse.bootstrap([ORDERS]));
+    const ran = await statementsOf(() => warehouse.warehouse.bootstrap([ORDERS], 'gzip'));
     expect(ran.filter((s) => !s.startsWith('SHOW '))).toEqual([
       expect.stringMatching(/^CREATE OR REPLACE FILE FORMAT /),
       expect.stringMatching(/^CREATE OR REPLACE STAGE /),
@@ -122,9 +122,9 @@ describe('the Snowflake bootstrap', () => {
   });
 
   it('makes a table that went missing, and only that', async () => {
-    await warehouse.warehouse.bootstrap([ORDERS]);
+    await warehouse.warehouse.bootstrap([ORDERS], 'gzip');
     await exec(admin, 'DROP TABLE TALLY_BOOT.ORDERS');
-    const ran = await statementsOf(() => warehouse.warehouse.bootstrap([ORDERS]));
+    const ran = await statementsOf(() => warehouse.warehouse.bootstrap([ORDERS], 'gzip'));
     expect(ran.filter((s) => !s.startsWith('SHOW '))).toEqual([
       expect.stringMatching(/^CREATE TABLE IF NOT EXISTS \S+"ORDERS"/),
     ]);

@@ -26,6 +26,8 @@ async function sourceTable(name: string, rows: number): Promise<ResolvedTable> {
 
 async function exportAll(table: ResolvedTable, label: string): Promise<string[]> {
   const result = await fx.source.export(table, { kind: 'all' }, fx.stage, {
+    // The fixture's file format is gzip's (bootstrap(..., 'gzip')), as the files staged by hand here are.
+    compression: { codec: 'gzip', level: 1 },
     keyPrefix: `${s3.prefix}/${label}`,
   });
   return result.files.map((f) => f.key);

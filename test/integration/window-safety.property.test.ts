@@ -178,7 +178,7 @@ async function run(
   try {
     result = await source.export(table, { kind: 'window', window }, stage, {
       keyPrefix: `window-safety/run-${n}`,
-      gzipLevel: 1,
+      compression: { codec: 'gzip', level: 1 },
       settleMs: 0,
     });
   } catch (err) {

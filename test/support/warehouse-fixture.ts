@@ -108,7 +108,7 @@ export function warehouseFixture(tag: string): WarehouseFixture {
         primaryKey: ['id'],
         cursorColumn: 'updated_at',
       });
-      await snowflake.warehouse.bootstrap([table]);
+      await snowflake.warehouse.bootstrap([table], 'gzip');
       return table;
     },
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config';
+import { resolveCompression } from '../../lambdas/domain/compression';
 import { InvalidConfigError } from '../../lambdas/domain/errors';
 
 const valid = {
@@ -25,8 +26,9 @@ describe('configuration', () => {
     expect(config.pipeline).toMatchObject({
       lookbackSeconds: 300,
       maxFileBytes: 128 * 1024 * 1024,
-      gzipLevel: 6,
     });
+    // Unset: the exporting runtime picks its default (resolveCompression).
+    expect(config.pipeline.compression).toBeUndefined();
     expect(config.snowflake).toMatchObject({
       schema: 'PUBLIC',
       stage: 'TALLY_STAGE',
@@ -75,5 +77,52 @@ describe('configuration', () => {
       tables: [valid.tables[0], { ...sales, targetName: 'SALES_ORDERS' }],
     });
     expect(renamed.tables).toHaveLength(2);
+  });
+
+  describe('pipeline.compression', () => {
+    it('defaults to zstd level 1 where the runtime has zstd and to gzip level 6 where not, and keeps a setting as given', () => {
+      expect(resolveCompression(undefined, true)).toEqual({ codec: 'zstd', level: 1 });
+      expect(resolveCompression(undefined, false)).toEqual({ codec: 'gzip', level: 6 });
+      expect(resolveCompression({ codec: 'zstd', level: 5 }, false)).toEqual({ codec: 'zstd', level: 5 });
+      expect(resolveCompression({ codec: 'gzip', level: 2 }, true)).toEqual({ codec: 'gzip', level: 2 });
+    });
+
+    const pipeline = (p: unknown) => parseConfig({ ...valid, pipeline: p }).pipeline.compression;
+
+    it("takes a codec and level, the level defaulting to the codec's own", () => {
+      expect(pipeline({ compression: { codec: 'zstd', level: 1 } })).toEqual({ codec: 'zstd', level: 1 });
+      expect(pipeline({ compression: { codec: 'zstd' } })).toEqual({ codec: 'zstd', level: 3 });
+      expect(pipeline({ compression: { codec: 'gzip' } })).toEqual({ codec: 'gzip', level: 6 });
+    });
+
+    it('still reads the older gzipLevel as a gzip codec of that level', () => {
+      expect(pipeline({ gzipLevel: 2 })).toEqual({ codec: 'gzip', level: 2 });
+    });
+
+    it('refuses gzipLevel together with compression, saying which to keep', () => {
+      const err = errorOf({ ...valid, pipeline: { gzipLevel: 2, compression: { codec: 'gzip', level: 1 } } });
+      expect(err).toBeInstanceOf(InvalidConfigError);
+      expect(err.message).toMatch(
+        /pipeline\.gzipLevel: set either gzipLevel \(the older form\) or compression, not both/,
+      );
+    });
+
+    it("refuses a level outside the codec's range and an unknown codec, naming the setting", () => {
+      expect(errorOf({ ...valid, pipeline: { compression: { codec: 'gzip', level: 12 } } }).message).toMatch(
+        /pipeline\.compression\.level: gzip levels run from 1 to 9/,
+      );
+      expect(errorOf({ ...valid, pipeline: { compression: { codec: 'zstd', level: 20 } } }).message).toMatch(
+        /pipeline\.compression\.level: zstd levels run from 1 to 19/,
+      );
+      expect(errorOf({ ...valid, pipeline: { compression: { codec: 'brotli' } } }).message).toMatch(
+        /pipeline\.compression\.codec: /,
+      );
+      expect(errorOf({ ...valid, pipeline: { gzipLevel: 0 } }).message).toMatch(/pipeline\.gzipLevel: /);
+    });
+
+    it('parses its own output again to the same settings, as a Lambda reads the bundled configuration', () => {
+      const once = parseConfig({ ...valid, pipeline: { gzipLevel: 4 } });
+      expect(parseConfig(JSON.parse(JSON.stringify(once))).pipeline).toEqual(once.pipeline);
+    });
   });
 });

@@ -1,70 +1,72 @@
-// Splits one CSV stream (header first) into gzip part files uploaded to the stage as they are written.
+// Splits one CSV stream (header first) into compressed part files (gzip or zstd) uploaded to the stage as
+// they are written.
 // A part ends only at a record boundary, and every part starts with the header, so each loads on its own.
 // Where records end comes from the caller (for PostgreSQL, from the COPY protocol: see copy-rows.ts).
 import { once } from 'node:events';
-import { pipeline, Transform, type TransformOptions } from 'node:stream';
-import { createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
+import { pipeline, Transform } from 'node:stream';
+import { CODECS, type Compression } from '../../domain/compression';
 import type { Stage, StagedFile } from '../../ports';
+import { createCompressor, requireCodec } from '../compression';
 import type { RecordEnds } from './copy-rows';
 
-/** The key of part `index` under a prefix: fixed width, so a retry writes the same keys again. */
-export function partKey(keyPrefix: string, index: number): string {
-  return `${keyPrefix.replace(/\/+$/, '')}/part-${String(index).padStart(5, '0')}.csv.gz`;
+/**
+ * The key of part `index` under a prefix, ending in its codec's extension (`.csv.gz`, `.csv.zst`): fixed
+ * width, so a retry writes the same keys again.
+ */
+export function partKey(keyPrefix: string, index: number, codec: Compression['codec'] = 'gzip'): string {
+  return `${keyPrefix.replace(/\/+$/, '')}/part-${String(index).padStart(5, '0')}.csv${CODECS[codec].extension}`;
 }
 
-/** The prefix every part key of an export starts with. */
+/** The prefix every part key of an export starts with, whatever its codec. */
 export function partPrefix(keyPrefix: string): string {
   return `${keyPrefix.replace(/\/+$/, '')}/part-`;
 }
 
 /**
- * Raw CSV gathered into one write to gzip. zlib compresses each write as jobs on a worker thread, and each
+ * Raw CSV gathered into one write to the compressor. zlib compresses each write as jobs on a worker thread, and each
  * job needs the JS thread to hand over the next one; a job of a megabyte keeps the worker busy while JS
  * reads and frames the next megabyte, where many small writes would leave it waiting on JS.
  */
-const GZIP_INPUT_BYTES = 1024 * 1024;
+const INPUT_BYTES = 1024 * 1024;
 /** zlib's output chunk (16 KiB by default): a job runs until it has filled one. */
-const GZIP_CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 /**
- * Raw CSV queued ahead of gzip before a write waits for it to drain: several inputs, so the worker is
+ * Raw CSV queued ahead of the compressor before a write waits for it to drain: several inputs, so the worker is
  * rarely idle while JS gathers the next. With the input being gathered, it bounds a part's memory.
  */
-const GZIP_BUFFER_BYTES = 4 * GZIP_INPUT_BYTES;
+const BUFFER_BYTES = 4 * INPUT_BYTES;
 
-/** One part file: raw CSV in, gzip out, streamed into `stage.upload` as it is produced. */
-class GzipPart {
+/** One part file: raw CSV in, compressed out, streamed into `stage.upload` as it is produced. */
+class CompressedPart {
   rows = 0;
   rawBytes = 0;
   compressedBytes = 0;
-  private readonly gzip: Gzip;
+  private readonly compressor: Transform;
   private readonly uploaded: Promise<unknown>;
   /** Rejects when the upload fails (or, wrongly, ends before its body): stops a writer waiting on drain. */
   private readonly failed: Promise<never>;
-  /** Written but not yet handed to gzip, with its size: see GZIP_INPUT_BYTES. */
+  /** Written but not yet handed to gzip, with its size: see INPUT_BYTES. */
   private gathered: Buffer[] = [];
   private gatheredBytes = 0;
 
   constructor(
     stage: Stage,
     readonly key: string,
-    level: number,
+    compression: Compression,
   ) {
-    // zlib passes stream options through to its Transform, though its typings leave them out.
-    const options: ZlibOptions & TransformOptions = {
-      level,
-      chunkSize: GZIP_CHUNK_BYTES,
-      writableHighWaterMark: GZIP_BUFFER_BYTES,
-    };
-    this.gzip = createGzip(options);
+    this.compressor = createCompressor(compression, {
+      chunkSize: CHUNK_BYTES,
+      writableHighWaterMark: BUFFER_BYTES,
+    });
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, done) => {
         this.compressedBytes += chunk.length;
         done(null, chunk);
       },
     });
-    // pipeline, unlike pipe, destroys the body when gzip fails, so the upload sees an error and aborts.
-    pipeline(this.gzip, counter, () => {});
-    this.uploaded = stage.upload(key, counter, 'application/gzip');
+    // pipeline, unlike pipe, destroys the body when compression fails, so the upload sees an error and aborts.
+    pipeline(this.compressor, counter, () => {});
+    this.uploaded = stage.upload(key, counter, CODECS[compression.codec].contentType);
     this.failed = this.uploaded.then(() => {
       throw new Error(`the upload of ${key} ended before its data did`);
     });
@@ -75,15 +77,15 @@ class GzipPart {
     this.rawBytes += data.length;
     this.gathered.push(data);
     this.gatheredBytes += data.length;
-    if (this.gatheredBytes < GZIP_INPUT_BYTES) return;
-    if (this.gzip.write(this.takeGathered())) return;
-    const drained = once(this.gzip, 'drain');
+    if (this.gatheredBytes < INPUT_BYTES) return;
+    if (this.compressor.write(this.takeGathered())) return;
+    const drained = once(this.compressor, 'drain');
     drained.catch(() => {});
     await Promise.race([drained, this.failed]);
   }
 
   async finish(): Promise<StagedFile> {
-    this.gzip.end(this.takeGathered());
+    this.compressor.end(this.takeGathered());
     await this.uploaded;
     return { key: this.key, rows: this.rows, rawBytes: this.rawBytes, compressedBytes: this.compressedBytes };
   }
@@ -97,7 +99,7 @@ class GzipPart {
 
   /** Fails the body so the upload aborts, and waits until it has. */
   async abort(reason: Error): Promise<void> {
-    this.gzip.destroy(reason);
+    this.compressor.destroy(reason);
     await this.uploaded.catch(() => {});
   }
 }
@@ -105,11 +107,11 @@ class GzipPart {
 export interface PartOptions {
   readonly keyPrefix: string;
   readonly maxFileBytes: number;
-  readonly gzipLevel: number;
+  readonly compression: Compression;
 }
 
 /**
- * Writes a CSV stream whose first record is the header into gzip parts under `keyPrefix`, using `ends` to
+ * Writes a CSV stream whose first record is the header into compressed parts under `keyPrefix`, using `ends` to
  * know where records end. Part objects left by an earlier attempt are deleted first; on failure the parts
  * written so far are deleted too, so an export is either complete or absent. Reading the next chunk waits
  * for the upload (backpressure).
@@ -120,16 +122,19 @@ export async function writeCsvParts(
   stage: Stage,
   options: PartOptions,
 ): Promise<StagedFile[]> {
+  // Before anything is deleted or written: a codec this Node lacks fails the export by the setting's name.
+  requireCodec(options.compression.codec);
   await deleteParts(stage, options.keyPrefix);
   const headerChunks: Buffer[] = [];
   let header: Buffer | null = null;
   const files: StagedFile[] = [];
-  let part: GzipPart | null = null;
+  let part: CompressedPart | null = null;
   /** Stream offset of the first byte of the current chunk. */
   let position = 0;
 
-  const openPart = async (): Promise<GzipPart> => {
-    const opened = new GzipPart(stage, partKey(options.keyPrefix, files.length), options.gzipLevel);
+  const openPart = async (): Promise<CompressedPart> => {
+    const key = partKey(options.keyPrefix, files.length, options.compression.codec);
+    const opened = new CompressedPart(stage, key, options.compression);
     part = opened;
     await opened.write(header ?? Buffer.alloc(0));
     return opened;
@@ -152,7 +157,7 @@ export async function writeCsvParts(
         header = Buffer.concat(headerChunks);
       }
       while (offset < chunk.length) {
-        const current: GzipPart = part ?? (await openPart());
+        const current: CompressedPart = part ?? (await openPart());
         if (current.compressedBytes < options.maxFileBytes) {
           current.rows += ends.takeUpTo(chunkEnd);
           await current.write(offset === 0 ? chunk : chunk.subarray(offset));
@@ -177,12 +182,12 @@ export async function writeCsvParts(
       throw new Error(`the CSV stream ended inside a record, at byte ${position}`);
     }
     // An empty slice still yields one file holding only the header, so a load always has a file.
-    const last: GzipPart = part ?? (await openPart());
+    const last: CompressedPart = part ?? (await openPart());
     part = null;
     files.push(await last.finish());
     return files;
   } catch (err) {
-    const unfinished = part as GzipPart | null;
+    const unfinished = part as CompressedPart | null;
     if (unfinished) await unfinished.abort(err instanceof Error ? err : new Error(String(err)));
     await stage.delete(files.map((f) => f.key)).catch(() => {});
     throw err;

@@ -1,13 +1,15 @@
-// A slice of a table exported as gzip CSV parts to the stage: counted and copied in one REPEATABLE READ
+// A slice of a table exported as compressed CSV parts to the stage: counted and copied in one REPEATABLE READ
 // snapshot, with the upper bound of an open window chosen just before it, and refused unless the files,
 // COPY's own count and the snapshot's count all agree.
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { CODEC_NAMES, CODECS } from '../../domain/compression';
 import { CountMismatchError, InvalidInputError, UnrepresentableValueError } from '../../domain/errors';
 import { qualifiedName, type ResolvedTable } from '../../domain/table';
 import type { TargetLimit } from '../../domain/type-mapping';
 import { type CursorKind, compareBounds } from '../../domain/window';
 import type { ExportOptions, ExportResult, Slice, Stage } from '../../ports';
+import { effectiveCompression, requireCodec } from '../compression';
 import type { PgConnections } from './connection';
 import { trackRecordEnds } from './copy-rows';
 import { writeCsvParts } from './csv-parts';
@@ -23,7 +25,6 @@ import {
 import { integerUpper, timestampUpper } from './upper-bound';
 
 const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
-const DEFAULT_GZIP_LEVEL = 6;
 const DEFAULT_SETTLE_MS = 10_000;
 
 export async function exportSlice(
@@ -34,12 +35,21 @@ export async function exportSlice(
   options: ExportOptions,
 ): Promise<ExportResult> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const gzipLevel = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+  const compression = effectiveCompression(options.compression);
   const lagMs = options.lagMs ?? 0;
   const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-  if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) {
-    throw new InvalidInputError(`gzip level must be an integer from 1 to 9, got ${gzipLevel}`);
+  const { minLevel, maxLevel } = CODECS[compression.codec] ?? {};
+  if (minLevel === undefined || maxLevel === undefined) {
+    throw new InvalidInputError(
+      `compression codec must be one of ${CODEC_NAMES.join(', ')}, got ${compression.codec}`,
+    );
   }
+  if (!Number.isInteger(compression.level) || compression.level < minLevel || compression.level > maxLevel) {
+    throw new InvalidInputError(
+      `${compression.codec} level must be an integer from ${minLevel} to ${maxLevel}, got ${compression.level}`,
+    );
+  }
+  requireCodec(compression.codec);
   if (!(maxFileBytes > 0)) throw new InvalidInputError(`maxFileBytes must be positive, got ${maxFileBytes}`);
   for (const [option, ms] of [
     ['lagMs', lagMs],
@@ -88,7 +98,7 @@ export async function exportSlice(
       files = await writeCsvParts(copy, ends, stage, {
         keyPrefix: options.keyPrefix,
         maxFileBytes,
-        gzipLevel,
+        compression,
       });
     } catch (err) {
       // The COPY may still be sending: stop reading; withClient then discards the connection.

@@ -1,5 +1,5 @@
 // The PostgreSQL source: checks configured tables against the catalog (`catalog.ts`), counts slices, and
-// exports a slice as gzip CSV parts to the stage (`export.ts`), counting and copying in one REPEATABLE
+// exports a slice as compressed CSV parts to the stage (`export.ts`), counting and copying in one REPEATABLE
 // READ snapshot. Identifiers are always quoted and catalog lookups use bind parameters, so a configured
 // name is only ever read as a name.
 import type { PostgresConfig } from '../../config';

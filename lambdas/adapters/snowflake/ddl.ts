@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { S3Config, SnowflakeConfig } from '../../config';
 import { AUDIT_COLUMNS } from '../../domain/audit';
+import { CODECS, type CodecName } from '../../domain/compression';
 import { InvalidInputError } from '../../domain/errors';
 import type { ResolvedTable } from '../../domain/table';
 import { targetTypeOf } from '../../domain/type-mapping';
@@ -51,18 +52,20 @@ export function createAuditTable(config: DdlConfig): string {
 }
 
 /**
- * The CSV the PostgreSQL exporter writes, exactly: gzip, UTF-8, one header line, `"` quoting with quotes
+ * The CSV the PostgreSQL exporter writes, exactly: compressed with the configured codec, UTF-8, one header line, `"` quoting with quotes
  * doubled inside. PostgreSQL's CSV has no escape character, so none is declared: Snowflake's default
  * ESCAPE_UNENCLOSED_FIELD is a backslash, which would turn an unquoted `C:\temp` into `C:` + TAB + `emp`.
  * An unquoted empty field is NULL and a quoted one (`""`) an empty string, as PostgreSQL writes them;
  * nothing else means NULL, so a text value `\N` or `NULL` stays text.
  */
-const FILE_FORMAT_OPTIONS = [
-  "TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 1",
-  "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE",
-  'EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE',
-  "ENCODING = 'UTF8' REPLACE_INVALID_CHARACTERS = FALSE",
-].join(' ');
+export function fileFormatOptions(codec: CodecName): string {
+  return [
+    `TYPE = CSV COMPRESSION = ${CODECS[codec].snowflake} FIELD_DELIMITER = ',' SKIP_HEADER = 1`,
+    "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE",
+    'EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE',
+    "ENCODING = 'UTF8' REPLACE_INVALID_CHARACTERS = FALSE",
+  ].join(' ');
+}
 
 /**
  * What an object's COMMENT carries so that the bootstrap knows it is the one this Tally would make: a
@@ -76,9 +79,12 @@ function commented(what: string, definition: string): string {
   return `${definition} COMMENT = ${literal(`${what}, made by Tally, which replaces it when its definition changes (${fingerprint(definition)})`)}`;
 }
 
-/** Replaced when outdated (`bootstrapStatements`): an `IF NOT EXISTS` would keep an earlier definition. */
-export function createFileFormat(config: DdlConfig): string {
-  return `CREATE OR REPLACE FILE FORMAT ${qualified(config, config.fileFormat)} ${commented("Tally's CSV", FILE_FORMAT_OPTIONS)}`;
+/**
+ * Replaced when outdated (`bootstrapStatements`): an `IF NOT EXISTS` would keep an earlier definition, and
+ * a change of `pipeline.compression.codec` changes the definition.
+ */
+export function createFileFormat(config: DdlConfig, codec: CodecName): string {
+  return `CREATE OR REPLACE FILE FORMAT ${qualified(config, config.fileFormat)} ${commented("Tally's CSV", fileFormatOptions(codec))}`;
 }
 
 function stageDefinition(config: DdlConfig, s3: Pick<S3Config, 'bucket' | 'prefix'>): string {
@@ -133,12 +139,14 @@ export function bootstrapStatements(
   s3: Pick<S3Config, 'bucket' | 'prefix'>,
   tables: readonly ResolvedTable[],
   present: PresentObjects,
+  codec: CodecName,
 ): string[] {
   const current = (comment: string | undefined, definition: string) =>
     comment?.includes(`(${fingerprint(definition)})`) === true;
   const missing = (name: string) => !present.tables.has(storedName(name));
   const statements: string[] = [];
-  if (!current(present.fileFormatComment, FILE_FORMAT_OPTIONS)) statements.push(createFileFormat(config));
+  if (!current(present.fileFormatComment, fileFormatOptions(codec)))
+    statements.push(createFileFormat(config, codec));
   if (!current(present.stageComment, stageDefinition(config, s3))) statements.push(createStage(config, s3));
   if (missing(config.auditTable)) statements.push(createAuditTable(config));
   for (const t of tables) if (missing(t.targetName)) statements.push(createTargetTable(config, t));

@@ -2,6 +2,7 @@
 // and the incremental MERGE through COPY INTO from the stage, with every file's result checked, and
 // counts of a target table or window.
 import type { S3Config } from '../../config';
+import type { CodecName } from '../../domain/compression';
 import {
   DuplicateKeyError,
   InvalidConfigError,
@@ -45,7 +46,7 @@ export class SnowflakeLoader implements Warehouse {
     return qualified(this.config, t.targetName);
   }
 
-  async bootstrap(tables: readonly ResolvedTable[]): Promise<void> {
+  async bootstrap(tables: readonly ResolvedTable[], codec: CodecName): Promise<void> {
     if (this.config.accessUrl === undefined && this.config.storageIntegration === undefined) {
       throw new InvalidConfigError(
         'snowflake.storageIntegration: set it to the storage integration that lets Snowflake read the bucket (tally snowflake-ddl creates one)',
@@ -73,7 +74,7 @@ export class SnowflakeLoader implements Warehouse {
       });
       present = { tables: new Set() };
     }
-    for (const sql of bootstrapStatements(this.config, this.s3, tables, present)) {
+    for (const sql of bootstrapStatements(this.config, this.s3, tables, present, codec)) {
       await this.session.query(what, sql);
     }
   }

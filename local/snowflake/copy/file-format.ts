@@ -136,7 +136,7 @@ export function checkFormatOptions(options: Options): void {
     throw invalidValue('ENCODING', encoding);
   }
   const compression = optString(options, 'COMPRESSION')?.toUpperCase();
-  if (compression && ['BZ2', 'ZSTD'].includes(compression)) throw unsupported(`COMPRESSION = ${compression}`);
+  if (compression === 'BZ2') throw unsupported(`COMPRESSION = ${compression}`);
   if (optString(options, 'RECORD_DELIMITER')?.toUpperCase() === 'NONE')
     throw unsupported('RECORD_DELIMITER = NONE');
   // "Note that the SKIP_HEADER option is not supported with PARSE_HEADER = TRUE."

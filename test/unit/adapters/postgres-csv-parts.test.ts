@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { zstdAvailable } from '../../../lambdas/adapters/compression';
 import { OffsetQueue } from '../../../lambdas/adapters/postgres/copy-rows';
 import { partKey, partPrefix, writeCsvParts } from '../../../lambdas/adapters/postgres/csv-parts';
+import { InvalidConfigError } from '../../../lambdas/domain/errors';
 import type { Tagged } from '../../../lambdas/ports';
 
 /** A CSV field as PostgreSQL writes it: quoted when it holds a quote, comma, newline or CR. */
@@ -26,16 +28,24 @@ function cut(bytes: Buffer, offsets: number[]): Buffer[] {
   return chunks;
 }
 
-/** A stage that keeps each upload, gunzipped, in memory. */
+/** zlib's zstd, which @types/node of Node 20 does not declare. */
+const zstdSync = zlib as unknown as { zstdDecompressSync: (data: Buffer) => Buffer };
+
+/** A stage that keeps each upload, decompressed as its content type says, in memory. */
 class MemoryStage {
   readonly bucket = 'memory';
   readonly objects = new Map<string, Buffer>();
-  async upload(key: string, body: Readable) {
+  readonly contentTypes = new Map<string, string | undefined>();
+  async upload(key: string, body: Readable, contentType?: string) {
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(chunk as Buffer);
-    const zipped = Buffer.concat(chunks);
-    this.objects.set(key, gunzipSync(zipped));
-    return { key, bytes: zipped.length };
+    const packed = Buffer.concat(chunks);
+    this.contentTypes.set(key, contentType);
+    this.objects.set(
+      key,
+      contentType === 'application/zstd' ? zstdSync.zstdDecompressSync(packed) : zlib.gunzipSync(packed),
+    );
+    return { key, bytes: packed.length };
   }
   async putJson() {}
   async keepJson() {
@@ -88,7 +98,7 @@ describe('writeCsvParts', () => {
           const files = await writeCsvParts(framed(cut(bytes, offsets), recordEnds, ends), ends, stage, {
             keyPrefix: 'job/t',
             maxFileBytes: limit,
-            gzipLevel: 1,
+            compression: { codec: 'gzip', level: 1 },
           });
           const header = lines[0] as string;
           const bodies = files.map((f) => {
@@ -122,7 +132,7 @@ describe('writeCsvParts', () => {
       writeCsvParts(framed([bytes], [9], ends), ends, stage, {
         keyPrefix: 'job/t',
         maxFileBytes: 1e6,
-        gzipLevel: 1,
+        compression: { codec: 'gzip', level: 1 },
       }),
     ).rejects.toThrow(/ended inside a record, at byte 17/);
     expect(stage.objects.size).toBe(0);
@@ -134,7 +144,7 @@ describe('writeCsvParts', () => {
       writeCsvParts(framed([], [], ends), ends, new MemoryStage(), {
         keyPrefix: 'job/t',
         maxFileBytes: 1e6,
-        gzipLevel: 1,
+        compression: { codec: 'gzip', level: 1 },
       }),
     ).rejects.toThrow(/without a header line/);
   });
@@ -145,5 +155,72 @@ describe('part keys', () => {
     expect(partKey('job/orders/w1', 0)).toBe('job/orders/w1/part-00000.csv.gz');
     expect(partKey('job/orders/w1/', 12)).toBe('job/orders/w1/part-00012.csv.gz');
     expect(partPrefix('job/orders/w1/')).toBe('job/orders/w1/part-');
+  });
+
+  it("ends each key in its codec's extension", () => {
+    expect(partKey('job/orders/w1', 3, 'gzip')).toBe('job/orders/w1/part-00003.csv.gz');
+    expect(partKey('job/orders/w1', 3, 'zstd')).toBe('job/orders/w1/part-00003.csv.zst');
+  });
+});
+
+/** One export of `lines` (header first) with `codec`, into one part. */
+async function exportLines(lines: string[], codec: 'gzip' | 'zstd', stage: MemoryStage) {
+  const bytes = Buffer.from(lines.join(''));
+  let sum = 0;
+  const recordEnds = lines.map((l) => (sum += Buffer.byteLength(l)));
+  const ends = new OffsetQueue();
+  return writeCsvParts(framed([bytes], recordEnds, ends), ends, stage, {
+    keyPrefix: 'job/z',
+    maxFileBytes: 1e9,
+    compression: { codec, level: 3 },
+  });
+}
+
+// zstd is in zlib from Node 22.15: the Node 24 tier (npm run test:node24, the Lambda runtime's major) writes
+// and reads it back; an older Node must refuse it by the setting's name, before anything is written.
+describe('zstd parts', () => {
+  const major = Number(process.versions.node.split('.')[0]);
+
+  it('is available on the Lambda runtime’s Node 24, and not on Node 20', () => {
+    if (major >= 24) expect(zstdAvailable()).toBe(true);
+    if (major <= 20) expect(zstdAvailable()).toBe(false);
+  });
+
+  it('writes zstd parts with their extension and content type where Node has zstd, and refuses them by the setting’s name where it has not', async () => {
+    const lines = ['id,value\n', '1,"a,b"\n', '2,"multi\nline"\n', '3,😀\n'];
+    const stage = new MemoryStage();
+    await stage.upload(
+      'job/z/part-00009.csv.gz',
+      (async function* () {
+        yield zlib.gzipSync('stale');
+      })() as unknown as Readable,
+    );
+    if (zstdAvailable()) {
+      const files = await exportLines(lines, 'zstd', stage);
+      expect(files.map((f) => [f.key, f.rows, stage.contentTypes.get(f.key)])).toEqual([
+        ['job/z/part-00000.csv.zst', 3, 'application/zstd'],
+      ]);
+      expect(stage.objects.get('job/z/part-00000.csv.zst')?.toString()).toBe(lines.join(''));
+      // A gzip part an earlier attempt left is gone: a part's extension does not hide it from the clean-up.
+      expect([...stage.objects.keys()].sort()).toEqual(files.map((f) => f.key));
+    } else {
+      const err = await exportLines(lines, 'zstd', stage).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(InvalidConfigError);
+      expect((err as Error).message).toMatch(
+        /^pipeline\.compression\.codec is "zstd", but this Node\.js \(v\d+[^)]*\) has no zstd/,
+      );
+      expect([...stage.objects.keys()]).toEqual(['job/z/part-00009.csv.gz']);
+    }
+  });
+
+  it('writes gzip parts as application/gzip', async () => {
+    const stage = new MemoryStage();
+    const files = await exportLines(['id\n', '1\n'], 'gzip', stage);
+    expect(files.map((f) => [f.key, stage.contentTypes.get(f.key)])).toEqual([
+      ['job/z/part-00000.csv.gz', 'application/gzip'],
+    ]);
   });
 });

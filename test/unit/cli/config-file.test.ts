@@ -47,7 +47,7 @@ describe('loadConfigFile', () => {
       cursorColumn: 'updated_at',
     });
     expect(config.snowflake.schema).toBe('PUBLIC');
-    expect(config.pipeline.gzipLevel).toBe(6);
+    expect(config.pipeline.compression).toBeUndefined();
   });
 
   it('names the missing file', async () => {
