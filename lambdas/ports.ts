@@ -3,11 +3,18 @@
 // (Snowflake). Adapters in `adapters/` implement them; unit tests run the steps against in-memory fakes.
 import type { Readable } from 'node:stream';
 import type { AuditEvent, EventType, PipelineName } from './domain/audit';
+import type { KeyRange, KeyStats } from './domain/chunks';
 import type { ResolvedTable, TableSpec } from './domain/table';
 import type { Window } from './domain/window';
 
-/** Which rows of a table: all of them, or a window on the cursor column. */
-export type Slice = { readonly kind: 'all' } | { readonly kind: 'window'; readonly window: Window };
+/**
+ * Which rows of a table: all of them, a window on the cursor column, or a range of its single integer
+ * primary key (one chunk of a historical load).
+ */
+export type Slice =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'window'; readonly window: Window }
+  | { readonly kind: 'keys'; readonly range: KeyRange };
 
 export interface StagedFile {
   readonly key: string;
@@ -60,6 +67,12 @@ export interface Source {
   /** Checks a configured table against the catalog; throws SourceSchemaError naming what is wrong. */
   resolve(spec: TableSpec): Promise<ResolvedTable>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;
+  /**
+   * The bounds of the table's primary key and PostgreSQL's estimate of its rows, read in one snapshot
+   * without scanning the table (the key's index gives min and max, the catalog the estimate); null when
+   * the key is not a single integer column, which Tally does not split.
+   */
+  keyStats(table: ResolvedTable): Promise<KeyStats | null>;
   /** Counts and exports one slice in one REPEATABLE READ snapshot, streaming gzip CSV into the stage. */
   export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult>;
   close(): Promise<void>;
@@ -125,6 +138,18 @@ export interface Warehouse {
    * leaves the target equal to its export instead of adding rows; a failure keeps the previous content.
    */
   replaceWith(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
+  /**
+   * Chunked historical load, first half: a fresh copy of the target (same columns, same grants) takes
+   * each chunk's files, one COPY a chunk, while the target itself stays as it is and readable. Answers
+   * each chunk's result, in the order given.
+   */
+  loadCopy(table: ResolvedTable, chunks: readonly (readonly string[])[]): Promise<LoadResult[]>;
+  /**
+   * Chunked historical load, second half: once the copy holds exactly `expectedRows` rows (else
+   * CountMismatchError, and the target is left as it was), swap it with the target in one metadata
+   * operation and drop what was the target. Answers the copy's count.
+   */
+  swapInCopy(table: ResolvedTable, expectedRows: number): Promise<number>;
   /** Incremental load: COPY into a transient staging table, then MERGE on the primary key. */
   merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;
