@@ -57,7 +57,7 @@ export interface ExportOptions {
    */
   readonly settleMs?: number;
   /**
-   * For a whole-table export: also choose the bound an open window would (same lag and wait), so that
+   * For a whole-table export or one chunk of it: also choose the bound an open window would (same lag and wait), so that
    * the next incremental window can start from the snapshot of this export. Default false.
    */
   readonly boundCursor?: boolean;

@@ -55,7 +55,8 @@ export async function exportSlice(
   // Checked before connecting, so a bad slice fails without touching the database or the stage.
   sliceCondition(table, slice, literalRenderer);
   const openAbove = slice.kind === 'window' && slice.window.to === null;
-  const chooseBound = openAbove || (slice.kind === 'all' && options.boundCursor === true);
+  // A whole table, or one chunk of it, records the bound its own snapshot could see.
+  const chooseBound = openAbove || (slice.kind !== 'window' && options.boundCursor === true);
   const name = qualifiedName(table);
 
   return connections.withClient(async (client) => {

@@ -131,7 +131,8 @@ export class SnowflakeLoader implements Warehouse {
   }
 
   /**
-   * A fresh copy of the target, made LIKE it with its grants (COPY GRANTS), so that once swapped in the
+   * A fresh copy of the target, made LIKE it with its grants (COPY GRANTS, every privilege but OWNERSHIP,
+   * which stays with the loader role that creates it), so that once swapped in the
    * readers keep their access; then one forced COPY per chunk (the copy is new, so no file of it was
    * loaded before), every file checked. The target is not touched: readers and other sessions see it as
    * it was until the swap.
@@ -141,7 +142,9 @@ export class SnowflakeLoader implements Warehouse {
     const copy = this.loadCopyName(table);
     const what = `loading the copy of ${table.targetName}`;
     const query = (sql: string) => this.session.query(what, sql);
-    await query(`CREATE OR REPLACE TABLE ${copy} LIKE ${target} COPY GRANTS`);
+    // Dropped first: CREATE OR REPLACE ... COPY GRANTS would copy the grants of the table it replaces.
+    await query(`DROP TABLE IF EXISTS ${copy}`);
+    await query(`CREATE TABLE ${copy} LIKE ${target} COPY GRANTS`);
     const results: LoadResult[] = [];
     for (const keys of chunks) {
       const files = await this.copy(copy, table, this.stageFiles(keys), query);
