@@ -190,7 +190,10 @@ describe('the synthesized definition', () => {
     });
     expect(states.get(ROUTING_STATE.exportChunks)).toMatchObject({
       Type: 'Map',
-      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'ExportChunk' },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'ExportChunk',
+      },
       ItemReader: {
         Resource: 'arn:aws:states:::s3:getObject',
         ReaderConfig: { InputType: 'JSON' },
