@@ -219,7 +219,10 @@ export class AuditedTransferPipeline extends Construct {
       topic: this.alertTopic,
       ...(props.alertTopic === undefined ? { topicKey: this.key } : {}),
     });
-    acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions));
+    acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions), {
+      bucket: this.bucket,
+      prefix: prefixPath(s3Prefix, 'plans'),
+    });
 
     const scheduleEnabled = props.scheduleEnabled ?? false;
     this.schedule = new events.Rule(this, 'Schedule', {
