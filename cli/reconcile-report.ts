@@ -85,7 +85,9 @@ export function formatReport(report: ReconcileReport): string {
   const what =
     slice.kind === 'all'
       ? 'the whole table'
-      : `${table.cursorColumn} in [${slice.window.from ?? '-∞'}, ${slice.window.to ?? '∞'})`;
+      : slice.kind === 'keys'
+        ? `${pk.join(', ')} in [${slice.range.from ?? '-∞'}, ${slice.range.to ?? '∞'})`
+        : `${table.cursorColumn} in [${slice.window.from ?? '-∞'}, ${slice.window.to ?? '∞'})`;
   const lines = [
     `${table.schema}.${table.name} → ${table.targetName}, ${what}: ${report.equal ? 'equal' : 'DIFFERENT'}`,
     `rows: ${result.sourceRows} in PostgreSQL, ${result.targetRows} in Snowflake; ${result.checksumsCompared} segment checksums compared over ${result.levels} level(s) in ${(report.ms / 1000).toFixed(1)} s`,

@@ -3,13 +3,20 @@
 // (Snowflake). Adapters in `adapters/` implement them; unit tests run the steps against in-memory fakes.
 import type { Readable } from 'node:stream';
 import type { AuditEvent, EventType, PipelineName } from './domain/audit';
+import type { KeyRange, KeyStats } from './domain/chunks';
 import type { CodecName, Compression } from './domain/compression';
 import type { RowDigest, RowRequest, SegmentRequest, SegmentSum } from './domain/reconcile';
 import type { ResolvedTable, TableSpec } from './domain/table';
 import type { Window } from './domain/window';
 
-/** Which rows of a table: all of them, or a window on the cursor column. */
-export type Slice = { readonly kind: 'all' } | { readonly kind: 'window'; readonly window: Window };
+/**
+ * Which rows of a table: all of them, a window on the cursor column, or a range of its single integer
+ * primary key (one chunk of a historical load).
+ */
+export type Slice =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'window'; readonly window: Window }
+  | { readonly kind: 'keys'; readonly range: KeyRange };
 
 export interface StagedFile {
   readonly key: string;
@@ -52,7 +59,7 @@ export interface ExportOptions {
    */
   readonly settleMs?: number;
   /**
-   * For a whole-table export: also choose the bound an open window would (same lag and wait), so that
+   * For a whole-table export or one chunk of it: also choose the bound an open window would (same lag and wait), so that
    * the next incremental window can start from the snapshot of this export. Default false.
    */
   readonly boundCursor?: boolean;
@@ -62,6 +69,12 @@ export interface Source {
   /** Checks a configured table against the catalog; throws SourceSchemaError naming what is wrong. */
   resolve(spec: TableSpec): Promise<ResolvedTable>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;
+  /**
+   * The bounds of the table's primary key and PostgreSQL's estimate of its rows, read in one snapshot
+   * without scanning the table (the key's index gives min and max, the catalog the estimate); null when
+   * the key is not a single integer column, which Tally does not split.
+   */
+  keyStats(table: ResolvedTable): Promise<KeyStats | null>;
   /** Counts and exports one slice in one REPEATABLE READ snapshot, streaming compressed CSV into the stage. */
   export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult>;
   /** One level of a value reconciliation's segment checksums, computed in the database (`domain/reconcile.ts`). */
@@ -134,6 +147,18 @@ export interface Warehouse {
    * leaves the target equal to its export instead of adding rows; a failure keeps the previous content.
    */
   replaceWith(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
+  /**
+   * Chunked historical load, first half: a fresh copy of the target (same columns, same grants) takes
+   * each chunk's files, one COPY a chunk, while the target itself stays as it is and readable. Answers
+   * each chunk's result, in the order given.
+   */
+  loadCopy(table: ResolvedTable, chunks: readonly (readonly string[])[]): Promise<LoadResult[]>;
+  /**
+   * Chunked historical load, second half: once the copy holds exactly `expectedRows` rows (else
+   * CountMismatchError, and the target is left as it was), swap it with the target in one metadata
+   * operation and drop what was the target. Answers the copy's count.
+   */
+  swapInCopy(table: ResolvedTable, expectedRows: number): Promise<number>;
   /** Incremental load: COPY into a transient staging table, then MERGE on the primary key. */
   merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;

@@ -5,6 +5,7 @@ import { Aws, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-l
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -24,6 +25,7 @@ import { ExecutionAlerts } from './execution-alerts';
 import { acknowledgeStateMachineRole, allowLogsToUse } from './nag-acknowledgements';
 import { createPipelineFunctions, type PipelineFunctions } from './pipeline-functions';
 import { PipelineMonitoring, scheduleInterval } from './pipeline-monitoring';
+import { prefixPath } from './prefix-grants';
 import { StagingBucket } from './staging-bucket';
 import { TransferDefinition } from './transfer-definition';
 
@@ -203,6 +205,7 @@ export class AuditedTransferPipeline extends Construct {
       functions: mapSteps((step) => this.functions[step].function),
       alertTopic: this.alertTopic,
       executionTimeout: timeout,
+      chunkConcurrency: pipeline.chunkConcurrency,
       ...(props.maxConcurrency !== undefined ? { maxConcurrency: props.maxConcurrency } : {}),
       ...(props.retry ? { retry: props.retry } : {}),
     });
@@ -220,6 +223,24 @@ export class AuditedTransferPipeline extends Construct {
       tracingEnabled: true,
       logs: { destination: stateMachineLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    // The chunks' Distributed Map reads its item file, which CountSource writes under the plans prefix;
+    // CDK grants the map's own states:StartExecution, DescribeExecution and StopExecution on this state
+    // machine, and, for an item file named by a path, nothing on S3: this is the read it needs.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${prefixPath(s3Prefix, 'plans')}*`)],
+      }),
+    );
+    if (this.bucket.encryptionKey) {
+      this.stateMachine.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [this.bucket.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
     // The SNS task grants sns:Publish; publishing to an encrypted topic needs the key as well.
     this.alertTopic.grantPublish(this.stateMachine);
     // The endings no state of the definition can alert on: timed out, aborted, failed unalerted.
@@ -228,7 +249,10 @@ export class AuditedTransferPipeline extends Construct {
       topic: this.alertTopic,
       ...(props.alertTopic === undefined ? { topicKey: this.key } : {}),
     });
-    acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions));
+    acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions), {
+      bucket: this.bucket,
+      prefix: prefixPath(s3Prefix, 'plans'),
+    });
 
     const scheduleEnabled = props.scheduleEnabled ?? false;
     this.schedule = new events.Rule(this, 'Schedule', {

@@ -47,6 +47,8 @@ export function acknowledgeBucketGrant(
 export function acknowledgeStateMachineRole(
   stateMachine: sfn.StateMachine,
   functions: readonly StepLambda[],
+  /** The item files the chunks' Distributed Map reads: the bucket, and the key prefix with its slash. */
+  itemFiles: { readonly bucket: s3.IBucket; readonly prefix: string },
 ): void {
   const stack = Stack.of(stateMachine);
   for (const fn of functions) {
@@ -57,6 +59,30 @@ export function acknowledgeStateMachineRole(
         'CDK grants the invoke on the function and its versions and aliases (ARN:*); the state machine calls only these functions.',
     });
   }
+  // The chunks' Distributed Map: CDK's policy lets the state machine start, describe and stop its own
+  // child executions (an execution name is not known before it starts), and the item file is read from
+  // the plans prefix, where CountSource writes one per chunked table and job.
+  const machine = stack.getLogicalId(stateMachine.node.defaultChild as CfnElement);
+  const ownName = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
+  const mapFindings = [
+    `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${ownName}:*`,
+    `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${ownName}/*:*`,
+  ];
+  const mapPolicy = stateMachine.node.tryFindChild('DistributedMapPolicy');
+  for (const finding of mapFindings) {
+    for (const scope of [stateMachine.role, ...(mapPolicy ? [mapPolicy] : [])]) {
+      Validations.of(scope).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`,
+        reason:
+          "A Distributed Map starts, describes and stops child executions of this state machine, whose names are not known before they start; the grant names this state machine's executions only.",
+      });
+    }
+  }
+  Validations.of(stateMachine.role).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArnFinding(itemFiles.bucket)}/${itemFiles.prefix}*]`,
+    reason:
+      "The chunks' Distributed Map reads its item file, one per chunked table and job, under the plans prefix only.",
+  });
   for (const finding of ['Resource::*', 'Action::kms:GenerateDataKey*']) {
     Validations.of(stateMachine.role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`,
@@ -66,6 +92,14 @@ export function acknowledgeStateMachineRole(
           : 'Publishing to the KMS-encrypted alert topic needs data keys from its key; the grant names that key only.',
     });
   }
+}
+
+/** How cdk-nag writes a bucket's ARN in a finding: a created bucket's by reference, a named one literally. */
+function bucketArnFinding(bucket: s3.IBucket): string {
+  const created = bucket.node.defaultChild as CfnElement | undefined;
+  return created
+    ? `<${Stack.of(bucket).getLogicalId(created)}.Arn>`
+    : `arn:<AWS::Partition>:s3:::${bucket.bucketName}`;
 }
 
 /** cdk-nag sees a queue with no dead-letter queue of its own; this one is the schedule target's. */

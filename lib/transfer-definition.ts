@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { TRANSIENT_ERROR_NAMES } from '../lambdas/domain/errors';
-import { STEP_PAYLOAD, TABLE_CHAIN } from '../lambdas/steps/contract';
+import { CHUNK_STEP_PAYLOAD, STEP_PAYLOAD } from '../lambdas/steps/contract';
 import { type StateName, type StepName, stepOfState } from '../lambdas/steps/registry';
 
 /**
@@ -30,6 +30,8 @@ export const FAILED_UNALERTED = 'TransferFailedUnalerted';
 /** States the definition adds to the steps' (the registry's): they only route. */
 export const ROUTING_STATE = {
   transferTables: 'TransferTables',
+  splitIntoChunks: 'SplitIntoChunks',
+  exportChunks: 'ExportChunks',
   tableFailed: 'TableFailed',
   summarizeOutcomes: 'SummarizeOutcomes',
   anyTableFailed: 'AnyTableFailed',
@@ -68,6 +70,12 @@ export interface TransferDefinitionProps {
    * @default 4
    */
   readonly maxConcurrency?: number;
+  /**
+   * Chunks of one table's historical load exported at the same time (the Distributed Map's
+   * MaxConcurrency; `pipeline.chunkConcurrency`).
+   * @default 8
+   */
+  readonly chunkConcurrency?: number;
   /**
    * @default the defaults of `RetrySettings`
    */
@@ -127,9 +135,37 @@ export class TransferDefinition extends Construct {
       return task;
     };
 
-    const [first, ...rest] = TABLE_CHAIN.map((link) => onFailure(this.task(link.state)));
-    if (!first) throw new Error('the table chain has no state');
-    const tableChain = rest.reduce((chain, task) => chain.next(task), sfn.Chain.start(first));
+    // CountSource, then either the one export (ExportToS3) or, for a historical load it split into
+    // chunks, a Distributed Map exporting each chunk in a child execution of its own (ExportChunk) and
+    // GatherChunks adding them up; both go on to LoadSnowflake, VerifyCounts and AuditSuccess.
+    const countSource = onFailure(this.task('CountSource'));
+    const exportWhole = onFailure(this.task('ExportToS3'));
+    const loadSnowflake = onFailure(this.task('LoadSnowflake'));
+    const gatherChunks = onFailure(this.task('GatherChunks'));
+    const exportChunks = new sfn.DistributedMap(this, ROUTING_STATE.exportChunks, {
+      // The chunk list is a file CountSource wrote, not part of the state: ten thousand chunks fit.
+      itemReader: new sfn.S3JsonItemReader({
+        bucketNamePath: sfn.JsonPath.stringAt('$.count.chunks.bucket'),
+        key: sfn.JsonPath.stringAt('$.count.chunks.itemsKey'),
+      }),
+      itemSelector: {
+        work: sfn.JsonPath.objectAt('$.work'),
+        executionId: sfn.JsonPath.stringAt('$.executionId'),
+        executionStartedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        count: sfn.JsonPath.objectAt('$.count'),
+        chunk: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+      },
+      maxConcurrency: props.chunkConcurrency ?? 8,
+      // Each chunk leaves its manifest in the stage; GatherChunks reads them, the state keeps none.
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    exportChunks.itemProcessor(this.task('ExportChunk', {}, CHUNK_STEP_PAYLOAD));
+    exportChunks.addCatch(auditFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const split = new sfn.Choice(this, ROUTING_STATE.splitIntoChunks)
+      .when(sfn.Condition.isPresent('$.count.chunks'), exportChunks.next(gatherChunks).next(loadSnowflake))
+      .otherwise(exportWhole.next(loadSnowflake));
+    loadSnowflake.next(onFailure(this.task('VerifyCounts'))).next(onFailure(this.task('AuditSuccess')));
+    const tableChain = sfn.Chain.start(countSource).next(split);
 
     const transferTables = new sfn.Map(this, ROUTING_STATE.transferTables, {
       itemsPath: '$.tables',
@@ -226,6 +262,7 @@ export class TransferDefinition extends Construct {
     name: StateName,
     /** Literals the step needs besides the contract's payload. */
     extra: Record<string, number> = {},
+    payload: Record<string, string> = STEP_PAYLOAD,
   ): tasks.LambdaInvoke {
     const found = stepOfState(name);
     if (!found) throw new Error(`the step registry has no state '${name}'`);
@@ -237,7 +274,7 @@ export class TransferDefinition extends Construct {
         ...(mode ? { mode } : {}),
         ...this.payloadLiterals,
         ...extra,
-        ...STEP_PAYLOAD,
+        ...payload,
       }),
       ...(resultPath === null ? { resultPath: sfn.JsonPath.DISCARD } : {}),
       ...(resultPath !== null && resultPath !== '$' ? { resultPath } : {}),

@@ -140,12 +140,20 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Verdict>
     };
   }
 
+  // The interpreter runs a Distributed Map inline; its ItemReader reads the item file from the stage,
+  // the same object and bucket the Map reads in AWS.
+  const itemReaders: Record<string, (reader: ItemReaderCall) => Promise<unknown[]>> = {};
+  for (const [name] of itemReaderStates(definition)) {
+    itemReaders[name] = (reader) => readItems(deps.ports.stage, name, reader);
+  }
+
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       retryIntervalOverrides: retryIntervals,
-    },
+      itemReaderLocalHandlers: itemReaders,
+    } as never,
     context: {
       Execution: { Id: executionId, Name: executionName, StartTime: new Date().toISOString() },
       StateMachine: { Id: 'arn:aws:states:local:000000000000:stateMachine:tally', Name: 'tally' },
@@ -206,6 +214,44 @@ export function* taskStates(definition: { States: Record<string, unknown> }): Ge
     if (inner) yield* taskStates(inner);
     for (const branch of state.Branches ?? []) yield* taskStates(branch);
   }
+}
+
+/** What the patched interpreter hands a Map's local item reader. */
+interface ItemReaderCall {
+  readonly Resource: string;
+  readonly ReaderConfig?: { readonly InputType?: string };
+  readonly Parameters: { readonly Bucket?: unknown; readonly Key?: unknown };
+}
+
+/** Every Map state (at any depth) that reads its items with an ItemReader. */
+export function* itemReaderStates(definition: {
+  States: Record<string, unknown>;
+}): Generator<[string, unknown]> {
+  for (const [name, raw] of Object.entries(definition.States)) {
+    const state = raw as {
+      Type: string;
+      ItemReader?: unknown;
+      ItemProcessor?: { States: Record<string, unknown> };
+    };
+    if (state.Type === 'Map' && state.ItemReader !== undefined) yield [name, state.ItemReader];
+    if (state.ItemProcessor) yield* itemReaderStates(state.ItemProcessor);
+  }
+}
+
+/** A JSON item file from the stage, as `arn:aws:states:::s3:getObject` with `InputType: JSON` reads it. */
+async function readItems(stage: Ports['stage'], state: string, reader: ItemReaderCall): Promise<unknown[]> {
+  const { Bucket, Key } = reader.Parameters;
+  if (!/:states:::s3:getObject$/.test(reader.Resource) || reader.ReaderConfig?.InputType !== 'JSON') {
+    throw new Error(`${state}: only a JSON item file (s3:getObject, InputType JSON) is read locally`);
+  }
+  if (Bucket !== stage.bucket || typeof Key !== 'string') {
+    throw new Error(
+      `${state}: the item file s3://${String(Bucket)}/${String(Key)} is not in the stage's bucket`,
+    );
+  }
+  const items = await stage.getJson<unknown>(Key);
+  if (!Array.isArray(items)) throw new Error(`${state}: the item file ${Key} is not a JSON array`);
+  return items;
 }
 
 function describeEvent(event: unknown): { table: string | null; attempt: number } {

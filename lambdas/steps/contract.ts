@@ -90,17 +90,66 @@ export const planOutputSchema = z.object({
 });
 export type PlanOutput = z.infer<typeof planOutputSchema>;
 
-export const countOutputSchema = z.object({ sourceCount: z.number().int().min(0) });
+const keyBoundSchema = z
+  .string()
+  .regex(/^-?\d+$/)
+  .nullable();
+
+/** One chunk of a chunked historical load, as the Distributed Map hands it out: `[from, to)` of its key. */
+export const chunkItemSchema = z.object({
+  index: z.number().int().min(0),
+  from: keyBoundSchema,
+  to: keyBoundSchema,
+});
+
+/**
+ * How CountSource split a large historical load: how many chunks, and the item file (JSON array of
+ * chunk items) the Distributed Map reads them from, so that the state never carries the list.
+ */
+export const chunkPlanSchema = z.object({
+  count: z.number().int().min(2),
+  bucket: z.string().min(1),
+  itemsKey: z.string().min(1),
+  /** PostgreSQL's estimate of the table's rows the split was sized by. */
+  estimatedRows: z.number(),
+});
+export type ChunkPlan = z.infer<typeof chunkPlanSchema>;
+
+/**
+ * A chunked historical load counts no whole table up front (that would be a scan of all of it):
+ * `sourceCount` is null then, and each chunk counts its own range in its export's snapshot.
+ */
+export const countOutputSchema = z.object({
+  sourceCount: z.number().int().min(0).nullable(),
+  chunks: chunkPlanSchema.optional(),
+});
+export type CountOutput = z.infer<typeof countOutputSchema>;
 export const exportOutputSchema = z.object({
   sourceCount: z.number().int().min(0),
   rows: z.number().int().min(0),
   rawBytes: z.number().int().min(0),
   compressedBytes: z.number().int().min(0),
   keys: z.array(z.string()),
-  /** For an incremental export, the window's upper bound as read in the export's snapshot. */
+  /**
+   * For an incremental export, the window's upper bound as read in the export's snapshot; for a
+   * historical one, the bound its snapshot could see (of a chunked load, the earliest chunk's).
+   */
   upper: z.string().nullable(),
+  /** A chunked export: its files are listed per chunk in the chunks' manifests, not in `keys`. */
+  chunks: z.object({ count: z.number().int().min(2), files: z.number().int().min(0) }).optional(),
 });
 export type ExportOutput = z.infer<typeof exportOutputSchema>;
+
+/** What one chunk's export leaves in the stage for the load (`steps/chunks.ts`). */
+export const chunkManifestSchema = chunkItemSchema.extend({
+  sourceCount: z.number().int().min(0),
+  rows: z.number().int().min(0),
+  rawBytes: z.number().int().min(0),
+  compressedBytes: z.number().int().min(0),
+  keys: z.array(z.string()),
+  upper: z.string().nullable(),
+});
+export type ChunkManifest = z.infer<typeof chunkManifestSchema>;
 export const loadOutputSchema = z.object({
   rowsParsed: z.number().int().min(0),
   rowsLoaded: z.number().int().min(0),
@@ -157,6 +206,8 @@ export const tableStateSchema = z.object({
   load: loadOutputSchema.optional(),
   verify: verifyOutputSchema.optional(),
   values: valuesOutputSchema.optional(),
+  /** Inside the Distributed Map of a chunked load: the chunk this iteration exports. */
+  chunk: chunkItemSchema.optional(),
   /** Set by a Catch: `{ Error, Cause }`. */
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
@@ -190,6 +241,17 @@ export const STEP_PAYLOAD = {
   'attempt.$': '$$.State.RetryCount',
   'executionStartedAt.$': '$$.Execution.StartTime',
   'state.$': '$',
+} as const;
+
+/**
+ * The payload of a task inside the Distributed Map. Each iteration runs as a child execution of its own
+ * in AWS, with its own `$$.Execution`: the execution that holds the table's lease and writes its audit
+ * events is the parent's, which the Map's ItemSelector puts into the iteration's state.
+ */
+export const CHUNK_STEP_PAYLOAD = {
+  ...STEP_PAYLOAD,
+  'executionId.$': '$.executionId',
+  'executionStartedAt.$': '$.executionStartedAt',
 } as const;
 
 export const planEventSchema = invocationSchema.extend({

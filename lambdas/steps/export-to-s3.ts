@@ -1,29 +1,65 @@
 // ExportToS3: streams the table or window as compressed CSV (gzip or zstd) into the stage and reports the upper bound it read
 // up to. Keys are fixed by job, table and window, so a retry overwrites its own files instead of adding new ones.
+// The same function exports one chunk of a chunked historical load (ExportChunk) and adds the chunks up
+// once all are exported (GatherChunks): see `chunks.ts`.
 import { effectiveCompression } from '../adapters/compression';
 import type { StepDeps } from '../deps';
+import { chunkLabel } from '../domain/chunks';
+import { InvalidInputError } from '../domain/errors';
 import { windowLabel } from '../domain/window';
+import type { Slice } from '../ports';
+import { chunkManifestKey, gatherChunks } from './chunks';
 import { resolvedTable } from './columns';
 import { sliceOf } from './common';
-import type { ExportOutput, TableEvent, TableWork } from './contract';
+import type { ChunkManifest, ExportOutput, TableEvent, TableWork } from './contract';
 
-export async function exportToS3({ state }: TableEvent, deps: StepDeps): Promise<ExportOutput> {
+/** The states this function runs, as the registry names them. */
+export const EXPORT_STATES = { whole: 'ExportToS3', chunk: 'ExportChunk', gather: 'GatherChunks' } as const;
+
+export async function exportToS3(
+  event: TableEvent,
+  deps: StepDeps,
+): Promise<ExportOutput | { index: number }> {
+  const { state, stateName } = event;
   const { work } = state;
+  const table = await resolvedTable(deps, work);
+  if (stateName === EXPORT_STATES.gather) return gatherChunks(deps, state, table);
+  if (stateName === EXPORT_STATES.chunk) {
+    const chunk = state.chunk;
+    if (!chunk) throw new InvalidInputError(`${work.table}: ${stateName} was handed no chunk`);
+    const result = await exportSlice(
+      deps,
+      work,
+      table,
+      { kind: 'keys', range: chunk },
+      chunkLabel(chunk.index),
+    );
+    const manifest: ChunkManifest = { ...chunk, ...result };
+    await deps.ports.stage.putJson(chunkManifestKey(deps, work, chunk.index), manifest);
+    // The Map gathers one output per chunk: only the index, so ten thousand chunks stay small.
+    return { index: chunk.index };
+  }
+  return exportSlice(deps, work, table, sliceOf(state), null);
+}
+
+async function exportSlice(
+  deps: StepDeps,
+  work: TableWork,
+  table: Awaited<ReturnType<typeof resolvedTable>>,
+  slice: Slice,
+  chunk: string | null,
+): Promise<ExportOutput> {
   const { maxFileBytes, compression, lagSeconds } = deps.config.pipeline;
   // The source fixes the window's upper bound in the export's own snapshot; a historical export records
   // the same bound, so the first incremental run starts from what this snapshot could see.
-  const result = await deps.ports.source.export(
-    await resolvedTable(deps, work),
-    sliceOf(state),
-    deps.ports.stage,
-    {
-      keyPrefix: exportPrefix(deps, work),
-      maxFileBytes,
-      compression: effectiveCompression(compression),
-      lagMs: lagSeconds * 1000,
-      boundCursor: work.pipeline === 'historical',
-    },
-  );
+  const prefix = exportPrefix(deps, work);
+  const result = await deps.ports.source.export(table, slice, deps.ports.stage, {
+    keyPrefix: chunk === null ? prefix : `${prefix}/${chunk}`,
+    maxFileBytes,
+    compression: effectiveCompression(compression),
+    lagMs: lagSeconds * 1000,
+    boundCursor: work.pipeline === 'historical',
+  });
   return {
     sourceCount: result.sourceCount,
     rows: result.rows,

@@ -2,11 +2,16 @@
 // (incremental). A file that did not load completely fails the table; a retry cannot fix bad data.
 import type { StepDeps } from '../deps';
 import { InvalidInputError, LoadIncompleteError } from '../domain/errors';
+import { loadChunks } from './chunks';
 import { resolvedTable } from './columns';
 import type { LoadOutput, TableEvent } from './contract';
 
 export async function loadSnowflake({ state }: TableEvent, deps: StepDeps): Promise<LoadOutput> {
   const { work } = state;
+  // A chunked historical load: every chunk into a copy of the target, then the copy swapped in.
+  if (work.pipeline === 'historical' && state.export?.chunks !== undefined) {
+    return loadChunks(deps, state, await resolvedTable(deps, work));
+  }
   const keys = state.export?.keys;
   if (keys === undefined) throw new InvalidInputError(`${work.table}: nothing was exported to load`);
   // An empty incremental window has nothing to merge: its part file holds only the CSV header. An empty

@@ -71,11 +71,12 @@ export const STEPS = {
   },
   countSource: {
     functionName: 'CountSource',
-    description: 'Tally: count the rows of a table window at the source',
+    description: 'Tally: count the rows of a table window at the source, or split a large historical load',
     timeoutSeconds: 300,
     memoryMb: 512,
     secrets: ['postgres', 'snowflake'],
-    prefixes: ['audit', 'plans-read'],
+    // plans: the chunk ranges of a split historical load, which the Distributed Map reads.
+    prefixes: ['audit', 'plans', 'plans-read'],
     states: [{ name: 'CountSource', resultPath: '$.count' }],
     run: tableStep(countSource),
   },
@@ -87,7 +88,12 @@ export const STEPS = {
     memoryMb: 2048,
     secrets: ['postgres', 'snowflake'],
     prefixes: ['staging', 'audit', 'plans-read'],
-    states: [{ name: 'ExportToS3', resultPath: '$.export' }],
+    states: [
+      { name: 'ExportToS3', resultPath: '$.export' },
+      // Inside the chunks' Distributed Map: the iteration's output is only the chunk's index.
+      { name: 'ExportChunk', resultPath: '$' },
+      { name: 'GatherChunks', resultPath: '$.export' },
+    ],
     run: tableStep(exportToS3),
   },
   loadSnowflake: {

@@ -72,6 +72,8 @@ export async function writeAudit(
 
 /** The state of the table's chain that failed: the first whose result the state does not hold. */
 export function failedStage(state: TableState): string {
+  // A chunked load that has no export yet failed in its chunks' Map.
+  if (state.count?.chunks !== undefined && state.export === undefined) return 'ExportChunks';
   // AuditSuccess has no result key: a table that got that far failed there.
   const missing = TABLE_CHAIN.find((link) => link.result === null || state[link.result] === undefined);
   return missing?.state ?? 'AuditSuccess';
@@ -108,7 +110,7 @@ async function tableResult(
     windowEnd: window.to,
     recordCountBefore: state.export?.sourceCount ?? state.count?.sourceCount ?? null,
     rowsExported: state.export?.rows ?? null,
-    files: state.export?.keys.length ?? null,
+    files: state.export?.chunks?.files ?? state.export?.keys.length ?? null,
     bytes: state.export?.compressedBytes ?? null,
     rowsParsed: state.load?.rowsParsed ?? null,
     rowsLoaded: state.load?.rowsLoaded ?? null,

@@ -365,6 +365,19 @@ export async function dropGrantsOn(
   ]);
 }
 
+/** Swaps every grant on two tables, ownership included (ALTER TABLE ... SWAP WITH). */
+export async function swapTableGrants(
+  conn: DuckDBConnection,
+  a: readonly string[],
+  b: readonly string[],
+): Promise<void> {
+  const [ka, kb] = [objectKey(a), objectKey(b)];
+  await conn.run(
+    `UPDATE ${metaTable('GRANTS')} SET OBJECT_NAME = CASE OBJECT_NAME WHEN $1 THEN $2 ELSE $1 END WHERE OBJECT_KIND = 'TABLE' AND OBJECT_NAME IN ($1, $2)`,
+    [ka, kb],
+  );
+}
+
 /** Forgets every grant on an object and on the objects whose names start with it (a dropped schema's tables). */
 export async function dropGrantsUnder(conn: DuckDBConnection, prefix: readonly string[]): Promise<void> {
   const key = objectKey(prefix);
@@ -694,6 +707,18 @@ export function recordLoadSql(table: readonly string[], file: LoadedFile, rowsLo
   return `INSERT INTO ${history(table[0] as string)} VALUES (${sqlString(table[1] as string)}, ${sqlString(
     table[2] as string,
   )}, ${sqlString(file.file)}, ${sqlString(file.etag)}, ${file.size}, ${rowsLoaded}, now())`;
+}
+
+/** Swaps the load history of two tables of one schema (ALTER TABLE ... SWAP WITH). */
+export async function swapLoadHistory(
+  conn: DuckDBConnection,
+  a: readonly string[],
+  b: readonly string[],
+): Promise<void> {
+  const [ta, tb] = [sqlString(a[2] as string), sqlString(b[2] as string)];
+  await conn.run(
+    `UPDATE ${history(a[0] as string)} SET TBL = CASE TBL WHEN ${ta} THEN ${tb} ELSE ${ta} END WHERE SCH = ${sqlString(a[1] as string)} AND TBL IN (${ta}, ${tb})`,
+  );
 }
 
 export async function resetLoadHistory(conn: DuckDBConnection, table: readonly string[]): Promise<void> {

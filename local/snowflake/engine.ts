@@ -20,6 +20,7 @@ import {
 import type { Ctx } from './context';
 import { copyInto } from './copy';
 import {
+  alterTable,
   alterWarehouse,
   attachNewDatabase,
   create,
@@ -404,6 +405,7 @@ class LocalEngine implements Engine {
         return this.catalog(async () => {
           if (head === 'CREATE') return await create(ctx(), cur);
           if (head === 'DROP') return await drop(ctx(), cur);
+          if (head === 'ALTER' && sig[1]?.value === 'TABLE') return await alterTable(ctx(), cur);
           if (head === 'ALTER') return await alterWarehouse(ctx(), cur);
           return await grantOrRevoke(ctx(), cur);
         });
@@ -637,8 +639,8 @@ function classify(head: string, sig: readonly Token[]): Kind {
         return 'session';
       if (sig[1]?.value === 'ACCOUNT' && (sig[2]?.value === 'SET' || sig[2]?.value === 'UNSET'))
         return 'account';
-      // ALTER WAREHOUSE changes the catalog, as DDL does.
-      if (sig[1]?.value === 'WAREHOUSE') return 'ddl';
+      // ALTER WAREHOUSE and ALTER TABLE change the catalog, as DDL does.
+      if (sig[1]?.value === 'WAREHOUSE' || sig[1]?.value === 'TABLE') return 'ddl';
       throw unsupported(`ALTER ${sig[1]?.value ?? ''}`.trim());
     case 'USE':
     case 'SHOW':

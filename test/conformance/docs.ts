@@ -1,6 +1,7 @@
 // The pages of Snowflake's documentation the conformance cases follow, one constant each, named in every case.
 
 export const ALTER_ACCOUNT = 'https://docs.snowflake.com/en/sql-reference/sql/alter-account';
+export const ALTER_TABLE = 'https://docs.snowflake.com/en/sql-reference/sql/alter-table';
 export const ALTER_SESSION = 'https://docs.snowflake.com/en/sql-reference/sql/alter-session';
 export const ALTER_WAREHOUSE = 'https://docs.snowflake.com/en/sql-reference/sql/alter-warehouse';
 export const CANCEL = 'https://docs.snowflake.com/en/user-guide/querying-cancel-statements';

@@ -27,8 +27,10 @@ interface AslState {
   Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
   Next?: string;
   Default?: string;
-  Choices?: { Next: string }[];
-  ItemProcessor?: { StartAt: string; States: Record<string, AslState> };
+  Choices?: { Next: string; [key: string]: unknown }[];
+  ItemReader?: unknown;
+  ItemSelector?: unknown;
+  ItemProcessor?: { StartAt: string; States: Record<string, AslState>; ProcessorConfig?: unknown };
   MaxConcurrency?: number;
   ItemsPath?: string;
 }
@@ -93,6 +95,8 @@ describe('the synthesized definition', () => {
       Plan: fn('Plan'),
       CountSource: fn('CountSource'),
       ExportToS3: fn('ExportToS3'),
+      ExportChunk: fn('ExportToS3'),
+      GatherChunks: fn('ExportToS3'),
       LoadSnowflake: fn('LoadSnowflake'),
       VerifyCounts: fn('VerifyCounts'),
       VerifyValues: fn('VerifyValues'),
@@ -142,7 +146,15 @@ describe('the synthesized definition', () => {
       AuditAlert: ROUTING_STATE.failed,
       ComposeAlert: ROUTING_STATE.alertFallback,
     };
-    for (const [name, state] of lambdaTasks) {
+    // A chunk's export fails its child execution, and with it the chunks' Distributed Map, whose Catch
+    // is the table's failure path.
+    const inMap = 'ExportChunk';
+    expect(states.get(inMap)?.Catch).toBeUndefined();
+    const mapCatch = (states.get(ROUTING_STATE.exportChunks)?.Catch ?? []).find((c) =>
+      c.ErrorEquals.includes('States.ALL'),
+    );
+    expect(mapCatch).toMatchObject({ Next: 'AuditFailure', ResultPath: '$.error' });
+    for (const [name, state] of lambdaTasks.filter(([n]) => n !== inMap)) {
       const catchAll = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
       expect(catchAll, name).toBeDefined();
       expect(catchAll?.Next, name).toBe(expectedTarget[name] ?? 'AuditFailure');
@@ -152,11 +164,14 @@ describe('the synthesized definition', () => {
 
   it('hands every Lambda task the execution id, its state name, the attempt number and the state', () => {
     for (const [name, state] of lambdaTasks) {
+      // Inside the Distributed Map each chunk runs in a child execution: the parent's id and start come
+      // through the Map's ItemSelector.
+      const chunk = name === 'ExportChunk';
       expect(state.Parameters, name).toMatchObject({
-        'executionId.$': '$$.Execution.Id',
+        'executionId.$': chunk ? '$.executionId' : '$$.Execution.Id',
         'stateName.$': '$$.State.Name',
         'attempt.$': '$$.State.RetryCount',
-        'executionStartedAt.$': '$$.Execution.StartTime',
+        'executionStartedAt.$': chunk ? '$.executionStartedAt' : '$$.Execution.StartTime',
         // The execution's own timeout, so that a table's lease ends when its execution does.
         executionTimeoutSeconds: definition.TimeoutSeconds,
         'state.$': '$',
@@ -166,6 +181,38 @@ describe('the synthesized definition', () => {
     expect(states.get('AuditSuccess')?.Parameters?.mode).toBe('success');
     expect(states.get('AuditFailure')?.Parameters?.mode).toBe('failure');
     expect(states.get('AuditAlert')?.Parameters?.mode).toBe('alert');
+  });
+
+  it('exports the chunks of a split historical load in a Distributed Map that reads its items from S3', () => {
+    expect(states.get(ROUTING_STATE.splitIntoChunks)).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.count.chunks', IsPresent: true, Next: ROUTING_STATE.exportChunks }],
+      Default: 'ExportToS3',
+    });
+    expect(states.get(ROUTING_STATE.exportChunks)).toMatchObject({
+      Type: 'Map',
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'ExportChunk',
+      },
+      ItemReader: {
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { 'Bucket.$': '$.count.chunks.bucket', 'Key.$': '$.count.chunks.itemsKey' },
+      },
+      ItemSelector: {
+        'work.$': '$.work',
+        'executionId.$': '$.executionId',
+        'executionStartedAt.$': '$$.Execution.StartTime',
+        'count.$': '$.count',
+        'chunk.$': '$$.Map.Item.Value',
+      },
+      MaxConcurrency: 8,
+      ResultPath: null,
+      Next: 'GatherChunks',
+    });
+    expect(states.get('GatherChunks')).toMatchObject({ ResultPath: '$.export', Next: 'LoadSnowflake' });
+    expect(states.get('ExportToS3')?.Next).toBe('LoadSnowflake');
   });
 
   it('keeps each step result under its own key of the table state', () => {

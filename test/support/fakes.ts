@@ -65,6 +65,17 @@ export class FakeWarehouse implements Warehouse {
     this.loads.push({ kind: 'replace', table: table.name, keys });
     return { files: [], rowsParsed: 0, rowsLoaded: 0 };
   }
+  /** The chunked loads asked for: each chunk's keys, then whether the copy was swapped in. */
+  copies: { table: string; chunks: readonly (readonly string[])[]; swapped: boolean }[] = [];
+  async loadCopy(table: ResolvedTable, chunks: readonly (readonly string[])[]) {
+    this.copies.push({ table: table.name, chunks, swapped: false });
+    return chunks.map(() => ({ files: [], rowsParsed: 0, rowsLoaded: 0 }));
+  }
+  async swapInCopy(table: ResolvedTable, expectedRows: number) {
+    const copy = this.copies.findLast((c) => c.table === table.name);
+    if (copy) copy.swapped = true;
+    return expectedRows;
+  }
   async count(_table: ResolvedTable, _slice: Slice) {
     return this.targetCount;
   }
@@ -171,6 +182,9 @@ export class FakeSource implements Source {
   }
   async count() {
     return 0;
+  }
+  async keyStats() {
+    return null;
   }
   async export(): Promise<never> {
     throw new Error('not used by these tests');

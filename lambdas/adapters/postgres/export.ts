@@ -3,6 +3,7 @@
 // COPY's own count and the snapshot's count all agree.
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import type { KeyStats } from '../../domain/chunks';
 import { CODEC_NAMES, CODECS } from '../../domain/compression';
 import { CountMismatchError, InvalidInputError, UnrepresentableValueError } from '../../domain/errors';
 import { qualifiedName, type ResolvedTable } from '../../domain/table';
@@ -16,6 +17,8 @@ import { writeCsvParts } from './csv-parts';
 import {
   BEGIN_SNAPSHOT,
   bindRenderer,
+  ident,
+  integerKeyColumn,
   limitChecks,
   literalRenderer,
   qualified,
@@ -62,7 +65,8 @@ export async function exportSlice(
   // Checked before connecting, so a bad slice fails without touching the database or the stage.
   sliceCondition(table, slice, literalRenderer);
   const openAbove = slice.kind === 'window' && slice.window.to === null;
-  const chooseBound = openAbove || (slice.kind === 'all' && options.boundCursor === true);
+  // A whole table, or one chunk of it, records the bound its own snapshot could see.
+  const chooseBound = openAbove || (slice.kind !== 'window' && options.boundCursor === true);
   const name = qualifiedName(table);
 
   return connections.withClient(async (client) => {
@@ -135,6 +139,29 @@ export async function exportSlice(
 function notBelow(upper: string | null, from: string | null, kind: CursorKind): string | null {
   if (from === null) return upper;
   return upper === null || compareBounds(upper, from, kind) < 0 ? from : upper;
+}
+
+/**
+ * The bounds of a single integer primary key and the planner's estimate of the table's rows, in one
+ * snapshot: min and max come from the key's index (two index probes, not a scan), the estimate from
+ * `pg_class.reltuples` (-1 until the table is first vacuumed or analyzed).
+ */
+export function keyStatsOf(connections: PgConnections, table: ResolvedTable): Promise<KeyStats | null> {
+  const key = integerKeyColumn(table);
+  if (key === null) return Promise.resolve(null);
+  return connections.withClient(async (client) => {
+    await client.query(BEGIN_SNAPSHOT);
+    const row = (
+      await client.query<{ min: string | null; max: string | null; estimated: number | null }>(
+        `SELECT min(${ident(key.name)})::text AS min, max(${ident(key.name)})::text AS max,
+                (SELECT reltuples FROM pg_catalog.pg_class WHERE oid = $1::regclass)::float8 AS estimated
+         FROM ${qualified(table)}`,
+        [qualified(table)],
+      )
+    ).rows[0];
+    await client.query('COMMIT');
+    return { min: row?.min ?? null, max: row?.max ?? null, estimatedRows: Number(row?.estimated ?? -1) };
+  });
 }
 
 /** Counts a slice in a snapshot of its own. */

@@ -3,13 +3,14 @@
 // READ snapshot. Identifiers are always quoted and catalog lookups use bind parameters, so a configured
 // name is only ever read as a name.
 import type { PostgresConfig } from '../../config';
+import type { KeyStats } from '../../domain/chunks';
 import type { RowDigest, RowRequest, SegmentRequest, SegmentSum } from '../../domain/reconcile';
 import type { ResolvedTable, TableSpec } from '../../domain/table';
 import type { ExportOptions, ExportResult, Slice, Source, Stage } from '../../ports';
 import { resolveTable } from './catalog';
 import { rowDigests, segmentSums } from './checksum';
 import { PgConnections } from './connection';
-import { countSlice, exportSlice } from './export';
+import { countSlice, exportSlice, keyStatsOf } from './export';
 
 /** Tally's PostgreSQL source. Construct it from the `postgres` configuration; call `close()` when done. */
 export class PostgresSource implements Source {
@@ -25,6 +26,10 @@ export class PostgresSource implements Source {
 
   count(table: ResolvedTable, slice: Slice): Promise<number> {
     return countSlice(this.connections, table, slice);
+  }
+
+  keyStats(table: ResolvedTable): Promise<KeyStats | null> {
+    return keyStatsOf(this.connections, table);
   }
 
   export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult> {

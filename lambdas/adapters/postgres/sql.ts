@@ -209,12 +209,31 @@ function rangeCondition(column: ColumnInfo, range: Window, render: ValueRenderer
   return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
 }
 
-/** The WHERE condition of a slice: TRUE, or a window on the cursor column. */
+/**
+ * The single integer column of a table's primary key, which a historical load may split into ranges;
+ * null for a composite key or a key of another type.
+ */
+export function integerKeyColumn(table: ResolvedTable): ColumnInfo | null {
+  if (table.primaryKey.length !== 1) return null;
+  const column = table.columns.find((c) => c.name === table.primaryKey[0]);
+  return column && column.category !== 'A' && INTEGER_TYPES.has(column.baseType) ? column : null;
+}
+
+/** The WHERE condition of a slice: TRUE, a window on the cursor column, or a range of the integer key. */
 export function sliceCondition(table: ResolvedTable, slice: Slice, render: ValueRenderer): string {
   switch (slice.kind) {
     case 'all':
       return 'TRUE';
     case 'window':
       return rangeCondition(columnNamed(table, table.cursorColumn), slice.window, render);
+    case 'keys': {
+      const key = integerKeyColumn(table);
+      if (key === null) {
+        throw new InvalidInputError(
+          `${table.schema}.${table.name} cannot be split into key ranges: its primary key (${table.primaryKey.join(', ')}) is not a single integer column`,
+        );
+      }
+      return rangeCondition(key, slice.range, render);
+    }
   }
 }

@@ -98,6 +98,12 @@ function withinCondition(keyMd5: string, within: readonly string[] | null): stri
 export function sliceWhere(table: ResolvedTable, slice: Slice): { condition: string; binds: Bind[] } {
   const binds: Bind[] = [];
   const conditions: string[] = [];
+  if (slice.kind === 'keys') {
+    // A chunk's key range is an export's unit, not a comparison's: a chunked table is compared whole.
+    throw new InvalidInputError(
+      `${table.schema}.${table.name}: values are compared over a window or the whole table, not over a chunk's key range`,
+    );
+  }
   if (slice.kind === 'window') {
     const column = targetColumn(table.cursorColumn);
     if (slice.window.from !== null) {

@@ -4,6 +4,7 @@
 import type { S3Config } from '../../config';
 import type { CodecName } from '../../domain/compression';
 import {
+  CountMismatchError,
   DuplicateKeyError,
   InvalidConfigError,
   InvalidInputError,
@@ -122,6 +123,58 @@ export class SnowflakeLoader implements Warehouse {
         throw err;
       }
     });
+  }
+
+  /**
+   * The copy a chunked load fills: a permanent table (it becomes the target), named with a hyphen so that
+   * no configured target can have its name (as the MERGE's staging table).
+   */
+  private loadCopyName(table: ResolvedTable): string {
+    return qualified(this.config, `TALLY-LOAD-${table.targetName}`);
+  }
+
+  /**
+   * A fresh copy of the target, made LIKE it with its grants (COPY GRANTS, every privilege but OWNERSHIP,
+   * which stays with the loader role that creates it), so that once swapped in the
+   * readers keep their access; then one forced COPY per chunk (the copy is new, so no file of it was
+   * loaded before), every file checked. The target is not touched: readers and other sessions see it as
+   * it was until the swap.
+   */
+  async loadCopy(table: ResolvedTable, chunks: readonly (readonly string[])[]): Promise<LoadResult[]> {
+    const target = this.table(table);
+    const copy = this.loadCopyName(table);
+    const what = `loading the copy of ${table.targetName}`;
+    const query = (sql: string) => this.session.query(what, sql);
+    // Dropped first: CREATE OR REPLACE ... COPY GRANTS would copy the grants of the table it replaces.
+    await query(`DROP TABLE IF EXISTS ${copy}`);
+    await query(`CREATE TABLE ${copy} LIKE ${target} COPY GRANTS`);
+    const results: LoadResult[] = [];
+    for (const keys of chunks) {
+      const files = await this.copy(copy, table, this.stageFiles(keys), query);
+      checkFiles(files, table.targetName);
+      results.push(summarize(files));
+    }
+    return results;
+  }
+
+  /**
+   * Swaps the filled copy in (ALTER TABLE ... SWAP WITH: both tables renamed in one transaction, a
+   * metadata change that holds neither for longer), after counting it; then drops the old content.
+   */
+  async swapInCopy(table: ResolvedTable, expectedRows: number): Promise<number> {
+    const target = this.table(table);
+    const copy = this.loadCopyName(table);
+    const what = `swapping the loaded copy into ${table.targetName}`;
+    const rows = await this.session.query(what, `SELECT COUNT(*) AS N FROM ${copy}`);
+    const held = Number(rows[0]?.N ?? -1);
+    if (held !== expectedRows) {
+      throw new CountMismatchError(
+        `${qualifiedName(table)}: the loaded copy holds ${held} rows but the chunks loaded ${expectedRows}; nothing was swapped, the target keeps its previous rows`,
+      );
+    }
+    await this.session.query(what, `ALTER TABLE ${copy} SWAP WITH ${target}`);
+    await this.session.query(what, `DROP TABLE IF EXISTS ${copy}`).catch(() => undefined);
+    return held;
   }
 
   async merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult> {

@@ -27,7 +27,7 @@ export { grantOrRevoke } from './access';
 export { showResourceMonitors } from './monitors';
 export { attachNewDatabase } from './objects';
 export { showSchemaObjects } from './show';
-export { describeTable, showTables } from './tables';
+export { alterTable, describeTable, showTables } from './tables';
 export { alterWarehouse, showWarehouses } from './warehouses';
 
 type Creator = (ctx: Ctx, cur: Cursor, modifiers: CreateModifiers) => Promise<QueryResult>;

@@ -1,10 +1,18 @@
 // Snowflake tables: CREATE [OR REPLACE] [TEMPORARY] TABLE (columns, LIKE, AS SELECT), DROP TABLE, DESCRIBE
 // TABLE and SHOW TABLES. The declared Snowflake type of each column is kept as the column's comment.
-import { dropGrantsOn, privilegesHeld, resetLoadHistory } from '../catalog';
+import {
+  dropGrantsOn,
+  grant,
+  grantsOn,
+  privilegesHeld,
+  resetLoadHistory,
+  swapLoadHistory,
+  swapTableGrants,
+} from '../catalog';
 import { type Ctx, findTable, qualify, requireSchema, requireTable, tableExists } from '../context';
 import type { QueryResult } from '../engine-types';
-import { STATEMENT_TYPE } from '../engine-types';
-import { syntaxError, unsupported } from '../errors';
+import { SnowflakeSqlError, STATEMENT_TYPE } from '../engine-types';
+import { objectMissing, syntaxError, unsupported } from '../errors';
 import {
   isAccountAdmin,
   recordCreated,
@@ -127,10 +135,13 @@ export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifi
   let asSelect: Token[] | undefined;
   if (cur.peek()?.text === '(') columns = parseColumns(ctx, cur.parenGroup());
   if (cur.accept('LIKE')) like = cur.name();
+  let copyGrants = false;
   while (!cur.done() && !cur.isWord('AS')) {
     // Table options Snowflake accepts and the stand-in has no use for (COMMENT, CLUSTER BY, retention...).
-    if (cur.isWord('COPY') && cur.peek(1)?.value === 'GRANTS') cur.index += 2;
-    else cur.next();
+    if (cur.isWord('COPY') && cur.peek(1)?.value === 'GRANTS') {
+      cur.index += 2;
+      copyGrants = true;
+    } else cur.next();
   }
   if (cur.accept('AS')) asSelect = cur.rest();
   if (!columns && !like && !asSelect) throw cur.unexpected();
@@ -140,12 +151,29 @@ export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifi
   if (taken && orReplace && !temporary) await requireOwnership(ctx, 'TABLE', full, 'table');
   const existing = await claimName(table, taken, modifiers);
   if (existing) return existing;
+  // COPY GRANTS "copies all privileges, except OWNERSHIP, from the existing table to the new table"; when a
+  // table is also being replaced, which of the two gives them is not said: refused rather than guessed.
+  if (copyGrants && (temporary || !like || taken)) {
+    throw unsupported(
+      temporary
+        ? 'COPY GRANTS on a temporary table'
+        : !like
+          ? 'COPY GRANTS other than with CREATE TABLE ... LIKE'
+          : 'CREATE OR REPLACE TABLE ... LIKE ... COPY GRANTS replacing an existing table (whose grants are copied is not documented): drop it first',
+    );
+  }
   const target = temporary ? quoteIdent(table) : quoteQualified(full);
   const verb = `CREATE ${orReplace ? 'OR REPLACE ' : ''}${temporary ? 'TEMP ' : ''}TABLE`;
+  let likeGrants: { privilege: string; role: string }[] = [];
   const comments: [string, string][] = [];
   if (like) {
     const source = await requireTable(ctx, like);
     if (source.kind === 'table') await requireTableVisible(ctx, source.name);
+    if (copyGrants && source.kind === 'table') {
+      likeGrants = (await grantsOn(ctx.conn, 'TABLE', source.name)).filter(
+        (g) => g.privilege !== 'OWNERSHIP',
+      );
+    }
     const cols = await describeColumns(ctx, source.name);
     columns = cols.map((c) => ({ name: c.name, duck: c.duck, canonical: c.canonical, notNull: c.notNull }));
   }
@@ -175,8 +203,64 @@ export async function createTable(ctx: Ctx, cur: Cursor, modifiers: CreateModifi
     await resetLoadHistory(ctx.conn, full);
     await dropGrantsOn(ctx.conn, 'TABLE', full);
     await recordCreated(ctx, 'TABLE', full);
+    for (const g of likeGrants) await grant(ctx.conn, g.privilege, 'TABLE', full, g.role);
   }
   return ddlDone(`Table ${table} successfully created.`);
+}
+
+/**
+ * ALTER TABLE [ IF EXISTS ] <name> SWAP WITH <target>: "Swaps all content and metadata between two
+ * specified tables, including any integrity constraints defined for the tables. Also swaps all access
+ * control privilege grants. The two tables are essentially renamed in a single transaction." Swapping
+ * with a temporary table is not allowed, and the swap takes OWNERSHIP of both. The load metadata of a
+ * table is metadata of that table and goes with it. Any other ALTER TABLE is refused; so is a swap
+ * across schemas, which the stand-in's storage cannot rename.
+ */
+export async function alterTable(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
+  cur.expect('ALTER', 'TABLE');
+  const ifExists = cur.accept('IF', 'EXISTS');
+  const parts = readName(cur);
+  if (!cur.accept('SWAP', 'WITH')) throw unsupported(`ALTER TABLE ... ${cur.peek()?.value ?? ''}`.trim());
+  const otherParts = readName(cur);
+  if (!cur.done()) throw cur.unexpected();
+  const found = await findTable(ctx, parts);
+  if (!found) {
+    if (ifExists) return ddlDone('Statement executed successfully.');
+    throw objectMissing(qualify(ctx.session, parts, 'ALTER TABLE'));
+  }
+  const other = await requireTable(ctx, otherParts);
+  if (found.kind === 'temp' || other.kind === 'temp') {
+    throw new SnowflakeSqlError(
+      '002028',
+      '42601',
+      'Swapping a permanent or transient table with a temporary table is not allowed.',
+    );
+  }
+  const [db, schema, a] = found.name as [string, string, string];
+  const [otherDb, otherSchema, b] = other.name as [string, string, string];
+  if (db !== otherDb || schema !== otherSchema) {
+    throw unsupported('ALTER TABLE ... SWAP WITH a table in another schema');
+  }
+  if (a === b) throw unsupported('ALTER TABLE ... SWAP WITH the same table');
+  await requireOwnership(ctx, 'TABLE', found.name, 'table');
+  await requireOwnership(ctx, 'TABLE', other.name, 'table');
+  const swap = `__SF_SWAP_${Date.now()}`;
+  const inSchema = (t: string) => quoteQualified([db, schema, t]);
+  // DuckDB writes one attached file per transaction: the renames and the load history live in the
+  // database's file and move together; the grants live in the metadata file.
+  await ctx.conn.run('BEGIN TRANSACTION');
+  try {
+    await ctx.conn.run(`ALTER TABLE ${inSchema(a)} RENAME TO ${quoteIdent(swap)}`);
+    await ctx.conn.run(`ALTER TABLE ${inSchema(b)} RENAME TO ${quoteIdent(a)}`);
+    await ctx.conn.run(`ALTER TABLE ${inSchema(swap)} RENAME TO ${quoteIdent(b)}`);
+    await swapLoadHistory(ctx.conn, found.name, other.name);
+    await ctx.conn.run('COMMIT');
+  } catch (err) {
+    await ctx.conn.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+  await swapTableGrants(ctx.conn, found.name, other.name);
+  return ddlDone('Statement executed successfully.');
 }
 
 export async function dropTable(ctx: Ctx, parts: readonly string[]): Promise<Dropped> {

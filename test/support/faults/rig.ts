@@ -10,7 +10,7 @@ import pg from 'pg';
 import { ulid } from 'ulid';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { closeSnowflakeConnections } from '../../../lambdas/adapters/snowflake';
-import type { TallyConfig } from '../../../lambdas/config';
+import type { PipelineConfig, TallyConfig } from '../../../lambdas/config';
 import { type AuditEvent, verifyChain } from '../../../lambdas/domain/audit';
 import type { ExecutionInput } from '../../../lambdas/steps/contract';
 import { synthesizeDefinition } from '../../../lib/synthesize-definition';
@@ -120,8 +120,8 @@ interface Row {
 export interface FileRig {
   /** The running rig: read it inside a test or hook, not at module level. */
   readonly rig: FaultRig;
-  /** A fresh scenario on the rig, dropped after the test. */
-  scenario(tag: string, rows?: number): Promise<Scenario>;
+  /** A fresh scenario on the rig, dropped after the test; `pipeline` overrides its pipeline settings. */
+  scenario(tag: string, rows?: number, pipeline?: Partial<PipelineConfig>): Promise<Scenario>;
   /**
    * A fresh scenario loaded by a historical run, then changed: five new rows and three changed ones wait
    * for the next window, whose start is `watermark`.
@@ -152,8 +152,8 @@ export function rigForFile(): FileRig {
       if (!current) throw new Error('the rig starts in beforeAll: read it inside a test');
       return current;
     },
-    async scenario(tag, rows) {
-      const s = await scenario(file.rig, tag, rows);
+    async scenario(tag, rows, pipeline) {
+      const s = await scenario(file.rig, tag, rows, pipeline);
       created.push(s);
       return s;
     },
@@ -172,7 +172,12 @@ export function rigForFile(): FileRig {
 }
 
 /** A database, an S3 prefix and a Snowflake schema of this scenario's own, and a table of `rows` rows. */
-export async function scenario(rig: FaultRig, tag: string, rows = 30): Promise<Scenario> {
+export async function scenario(
+  rig: FaultRig,
+  tag: string,
+  rows = 30,
+  pipeline: Partial<PipelineConfig> = {},
+): Promise<Scenario> {
   const label = `netfault_${tag}_${ulid().slice(-8).toLowerCase()}`;
   await onDatabase(stack.postgres.url, (c) => c.query(`CREATE DATABASE ${label}`));
   const direct = new URL(stack.postgres.url);
@@ -195,7 +200,12 @@ export async function scenario(rig: FaultRig, tag: string, rows = 30): Promise<S
   const base = localConfig(
     stack,
     [{ schema: 'public', name: 'items', primaryKey: ['id'], cursorColumn: 'updated_at' }],
-    { lagSeconds: 0, lookbackSeconds: 60, volumeGuard: { mode: 'off', history: 10, minRatio: 0.1 } },
+    {
+      lagSeconds: 0,
+      lookbackSeconds: 60,
+      volumeGuard: { mode: 'off', history: 10, minRatio: 0.1 },
+      ...pipeline,
+    },
   );
   const schema = label.toUpperCase();
   const proxiedPg = new URL(direct);
