@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { TRANSIENT_ERROR_NAMES } from '../lambdas/domain/errors';
-import { CHUNK_STEP_PAYLOAD, STEP_PAYLOAD } from '../lambdas/steps/contract';
+import { CHUNK_STEP_PAYLOAD, STEP_PAYLOAD, TABLE_CHAIN } from '../lambdas/steps/contract';
 import { type StateName, type StepName, stepOfState } from '../lambdas/steps/registry';
 
 /**
@@ -137,7 +137,7 @@ export class TransferDefinition extends Construct {
 
     // CountSource, then either the one export (ExportToS3) or, for a historical load it split into
     // chunks, a Distributed Map exporting each chunk in a child execution of its own (ExportChunk) and
-    // GatherChunks adding them up; both go on to LoadSnowflake, VerifyCounts and AuditSuccess.
+    // GatherChunks adding them up; both go on to LoadSnowflake and the rest of TABLE_CHAIN.
     const countSource = onFailure(this.task('CountSource'));
     const exportWhole = onFailure(this.task('ExportToS3'));
     const loadSnowflake = onFailure(this.task('LoadSnowflake'));
@@ -164,7 +164,13 @@ export class TransferDefinition extends Construct {
     const split = new sfn.Choice(this, ROUTING_STATE.splitIntoChunks)
       .when(sfn.Condition.isPresent('$.count.chunks'), exportChunks.next(gatherChunks).next(loadSnowflake))
       .otherwise(exportWhole.next(loadSnowflake));
-    loadSnowflake.next(onFailure(this.task('VerifyCounts'))).next(onFailure(this.task('AuditSuccess')));
+    // After the load, the rest of the table chain in its order (VerifyCounts, VerifyValues, AuditSuccess).
+    const afterLoad = TABLE_CHAIN.slice(TABLE_CHAIN.findIndex((link) => link.state === 'LoadSnowflake') + 1);
+    afterLoad.reduce<tasks.LambdaInvoke>((previous, link) => {
+      const task = onFailure(this.task(link.state));
+      previous.next(task);
+      return task;
+    }, loadSnowflake);
     const tableChain = sfn.Chain.start(countSource).next(split);
 
     const transferTables = new sfn.Map(this, ROUTING_STATE.transferTables, {

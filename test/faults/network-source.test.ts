@@ -85,7 +85,7 @@ describe('the S3 stand-in failing mid-upload', () => {
             file.rig.s3.cut({
               direction: 'toServer',
               after: 400,
-              when: /(?:PUT|POST) \S*part-\d+\.csv\.gz/,
+              when: /(?:PUT|POST) \S*part-\d+\.csv\.(?:gz|zst)/,
             });
           }
         },

@@ -18,6 +18,8 @@ let table: ResolvedTable;
 async function load(): Promise<void> {
   const result = await fx.source.export(table, { kind: 'all' }, fx.stage, {
     keyPrefix: `${fx.s3.prefix}/all-types-${Date.now()}`,
+    // The codec of the file format the fixture bootstraps below.
+    compression: { codec: 'gzip', level: 1 },
   });
   await fx.warehouse.replaceWith(
     table,
