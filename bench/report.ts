@@ -4,8 +4,14 @@ import { cpus, totalmem } from 'node:os';
 import type { Compression } from '../lambdas/domain/compression';
 import { type BenchRun, MEASUREMENTS, type Measurement, throughput } from './export-bench';
 
-/** The bar the export must clear at one million rows. */
-export const ACCEPTANCE = { minRatio: 0.8, maxPeakRssBytes: 300 * 1024 * 1024 } as const;
+/**
+ * The bars the export must clear at one million rows, both against the baseline of the same run: its
+ * throughput at least 0.8 of the bare pipe's, and its peak RSS at most 1.75 times the bare pipe's. The
+ * export's process also loads the adapters and the AWS SDK, a constant; what it must not do is hold data,
+ * which would show as memory growing with the table. An absolute bar would judge the Node version instead:
+ * the same bare pipe peaks at 125 MB on Node 20 and at about 350 MB on Node 24.
+ */
+export const ACCEPTANCE = { minRatio: 0.8, maxPeakRssRatio: 1.75 } as const;
 
 /** What a benchmark was asked to do. */
 export interface BenchSettings {
@@ -61,6 +67,7 @@ export function summarize(options: BenchSettings, runs: readonly BenchRun[]) {
   const exactRatio = medianSeconds(runs, 'baseline') / medianSeconds(runs, 'export');
   const ratio = round(exactRatio, 2);
   const exportPeakRssMb = results.export.peakRssMb;
+  const exactRssRatio = results.export.peakRssMb / results.baseline.peakRssMb;
   return {
     measuredAt: new Date().toISOString(),
     rows: options.rows,
@@ -75,9 +82,10 @@ export function summarize(options: BenchSettings, runs: readonly BenchRun[]) {
     results,
     ratio,
     exportPeakRssMb,
+    peakRssRatio: round(exactRssRatio, 2),
     acceptance: {
       ratio: exactRatio >= ACCEPTANCE.minRatio,
-      peakRss: exportPeakRssMb < mb(ACCEPTANCE.maxPeakRssBytes),
+      peakRss: exactRssRatio <= ACCEPTANCE.maxPeakRssRatio,
     },
     runs,
   };
