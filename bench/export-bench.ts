@@ -9,6 +9,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { createCompressor } from '../lambdas/adapters/compression';
 import { postgresSchema, s3Schema } from '../lambdas/config';
+import type { KeyRange } from '../lambdas/domain/chunks';
 import type { Compression } from '../lambdas/domain/compression';
 import type { StackInfo } from '../local/stack';
 
@@ -24,6 +25,9 @@ export interface BenchRun {
   readonly compressedBytes: number;
   readonly files: number;
   readonly seconds: number;
+  /** When the measured work began and ended (epoch ms), to tell how far runs in parallel overlapped. */
+  readonly startedAt: number;
+  readonly endedAt: number;
   /** CPU time of the measuring process (user + system) over the whole run, less sensitive to other load. */
   readonly cpuSeconds: number;
   readonly maxRssBytes: number;
@@ -34,6 +38,8 @@ export interface BenchSpec {
   readonly kind: Measurement;
   readonly stack: StackInfo;
   readonly compression: Compression;
+  /** Export only this range of the key, as one chunk of a historical load does; the whole table if absent. */
+  readonly range?: KeyRange;
 }
 
 /**
@@ -91,7 +97,7 @@ async function measureExport(
   spec: BenchSpec,
   { PostgresSource, S3Stage }: Awaited<ReturnType<typeof loadAdapters>>,
 ): Promise<Omit<BenchRun, 'kind' | 'cpuSeconds' | 'maxRssBytes'>> {
-  const { stack } = spec;
+  const { stack, range } = spec;
   const source = new PostgresSource(postgresSchema.parse({ url: stack.postgres.url }));
   const stage = new S3Stage(s3Schema.parse({ ...stack.s3, prefix: 'bench' }));
   try {
@@ -101,12 +107,15 @@ async function measureExport(
       primaryKey: ['id'],
       cursorColumn: 'updated_at',
     });
+    const startedAt = Date.now();
     const started = performance.now();
-    const result = await source.export(table, { kind: 'all' }, stage, {
-      keyPrefix: `bench/${BENCH_TABLE}`,
+    const result = await source.export(table, range ? { kind: 'keys', range } : { kind: 'all' }, stage, {
+      // Chunks exported at once write apart, as each chunk of a load does.
+      keyPrefix: `bench/${BENCH_TABLE}/${range ? `from-${range.from ?? 'start'}` : 'all'}`,
       compression: spec.compression,
     });
     const seconds = (performance.now() - started) / 1000;
+    const endedAt = Date.now();
     // Outside the timing: the stand-in keeps objects in memory, and later runs should not pay for them.
     await stage.delete(result.files.map((f) => f.key));
     return {
@@ -115,6 +124,8 @@ async function measureExport(
       compressedBytes: result.compressedBytes,
       files: result.files.length,
       seconds,
+      startedAt,
+      endedAt,
     };
   } finally {
     await source.close();
@@ -129,6 +140,7 @@ async function measureBaseline(
   try {
     let rawBytes = 0;
     let compressedBytes = 0;
+    const startedAt = Date.now();
     const started = performance.now();
     const copy = client.query(copyTo(`COPY ${BENCH_TABLE} TO STDOUT WITH (FORMAT csv, HEADER)`));
     copy.on('data', (chunk: Buffer) => {
@@ -146,7 +158,15 @@ async function measureBaseline(
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    return { rows: copy.rowCount, rawBytes, compressedBytes, files: 0, seconds };
+    return {
+      rows: copy.rowCount,
+      rawBytes,
+      compressedBytes,
+      files: 0,
+      seconds,
+      startedAt,
+      endedAt: Date.now(),
+    };
   } finally {
     await client.end();
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { AUDIT_HISTORY_ACCEPTANCE, benchAuditHistory } from '../../bench/audit-history-bench';
+import { benchChunks, CHUNKS_ACCEPTANCE } from '../../bench/chunks-bench';
 import {
   CODEC_CANDIDATES,
   type CodecSpec,
@@ -43,7 +44,7 @@ import {
 import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
-const SUITES = ['export', 'audit-history', 'standin-load', 'codecs', 'end-to-end'] as const;
+const SUITES = ['export', 'chunks', 'audit-history', 'standin-load', 'codecs', 'end-to-end'] as const;
 type Suite = (typeof SUITES)[number];
 
 type BenchOptions = BenchSettings & {
@@ -54,6 +55,8 @@ type BenchOptions = BenchSettings & {
   loadOut: string;
   codecsOut: string;
   endToEndOut: string;
+  chunks: number;
+  chunksOut: string;
 };
 
 export function registerBench(program: Command): void {
@@ -90,6 +93,8 @@ export function registerBench(program: Command): void {
       "where to write the Snowflake stand-in's COPY figures (standin-load)",
       'bench-results/standin-load.json',
     )
+    .option('--chunks <n>', 'chunks exported at once against one stream (chunks)', positiveInt, 2)
+    .option('--chunks-out <file>', 'where to write the chunks figures', 'bench-results/chunks.json')
     .option('--codecs-out <file>', 'where to write the codecs figures', 'bench-results/codecs.json')
     .option(
       '--end-to-end-out <file>',
@@ -98,6 +103,7 @@ export function registerBench(program: Command): void {
     )
     .action(async (options: BenchOptions) => {
       if (options.suite.includes('export')) await bench(options);
+      if (options.suite.includes('chunks')) await benchChunked(options);
       if (options.suite.includes('audit-history')) await benchHistory(options);
       if (options.suite.includes('standin-load')) await benchLoad(options);
       if (options.suite.includes('codecs')) await benchCodecs(options);
@@ -238,6 +244,35 @@ async function bench(options: BenchOptions): Promise<void> {
   await mkdir(dirname(options.out), { recursive: true });
   await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
   log(`figures written to ${options.out}`);
+}
+
+/** The bench table as one stream against `--chunks` key-range chunks exported at once. */
+async function benchChunked(options: BenchOptions): Promise<void> {
+  const report = await withLocalStack((stack) =>
+    benchChunks(
+      stack.info,
+      {
+        rows: options.rows,
+        repeat: options.repeat,
+        compression: options.compression,
+        chunks: options.chunks,
+      },
+      log,
+    ),
+  );
+  console.log(
+    formatTable(
+      ['export', 'rows', 'median s', 'CPU s'],
+      [
+        ['one stream', report.rows, report.streamSeconds, report.streamCpuSeconds],
+        [`${report.chunks} chunks at once`, report.rows, report.chunksSeconds, report.chunksCpuSeconds],
+      ],
+    ),
+  );
+  console.log(
+    `speed-up chunks/stream: ${report.speedup} (acceptance ≥ ${CHUNKS_ACCEPTANCE.minSpeedup}: ${report.acceptance.speedup ? 'pass' : 'FAIL'})`,
+  );
+  await writeFigures(options.chunksOut, report);
 }
 
 const codecName = (c: Compression) => `${c.codec}:${c.level}`;

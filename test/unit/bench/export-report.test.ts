@@ -13,6 +13,8 @@ function run(kind: BenchRun['kind'], seconds: number, rssMb: number): BenchRun {
     compressedBytes: 23e6,
     files: kind === 'export' ? 1 : 0,
     seconds,
+    startedAt: 0,
+    endedAt: seconds * 1000,
     cpuSeconds: seconds,
     maxRssBytes: rssMb * MB,
   };

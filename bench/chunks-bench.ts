@@ -1,0 +1,93 @@
+// One large table exported as one stream against the same table as two key-range chunks exported at once,
+// each in a process of its own as each chunk of a historical load runs in a Lambda of its own. The chunks'
+// time is the span from the first chunk's start to the last chunk's end, so a chunk that started early
+// gains nothing.
+import { integerKeyRanges } from '../lambdas/domain/chunks';
+import type { Compression } from '../lambdas/domain/compression';
+import type { StackInfo } from '../local/stack';
+import { type BenchRun, createBenchTable, measureInChild } from './export-bench';
+
+/** The bar: two chunks on two cores finish at least 1.25 times sooner than one stream. */
+export const CHUNKS_ACCEPTANCE = { minSpeedup: 1.25 } as const;
+
+export interface ChunksSettings {
+  readonly rows: number;
+  readonly repeat: number;
+  readonly compression: Compression;
+  /** How many chunks run at once. */
+  readonly chunks: number;
+}
+
+/** One round: the stream's run and the chunks' runs, which must read the same rows between them. */
+export interface ChunksRound {
+  readonly stream: BenchRun;
+  readonly chunks: readonly BenchRun[];
+}
+
+/** The wall time of runs made at once: from the first one's start to the last one's end. */
+export function spanSeconds(runs: readonly BenchRun[]): number {
+  if (runs.length === 0) throw new RangeError('no runs to span');
+  const start = Math.min(...runs.map((r) => r.startedAt));
+  const end = Math.max(...runs.map((r) => r.endedAt));
+  return (end - start) / 1000;
+}
+
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] as number;
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** The medians of both sides and their ratio, judged unrounded; throws when a round lost or added rows. */
+export function chunksFigures(settings: ChunksSettings, rounds: readonly ChunksRound[]) {
+  if (rounds.length === 0) throw new RangeError('no rounds measured');
+  for (const [i, r] of rounds.entries()) {
+    const chunked = r.chunks.reduce((sum, c) => sum + c.rows, 0);
+    if (chunked !== r.stream.rows) {
+      throw new Error(
+        `round ${i + 1}: the chunks exported ${chunked} rows between them, the stream ${r.stream.rows}`,
+      );
+    }
+  }
+  const streamSeconds = median(rounds.map((r) => r.stream.seconds));
+  const chunksSeconds = median(rounds.map((r) => spanSeconds(r.chunks)));
+  const speedup = streamSeconds / chunksSeconds;
+  return {
+    measuredAt: new Date().toISOString(),
+    rows: settings.rows,
+    chunks: settings.chunks,
+    compression: settings.compression,
+    repeat: settings.repeat,
+    streamSeconds: round(streamSeconds, 2),
+    chunksSeconds: round(chunksSeconds, 2),
+    streamCpuSeconds: round(median(rounds.map((r) => r.stream.cpuSeconds)), 2),
+    chunksCpuSeconds: round(median(rounds.map((r) => r.chunks.reduce((s, c) => s + c.cpuSeconds, 0))), 2),
+    speedup: round(speedup, 2),
+    acceptance: { speedup: speedup >= CHUNKS_ACCEPTANCE.minSpeedup },
+    rounds,
+  };
+}
+
+export type ChunksReport = ReturnType<typeof chunksFigures>;
+
+export async function benchChunks(
+  stack: StackInfo,
+  settings: ChunksSettings,
+  log: (line: string) => void,
+): Promise<ChunksReport> {
+  log(`creating ${settings.rows.toLocaleString('en-US')} rows for the chunks benchmark...`);
+  await createBenchTable(stack.postgres.url, settings.rows);
+  // The key runs 1..rows without gaps: equal key ranges are equal chunks, as planning would cut them.
+  const ranges = integerKeyRanges(
+    { min: '1', max: String(settings.rows), estimatedRows: settings.rows },
+    Math.ceil(settings.rows / settings.chunks),
+  );
+  const rounds: ChunksRound[] = [];
+  for (let i = 1; i <= settings.repeat; i++) {
+    const spec = { kind: 'export', stack, compression: settings.compression } as const;
+    const stream = await measureInChild(spec);
+    log(`  one stream ${i}/${settings.repeat}: ${stream.seconds.toFixed(2)} s`);
+    const chunks = await Promise.all(ranges.map((range) => measureInChild({ ...spec, range })));
+    log(`  ${ranges.length} chunks at once ${i}/${settings.repeat}: ${spanSeconds(chunks).toFixed(2)} s`);
+    rounds.push({ stream, chunks });
+  }
+  return chunksFigures(settings, rounds);
+}
