@@ -5,15 +5,14 @@
 // counts and the value check closed, waits for the cadence, and a later MERGE of its key clears its mark.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TableConfig, TallyConfig } from '../../lambdas/config';
-import type { AuditEvent } from '../../lambdas/domain/audit';
 import type { DeleteMode } from '../../lambdas/domain/deletes';
 import { synthesizeDefinition } from '../../lib/synthesize-definition';
 import type { StateMachineDefinition } from '../../local/interpreter';
-import { localConfig } from '../../local/local-config';
-import { runPipeline } from '../../local/runner';
-import { auditLog } from '../support/audit';
+import type { RunPipelineOptions } from '../../local/runner';
+import { ownDatabaseConfig } from '../support/audit';
 import { wrapping } from '../support/port-overrides';
 import { freshDatabase, onDatabase } from '../support/postgres';
+import { eventsOfExecution, runQuietly } from '../support/quiet-run';
 import { connect, destroy, exec } from '../support/snowflake-client';
 
 const stack = inject('stack');
@@ -41,23 +40,10 @@ async function target(query: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-const run = (
-  pipeline: 'historical' | 'incremental',
-  extra: Partial<Parameters<typeof runPipeline>[0]> = {},
-) =>
-  runPipeline({
-    config,
-    input: { pipeline },
-    definition,
-    retryIntervalMs: 10,
-    printAlert: () => {},
-    logger: { info: () => {}, warn: () => {} },
-    ...extra,
-  });
+const run = (pipeline: 'historical' | 'incremental', extra: Partial<RunPipelineOptions> = {}) =>
+  runQuietly({ config, input: { pipeline }, definition, ...extra });
 
-async function eventsOf(executionId: string): Promise<AuditEvent[]> {
-  return (await auditLog(config)).filter((e) => e.executionId === executionId);
-}
+const eventsOf = (executionId: string) => eventsOfExecution(config, executionId);
 
 beforeAll(async () => {
   url = await freshDatabase(label);
@@ -70,13 +56,7 @@ beforeAll(async () => {
       `INSERT INTO t_${mode} (id, v, updated_at) SELECT i, 'v' || i, now() - interval '2 hours' FROM generate_series(1, 5) AS i`,
     );
   }
-  const base = localConfig(stack, MODES.map(tableOf), { lagSeconds: 0, lookbackSeconds: 0 });
-  config = {
-    ...base,
-    postgres: { ...base.postgres, url },
-    s3: { ...base.s3, prefix: label },
-    snowflake: { ...base.snowflake, schema: label.toUpperCase() },
-  };
+  config = ownDatabaseConfig(label, url, MODES.map(tableOf), { lagSeconds: 0, lookbackSeconds: 0 });
   definition = synthesizeDefinition(config) as unknown as StateMachineDefinition;
 }, 120_000);
 
@@ -151,14 +131,7 @@ describe('CheckDeletes in the pipeline', () => {
     // A window reaching back over the marked row: the source has no row 2, the target's is marked.
     const reaching = { ...config, pipeline: { ...config.pipeline, lookbackSeconds: 3 * 3600 } };
     const soft = (cfg: TallyConfig) =>
-      runPipeline({
-        config: cfg,
-        input: { pipeline: 'incremental', tables: ['public.t_soft'] },
-        definition,
-        retryIntervalMs: 10,
-        printAlert: () => {},
-        logger: { info: () => {}, warn: () => {} },
-      });
+      run('incremental', { config: cfg, input: { pipeline: 'incremental', tables: ['public.t_soft'] } });
     const again = await soft(reaching);
     expect(again.tables).toEqual([{ table: 'public.t_soft', status: 'succeeded' }]);
     const events = await eventsOf(again.executionId);

@@ -36,26 +36,21 @@ function keyCondition(
   return { where, binds: [...binds, ...keys] };
 }
 
-/** Marks the unmarked rows of `keys` in `slice` deleted at the statement's time. */
-export function markSql(
+/**
+ * The statement that handles the rows of `keys` in `slice`: `mark` sets the mark on those not marked yet
+ * (at the statement's time), `delete` removes them.
+ */
+export function changeKeysSql(
+  action: 'mark' | 'delete',
   target: string,
   table: ResolvedTable,
   slice: Slice,
   keys: readonly string[],
 ): { sql: string; binds: Bind[] } {
   const { where, binds } = keyCondition(table, slice, keys);
-  return {
-    sql: `UPDATE ${target} SET ${DELETED_MARK} = CURRENT_TIMESTAMP() WHERE ${where} AND ${DELETED_MARK} IS NULL`,
-    binds,
-  };
-}
-
-export function deleteSql(
-  target: string,
-  table: ResolvedTable,
-  slice: Slice,
-  keys: readonly string[],
-): { sql: string; binds: Bind[] } {
-  const { where, binds } = keyCondition(table, slice, keys);
-  return { sql: `DELETE FROM ${target} WHERE ${where}`, binds };
+  const sql =
+    action === 'mark'
+      ? `UPDATE ${target} SET ${DELETED_MARK} = CURRENT_TIMESTAMP() WHERE ${where} AND ${DELETED_MARK} IS NULL`
+      : `DELETE FROM ${target} WHERE ${where}`;
+  return { sql, binds };
 }

@@ -19,7 +19,7 @@ import { targetTypeOf } from '../../domain/type-mapping';
 import type { FileLoadResult, LoadResult, Slice, Warehouse } from '../../ports';
 import { digestRows, rowDigestsSql, segmentRows, segmentSumsSql, sliceWhere } from './checksum';
 import { bootstrapStatements, createSchema, type PresentObjects } from './ddl';
-import { addMarkSql, DELETED_MARK, deleteSql, KEYS_PER_STATEMENT, markSql, visibleRows } from './deletes';
+import { addMarkSql, changeKeysSql, DELETED_MARK, KEYS_PER_STATEMENT, visibleRows } from './deletes';
 import type { Bind, Row, SnowflakeSession } from './session';
 import {
   checkTargetColumns,
@@ -293,7 +293,7 @@ export class SnowflakeLoader implements Warehouse {
     return this.changeKeys(
       `marking rows of ${table.targetName} deleted`,
       keys,
-      (batch) => markSql(this.table(table), table, slice, batch),
+      (batch) => changeKeysSql('mark', this.table(table), table, slice, batch),
       'number of rows updated',
     );
   }
@@ -302,7 +302,7 @@ export class SnowflakeLoader implements Warehouse {
     return this.changeKeys(
       `deleting rows of ${table.targetName}`,
       keys,
-      (batch) => deleteSql(this.table(table), table, slice, batch),
+      (batch) => changeKeysSql('delete', this.table(table), table, slice, batch),
       'number of rows deleted',
     );
   }

@@ -1,4 +1,4 @@
-// Snowflake tables: CREATE [OR REPLACE] [TEMPORARY] TABLE (columns, LIKE, AS SELECT), DROP TABLE, DESCRIBE
+// Snowflake tables: CREATE [OR REPLACE] [TEMPORARY] TABLE (columns, LIKE, AS SELECT), ALTER TABLE (SWAP WITH, ADD COLUMN), DROP TABLE, DESCRIBE
 // TABLE and SHOW TABLES. The declared Snowflake type of each column is kept as the column's comment.
 import {
   dropGrantsOn,
