@@ -5,6 +5,7 @@
 // table's `deletes` mode reports it, marks it, or deletes it from the target. The `deletes` audit event
 // is written with the table's success (`write-audit.ts`).
 import type { StepDeps } from '../deps';
+import { clip } from '../domain/alert';
 import {
   boundKeys,
   DEFAULT_DELETE_CHECK_EVERY,
@@ -21,6 +22,9 @@ import type { Slice } from '../ports';
 import { compareValues } from '../reconcile/compare';
 import { resolvedTable } from './columns';
 import type { DeletesOutput, TableEvent } from './contract';
+
+/** How much of a described key the state and the event keep. */
+const KEY_CHARS = 200;
 
 /** The table's delete settings, its configuration's or the defaults. */
 export function deleteSettings(
@@ -84,7 +88,10 @@ export async function checkDeletes({ state }: TableEvent, deps: StepDeps): Promi
       `${work.table}: ${gone.length} key(s) are gone from the source, but ${mode === 'soft' ? 'marking' : 'deleting'} them in the target changed ${handled} row(s); the target changed while it was checked? Run the check again (deleteCheckEvery) or reload the table historically`,
     );
   }
-  const { listed } = boundKeys(gone.map((key) => describeKey(table.primaryKey, decodeFields(key))));
+  // Named for a person, each clipped: a key of long text must not swell the state or the event.
+  const listed = boundKeys(gone).listed.map((key) =>
+    clip(describeKey(table.primaryKey, decodeFields(key)), KEY_CHARS),
+  );
   const incomplete = result.truncated || result.unsplit.length > 0;
   if (incomplete) {
     deps.logger.warn(

@@ -149,4 +149,35 @@ describe('CheckDeletes in the pipeline', () => {
     const row = await target('SELECT V, "_TALLY_DELETED_AT" IS NULL AS UNMARKED FROM T_SOFT WHERE ID = 2');
     expect(row).toEqual([{ V: 'back', UNMARKED: true }]);
   }, 240_000);
+
+  it('fails the table at CheckDeletes with DeleteCheckError and alerts when the target changes fewer rows than keys were found', async () => {
+    await sql('DELETE FROM t_propagate WHERE id = 5');
+    // Due on every run, and a target that deletes nothing of what it is asked to.
+    const everyRun: TallyConfig = {
+      ...config,
+      tables: config.tables.map((t) => (t.name === 't_propagate' ? { ...t, deleteCheckEvery: 'PT0S' } : t)),
+    };
+    const deletingNothing = wrapping({ warehouse: () => ({ deleteKeys: async () => 0 }) });
+    const verdict = await run('incremental', {
+      config: everyRun,
+      input: { pipeline: 'incremental', tables: ['public.t_propagate'] },
+      wrapPorts: deletingNothing,
+    });
+    expect(verdict.tables).toEqual([
+      {
+        table: 'public.t_propagate',
+        status: 'failed',
+        failure: {
+          stage: 'CheckDeletes',
+          error: 'DeleteCheckError',
+          message: expect.stringContaining('1 key(s) are gone from the source'),
+        },
+      },
+    ]);
+    expect(verdict.alerts).toHaveLength(1);
+    const events = await eventsOf(verdict.executionId);
+    expect(events.map((e) => e.eventType)).toEqual(['start', 'failure', 'alert']);
+    expect(events[1]).toMatchObject({ errorType: 'DeleteCheckError', countMatch: true });
+    expect((await target('SELECT ID FROM T_PROPAGATE WHERE ID = 5')).length).toBe(1);
+  }, 240_000);
 });
