@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tableSchema } from '../../../lambdas/config';
 import type { StepDeps } from '../../../lambdas/deps';
 import { sealEvent } from '../../../lambdas/domain/audit';
-import type { DeleteMode } from '../../../lambdas/domain/deletes';
+import { type DeleteMode, INCOMPLETE_CHECK } from '../../../lambdas/domain/deletes';
 import { DeleteCheckError } from '../../../lambdas/domain/errors';
 import { jobEvent } from '../../../lambdas/domain/job-events';
 import { fakeDeps, runStep } from '../../support/fakes';
@@ -128,5 +128,34 @@ describe('checkDeletes', () => {
     expect(warehouse.changed).toEqual([]);
     const reads = audit.reads.filter((r) => r.eventTypes?.includes('deletes'));
     expect(reads).toEqual([{ sourceTables: ['public.orders'], eventTypes: ['deletes'], newest: 1 }]);
+  });
+
+  it('checks again at once after an incomplete check that handled keys, but a report waits for the cadence', async () => {
+    const at = new Date('2025-01-01T11:00:00.000Z');
+    const job = {
+      jobId: 'j0',
+      executionId: 'exec-0',
+      pipeline: 'incremental' as const,
+      startedAt: at.toISOString(),
+    };
+    const table = {
+      sourceTable: 'public.orders',
+      targetTable: 'DB.PUBLIC.ORDERS',
+      window: { from: null, to: UPPER },
+    };
+    const incomplete = sealEvent(
+      { ...jobEvent(job, 'deletes', table), status: 'SUCCEEDED', errorType: INCOMPLETE_CHECK },
+      null,
+      at,
+    );
+    const propagate = await setup('propagate');
+    propagate.audit.events.push(incomplete);
+    expect(await propagate.run()).toMatchObject({ ran: true, found: 1 });
+    const report = await setup('report');
+    report.audit.events.push(incomplete);
+    expect(await report.run()).toMatchObject({
+      ran: false,
+      reason: expect.stringContaining('not due until'),
+    });
   });
 });
