@@ -2,10 +2,11 @@
 // [IF NOT EXISTS] (https://docs.snowflake.com/en/sql-reference/sql/alter-table), UPDATE ... SET ... WHERE
 // (https://docs.snowflake.com/en/sql-reference/sql/update) and DELETE FROM ... WHERE
 // (https://docs.snowflake.com/en/sql-reference/sql/delete), each answering with its count of rows; what
-// the pages leave open is refused with 000002.
+// the pages leave open is refused with 000002; and the rows of a table read through a subquery in FROM
+// (https://docs.snowflake.com/en/sql-reference/constructs/from), as counts of a soft-deleting table are.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bind } from '../../local/snowflake/engine-types';
-import { ALTER_TABLE, DELETE, UPDATE } from './docs';
+import { ALTER_TABLE, DELETE, FROM, UPDATE } from './docs';
 import { byName, type Harness, startHarness } from './harness';
 
 let h: Harness;
@@ -97,5 +98,15 @@ describe('UPDATE and DELETE of rows by key', () => {
     ]);
     expect(byName(result)[0]?.['number of rows deleted']).toBe('1');
     expect(byName(await h.run('select id from hard order by id')).map((r) => r.ID)).toEqual(['1', '3']);
+  });
+
+  it(`counts the unmarked rows through a subquery in FROM, filtered again outside it (${FROM})`, async () => {
+    await h.run('create or replace table seen (id number, d timestamp_tz)');
+    await h.run('insert into seen values (1, null), (2, current_timestamp()), (3, null), (4, null)');
+    const result = await withBinds(
+      'select count(*) as n from (select * from seen where d is null) where id < ?',
+      [text('4')],
+    );
+    expect(byName(result)[0]?.N).toBe('2');
   });
 });

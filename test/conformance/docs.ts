@@ -11,6 +11,7 @@ export const CREATE_RESOURCE_MONITOR =
 export const CREATE_SCHEMA = 'https://docs.snowflake.com/en/sql-reference/sql/create-schema';
 export const CREATE_TABLE = 'https://docs.snowflake.com/en/sql-reference/sql/create-table';
 export const CREATE_WAREHOUSE = 'https://docs.snowflake.com/en/sql-reference/sql/create-warehouse';
+export const FROM = 'https://docs.snowflake.com/en/sql-reference/constructs/from';
 export const DELETE = 'https://docs.snowflake.com/en/sql-reference/sql/delete';
 export const UPDATE = 'https://docs.snowflake.com/en/sql-reference/sql/update';
 export const DATETIME = 'https://docs.snowflake.com/en/sql-reference/data-types-datetime';
