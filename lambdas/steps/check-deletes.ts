@@ -87,7 +87,7 @@ export async function checkDeletes({ state }: TableEvent, deps: StepDeps): Promi
   }
   if (mode !== 'report' && handled !== gone.length) {
     throw new DeleteCheckError(
-      `${work.table}: ${gone.length} key(s) are gone from the source, but ${mode === 'soft' ? 'marking' : 'deleting'} them in the target changed ${handled} row(s); the target changed while it was checked? Run the check again (deleteCheckEvery) or reload the table historically`,
+      `${work.table}: ${gone.length} key(s) are gone from the source, but ${mode === 'soft' ? 'marking' : 'deleting'} them in the target changed ${handled} row(s); did the target change while it was checked? The next run checks again (a failed check leaves no deletes event); should it fail again, reload the table historically`,
     );
   }
   // Named for a person, each clipped: a key of long text must not swell the state or the event.
