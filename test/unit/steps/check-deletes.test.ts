@@ -56,6 +56,23 @@ async function setup(
   };
 }
 
+/** The deletes event of a check an hour before the fakes' clock, as AuditSuccess writes it. */
+function pastCheck(errorType: string | null) {
+  const at = new Date('2025-01-01T11:00:00.000Z');
+  const job = {
+    jobId: 'j0',
+    executionId: 'exec-0',
+    pipeline: 'incremental' as const,
+    startedAt: at.toISOString(),
+  };
+  const table = {
+    sourceTable: 'public.orders',
+    targetTable: 'DB.PUBLIC.ORDERS',
+    window: { from: null, to: UPPER },
+  };
+  return sealEvent({ ...jobEvent(job, 'deletes', table), status: 'SUCCEEDED', errorType }, null, at);
+}
+
 describe('checkDeletes', () => {
   it('does nothing with deletes off (the default)', async () => {
     const { run, warehouse, audit } = await setup(undefined);
@@ -106,20 +123,7 @@ describe('checkDeletes', () => {
 
   it('reads only the newest deletes event of the table, and waits for the cadence after it', async () => {
     const { run, audit, warehouse } = await setup('propagate');
-    // A check an hour ago, as AuditSuccess wrote it.
-    const at = new Date('2025-01-01T11:00:00.000Z');
-    const job = {
-      jobId: 'j0',
-      executionId: 'exec-0',
-      pipeline: 'incremental' as const,
-      startedAt: at.toISOString(),
-    };
-    const table = {
-      sourceTable: 'public.orders',
-      targetTable: 'DB.PUBLIC.ORDERS',
-      window: { from: null, to: UPPER },
-    };
-    audit.events.push(sealEvent({ ...jobEvent(job, 'deletes', table), status: 'SUCCEEDED' }, null, at));
+    audit.events.push(pastCheck(null));
     expect(await run()).toEqual({
       ran: false,
       mode: 'propagate',
@@ -131,23 +135,7 @@ describe('checkDeletes', () => {
   });
 
   it('checks again at once after an incomplete check that handled keys, but a report waits for the cadence', async () => {
-    const at = new Date('2025-01-01T11:00:00.000Z');
-    const job = {
-      jobId: 'j0',
-      executionId: 'exec-0',
-      pipeline: 'incremental' as const,
-      startedAt: at.toISOString(),
-    };
-    const table = {
-      sourceTable: 'public.orders',
-      targetTable: 'DB.PUBLIC.ORDERS',
-      window: { from: null, to: UPPER },
-    };
-    const incomplete = sealEvent(
-      { ...jobEvent(job, 'deletes', table), status: 'SUCCEEDED', errorType: INCOMPLETE_CHECK },
-      null,
-      at,
-    );
+    const incomplete = pastCheck(INCOMPLETE_CHECK);
     const propagate = await setup('propagate');
     propagate.audit.events.push(incomplete);
     expect(await propagate.run()).toMatchObject({ ran: true, found: 1 });
