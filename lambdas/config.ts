@@ -2,6 +2,7 @@
 // against this schema; a bad setting fails at start with the setting's path in the message.
 import { z } from 'zod';
 import { CODECS, type Compression } from './domain/compression';
+import { DELETE_MODES, parseDuration } from './domain/deletes';
 import { InvalidConfigError } from './domain/errors';
 import { targetNameOf } from './domain/table';
 
@@ -31,6 +32,28 @@ export const tableSchema = z
      * `pipeline.valueCheck.fullUpToRows` rows, 'sampled' beyond.
      */
     verifyValues: z.enum(VALUE_CHECK_MODES).optional(),
+    /**
+     * What the incremental pipeline's delete check (CheckDeletes, `domain/deletes.ts`) does with keys the
+     * target holds and the source no longer does: nothing ('off'), list them on a `deletes` audit event
+     * ('report'), mark them in the target's `_TALLY_DELETED_AT` column ('soft'), or delete them from the
+     * target ('propagate'). Unset: 'off'.
+     */
+    deletes: z.enum(DELETE_MODES).optional(),
+    /**
+     * How often the delete check runs, as an ISO 8601 duration (`P1D`, `PT6H`); `PT0S`: every run. Unset:
+     * DEFAULT_DELETE_CHECK_EVERY.
+     */
+    deleteCheckEvery: z
+      .string()
+      .optional()
+      .superRefine((text, ctx) => {
+        if (text === undefined) return;
+        try {
+          parseDuration(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
   })
   .strict();
 

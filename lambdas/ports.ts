@@ -81,6 +81,11 @@ export interface Source {
   segmentSums(table: ResolvedTable, slice: Slice, request: SegmentRequest): Promise<SegmentSum[]>;
   /** The key and digests of each row of the given segments, for the last level of a reconciliation. */
   rowDigests(table: ResolvedTable, slice: Slice, request: RowRequest): Promise<RowDigest[]>;
+  /**
+   * Of these keys (canonical key texts, as `RowDigest.key`), the ones the table holds, at any cursor
+   * value, read in one snapshot: the delete check's proof that the others are gone.
+   */
+  presentKeys(table: ResolvedTable, keys: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -172,6 +177,15 @@ export interface Warehouse {
    * (retyped). Empty when they match.
    */
   targetDrift(table: ResolvedTable): Promise<readonly string[]>;
+  /** Adds the `_TALLY_DELETED_AT` column a soft-deleting table's target marks rows in, if it lacks it. */
+  addDeletedMark(table: ResolvedTable): Promise<void>;
+  /**
+   * Marks the rows of these keys (canonical key texts) in `slice` deleted at the source, now; answers
+   * how many it marked. Rows already marked keep their mark.
+   */
+  markDeleted(table: ResolvedTable, slice: Slice, keys: readonly string[]): Promise<number>;
+  /** Deletes the rows of these keys (canonical key texts) in `slice`; answers how many it deleted. */
+  deleteKeys(table: ResolvedTable, slice: Slice, keys: readonly string[]): Promise<number>;
 }
 
 /** The audit table: rows are only ever added. */

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { newEventId } from './ids';
 
-export const EVENT_TYPES = ['start', 'retry', 'success', 'failure', 'skipped', 'alert'] as const;
+/** `deletes`: one run of a table's delete check, with its figures (`domain/deletes.ts`). */
+export const EVENT_TYPES = ['start', 'retry', 'success', 'failure', 'skipped', 'alert', 'deletes'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const PIPELINES = ['historical', 'incremental'] as const;

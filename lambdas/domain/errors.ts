@@ -30,6 +30,7 @@ export const ERROR_CATALOG = [
   { name: 'NoWatermarkError', kind: 'terminal' },
   { name: 'CountMismatchError', kind: 'terminal' },
   { name: 'ValueMismatchError', kind: 'terminal' },
+  { name: 'DeleteCheckError', kind: 'terminal' },
   { name: 'VolumeAnomalyError', kind: 'terminal' },
   { name: 'PlanRecordError', kind: 'terminal' },
 ] as const;
@@ -158,6 +159,10 @@ export class CountMismatchError extends TallyError {
 /** The target's values differ from the source's for keys value reconciliation named. */
 export class ValueMismatchError extends TallyError {
   override readonly name = 'ValueMismatchError' as const;
+}
+/** The delete check could not handle the keys it found as the table's mode says (the target changed fewer). */
+export class DeleteCheckError extends TallyError {
+  override readonly name = 'DeleteCheckError' as const;
 }
 /** An incremental window far below its table's recent volume, with the volume guard in 'alert' mode. */
 export class VolumeAnomalyError extends TallyError {

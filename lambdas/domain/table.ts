@@ -1,4 +1,5 @@
 // What a configured table is, before and after it has been checked against the source catalog.
+import type { DeleteMode } from './deletes';
 
 export interface TableSpec {
   /** PostgreSQL schema; defaults to `public` where configured without one. */
@@ -15,6 +16,11 @@ export interface TableSpec {
    * mapped Snowflake type cannot hold (an infinite date, NaN in a numeric), or jsonb kept as written.
    */
   readonly textColumns?: readonly string[];
+  /**
+   * What the delete check does with keys only the target holds (`deletes.ts`); in 'soft' mode the
+   * target's marked rows are left out of its counts and checksums. Unset: 'off'.
+   */
+  readonly deletes?: DeleteMode;
 }
 
 /** A column as the source catalog describes it. */

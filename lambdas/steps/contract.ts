@@ -2,6 +2,7 @@
 // output. Payloads carry table names, window bounds, S3 keys and counts, never rows.
 import { z } from 'zod';
 import { PIPELINES } from '../domain/audit';
+import { DELETE_MODES } from '../domain/deletes';
 import type { ResolvedTable } from '../domain/table';
 import type { Window } from '../domain/window';
 
@@ -64,6 +65,7 @@ export const tableRefSchema: z.ZodType<TableRef> = z.object({
   targetName: z.string(),
   cursorKind: z.enum(['timestamp', 'integer']),
   textColumns: z.array(z.string()).optional(),
+  deletes: z.enum(DELETE_MODES).optional(),
   columns: columnsRefSchema,
 });
 
@@ -181,6 +183,31 @@ export const valuesOutputSchema = z.object({
 export type ValuesOutput = z.infer<typeof valuesOutputSchema>;
 
 /**
+ * What CheckDeletes found and did. `ran: false` when the check did not run (mode off, a historical job,
+ * not due yet, or a window with no bound), with why; else the keys compared on each side below the
+ * window's bound, the keys only the target held and the source no longer holds (`found`), how many of
+ * them the mode changed in the target (`handled`: deleted or marked; 0 for report), the first of them
+ * (`keys`, described), and whether more differed than one check handles (`incomplete`).
+ */
+export const deletesOutputSchema = z.discriminatedUnion('ran', [
+  z.object({ ran: z.literal(false), mode: z.enum(DELETE_MODES), reason: z.string() }),
+  z.object({
+    ran: z.literal(true),
+    mode: z.enum(['report', 'soft', 'propagate']),
+    bound: z.string(),
+    sourceRows: z.number().int().min(0),
+    targetRows: z.number().int().min(0),
+    found: z.number().int().min(0),
+    handled: z.number().int().min(0),
+    /** Keys below the bound the source holds and the target lacks: not deletes, named for a person. */
+    missing: z.number().int().min(0),
+    keys: z.array(z.string()),
+    incomplete: z.boolean(),
+  }),
+]);
+export type DeletesOutput = z.infer<typeof deletesOutputSchema>;
+
+/**
  * One table's chain inside the Map, in order, with the key of the table's state each state's result goes
  * under (the registry's `resultPath`; AuditSuccess replaces the state with the outcome). The definition
  * chains these states, and a failure is placed at the first of them whose result the state lacks.
@@ -191,6 +218,7 @@ export const TABLE_CHAIN = [
   { state: 'LoadSnowflake', result: 'load' },
   { state: 'VerifyCounts', result: 'verify' },
   { state: 'VerifyValues', result: 'values' },
+  { state: 'CheckDeletes', result: 'deletes' },
   { state: 'AuditSuccess', result: null },
 ] as const;
 
@@ -206,6 +234,7 @@ export const tableStateSchema = z.object({
   load: loadOutputSchema.optional(),
   verify: verifyOutputSchema.optional(),
   values: valuesOutputSchema.optional(),
+  deletes: deletesOutputSchema.optional(),
   /** Inside the Distributed Map of a chunked load: the chunk this iteration exports. */
   chunk: chunkItemSchema.optional(),
   /** Set by a Catch: `{ Error, Cause }`. */

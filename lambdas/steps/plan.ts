@@ -51,6 +51,10 @@ export async function plan(event: PlanEvent, deps: StepDeps): Promise<PlanOutput
       resolved,
       effectiveCompression(deps.config.pipeline.compression).codec,
     );
+    // A soft-deleting table's target needs the column its marks go in, before any step counts it.
+    for (const table of resolved) {
+      if (table.deletes === 'soft') await deps.ports.warehouse.addDeletedMark(table);
+    }
     const drift = new Map<string, readonly string[]>();
     for (const table of resolved)
       drift.set(qualifiedName(table), await deps.ports.warehouse.targetDrift(table));

@@ -3,6 +3,7 @@
 // each result goes), the Lambda handler, the local runner and the tests derive from this one list.
 // Adding a step is an entry here plus its step function.
 
+import { checkDeletes } from './check-deletes';
 import { composeAlert } from './compose-alert';
 import { type AuditMode, composeAlertEventSchema, planEventSchema, writeAuditEventSchema } from './contract';
 import { countSource } from './count-source';
@@ -125,6 +126,16 @@ export const STEPS = {
     prefixes: ['audit', 'plans-read'],
     states: [{ name: 'VerifyValues', resultPath: '$.values' }],
     run: tableStep(verifyValues),
+  },
+  checkDeletes: {
+    functionName: 'CheckDeletes',
+    description: 'Tally: find keys deleted at the source by comparing keys, and handle them per table',
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    secrets: ['postgres', 'snowflake'],
+    prefixes: ['audit', 'plans-read'],
+    states: [{ name: 'CheckDeletes', resultPath: '$.deletes' }],
+    run: tableStep(checkDeletes),
   },
   writeAudit: {
     functionName: 'WriteAudit',

@@ -5,9 +5,11 @@ import { bestEffort } from '../best-effort';
 import type { StepDeps } from '../deps';
 import { clip } from '../domain/alert';
 import type { AuditEvent, AuditEventInput } from '../domain/audit';
+import { INCOMPLETE_CHECK } from '../domain/deletes';
 import { retryEvent } from '../domain/job-events';
 import { releaseTable } from '../leases/table-lease';
 import { emitLineage } from '../lineage/emit';
+import { describeDeletes } from './check-deletes';
 import { resolvedTable } from './columns';
 import { sliceOf, tableEventBase, windowOf } from './common';
 import {
@@ -42,6 +44,12 @@ export async function writeAudit(
   const already = kept.some((e) => e.eventType === eventType && e.executionId === executionId);
   // The job's retries, from the S3 copies of its events (the warehouse may be down), and this one.
   const retries = kept.filter((e) => e.eventType === 'retry').length + (attempt > 0 ? 1 : 0);
+  // A delete check that ran is recorded with the table's success, once, as its own `deletes` event.
+  const checked =
+    event.mode === 'success' &&
+    state.deletes?.ran === true &&
+    !kept.some((e) => e.eventType === 'deletes' && e.executionId === executionId);
+  if (checked) events.push(deletesEvent(event, deps));
   if (!already) events.push(await tableResult(event, deps, retries));
   let written: AuditEvent[];
   try {
@@ -132,9 +140,46 @@ async function tableResult(
   };
 }
 
-/** What a success event's message says: the volume guard's warning and the value check, either or both. */
+/**
+ * One run of the delete check: RECORD_COUNT_BEFORE the source's keys below the bound, RECORD_COUNT_AFTER
+ * the target's (unmarked) keys below it before the check changed any, ROWS_PARSED the keys found gone
+ * from the source, ROWS_LOADED the target rows the mode changed (deleted or marked; 0 for report); the
+ * window ends at the bound the keys were judged below; the message lists the first keys.
+ */
+function deletesEvent(
+  event: Extract<WriteAuditEvent, { mode: 'success' | 'failure' }>,
+  deps: StepDeps,
+): AuditEventInput {
+  const { state, executionId } = event;
+  const deletes = state.deletes;
+  if (deletes?.ran !== true) throw new Error('a deletes event needs a check that ran');
+  const end = deps.now();
+  return {
+    ...tableEventBase(deps, executionId, state.work, 'deletes'),
+    status: 'SUCCEEDED',
+    windowStart: null,
+    windowEnd: deletes.bound,
+    recordCountBefore: deletes.sourceRows,
+    recordCountAfter: deletes.targetRows,
+    rowsParsed: deletes.found,
+    rowsLoaded: deletes.handled,
+    jobEndTime: end.toISOString(),
+    durationMs: end.getTime() - Date.parse(state.work.startedAt),
+    errorType: deletes.incomplete ? INCOMPLETE_CHECK : null,
+    errorMessage: describeDeletes(deletes) ?? null,
+  };
+}
+
+/**
+ * What a success event's message says: the volume guard's warning, the value check and the delete check,
+ * whichever there are.
+ */
 function successMessage(state: TableState): string | null {
-  const parts = [state.verify?.volumeWarning, state.values ? describeValueCheck(state.values) : undefined];
+  const parts = [
+    state.verify?.volumeWarning,
+    state.values ? describeValueCheck(state.values) : undefined,
+    state.deletes ? describeDeletes(state.deletes) : undefined,
+  ];
   const text = parts.filter((p): p is string => p !== undefined).join('; ');
   return text === '' ? null : text;
 }

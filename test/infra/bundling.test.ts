@@ -49,6 +49,7 @@ const EVENTS: Readonly<Record<StepName, unknown>> = {
   loadSnowflake: { executionId: 'exec-1', stateName: 'LoadSnowflake', attempt: 0, state: {} },
   verifyCounts: { executionId: 'exec-1', stateName: 'VerifyCounts', attempt: 0, state: {} },
   verifyValues: { executionId: 'exec-1', stateName: 'VerifyValues', attempt: 0, state: {} },
+  checkDeletes: { executionId: 'exec-1', stateName: 'CheckDeletes', attempt: 0, state: {} },
   writeAudit: { executionId: 'exec-1', stateName: 'AuditSuccess', attempt: 0, state: {} },
   composeAlert: {
     executionId: 'arn:aws:states:eu-west-1:123456789012:execution:tally:run-1',

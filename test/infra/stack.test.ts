@@ -334,7 +334,9 @@ describe('IAM', () => {
       .map((pol) => pol.roles);
     const f = stack.pipeline.functions;
     expect(readers.sort()).toEqual(
-      [f.plan, f.countSource, f.exportToS3, f.verifyValues].map((fn) => `<${id(fn.role)}>`).sort(),
+      [f.plan, f.countSource, f.exportToS3, f.verifyValues, f.checkDeletes]
+        .map((fn) => `<${id(fn.role)}>`)
+        .sort(),
     );
   });
 

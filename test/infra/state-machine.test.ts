@@ -100,6 +100,7 @@ describe('the synthesized definition', () => {
       LoadSnowflake: fn('LoadSnowflake'),
       VerifyCounts: fn('VerifyCounts'),
       VerifyValues: fn('VerifyValues'),
+      CheckDeletes: fn('CheckDeletes'),
       AuditSuccess: fn('WriteAudit'),
       AuditFailure: fn('WriteAudit'),
       AuditAlert: fn('WriteAudit'),
@@ -215,11 +216,25 @@ describe('the synthesized definition', () => {
     expect(states.get('ExportToS3')?.Next).toBe('LoadSnowflake');
   });
 
+  it('checks deletes after the values are verified and before the success is audited, failing into the failure audit', () => {
+    expect(states.get('VerifyValues')?.Next).toBe('CheckDeletes');
+    const check = states.get('CheckDeletes');
+    expect(check?.Next).toBe('AuditSuccess');
+    expect(check?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], Next: 'AuditFailure', ResultPath: '$.error' },
+    ]);
+    const retried = (check?.Retry ?? []).flatMap((r) => r.ErrorEquals);
+    expect(retried).toContain('SourceUnavailableError');
+    expect(retried).not.toContain('DeleteCheckError');
+  });
+
   it('keeps each step result under its own key of the table state', () => {
     expect(states.get('CountSource')?.ResultPath).toBe('$.count');
     expect(states.get('ExportToS3')?.ResultPath).toBe('$.export');
     expect(states.get('LoadSnowflake')?.ResultPath).toBe('$.load');
     expect(states.get('VerifyCounts')?.ResultPath).toBe('$.verify');
+    expect(states.get('VerifyValues')?.ResultPath).toBe('$.values');
+    expect(states.get('CheckDeletes')?.ResultPath).toBe('$.deletes');
     const map = states.get(ROUTING_STATE.transferTables);
     expect(map).toMatchObject({
       Type: 'Map',

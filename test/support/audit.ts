@@ -2,7 +2,7 @@
 // hash chain links it; and a configuration whose audit log is a test file's own.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import type { TallyConfig } from '../../lambdas/config';
+import type { PipelineConfig, TableConfig, TallyConfig } from '../../lambdas/config';
 import { type AuditEvent, chainOrder } from '../../lambdas/domain/audit';
 import { LOCAL_ADAPTERS } from '../../lambdas/runtime/adapters';
 import { localConfig } from '../../local/local-config';
@@ -23,6 +23,25 @@ export function ownAuditConfig(tag: string): TallyConfig {
       ...base.snowflake,
       schema: `${tag.replaceAll('-', '_').toUpperCase()}_${run.toUpperCase()}`,
     },
+  };
+}
+
+/**
+ * The embedded stack's configuration for `tables` in a PostgreSQL database of the test's own (`url`),
+ * with the S3 prefix `label` and the Snowflake schema `LABEL`, so the target and the audit log start empty.
+ */
+export function ownDatabaseConfig(
+  label: string,
+  url: string,
+  tables: readonly TableConfig[],
+  pipeline: Partial<PipelineConfig> = {},
+): TallyConfig {
+  const base = localConfig(inject('stack'), tables, pipeline);
+  return {
+    ...base,
+    postgres: { ...base.postgres, url },
+    s3: { ...base.s3, prefix: label },
+    snowflake: { ...base.snowflake, schema: label.toUpperCase() },
   };
 }
 

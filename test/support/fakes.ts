@@ -20,6 +20,7 @@ import type {
   Warehouse,
 } from '../../lambdas/ports';
 import type {
+  DeletesOutput,
   ExportOutput,
   LoadOutput,
   PlanOutput,
@@ -93,6 +94,22 @@ export class FakeWarehouse implements Warehouse {
   drift = new Map<string, string[]>();
   async targetDrift(table: ResolvedTable) {
     return this.drift.get(table.name) ?? [];
+  }
+  /** The tables given the soft-delete column, and the keys marked or deleted, in order. */
+  marked: string[] = [];
+  changed: { kind: 'mark' | 'delete'; table: string; keys: readonly string[] }[] = [];
+  /** How many rows markDeleted and deleteKeys say they changed; all the keys asked for when null. */
+  changes: number | null = null;
+  async addDeletedMark(table: ResolvedTable) {
+    this.marked.push(table.name);
+  }
+  async markDeleted(table: ResolvedTable, _slice: Slice, keys: readonly string[]) {
+    this.changed.push({ kind: 'mark', table: table.name, keys });
+    return this.changes ?? keys.length;
+  }
+  async deleteKeys(table: ResolvedTable, _slice: Slice, keys: readonly string[]) {
+    this.changed.push({ kind: 'delete', table: table.name, keys });
+    return this.changes ?? keys.length;
   }
 }
 
@@ -199,6 +216,11 @@ export class FakeSource implements Source {
   async rowDigests() {
     return this.digests;
   }
+  /** Keys presentKeys answers as still held, of those asked for. */
+  present = new Set<string>();
+  async presentKeys(_table: ResolvedTable, keys: readonly string[]) {
+    return keys.filter((k) => this.present.has(k));
+  }
   async close() {}
 }
 
@@ -247,6 +269,7 @@ interface StepOutputs {
   loadSnowflake: LoadOutput;
   verifyCounts: VerifyOutput;
   verifyValues: ValuesOutput;
+  checkDeletes: DeletesOutput;
   writeAudit: TableOutcome | { alerted: number };
   composeAlert: AlertMessage;
 }

@@ -50,6 +50,23 @@ describe('configuration', () => {
     expect(err.message).toMatch(/tables\.0\.name: must be a plain identifier/);
   });
 
+  it("takes a table's deletes mode and check cadence, and names a wrong one", () => {
+    const table = { name: 'orders', primaryKey: 'id', cursorColumn: 'updated_at' };
+    const config = parseConfig({
+      ...valid,
+      tables: [{ ...table, deletes: 'soft', deleteCheckEvery: 'PT6H' }],
+    });
+    expect(config.tables[0]).toMatchObject({ deletes: 'soft', deleteCheckEvery: 'PT6H' });
+    expect(parseConfig(valid).tables[0]?.deletes).toBeUndefined();
+    const mode = errorOf({ ...valid, tables: [{ ...table, deletes: 'remove' }] });
+    expect(mode.message).toMatch(/^invalid configuration: tables\.0\.deletes: .*"propagate"/);
+    const months = errorOf({ ...valid, tables: [{ ...table, deletes: 'report', deleteCheckEvery: 'P1M' }] });
+    expect(months).toBeInstanceOf(InvalidConfigError);
+    expect(months.message).toContain("tables.0.deleteCheckEvery: 'P1M' has years or months");
+    const daily = errorOf({ ...valid, tables: [{ ...table, deleteCheckEvery: 'daily' }] });
+    expect(daily.message).toContain("tables.0.deleteCheckEvery: 'daily' is not an ISO 8601 duration");
+  });
+
   it('refuses an unknown setting instead of ignoring it', () => {
     expect(errorOf({ ...valid, pipeline: { lookbak: 5 } }).message).toMatch(/pipeline/);
   });

@@ -147,3 +147,8 @@ export async function rowDigests(
     }));
   });
 }
+
+/** The canonical text of a row's primary key, as `rowDigests` answers it (`k`): the delete check's key. */
+export function keyTextSql(table: ResolvedTable): string {
+  return rowExpressions(table, table.primaryKey).keyText;
+}

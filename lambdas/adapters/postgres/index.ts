@@ -10,6 +10,7 @@ import type { ExportOptions, ExportResult, Slice, Source, Stage } from '../../po
 import { resolveTable } from './catalog';
 import { rowDigests, segmentSums } from './checksum';
 import { PgConnections } from './connection';
+import { presentKeys } from './deletes';
 import { countSlice, exportSlice, keyStatsOf } from './export';
 
 /** Tally's PostgreSQL source. Construct it from the `postgres` configuration; call `close()` when done. */
@@ -42,6 +43,10 @@ export class PostgresSource implements Source {
 
   rowDigests(table: ResolvedTable, slice: Slice, request: RowRequest): Promise<RowDigest[]> {
     return rowDigests(this.connections, table, slice, request);
+  }
+
+  presentKeys(table: ResolvedTable, keys: readonly string[]): Promise<string[]> {
+    return presentKeys(this.connections, table, keys);
   }
 
   close(): Promise<void> {

@@ -156,3 +156,8 @@ export function digestRows(rows: readonly Record<string, unknown>[], columns: nu
     columns: Array.from({ length: columns }, (_, i) => String(r[`C${i}`])),
   }));
 }
+
+/** The canonical text of a row's primary key, as `rowDigestsSql` answers it (`K`): the delete check's key. */
+export function keyTextSql(table: ResolvedTable): string {
+  return rowExpressions(table, table.primaryKey).keyText;
+}

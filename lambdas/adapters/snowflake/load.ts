@@ -3,12 +3,14 @@
 // counts of a target table or window.
 import type { S3Config } from '../../config';
 import type { CodecName } from '../../domain/compression';
+import { batches, DELETED_MARK_COLUMN } from '../../domain/deletes';
 import {
   CountMismatchError,
   DuplicateKeyError,
   InvalidConfigError,
   InvalidInputError,
   LoadIncompleteError,
+  SourceSchemaError,
   WarehouseObjectMissingError,
 } from '../../domain/errors';
 import type { RowDigest, RowRequest, SegmentRequest, SegmentSum } from '../../domain/reconcile';
@@ -17,7 +19,8 @@ import { targetTypeOf } from '../../domain/type-mapping';
 import type { FileLoadResult, LoadResult, Slice, Warehouse } from '../../ports';
 import { digestRows, rowDigestsSql, segmentRows, segmentSumsSql, sliceWhere } from './checksum';
 import { bootstrapStatements, createSchema, type PresentObjects } from './ddl';
-import type { Row, SnowflakeSession } from './session';
+import { addMarkSql, changeKeysSql, DELETED_MARK, KEYS_PER_STATEMENT, visibleRows } from './deletes';
+import type { Bind, Row, SnowflakeSession } from './session';
 import {
   checkTargetColumns,
   ident,
@@ -45,6 +48,11 @@ export class SnowflakeLoader implements Warehouse {
 
   private table(t: ResolvedTable): string {
     return qualified(this.config, t.targetName);
+  }
+
+  /** The target's rows counts and checksums see: a soft-deleting table's marked rows left out. */
+  private visible(t: ResolvedTable): string {
+    return visibleRows(this.table(t), t);
   }
 
   async bootstrap(tables: readonly ResolvedTable[], codec: CodecName): Promise<void> {
@@ -201,10 +209,12 @@ export class SnowflakeLoader implements Warehouse {
       // as it is. An equal cursor updates (a no-op for the same version), so a rerun changes nothing.
       const cursor = targetColumn(table.cursorColumn);
       const newer = `(t.${cursor} IS NULL OR s.${cursor} >= t.${cursor})`;
-      const update =
-        others.length === 0
-          ? ''
-          : ` WHEN MATCHED AND ${newer} THEN UPDATE SET ${others.map((c) => `${c} = s.${c}`).join(', ')}`;
+      // In soft mode a key merged again is back at the source: its mark is cleared with the update.
+      const sets = [
+        ...others.map((c) => `${c} = s.${c}`),
+        ...(table.deletes === 'soft' ? [`${DELETED_MARK} = NULL`] : []),
+      ];
+      const update = sets.length === 0 ? '' : ` WHEN MATCHED AND ${newer} THEN UPDATE SET ${sets.join(', ')}`;
       const rows = await query(
         `MERGE INTO ${target} t USING ${staging} s ON ${on}${update} WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columns.map((c) => `s.${c}`).join(', ')})`,
       );
@@ -221,19 +231,19 @@ export class SnowflakeLoader implements Warehouse {
     const { condition, binds } = sliceWhere(table, slice);
     const rows = await this.session.query(
       `counting ${table.targetName}`,
-      `SELECT COUNT(*) AS N FROM ${this.table(table)} WHERE ${condition}`,
+      `SELECT COUNT(*) AS N FROM ${this.visible(table)} WHERE ${condition}`,
       binds,
     );
     return Number(rows[0]?.N ?? 0);
   }
 
   async segmentSums(table: ResolvedTable, slice: Slice, request: SegmentRequest): Promise<SegmentSum[]> {
-    const { sql, binds } = segmentSumsSql(this.table(table), table, slice, request);
+    const { sql, binds } = segmentSumsSql(this.visible(table), table, slice, request);
     return segmentRows(await this.session.query(`checksumming ${table.targetName}`, sql, binds));
   }
 
   async rowDigests(table: ResolvedTable, slice: Slice, request: RowRequest): Promise<RowDigest[]> {
-    const { sql, binds, columns } = rowDigestsSql(this.table(table), table, slice, request);
+    const { sql, binds, columns } = rowDigestsSql(this.visible(table), table, slice, request);
     return digestRows(
       await this.session.query(`reading row digests of ${table.targetName}`, sql, binds),
       columns,
@@ -259,10 +269,58 @@ export class SnowflakeLoader implements Warehouse {
       }
     }
     for (const name of actual.keys()) {
-      if (!expected.has(name))
+      // Tally's own column, added for soft deletes (`addDeletedMark`), is no column of the source.
+      if (!expected.has(name) && name !== DELETED_MARK_COLUMN)
         drift.push(`the target's column "${name}" is not in the source: dropped at the source?`);
     }
     return drift;
+  }
+
+  async addDeletedMark(table: ResolvedTable): Promise<void> {
+    if (table.columns.some((c) => targetName(c.name) === DELETED_MARK_COLUMN)) {
+      throw new SourceSchemaError(
+        `${qualifiedName(table)}: a source column is named ${DELETED_MARK_COLUMN}, the column soft deletes mark rows in: set deletes to 'report' or 'propagate' for this table`,
+      );
+    }
+    const what = `adding ${DELETED_MARK_COLUMN} to ${table.targetName}`;
+    const rows = await this.session.query(what, `DESCRIBE TABLE ${this.table(table)}`);
+    // Once the column is there, nothing is altered: a run only reads the table's description.
+    if (rows.some((r) => String(r.name) === DELETED_MARK_COLUMN)) return;
+    await this.session.query(what, addMarkSql(this.table(table)));
+  }
+
+  markDeleted(table: ResolvedTable, slice: Slice, keys: readonly string[]): Promise<number> {
+    return this.changeKeys(
+      `marking rows of ${table.targetName} deleted`,
+      keys,
+      (batch) => changeKeysSql('mark', this.table(table), table, slice, batch),
+      'number of rows updated',
+    );
+  }
+
+  deleteKeys(table: ResolvedTable, slice: Slice, keys: readonly string[]): Promise<number> {
+    return this.changeKeys(
+      `deleting rows of ${table.targetName}`,
+      keys,
+      (batch) => changeKeysSql('delete', this.table(table), table, slice, batch),
+      'number of rows deleted',
+    );
+  }
+
+  /** One statement per batch of keys, each answering its count of changed rows; their sum. */
+  private async changeKeys(
+    what: string,
+    keys: readonly string[],
+    statement: (batch: readonly string[]) => { sql: string; binds: Bind[] },
+    countColumn: string,
+  ): Promise<number> {
+    let changed = 0;
+    for (const batch of batches(keys, KEYS_PER_STATEMENT)) {
+      const { sql, binds } = statement(batch);
+      const rows = await this.session.query(what, sql, binds);
+      changed += Number(rows[0]?.[countColumn] ?? 0);
+    }
+    return changed;
   }
 
   /** Staged keys as names relative to the stage URL, which is where FILES looks. */

@@ -1,4 +1,4 @@
-// Snowflake tables: CREATE [OR REPLACE] [TEMPORARY] TABLE (columns, LIKE, AS SELECT), DROP TABLE, DESCRIBE
+// Snowflake tables: CREATE [OR REPLACE] [TEMPORARY] TABLE (columns, LIKE, AS SELECT), ALTER TABLE (SWAP WITH, ADD COLUMN), DROP TABLE, DESCRIBE
 // TABLE and SHOW TABLES. The declared Snowflake type of each column is kept as the column's comment.
 import {
   dropGrantsOn,
@@ -220,6 +220,7 @@ export async function alterTable(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
   cur.expect('ALTER', 'TABLE');
   const ifExists = cur.accept('IF', 'EXISTS');
   const parts = readName(cur);
+  if (cur.isWord('ADD')) return addColumns(ctx, cur, parts, ifExists);
   if (!cur.accept('SWAP', 'WITH')) throw unsupported(`ALTER TABLE ... ${cur.peek()?.value ?? ''}`.trim());
   const otherParts = readName(cur);
   if (!cur.done()) throw cur.unexpected();
@@ -260,6 +261,67 @@ export async function alterTable(ctx: Ctx, cur: Cursor): Promise<QueryResult> {
     throw err;
   }
   await swapTableGrants(ctx.conn, found.name, other.name);
+  return ddlDone('Statement executed successfully.');
+}
+
+/**
+ * ALTER TABLE [ IF EXISTS ] <name> ADD [ COLUMN ] [ IF NOT EXISTS ] <col_name> <col_type> [ , ... ]: adds
+ * each column at the end, NULL in every existing row; with IF NOT EXISTS a column already there is left
+ * as it is, without IF NOT EXISTS it is an error. Needs OWNERSHIP of the table. What the page leaves open
+ * is refused: a column already there with IF NOT EXISTS but of another type, DEFAULT, NOT NULL,
+ * AUTOINCREMENT, constraints and policies on an added column, and a temporary table.
+ */
+async function addColumns(
+  ctx: Ctx,
+  cur: Cursor,
+  parts: readonly string[],
+  ifExists: boolean,
+): Promise<QueryResult> {
+  cur.expect('ADD');
+  cur.accept('COLUMN');
+  const ifNotExists = cur.accept('IF', 'NOT', 'EXISTS');
+  const columns = parseColumns(ctx, cur.rest());
+  for (const c of columns) {
+    if (c.notNull || c.defaultSql !== undefined) {
+      throw unsupported('ALTER TABLE ... ADD COLUMN with NOT NULL, DEFAULT or a constraint');
+    }
+  }
+  const found = await findTable(ctx, parts);
+  if (!found) {
+    if (ifExists) return ddlDone('Statement executed successfully.');
+    throw objectMissing(qualify(ctx.session, parts, 'ALTER TABLE'));
+  }
+  if (found.kind === 'temp') throw unsupported('ALTER TABLE ... ADD COLUMN on a temporary table');
+  await requireOwnership(ctx, 'TABLE', found.name, 'table');
+  const existing = new Map((await describeColumns(ctx, found.name)).map((c) => [c.name, c]));
+  const added: ColumnDef[] = [];
+  for (const c of columns) {
+    const there = existing.get(c.name);
+    if (there === undefined) {
+      added.push(c);
+      continue;
+    }
+    if (!ifNotExists) {
+      throw new SnowflakeSqlError(
+        '002025',
+        '42S21',
+        `SQL compilation error:\ncolumn '${c.name}' already exists`,
+      );
+    }
+    if (there.canonical !== c.canonical) {
+      throw unsupported(
+        `ALTER TABLE ... ADD COLUMN IF NOT EXISTS ${c.name} ${c.canonical}, which the table has as ${there.canonical}`,
+      );
+    }
+  }
+  for (const c of added) {
+    await ctx.conn.run(
+      `ALTER TABLE ${quoteQualified(found.name)} ADD COLUMN ${quoteIdent(c.name)} ${c.duck}`,
+    );
+    await ctx.conn.run(
+      `COMMENT ON COLUMN ${quoteQualified([...found.name, c.name])} IS ${sqlString(c.canonical)}`,
+    );
+  }
   return ddlDone('Statement executed successfully.');
 }
 

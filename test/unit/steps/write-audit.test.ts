@@ -117,6 +117,86 @@ describe('writeAudit', () => {
     );
   });
 
+  it('writes a delete check that ran as its own deletes event beside the success, once across retries', async () => {
+    const { deps, audit, state } = await planned();
+    const deletes = {
+      ran: true as const,
+      mode: 'propagate' as const,
+      bound: '2025-01-01T11:59:00.000Z',
+      sourceRows: 8,
+      targetRows: 10,
+      found: 2,
+      handled: 2,
+      missing: 0,
+      keys: ['(id)=(3)', '(id)=(7)'],
+      incomplete: false,
+    };
+    const s = { ...state(0), verify: { targetCount: 10, countMatch: true as const }, deletes };
+    const event = { mode: 'success' as const, executionId: 'exec-1', state: s };
+    await runStep('writeAudit', { ...event, attempt: 0 }, deps);
+    await runStep('writeAudit', { ...event, attempt: 1 }, deps);
+    const job = audit.events.filter((e) => e.sourceTable === 'public.orders');
+    expect(job.map((e) => e.eventType)).toEqual(['start', 'deletes', 'success', 'retry']);
+    const message =
+      'deletes (propagate): 2 key(s) gone from the source below 2025-01-01T11:59:00.000Z, 2 deleted from the target: (id)=(3), (id)=(7)';
+    expect(job[1]).toMatchObject({
+      status: 'SUCCEEDED',
+      windowStart: null,
+      windowEnd: '2025-01-01T11:59:00.000Z',
+      recordCountBefore: 8,
+      recordCountAfter: 10,
+      rowsParsed: 2,
+      rowsLoaded: 2,
+      errorType: null,
+      errorMessage: message,
+    });
+    expect(job[2]?.errorMessage).toBe(message);
+    expect(verifyChain(audit.events)).toBeNull();
+  });
+
+  it('marks the deletes event of a check that left keys for the next, and writes none for a check that did not run', async () => {
+    const { deps, audit, state } = await planned();
+    const verify = { targetCount: 10, countMatch: true as const };
+    const ran = {
+      ran: true as const,
+      mode: 'report' as const,
+      bound: '2025-01-01T11:59:00.000Z',
+      sourceRows: 0,
+      targetRows: 1500,
+      found: 1000,
+      handled: 0,
+      missing: 0,
+      keys: [],
+      incomplete: true,
+    };
+    await runStep(
+      'writeAudit',
+      { mode: 'success', executionId: 'exec-1', attempt: 0, state: { ...state(0), verify, deletes: ran } },
+      deps,
+    );
+    const notDue = {
+      ran: false as const,
+      mode: 'report' as const,
+      reason: 'not due until 2025-01-02T12:00:00.000Z (every P1D)',
+    };
+    await runStep(
+      'writeAudit',
+      { mode: 'success', executionId: 'exec-1', attempt: 0, state: { ...state(1), verify, deletes: notDue } },
+      deps,
+    );
+    const checks = audit.events.filter((e) => e.eventType === 'deletes');
+    expect(checks.map((e) => [e.sourceTable, e.errorType])).toEqual([
+      ['public.orders', 'DeleteCheckIncomplete'],
+    ]);
+    expect(checks[0]?.errorMessage).toContain('more differ than one check handles');
+    const success = audit.events.find(
+      (e) => e.eventType === 'success' && e.sourceTable === 'public.customers',
+    );
+    expect(success?.errorMessage).toBe(
+      'deletes not checked: not due until 2025-01-02T12:00:00.000Z (every P1D)',
+    );
+  });
+
   it('keeps the volume guard warning on the success event', async () => {
     const { deps, audit, state } = await planned();
     const warning = 'public.orders: window holds 0 rows, below 10% of the recent median of 40';
