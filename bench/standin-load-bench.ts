@@ -13,7 +13,7 @@ import type { SessionState } from '../local/snowflake/engine-types';
 import type { StackInfo } from '../local/stack';
 
 /** Tally's file format, as the Snowflake adapter creates it. */
-const TALLY_CSV =
+export const TALLY_CSV =
   "CREATE OR REPLACE FILE FORMAT TALLY_CSV TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE ENCODING = 'UTF8' REPLACE_INVALID_CHARACTERS = FALSE";
 
 /** The bench table's columns with the Snowflake types Tally maps them to (lambdas/domain/type-mapping.ts). */

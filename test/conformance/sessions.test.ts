@@ -1,7 +1,11 @@
 // Sessions side by side through the unmodified snowflake-sdk, against Snowflake's documentation: no session waits
 // behind another's statement, table locks and LOCK_TIMEOUT, deadlocks, the end of a session, detached transactions
 // and queries (ABORT_DETACHED_QUERY), and the driver's cancel.
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { benchOrdersCsv, TALLY_CSV } from '../../bench/standin-load-bench';
+import { createS3Client } from '../../lambdas/adapters/s3';
 import { type LocalSnowflake, startSnowflake } from '../../local/snowflake';
 import { type Connection, connect, destroy, exec } from '../support/snowflake-client';
 import { CANCEL, PARAMETERS, TRANSACTIONS } from './docs';
@@ -62,6 +66,55 @@ describe('sessions side by side', () => {
     expect(slowDone).toBe(false);
     await slow;
   });
+
+  it(`answers a short statement of one session while another session's COPY loads a large file (${TRANSACTIONS})`, async () => {
+    const { s3 } = inject('stack');
+    const prefix = `side-by-side-${Date.now()}/`;
+    const client = createS3Client({ ...s3, bucket: s3.bucket, prefix });
+    // Four copies of one file, so that the COPY takes a while without a long generation first.
+    const body = gzipSync(benchOrdersCsv(100_000), { level: 1 });
+    const files = ['1', '2', '3', '4'].map((n) => `orders-${n}.csv.gz`);
+    for (const file of files) {
+      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}${file}`, Body: body }));
+    }
+    client.destroy();
+    const [a, b] = await Promise.all([session(), session()]);
+    await exec(a, 'use role accountadmin');
+    await exec(
+      a,
+      `create or replace storage integration side_int type = external_stage storage_provider = 'S3' enabled = true storage_allowed_locations = ('s3://${s3.bucket}/')`,
+    );
+    await exec(a, TALLY_CSV);
+    await exec(
+      a,
+      `create or replace stage side_stage url = 's3://${s3.bucket}/${prefix}' storage_integration = side_int file_format = (format_name = 'TALLY_CSV')`,
+    );
+    await exec(
+      a,
+      'create or replace table side_orders (id number not null, customer_id number not null, order_number varchar not null, status varchar not null, total_amount number(12,2) not null, is_gift boolean not null, ordered_on date not null, shipping variant not null, updated_at timestamp_tz not null)',
+    );
+    await exec(b, 'create or replace table side_log (n number)');
+    let copyDone = false;
+    const copy = exec(
+      a,
+      `copy into side_orders from @side_stage files = (${files.map((f) => `'${f}'`).join(', ')})`,
+    ).then((r) => {
+      copyDone = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    // A write and a read, as the audit log's writer does while a table loads.
+    const quick: string[] = [];
+    for (let n = 1; n <= 3; n++) {
+      await exec(b, 'insert into side_log values (?)', [n]);
+      quick.push(copyDone ? 'after the COPY' : 'during the COPY');
+    }
+    expect((await exec(b, 'select count(*) as n from side_log')).rows).toEqual([{ N: 3 }]);
+    expect(quick).toEqual(['during the COPY', 'during the COPY', 'during the COPY']);
+    expect(copyDone).toBe(false);
+    const loaded = await copy;
+    expect(loaded.rows.map((r) => r.rows_loaded)).toEqual([100_000, 100_000, 100_000, 100_000]);
+  }, 120_000);
 
   it(`runs one session's statements in the order they came (${TRANSACTIONS})`, async () => {
     const a = await session();
