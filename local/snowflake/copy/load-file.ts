@@ -51,20 +51,22 @@ interface RowError {
 }
 
 /** zlib's zstd (Node 22.15 and later), which @types/node of Node 20 does not declare. */
-const zstdZlib = zlib as unknown as { createZstdDecompress?: () => Transform };
+const zstdZlib = zlib as unknown as {
+  createZstdDecompress?: (options: { chunkSize: number }) => Transform;
+};
 
 /**
  * A zstd decompressor from this Node's zlib. On a Node without it the file is refused, saying why, rather
  * than read as something else; DuckDB reads .zst natively, but through its own CSV reader, and the
  * stand-in must read each record as Snowflake does.
  */
-function zstdDecompressor(): Transform {
+function zstdDecompressor(chunkSize: number): Transform {
   if (typeof zstdZlib.createZstdDecompress !== 'function') {
     throw unsupported(
       `zstd-compressed files on Node.js ${process.version}: the stand-in decompresses zstd with Node's zlib, which has it from Node 22.15`,
     );
   }
-  return zstdZlib.createZstdDecompress();
+  return zstdZlib.createZstdDecompress({ chunkSize });
 }
 
 /** The codecs whose files open with a mark of their own, and that mark. */
@@ -141,7 +143,7 @@ async function decompressed(spec: LoadSpec): Promise<{ stream: Readable; kind: s
   const chunkSize = 1 << 20;
   const decoder =
     kind === 'ZSTD'
-      ? zstdDecompressor()
+      ? zstdDecompressor(chunkSize)
       : kind === 'GZIP'
         ? zlib.createGunzip({ chunkSize })
         : kind === 'DEFLATE'
