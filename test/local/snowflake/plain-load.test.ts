@@ -286,6 +286,18 @@ describe('COPY by DuckDB reader against the record-by-record reader', () => {
     expect(scan('1, "a",3\n')).toBeUndefined();
     expect(scan('1,a"b,3\n')).toBeUndefined();
     expect(scan('1,"open,3\n')).toBeUndefined();
+    // Inside a long unenclosed run, each byte that means something still counts.
+    expect(scan('1,abcdefgh\rijk,3\n')).toBeUndefined();
+    expect(scan('1,abcdefgh"ijk,3\n')).toBeUndefined();
+    expect(scan('1,abcdefgh,ijk,3\n')).toBeUndefined();
+    expect(scan('12345,abcdefgh,ijklmnop\n67890,qrstuvwx,yz\n')).toBe(2);
+    // A run that ends with a chunk goes on in the next one.
+    const runs = new PlainScan(3, 0x2c, true);
+    const text = Buffer.from('1,abcdef,ghij\n2,klm,nop\n');
+    expect([4, 13, 20].every((_cut, k, cuts) => runs.feed(text.subarray(cuts[k - 1] ?? 0, cuts[k])))).toBe(
+      true,
+    );
+    expect(runs.feed(text.subarray(20)) && runs.end() && runs.records).toBe(2);
     const split = new PlainScan(1, 0x2c, true);
     const bytes = Buffer.from('é\n');
     expect(split.feed(bytes.subarray(0, 1)) && split.feed(bytes.subarray(1)) && split.end()).toBe(true);
