@@ -43,6 +43,11 @@ export interface TableLoadFigures {
   readonly loadRowsPerSecond: number;
   /** load rows/s over baseline rows/s. */
   readonly ratio: number;
+  /**
+   * Rows per CPU-second of this process (the stand-in, the S3 stand-in and the driver all run in it) in the
+   * median load run: unlike wall time, hardly moved by other work on the machine.
+   */
+  readonly loadRowsPerCpuSecond: number;
 }
 
 export interface StandinLoadReport {
@@ -59,6 +64,8 @@ export interface StandinLoadReport {
     readonly table: DemoTable;
     readonly kind: 'baseline' | 'load';
     readonly seconds: number;
+    /** User + system CPU of this process during the run, its threads included. */
+    readonly cpuSeconds: number;
   }[];
 }
 
@@ -79,6 +86,7 @@ export function tableFigures(
     median(runs.filter((r) => r.table === table && r.kind === kind).map((r) => r.seconds));
   const baselineSeconds = mine('baseline');
   const loadSeconds = mine('load');
+  const loadCpu = median(runs.filter((r) => r.table === table && r.kind === 'load').map((r) => r.cpuSeconds));
   return {
     table,
     ...exported,
@@ -87,6 +95,20 @@ export function tableFigures(
     baselineRowsPerSecond: Math.round(exported.rows / baselineSeconds),
     loadRowsPerSecond: Math.round(exported.rows / loadSeconds),
     ratio: round(baselineSeconds / loadSeconds, 3),
+    loadRowsPerCpuSecond: Math.round(exported.rows / loadCpu),
+  };
+}
+
+/** Wall and CPU seconds (this process's user + system, all its threads) of `work`. */
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; cpuSeconds: number }> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const value = await work();
+  const used = process.cpuUsage(cpu);
+  return {
+    value,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: (used.user + used.system) / 1e6,
   };
 }
 
@@ -154,21 +176,21 @@ export async function benchStandinLoad(
         compressedBytes: result.compressedBytes,
       });
     }
-    const runs: { table: DemoTable; kind: 'baseline' | 'load'; seconds: number }[] = [];
+    const runs: StandinLoadReport['runs'][number][] = [];
     const bulkBefore = bulkLoaded.files;
     let filesLoaded = 0;
     for (let round = 1; round <= settings.repeat; round++) {
       for (const e of exports) {
         // Alternating the two spreads any drift of the machine's load over both.
-        let t = performance.now();
         const sql = baselineSql(e.local, e.resolved.columns.length);
-        const counted = Number((await bare.runAndReadAll(sql)).getRows()[0]?.[0]);
-        runs.push({ table: e.table, kind: 'baseline', seconds: (performance.now() - t) / 1000 });
+        const base = await timed(() => bare.runAndReadAll(sql));
+        runs.push({ table: e.table, kind: 'baseline', seconds: base.seconds, cpuSeconds: base.cpuSeconds });
+        const counted = Number(base.value.getRows()[0]?.[0]);
         if (counted !== e.rows)
           throw new Error(`the baseline read ${counted} rows of ${e.table}'s ${e.rows}`);
-        t = performance.now();
-        const loaded = await snowflake.warehouse.replaceWith(e.resolved, e.keys);
-        runs.push({ table: e.table, kind: 'load', seconds: (performance.now() - t) / 1000 });
+        const load = await timed(() => snowflake.warehouse.replaceWith(e.resolved, e.keys));
+        runs.push({ table: e.table, kind: 'load', seconds: load.seconds, cpuSeconds: load.cpuSeconds });
+        const loaded = load.value;
         filesLoaded += loaded.files.length;
         if (loaded.rowsLoaded !== e.rows || loaded.files.some((f) => f.status !== 'LOADED')) {
           throw new Error(
@@ -177,7 +199,7 @@ export async function benchStandinLoad(
         }
         const last = runs.slice(-2);
         log(
-          `  round ${round}/${settings.repeat} ${e.table}: baseline ${last[0]?.seconds.toFixed(2)} s, load ${last[1]?.seconds.toFixed(2)} s`,
+          `  round ${round}/${settings.repeat} ${e.table}: baseline ${last[0]?.seconds.toFixed(2)} s, load ${last[1]?.seconds.toFixed(2)} s (CPU ${last[1]?.cpuSeconds.toFixed(2)} s)`,
         );
       }
     }

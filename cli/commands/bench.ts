@@ -169,7 +169,7 @@ async function benchLoad(options: BenchOptions): Promise<void> {
   );
   console.log(
     formatTable(
-      ['table', 'rows', 'baseline s', 'baseline rows/s', 'load s', 'load rows/s', 'ratio'],
+      ['table', 'rows', 'baseline s', 'baseline rows/s', 'load s', 'load rows/s', 'ratio', 'load rows/CPU-s'],
       report.tables.map((t) => [
         t.table,
         t.rows,
@@ -178,6 +178,7 @@ async function benchLoad(options: BenchOptions): Promise<void> {
         t.loadSeconds,
         t.loadRowsPerSecond,
         t.ratio,
+        t.loadRowsPerCpuSecond,
       ]),
     ),
   );
