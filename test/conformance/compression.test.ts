@@ -1,9 +1,11 @@
-// COMPRESSION = ZSTD of CREATE FILE FORMAT and COPY against Snowflake's documentation: "ZSTD" is one of the
-// documented values for CSV, and AUTO detects it. The stand-in decompresses zstd with Node's zlib, which
-// has it from Node 22.15; on an older Node it refuses such a file, saying why, instead of misreading it.
+// COMPRESSION of CREATE FILE FORMAT and COPY against Snowflake's documentation: "ZSTD" is one of the documented
+// values for CSV, and AUTO detects it. The stand-in decompresses zstd with Node's zlib, which has it from Node
+// 22.15; on an older Node it refuses such a file, saying why, instead of misreading it. COMPRESSION "describes
+// how your data files are already compressed in the stage"; what Snowflake does with a file compressed
+// otherwise is not documented, so the stand-in refuses it, naming the file, the COMPRESSION and the cause.
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILE_FORMAT } from './docs';
+import { DATA_LOAD_PREPARE, FILE_FORMAT } from './docs';
 import { copyFile, type Harness, startHarness } from './harness';
 
 let h: Harness;
@@ -46,12 +48,49 @@ describe('zstd-compressed CSV', () => {
     }
   });
 
-  it(`refuses a gzip file read as ZSTD rather than loading garbage (${FILE_FORMAT})`, async () => {
-    const load = copyFile(h, {
-      columns,
-      format: 'type = csv compression = zstd',
-      file: zlib.gzipSync('1,x\n'),
-    });
-    await expect(load).rejects.toThrow();
+  /** The refusal of a file whose bytes are not what its COMPRESSION names. */
+  const mismatch = (named: string, cause: RegExp) => ({
+    code: '000002',
+    message: expect.stringMatching(
+      new RegExp(
+        `not supported by the local Snowflake stand-in: the file 's3://[^']+/copy/\\d+\\.csv' does not decompress as ${named} says: ${cause.source}; what Snowflake answers to a file compressed otherwise than its COMPRESSION describes is not documented`,
+      ),
+    ),
+  });
+
+  it(`refuses a zstd file read as GZIP, naming the file, the COMPRESSION and what its bytes are (${DATA_LOAD_PREPARE})`, async () => {
+    // Before: zlib's "incorrect header check" surfaced as an internal error (000603).
+    const load = copyFile(h, { columns, format: 'type = csv compression = gzip', file: ZSTD_FILE });
+    await expect(load).rejects.toMatchObject(
+      mismatch('COMPRESSION = GZIP', /its first bytes are those of ZSTD/),
+    );
+  });
+
+  it(`refuses a gzip file read as ZSTD, and a plain file read as GZIP, rather than loading garbage (${DATA_LOAD_PREPARE})`, async () => {
+    await expect(
+      copyFile(h, { columns, format: 'type = csv compression = zstd', file: zlib.gzipSync('1,x\n') }),
+    ).rejects.toMatchObject(mismatch('COMPRESSION = ZSTD', /its first bytes are those of GZIP/));
+    await expect(
+      copyFile(h, { columns, format: 'type = csv compression = gzip', file: '1,x\n' }),
+    ).rejects.toMatchObject(
+      mismatch('COMPRESSION = GZIP', /its first bytes \(312c780a\) are not a GZIP header/),
+    );
+  });
+
+  it(`refuses a file that opens as its COMPRESSION says and then breaks off, naming the decompressor's error (${DATA_LOAD_PREPARE})`, async () => {
+    const whole = zlib.gzipSync('1,x\n2,y\n');
+    for (const format of ['type = csv compression = gzip', 'type = csv compression = auto']) {
+      const named = format.endsWith('gzip') ? 'COMPRESSION = GZIP' : 'GZIP \\(COMPRESSION = AUTO\\)';
+      await expect(
+        copyFile(h, { columns, format, file: whole.subarray(0, whole.length - 6) }),
+        format,
+      ).rejects.toMatchObject(mismatch(named, /the decompressor failed \(unexpected end of file\)/));
+    }
+  });
+
+  it(`refuses a file with no mark of its codec that does not decompress as BROTLI (${DATA_LOAD_PREPARE})`, async () => {
+    await expect(
+      copyFile(h, { columns, format: 'type = csv compression = brotli', file: ZSTD_FILE }),
+    ).rejects.toMatchObject(mismatch('COMPRESSION = BROTLI', /the decompressor failed \(.+\)/));
   });
 });

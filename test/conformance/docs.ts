@@ -45,3 +45,4 @@ export const TO_CHAR = 'https://docs.snowflake.com/en/sql-reference/functions/to
 export const DATEDIFF = 'https://docs.snowflake.com/en/sql-reference/functions/datediff';
 export const DATE_PART = 'https://docs.snowflake.com/en/sql-reference/functions/date_part';
 export const TO_JSON = 'https://docs.snowflake.com/en/sql-reference/functions/to_json';
+export const DATA_LOAD_PREPARE = 'https://docs.snowflake.com/en/user-guide/data-load-prepare';

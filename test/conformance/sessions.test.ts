@@ -1,7 +1,11 @@
 // Sessions side by side through the unmodified snowflake-sdk, against Snowflake's documentation: no session waits
 // behind another's statement, table locks and LOCK_TIMEOUT, deadlocks, the end of a session, detached transactions
 // and queries (ABORT_DETACHED_QUERY), and the driver's cancel.
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createS3Client } from '../../lambdas/adapters/s3';
+import { fileFormatOptions } from '../../lambdas/adapters/snowflake/ddl';
 import { type LocalSnowflake, startSnowflake } from '../../local/snowflake';
 import { type Connection, connect, destroy, exec } from '../support/snowflake-client';
 import { CANCEL, PARAMETERS, TRANSACTIONS } from './docs';
@@ -62,6 +66,53 @@ describe('sessions side by side', () => {
     expect(slowDone).toBe(false);
     await slow;
   });
+
+  it(`answers a short statement of one session while another session's COPY loads a large file (${TRANSACTIONS})`, async () => {
+    const { s3 } = inject('stack');
+    const prefix = `side-by-side-${Date.now()}/`;
+    const client = createS3Client({ ...s3, bucket: s3.bucket, prefix });
+    // Eight copies of one file in Tally's CSV, so that the COPY takes a while without a long generation first.
+    const records = Array.from({ length: 100_000 }, (_v, i) => `${i + 1},row ${i},"{""n"": ${i}}"`);
+    const body = gzipSync(`${['id,v,j', ...records].join('\n')}\n`, { level: 1 });
+    const files = ['1', '2', '3', '4', '5', '6', '7', '8'].map((n) => `rows-${n}.csv.gz`);
+    for (const file of files) {
+      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}${file}`, Body: body }));
+    }
+    client.destroy();
+    const [a, b] = await Promise.all([session(), session()]);
+    await exec(a, 'use role accountadmin');
+    await exec(
+      a,
+      `create or replace storage integration side_int type = external_stage storage_provider = 'S3' enabled = true storage_allowed_locations = ('s3://${s3.bucket}/')`,
+    );
+    await exec(a, `create or replace file format tally_csv ${fileFormatOptions('gzip')}`);
+    await exec(
+      a,
+      `create or replace stage side_stage url = 's3://${s3.bucket}/${prefix}' storage_integration = side_int file_format = (format_name = 'TALLY_CSV')`,
+    );
+    await exec(a, 'create or replace table side_rows (id number not null, v varchar, j variant)');
+    await exec(b, 'create or replace table side_log (n number)');
+    let copyDone = false;
+    const copy = exec(
+      a,
+      `copy into side_rows from @side_stage files = (${files.map((f) => `'${f}'`).join(', ')})`,
+    ).then((r) => {
+      copyDone = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    // A write and a read, as the audit log's writer does while a table loads.
+    const quick: string[] = [];
+    for (let n = 1; n <= 3; n++) {
+      await exec(b, 'insert into side_log values (?)', [n]);
+      quick.push(copyDone ? 'after the COPY' : 'during the COPY');
+    }
+    expect((await exec(b, 'select count(*) as n from side_log')).rows).toEqual([{ N: 3 }]);
+    expect(quick).toEqual(['during the COPY', 'during the COPY', 'during the COPY']);
+    expect(copyDone).toBe(false);
+    const loaded = await copy;
+    expect(loaded.rows.map((r) => r.rows_loaded)).toEqual(files.map(() => 100_000));
+  }, 120_000);
 
   it(`runs one session's statements in the order they came (${TRANSACTIONS})`, async () => {
     const a = await session();

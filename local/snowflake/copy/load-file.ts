@@ -51,40 +51,99 @@ interface RowError {
 }
 
 /** zlib's zstd (Node 22.15 and later), which @types/node of Node 20 does not declare. */
-const zstdZlib = zlib as unknown as { createZstdDecompress?: () => Transform };
+const zstdZlib = zlib as unknown as {
+  createZstdDecompress?: (options: { chunkSize: number }) => Transform;
+};
 
 /**
  * A zstd decompressor from this Node's zlib. On a Node without it the file is refused, saying why, rather
  * than read as something else; DuckDB reads .zst natively, but through its own CSV reader, and the
  * stand-in must read each record as Snowflake does.
  */
-function zstdDecompressor(): Transform {
+function zstdDecompressor(chunkSize: number): Transform {
   if (typeof zstdZlib.createZstdDecompress !== 'function') {
     throw unsupported(
       `zstd-compressed files on Node.js ${process.version}: the stand-in decompresses zstd with Node's zlib, which has it from Node 22.15`,
     );
   }
-  return zstdZlib.createZstdDecompress();
+  return zstdZlib.createZstdDecompress({ chunkSize });
+}
+
+/** The codecs whose files open with a mark of their own, and that mark. */
+const MAGIC: readonly { readonly kind: string; readonly test: (b: Buffer) => boolean }[] = [
+  { kind: 'GZIP', test: (b) => b[0] === 0x1f && b[1] === 0x8b },
+  { kind: 'ZSTD', test: (b) => b.length === 4 && b.readUInt32LE(0) === 0xfd2fb528 },
+  { kind: 'BZ2', test: (b) => b.subarray(0, 3).toString('latin1') === 'BZh' },
+  {
+    kind: 'DEFLATE',
+    test: (b) => b[0] === 0x78 && b.length > 1 && ((b[0] << 8) | (b[1] as number)) % 31 === 0,
+  },
+];
+
+/** Which codec a file's first bytes are the mark of, if any. */
+function sniff(first: Buffer): string | undefined {
+  return MAGIC.find((m) => m.test(first))?.kind;
+}
+
+/**
+ * A file that does not decompress as its COMPRESSION says (GZIP named, zstd bytes given, or a damaged
+ * stream). "The COMPRESSION file format option describes how your data files are already compressed in the
+ * stage" (https://docs.snowflake.com/en/user-guide/data-load-prepare); what Snowflake answers when they are
+ * not is not documented, so the stand-in refuses, naming the file, the COMPRESSION and the cause.
+ */
+export function compressionMismatch(
+  url: string,
+  compression: string,
+  kind: string,
+  cause: string,
+): SnowflakeSqlError {
+  const named = compression === kind ? `COMPRESSION = ${kind}` : `${kind} (COMPRESSION = ${compression})`;
+  return unsupported(
+    `the file '${url}' does not decompress as ${named} says: ${cause}; what Snowflake answers to a file compressed otherwise than its COMPRESSION describes is not documented`,
+  );
+}
+
+/** Errors raised by a decompressor, told apart from the reader's own so that they are refused by name. */
+const decompressionErrors = new WeakSet<object>();
+
+/** What a decompressor's failure is reported as; any other error passes unchanged. */
+function decompressionFailure(err: unknown, spec: LoadSpec, kind: string): unknown {
+  if (!(err instanceof Error) || !decompressionErrors.has(err)) return err;
+  return compressionMismatch(
+    spec.object.url,
+    spec.format.compression,
+    kind,
+    `the decompressor failed (${err.message})`,
+  );
 }
 
 /** The file's bytes decompressed as COMPRESSION says; AUTO recognises gzip, zstd and zlib's deflate. */
-async function decompressed(file: string, compression: string): Promise<Readable> {
+async function decompressed(spec: LoadSpec): Promise<{ stream: Readable; kind: string }> {
+  const file = spec.local;
+  const compression = spec.format.compression;
+  const handle = await open(file, 'r');
+  const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0).finally(() => handle.close());
+  const found = sniff(buffer.subarray(0, bytesRead));
   let kind = compression;
   if (kind === 'AUTO') {
-    const handle = await open(file, 'r');
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0).finally(() => handle.close());
-    const b = buffer.subarray(0, bytesRead);
-    if (b[0] === 0x1f && b[1] === 0x8b) kind = 'GZIP';
-    else if (b.length === 4 && b.readUInt32LE(0) === 0xfd2fb528) kind = 'ZSTD';
-    else if (b.subarray(0, 3).toString('latin1') === 'BZh') throw unsupported('bz2 compressed files');
-    else if (b[0] === 0x78 && b.length > 1 && ((b[0] << 8) | (b[1] as number)) % 31 === 0) kind = 'DEFLATE';
-    else kind = 'NONE';
+    if (found === 'BZ2') throw unsupported('bz2 compressed files');
+    kind = found ?? 'NONE';
+  } else if (MAGIC.some((m) => m.kind === kind) && found !== kind) {
+    // A codec whose files open with a mark: a file without it is not that codec's, whatever follows.
+    throw compressionMismatch(
+      spec.object.url,
+      compression,
+      kind,
+      found
+        ? `its first bytes are those of ${found}`
+        : `its first bytes (${buffer.subarray(0, bytesRead).toString('hex') || 'none: the file is empty'}) are not a ${kind} header`,
+    );
   }
   // Megabyte chunks: zlib's default 16 KiB makes decompression take several times as long.
   const chunkSize = 1 << 20;
   const decoder =
     kind === 'ZSTD'
-      ? zstdDecompressor()
+      ? zstdDecompressor(chunkSize)
       : kind === 'GZIP'
         ? zlib.createGunzip({ chunkSize })
         : kind === 'DEFLATE'
@@ -95,9 +154,10 @@ async function decompressed(file: string, compression: string): Promise<Readable
               ? zlib.createBrotliDecompress({ chunkSize })
               : undefined;
   const source = createReadStream(file, { highWaterMark: 1 << 20 });
-  if (!decoder) return source;
+  if (!decoder) return { stream: source, kind };
+  decoder.on('error', (err) => decompressionErrors.add(err));
   source.on('error', (err) => decoder.destroy(err));
-  return source.pipe(decoder);
+  return { stream: source.pipe(decoder), kind };
 }
 
 /** Writes the converted rows as CSV in DuckDB's own dialect: every value quoted, NULL an empty unquoted field. */
@@ -169,8 +229,10 @@ function fieldText(field: CsvField, format: CsvFormat): { value: string | null }
 /** Loads a file by DuckDB's reader when it is plain (plain-load.ts); undefined when it is not. */
 async function loadPlain(ctx: Ctx, spec: LoadSpec): Promise<FileResult | undefined> {
   if (ctx.options.bulkLoad === false || !plainDialect(spec)) return undefined;
-  const stream = await decompressed(spec.local, spec.format.compression);
-  const scan = await plainBody(stream, spec, spec.plain, () => ctx.throwIfCancelled());
+  const { stream, kind } = await decompressed(spec);
+  const scan = await plainBody(stream, spec, spec.plain, () => ctx.throwIfCancelled()).catch((err) => {
+    throw decompressionFailure(err, spec, kind);
+  });
   if (scan && scan.records === 0) return fileResult(spec, { parsed: 0, errors: 0, first: undefined }, 0);
   if (scan) {
     const loaded = await insertPlain(ctx, spec.plain, spec, scan);
@@ -186,7 +248,7 @@ export async function loadFile(ctx: Ctx, spec: LoadSpec): Promise<FileResult> {
   const plain = await loadPlain(ctx, spec);
   if (plain) return plain;
   const { format, onError } = spec;
-  const stream = await decompressed(spec.local, format.compression);
+  const { stream, kind } = await decompressed(spec);
   const reader = new CsvReader(stream, format.dialect);
   const rows = new ConvertedRows(spec.converted);
   let parsed = 0;
@@ -307,6 +369,8 @@ export async function loadFile(ctx: Ctx, spec: LoadSpec): Promise<FileResult> {
       }
       await rows.write(values);
     }
+  } catch (err) {
+    throw decompressionFailure(err, spec, kind);
   } finally {
     stream.destroy();
     await rows.close();
