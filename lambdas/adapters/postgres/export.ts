@@ -171,39 +171,43 @@ export function keyStatsOf(connections: PgConnections, table: ResolvedTable): Pr
         )
       ).rows[0];
       const collate = collation ? ` COLLATE ${ident(collation.schema)}.${ident(collation.name)}` : '';
-      const { rows } = await client.query<{
-        value: string;
-        freq: number | null;
-        null_frac: number;
-        estimated: number;
-      }>(
-        `WITH s AS (
-           SELECT histogram_bounds::text::${type}[] AS hist, most_common_vals::text::${type}[] AS mcv,
-                  most_common_freqs AS freqs, null_frac
+      const statsOf = `SELECT histogram_bounds, most_common_vals, most_common_freqs, null_frac::float8 AS null_frac
            FROM pg_catalog.pg_stats
            WHERE schemaname = $1 AND tablename = $2 AND attname = $3
-           ORDER BY inherited DESC LIMIT 1),
-         points AS (
-           SELECT h AS v, NULL::float8 AS freq FROM s, unnest(s.hist) AS h
-           UNION ALL
-           SELECT m, f::float8 FROM s, unnest(s.mcv, s.freqs) AS x(m, f))
-         SELECT v::text AS value, freq, (SELECT null_frac FROM s)::float8 AS null_frac,
-                (SELECT reltuples FROM pg_catalog.pg_class WHERE oid = $4::regclass)::float8 AS estimated
-         FROM points ORDER BY v${collate}`,
-        [table.schema, table.name, key.name, qualified(table)],
-      );
-      const estimated = Number(rows[0]?.estimated ?? -1);
-      if (rows.length === 0 || !(estimated >= 0)) {
+           ORDER BY inherited DESC LIMIT 1`;
+      const names = [table.schema, table.name, key.name];
+      const found = (
+        await client.query<{ null_frac: number; estimated: number }>(
+          `SELECT s.null_frac,
+                  (SELECT reltuples FROM pg_catalog.pg_class WHERE oid = $4::regclass)::float8 AS estimated
+           FROM (${statsOf}) AS s`,
+          [...names, qualified(table)],
+        )
+      ).rows[0];
+      const estimated = Number(found?.estimated ?? -1);
+      if (found === undefined || !(estimated >= 0)) {
         return {
           kind: 'none',
           reason: `PostgreSQL has no statistics of its key column "${key.name}" (the table was never analyzed); run ANALYZE ${qualifiedName(table)} and the next historical load splits it`,
         };
       }
+      const { rows } = await client.query<{ value: string; freq: number | null }>(
+        `WITH s AS (
+           SELECT histogram_bounds::text::${type}[] AS hist, most_common_vals::text::${type}[] AS mcv,
+                  most_common_freqs AS freqs
+           FROM (${statsOf}) AS raw),
+         points AS (
+           SELECT h AS v, NULL::float8 AS freq FROM s, unnest(s.hist) AS h
+           UNION ALL
+           SELECT m, f::float8 FROM s, unnest(s.mcv, s.freqs) AS x(m, f))
+         SELECT v::text AS value, freq FROM points ORDER BY v${collate}`,
+        names,
+      );
       return {
         kind: 'stats',
         column: key.name,
         estimatedRows: estimated,
-        points: keyPoints(rows, Number(rows[0]?.null_frac ?? 0)),
+        points: keyPoints(rows, Number(found.null_frac)),
       };
     } finally {
       await client.query('COMMIT');
