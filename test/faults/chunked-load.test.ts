@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CountMismatchError,
+  LoadIncompleteError,
   StageUnavailableError,
   WarehouseUnavailableError,
 } from '../../lambdas/domain/errors';
@@ -226,6 +227,35 @@ describe.each(KEYS)('the fault suite on a chunked historical load, %s key', (key
       rowsLoaded: null,
     });
     await s.expectTargetEqualsSource();
+  }, 120_000);
+  it(`fails the table at ${ROUTING_STATE.loadChunks} naming the chunk whose files do not load, and swaps nothing`, async () => {
+    const s = await chunked('loaddown', key);
+    expect((await s.run({ pipeline: 'historical' })).status).toBe('succeeded');
+    await s.insertRows(4);
+    const refusing = wrapping({
+      warehouse: (w) => ({
+        loadIntoCopy: async (...args: Parameters<typeof w.loadIntoCopy>) => {
+          if (args[1].some((k) => k.includes('/chunk-00001/'))) {
+            throw new LoadIncompleteError('a file of this chunk ended LOAD_FAILED (injected)');
+          }
+          return w.loadIntoCopy(...args);
+        },
+      }),
+    });
+    const failed = await s.run({ pipeline: 'historical' }, { wrapPorts: refusing });
+    expect(failed.status).toBe('failed');
+    const named = `chunk 1 [${leadingKey(key, 11)}, ${leadingKey(key, 21)}) failed in LoadChunk after its retries: a file of this chunk ended LOAD_FAILED (injected)`;
+    expect(failed.alertLines).toHaveLength(1);
+    expect(JSON.stringify(failed.alertLines[0])).toContain(named);
+    expect(JSON.stringify(failed.alertLines[0])).toContain(ROUTING_STATE.loadChunks);
+    const events = await s.auditOf(failed.executionId);
+    expect(events.find((e) => e.eventType === 'failure')).toMatchObject({
+      errorType: 'LoadIncompleteError',
+      errorMessage: named,
+      rowsLoaded: null,
+    });
+    // Nothing was swapped: the target holds the first load's rows.
+    expect((await s.targetSql('SELECT COUNT(*) AS N FROM ITEMS'))[0]?.N).toBe(ROWS);
   }, 120_000);
 });
 
