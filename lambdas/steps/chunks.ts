@@ -30,50 +30,34 @@ import {
 } from './contract';
 import { STEP_PREFIX_PATHS } from './registry';
 
-/** Where a job keeps a table's chunk files: `<prefix>/staging/plans/<jobId>/<schema.name>/`. */
-function chunksPrefix(deps: Pick<StepDeps, 'config'>, work: Pick<TableWork, 'jobId' | 'table'>): string {
-  return `${deps.config.s3.prefix}/${STEP_PREFIX_PATHS.plans}/${work.jobId}/${encodeURIComponent(work.table)}`;
-}
-
-export function chunkItemsKey(
+/** Where a job keeps a table's chunk files: `<prefix>/staging/plans/<jobId>/<schema.name>/<name>`. */
+function chunkFile(
   deps: Pick<StepDeps, 'config'>,
   work: Pick<TableWork, 'jobId' | 'table'>,
+  name: string,
 ): string {
-  return `${chunksPrefix(deps, work)}/chunks.json`;
+  return `${deps.config.s3.prefix}/${STEP_PREFIX_PATHS.plans}/${work.jobId}/${encodeURIComponent(work.table)}/${name}`;
 }
 
-export function chunkManifestKey(
-  deps: Pick<StepDeps, 'config'>,
-  work: Pick<TableWork, 'jobId' | 'table'>,
-  index: number,
-): string {
-  return `${chunksPrefix(deps, work)}/${chunkLabel(index)}.json`;
-}
+type JobTable = Pick<TableWork, 'jobId' | 'table'>;
+type ConfigOnly = Pick<StepDeps, 'config'>;
+
+/** The Maps' item file: the chunks' ranges. */
+export const chunkItemsKey = (deps: ConfigOnly, work: JobTable) => chunkFile(deps, work, 'chunks.json');
+
+/** What ExportChunk leaves: the chunk's files, their rows, its counts and its snapshot's bound. */
+export const chunkManifestKey = (deps: ConfigOnly, work: JobTable, index: number) =>
+  chunkFile(deps, work, `${chunkLabel(index)}.json`);
 
 /** What LoadChunk leaves once a chunk is in the copy: its counts, so a retry does not load it again. */
-export function chunkLoadKey(
-  deps: Pick<StepDeps, 'config'>,
-  work: Pick<TableWork, 'jobId' | 'table'>,
-  index: number,
-): string {
-  return `${chunksPrefix(deps, work)}/${chunkLabel(index)}.load.json`;
-}
+export const chunkLoadKey = (deps: ConfigOnly, work: JobTable, index: number) =>
+  chunkFile(deps, work, `${chunkLabel(index)}.load.json`);
 
 /** The first chunk that failed after its retries, as its Catch recorded it; later ones do not replace it. */
-export function chunkFailureKey(
-  deps: Pick<StepDeps, 'config'>,
-  work: Pick<TableWork, 'jobId' | 'table'>,
-): string {
-  return `${chunksPrefix(deps, work)}/failure.json`;
-}
+export const chunkFailureKey = (deps: ConfigOnly, work: JobTable) => chunkFile(deps, work, 'failure.json');
 
 /** The swap's record: what both tables held before it, then that it was done. */
-export function swapRecordKey(
-  deps: Pick<StepDeps, 'config'>,
-  work: Pick<TableWork, 'jobId' | 'table'>,
-): string {
-  return `${chunksPrefix(deps, work)}/swap.json`;
-}
+export const swapRecordKey = (deps: ConfigOnly, work: JobTable) => chunkFile(deps, work, 'swap.json');
 
 /**
  * Splits a historical load when the table's estimate exceeds `chunkRows`: the ranges go to the stage as

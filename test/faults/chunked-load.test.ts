@@ -34,6 +34,27 @@ async function stageJson<T>(s: Scenario, key: (deps: { config: Scenario['config'
 
 const KEYS: readonly KeyShape[] = ['bigint', 'composite'];
 
+/**
+ * Ports whose `nth` chunk load (0 for the first) fails as Snowflake unreachable, `before` its COPY runs
+ * or `after` it committed (the answer lost); `calls()` counts the loads asked for.
+ */
+function chunkLoadFailingOnce(nth: number, when: 'before' | 'after') {
+  let calls = 0;
+  const wrapPorts = wrapping({
+    warehouse: (w) => ({
+      loadIntoCopy: async (...args: Parameters<typeof w.loadIntoCopy>) => {
+        const failing = calls++ === nth;
+        if (failing && when === 'before')
+          throw new WarehouseUnavailableError('Snowflake down at load (injected)');
+        const result = await w.loadIntoCopy(...args);
+        if (failing) throw new WarehouseUnavailableError('connection lost after the COPY (injected)');
+        return result;
+      },
+    }),
+  });
+  return { wrapPorts, calls: () => calls };
+}
+
 describe.each(KEYS)(
   'a chunked historical load of a table with a %s key, through the whole definition',
   (key) => {
@@ -143,20 +164,11 @@ describe.each(KEYS)('the fault suite on a chunked historical load, %s key', (key
 
   it("retries a chunk's load when Snowflake is down once, and loads every row exactly once", async () => {
     const s = await chunked('chunksf', key);
-    let calls = 0;
-    const once = wrapping({
-      warehouse: (w) => ({
-        loadIntoCopy: async (...args: Parameters<typeof w.loadIntoCopy>) => {
-          if (calls++ === 0)
-            throw new WarehouseUnavailableError('Snowflake could not be reached (injected at load)');
-          return w.loadIntoCopy(...args);
-        },
-      }),
-    });
-    const run = await s.run({ pipeline: 'historical' }, { wrapPorts: once });
+    const once = chunkLoadFailingOnce(0, 'before');
+    const run = await s.run({ pipeline: 'historical' }, { wrapPorts: once.wrapPorts });
     expect(run.status).toBe('succeeded');
     // Four chunks, one of them twice.
-    expect(calls).toBe(5);
+    expect(once.calls()).toBe(5);
     const events = await s.auditOf(run.executionId);
     expect(eventTypes(events)).toEqual(['start', 'retry', 'success']);
     expect(events[1]).toMatchObject({ errorMessage: expect.stringMatching(/^LoadChunk is running again/) });
@@ -171,19 +183,10 @@ describe.each(KEYS)('the fault suite on a chunked historical load, %s key', (key
 
   it("does not load a chunk's files twice when its COPY committed and the answer was lost", async () => {
     const s = await chunked('chunklost', key);
-    let calls = 0;
-    const lost = wrapping({
-      warehouse: (w) => ({
-        loadIntoCopy: async (...args: Parameters<typeof w.loadIntoCopy>) => {
-          const result = await w.loadIntoCopy(...args);
-          if (calls++ === 1) throw new WarehouseUnavailableError('connection lost after the COPY (injected)');
-          return result;
-        },
-      }),
-    });
-    const run = await s.run({ pipeline: 'historical' }, { wrapPorts: lost });
+    const lost = chunkLoadFailingOnce(1, 'after');
+    const run = await s.run({ pipeline: 'historical' }, { wrapPorts: lost.wrapPorts });
     expect(run.status).toBe('succeeded');
-    expect(calls).toBe(5);
+    expect(lost.calls()).toBe(5);
     const events = await s.auditOf(run.executionId);
     expect(eventTypes(events)).toEqual(['start', 'retry', 'success']);
     expect(events[2]).toMatchObject({ rowsLoaded: ROWS, recordCountAfter: ROWS, countMatch: true });

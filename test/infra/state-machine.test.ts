@@ -203,66 +203,49 @@ describe('the synthesized definition', () => {
     expect(states.get('AuditAlert')?.Parameters?.mode).toBe('alert');
   });
 
+  /** A chunks' Distributed Map: its items read from the item file in S3, each handed the table's state. */
+  const chunksMap = (startAt: string, next: string, selector: Record<string, string> = {}) => ({
+    Type: 'Map',
+    ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: startAt },
+    ItemReader: {
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { 'Bucket.$': '$.count.chunks.bucket', 'Key.$': '$.count.chunks.itemsKey' },
+    },
+    ItemSelector: {
+      'work.$': '$.work',
+      'executionId.$': '$.executionId',
+      'executionStartedAt.$': '$$.Execution.StartTime',
+      'count.$': '$.count',
+      'chunk.$': '$$.Map.Item.Value',
+      ...selector,
+    },
+    MaxConcurrency: 8,
+    ResultPath: null,
+    Next: next,
+  });
+
   it('exports the chunks of a split historical load in a Distributed Map that reads its items from S3', () => {
     expect(states.get(ROUTING_STATE.splitIntoChunks)).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.count.chunks', IsPresent: true, Next: ROUTING_STATE.exportChunks }],
       Default: 'ExportToS3',
     });
-    expect(states.get(ROUTING_STATE.exportChunks)).toMatchObject({
-      Type: 'Map',
-      ItemProcessor: {
-        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-        StartAt: 'ExportChunk',
-      },
-      ItemReader: {
-        Resource: 'arn:aws:states:::s3:getObject',
-        ReaderConfig: { InputType: 'JSON' },
-        Parameters: { 'Bucket.$': '$.count.chunks.bucket', 'Key.$': '$.count.chunks.itemsKey' },
-      },
-      ItemSelector: {
-        'work.$': '$.work',
-        'executionId.$': '$.executionId',
-        'executionStartedAt.$': '$$.Execution.StartTime',
-        'count.$': '$.count',
-        'chunk.$': '$$.Map.Item.Value',
-      },
-      MaxConcurrency: 8,
-      ResultPath: null,
-      Next: 'GatherChunks',
-    });
+    expect(states.get(ROUTING_STATE.exportChunks)).toMatchObject(chunksMap('ExportChunk', 'GatherChunks'));
+    expect(states.get(ROUTING_STATE.exportChunks)?.ItemSelector).not.toHaveProperty('export.$');
     expect(states.get('GatherChunks')).toMatchObject({ ResultPath: '$.export', Next: 'PrepareCopy' });
     expect(states.get('ExportToS3')?.Next).toBe('LoadSnowflake');
   });
 
   it('loads each chunk in an invocation of its own, in a second Distributed Map, into the copy made once, then swaps', () => {
     expect(states.get('PrepareCopy')).toMatchObject({ ResultPath: null, Next: ROUTING_STATE.loadChunks });
-    expect(states.get(ROUTING_STATE.loadChunks)).toMatchObject({
-      Type: 'Map',
-      ItemProcessor: {
-        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-        StartAt: 'LoadChunk',
-      },
-      ItemReader: {
-        Resource: 'arn:aws:states:::s3:getObject',
-        Parameters: { 'Bucket.$': '$.count.chunks.bucket', 'Key.$': '$.count.chunks.itemsKey' },
-      },
-      // The load's chunks also get GatherChunks' sum, which says the load is chunked.
-      ItemSelector: {
-        'work.$': '$.work',
-        'executionId.$': '$.executionId',
-        'count.$': '$.count',
-        'export.$': '$.export',
-        'chunk.$': '$$.Map.Item.Value',
-      },
-      MaxConcurrency: 8,
-      ResultPath: null,
-      Next: 'LoadSnowflake',
-    });
+    // The load's chunks also get GatherChunks' sum, which says the load is chunked.
+    expect(states.get(ROUTING_STATE.loadChunks)).toMatchObject(
+      chunksMap('LoadChunk', 'LoadSnowflake', { 'export.$': '$.export' }),
+    );
     // The iteration's output is only the chunk's index (ResultPath `$`, the default).
     expect(states.get('LoadChunk')).toMatchObject({ End: true });
     expect(states.get('LoadChunk')?.ResultPath).toBeUndefined();
-    expect(states.get(ROUTING_STATE.exportChunks)?.ItemSelector).not.toHaveProperty('export.$');
   });
 
   it('keeps each step result under its own key of the table state', () => {
