@@ -195,13 +195,14 @@ export const pipelineSchema = z
     /** The older form of `compression: { codec: 'gzip', level }`, still read; not together with it. */
     gzipLevel: z.number().int().min(CODECS.gzip.minLevel).max(CODECS.gzip.maxLevel).optional(),
     /**
-     * A historical load of a table with more rows than this (PostgreSQL's estimate) is split into
-     * primary-key ranges of about this many rows, each exported in a Lambda of its own. The default, at
+     * A historical load of a table with more rows than this (PostgreSQL's estimate) is split into ranges
+     * of the leading primary-key column of about this many rows (from the column's statistics), each
+     * exported and loaded in Lambdas of its own. The default, at
      * the roughly 250,000 rows a second one export stream moves, keeps a chunk's export near 10 s of the
      * step's 15 minutes, with room for rows much wider than the benchmark's.
      */
     chunkRows: z.number().int().min(1).max(1_000_000_000).default(2_000_000),
-    /** How many chunks of one table export at once (the Distributed Map's MaxConcurrency). */
+    /** How many chunks of one table export, and then load, at once (the Distributed Maps' MaxConcurrency). */
     chunkConcurrency: z.number().int().min(1).max(1000).default(8),
     /**
      * What an incremental run does with a table that has no verified window yet: 'refuse' fails it with

@@ -10,8 +10,8 @@ import type { ResolvedTable, TableSpec } from './domain/table';
 import type { Window } from './domain/window';
 
 /**
- * Which rows of a table: all of them, a window on the cursor column, or a range of its single integer
- * primary key (one chunk of a historical load).
+ * Which rows of a table: all of them, a window on the cursor column, or a range of the leading column of
+ * its primary key (one chunk of a historical load).
  */
 export type Slice =
   | { readonly kind: 'all' }
@@ -70,11 +70,11 @@ export interface Source {
   resolve(spec: TableSpec): Promise<ResolvedTable>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;
   /**
-   * The bounds of the table's primary key and PostgreSQL's estimate of its rows, read in one snapshot
-   * without scanning the table (the key's index gives min and max, the catalog the estimate); null when
-   * the key is not a single integer column, which Tally does not split.
+   * The split points of the leading column of the table's primary key and PostgreSQL's estimate of its
+   * rows, read in one snapshot from the catalog's statistics without scanning the table; `none`, with
+   * why, when the column's type is not one Tally splits or the table has no statistics yet.
    */
-  keyStats(table: ResolvedTable): Promise<KeyStats | null>;
+  keyStats(table: ResolvedTable): Promise<KeyStats>;
   /** Counts and exports one slice in one REPEATABLE READ snapshot, streaming compressed CSV into the stage. */
   export(table: ResolvedTable, slice: Slice, stage: Stage, options: ExportOptions): Promise<ExportResult>;
   /** One level of a value reconciliation's segment checksums, computed in the database (`domain/reconcile.ts`). */
@@ -153,17 +153,21 @@ export interface Warehouse {
    */
   replaceWith(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   /**
-   * Chunked historical load, first half: a fresh copy of the target (same columns, same grants) takes
-   * each chunk's files, one COPY a chunk, while the target itself stays as it is and readable. Answers
-   * each chunk's result, in the order given.
+   * Chunked historical load, before the chunks: a fresh, empty copy of the target (same columns, same
+   * grants) that the chunks load into while the target itself stays as it is and readable.
    */
-  loadCopy(table: ResolvedTable, chunks: readonly (readonly string[])[]): Promise<LoadResult[]>;
+  prepareCopy(table: ResolvedTable): Promise<void>;
   /**
-   * Chunked historical load, second half: once the copy holds exactly `expectedRows` rows (else
-   * CountMismatchError, and the target is left as it was), swap it with the target in one metadata
-   * operation and drop what was the target. Answers the copy's count.
+   * One chunk's files into the copy, not forced: a file the copy's load metadata shows loaded already is
+   * skipped (LOAD_SKIPPED), so a retried chunk never loads a file twice; every other file must load whole.
    */
-  swapInCopy(table: ResolvedTable, expectedRows: number): Promise<number>;
+  loadIntoCopy(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
+  /** The rows the copy (null when there is none) and the target hold. */
+  countCopy(table: ResolvedTable): Promise<{ readonly copy: number | null; readonly target: number }>;
+  /** Swaps the copy with the target in one metadata operation: the target then holds what the copy did. */
+  swapInCopy(table: ResolvedTable): Promise<void>;
+  /** Drops the copy (after the swap, the target's previous rows), if it is there; best effort. */
+  dropCopy(table: ResolvedTable): Promise<void>;
   /** Incremental load: COPY into a transient staging table, then MERGE on the primary key. */
   merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult>;
   count(table: ResolvedTable, slice: Slice): Promise<number>;

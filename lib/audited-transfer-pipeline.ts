@@ -223,9 +223,10 @@ export class AuditedTransferPipeline extends Construct {
       tracingEnabled: true,
       logs: { destination: stateMachineLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    // The chunks' Distributed Map reads its item file, which CountSource writes under the plans prefix;
-    // CDK grants the map's own states:StartExecution, DescribeExecution and StopExecution on this state
-    // machine, and, for an item file named by a path, nothing on S3: this is the read it needs.
+    // The chunks' Distributed Maps (export, then load) read their item file, which CountSource writes
+    // under the plans prefix; CDK grants the maps' own states:StartExecution, DescribeExecution and
+    // StopExecution on this state machine, and, for an item file named by a path, nothing on S3: this
+    // is the read they need.
     this.stateMachine.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],

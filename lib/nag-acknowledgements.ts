@@ -81,7 +81,7 @@ export function acknowledgeStateMachineRole(
   Validations.of(stateMachine.role).acknowledge({
     id: `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArnFinding(itemFiles.bucket)}/${itemFiles.prefix}*]`,
     reason:
-      "The chunks' Distributed Map reads its item file, one per chunked table and job, under the plans prefix only.",
+      "The chunks' Distributed Maps (export, then load) read their item file, one per chunked table and job, under the plans prefix only.",
   });
   for (const finding of ['Resource::*', 'Action::kms:GenerateDataKey*']) {
     Validations.of(stateMachine.role).acknowledge({

@@ -27,11 +27,17 @@ export const FAILED_ALERTED = 'TransferFailed';
 /** The execution's error when it failed and its alert could not be published: alerted from outside. */
 export const FAILED_UNALERTED = 'TransferFailedUnalerted';
 
+/** The error a chunk's iteration ends with once its failure is recorded (which fails its Map). */
+export const CHUNK_FAILED = 'ChunkFailed';
+
 /** States the definition adds to the steps' (the registry's): they only route. */
 export const ROUTING_STATE = {
   transferTables: 'TransferTables',
   splitIntoChunks: 'SplitIntoChunks',
   exportChunks: 'ExportChunks',
+  loadChunks: 'LoadChunks',
+  exportChunkAbandoned: 'ExportChunkAbandoned',
+  loadChunkAbandoned: 'LoadChunkAbandoned',
   tableFailed: 'TableFailed',
   summarizeOutcomes: 'SummarizeOutcomes',
   anyTableFailed: 'AnyTableFailed',
@@ -136,33 +142,33 @@ export class TransferDefinition extends Construct {
     };
 
     // CountSource, then either the one export (ExportToS3) or, for a historical load it split into
-    // chunks, a Distributed Map exporting each chunk in a child execution of its own (ExportChunk) and
-    // GatherChunks adding them up; both go on to LoadSnowflake and the rest of TABLE_CHAIN.
+    // chunks: a Distributed Map exporting each chunk in a child execution of its own (ExportChunk),
+    // GatherChunks adding them up, PrepareCopy making the copy of the target once, a second Distributed
+    // Map loading each chunk into the copy in an invocation of its own (LoadChunk), and LoadSnowflake
+    // swapping the copy in; both go on to the rest of TABLE_CHAIN.
     const countSource = onFailure(this.task('CountSource'));
     const exportWhole = onFailure(this.task('ExportToS3'));
     const loadSnowflake = onFailure(this.task('LoadSnowflake'));
     const gatherChunks = onFailure(this.task('GatherChunks'));
-    const exportChunks = new sfn.DistributedMap(this, ROUTING_STATE.exportChunks, {
-      // The chunk list is a file CountSource wrote, not part of the state: ten thousand chunks fit.
-      itemReader: new sfn.S3JsonItemReader({
-        bucketNamePath: sfn.JsonPath.stringAt('$.count.chunks.bucket'),
-        key: sfn.JsonPath.stringAt('$.count.chunks.itemsKey'),
-      }),
-      itemSelector: {
-        work: sfn.JsonPath.objectAt('$.work'),
-        executionId: sfn.JsonPath.stringAt('$.executionId'),
-        executionStartedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        count: sfn.JsonPath.objectAt('$.count'),
-        chunk: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
-      },
-      maxConcurrency: props.chunkConcurrency ?? 8,
-      // Each chunk leaves its manifest in the stage; GatherChunks reads them, the state keeps none.
-      resultPath: sfn.JsonPath.DISCARD,
+    const prepareCopy = onFailure(this.task('PrepareCopy'));
+    const exportChunks = this.chunksMap(ROUTING_STATE.exportChunks, props.chunkConcurrency, {
+      task: 'ExportChunk',
+      recorder: 'ExportChunkFailed',
+      abandoned: ROUTING_STATE.exportChunkAbandoned,
     });
-    exportChunks.itemProcessor(this.task('ExportChunk', {}, CHUNK_STEP_PAYLOAD));
-    exportChunks.addCatch(auditFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const loadChunks = this.chunksMap(ROUTING_STATE.loadChunks, props.chunkConcurrency, {
+      task: 'LoadChunk',
+      recorder: 'LoadChunkFailed',
+      abandoned: ROUTING_STATE.loadChunkAbandoned,
+    });
+    for (const map of [exportChunks, loadChunks]) {
+      map.addCatch(auditFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    }
     const split = new sfn.Choice(this, ROUTING_STATE.splitIntoChunks)
-      .when(sfn.Condition.isPresent('$.count.chunks'), exportChunks.next(gatherChunks).next(loadSnowflake))
+      .when(
+        sfn.Condition.isPresent('$.count.chunks'),
+        exportChunks.next(gatherChunks).next(prepareCopy).next(loadChunks).next(loadSnowflake),
+      )
       .otherwise(exportWhole.next(loadSnowflake));
     // After the load, the rest of the table chain in its order (VerifyCounts, VerifyValues, AuditSuccess).
     const afterLoad = TABLE_CHAIN.slice(TABLE_CHAIN.findIndex((link) => link.state === 'LoadSnowflake') + 1);
@@ -256,6 +262,48 @@ export class TransferDefinition extends Construct {
     plan.addCatch(composeAlert, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
     this.startState = sfn.Chain.start(plan).next(transferTables).next(summarizeOutcomes).next(anyTableFailed);
+  }
+
+  /**
+   * A Distributed Map over a chunked load's chunks, read from the item file CountSource wrote (ten
+   * thousand chunks fit; the state never carries the list), each iteration handed the table's state and
+   * its chunk. A chunk that fails after its retries is recorded by `recorder` (which chunk, which error)
+   * and ends its iteration failed, which fails the Map; the table's failure event reads the record.
+   */
+  private chunksMap(
+    id: string,
+    concurrency: number | undefined,
+    states: { readonly task: StateName; readonly recorder: StateName; readonly abandoned: string },
+  ): sfn.DistributedMap {
+    const map = new sfn.DistributedMap(this, id, {
+      itemReader: new sfn.S3JsonItemReader({
+        bucketNamePath: sfn.JsonPath.stringAt('$.count.chunks.bucket'),
+        key: sfn.JsonPath.stringAt('$.count.chunks.itemsKey'),
+      }),
+      itemSelector: {
+        work: sfn.JsonPath.objectAt('$.work'),
+        executionId: sfn.JsonPath.stringAt('$.executionId'),
+        executionStartedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        count: sfn.JsonPath.objectAt('$.count'),
+        // Absent while exporting (the state has no export yet); the load's chunks need GatherChunks' sum.
+        ...(states.task === 'LoadChunk' ? { export: sfn.JsonPath.objectAt('$.export') } : {}),
+        chunk: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+      },
+      maxConcurrency: concurrency ?? 8,
+      // Each chunk leaves its manifest or load record in the stage; the state keeps none.
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const abandoned = new sfn.Fail(this, states.abandoned, {
+      error: CHUNK_FAILED,
+      cause: 'A chunk failed after its retries; the table failure event names it.',
+    });
+    const recorder = this.task(states.recorder, {}, CHUNK_STEP_PAYLOAD);
+    recorder.addCatch(abandoned, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
+    recorder.next(abandoned);
+    const task = this.task(states.task, {}, CHUNK_STEP_PAYLOAD);
+    task.addCatch(recorder, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    map.itemProcessor(task);
+    return map;
   }
 
   /**

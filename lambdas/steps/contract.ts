@@ -2,6 +2,7 @@
 // output. Payloads carry table names, window bounds, S3 keys and counts, never rows.
 import { z } from 'zod';
 import { PIPELINES } from '../domain/audit';
+import { MAX_BOUND_LENGTH } from '../domain/chunks';
 import { DELETE_MODES } from '../domain/deletes';
 import type { ResolvedTable } from '../domain/table';
 import type { Window } from '../domain/window';
@@ -92,17 +93,19 @@ export const planOutputSchema = z.object({
 });
 export type PlanOutput = z.infer<typeof planOutputSchema>;
 
-const keyBoundSchema = z
-  .string()
-  .regex(/^-?\d+$/)
-  .nullable();
+/** A bound of a chunk's key range: the leading key column's value as PostgreSQL's text. */
+const keyBoundSchema = z.string().max(MAX_BOUND_LENGTH).nullable();
 
-/** One chunk of a chunked historical load, as the Distributed Map hands it out: `[from, to)` of its key. */
+/**
+ * One chunk of a chunked historical load, as the Distributed Map hands it out: `[from, to)` of the
+ * leading column of its primary key.
+ */
 export const chunkItemSchema = z.object({
   index: z.number().int().min(0),
   from: keyBoundSchema,
   to: keyBoundSchema,
 });
+export type ChunkItem = z.infer<typeof chunkItemSchema>;
 
 /**
  * How CountSource split a large historical load: how many chunks, and the item file (JSON array of
@@ -149,9 +152,38 @@ export const chunkManifestSchema = chunkItemSchema.extend({
   rawBytes: z.number().int().min(0),
   compressedBytes: z.number().int().min(0),
   keys: z.array(z.string()),
+  /** The rows of each file of `keys`, in the same order. */
+  fileRows: z.array(z.number().int().min(0)),
   upper: z.string().nullable(),
 });
 export type ChunkManifest = z.infer<typeof chunkManifestSchema>;
+
+/** What LoadChunk leaves once a chunk is in the load's copy of the target (`steps/chunks.ts`). */
+export const chunkLoadSchema = z.object({
+  index: z.number().int().min(0),
+  rowsParsed: z.number().int().min(0),
+  rowsLoaded: z.number().int().min(0),
+  files: z.number().int().min(0),
+  /** Files the copy's load metadata showed loaded by an earlier attempt, which COPY skipped. */
+  skippedFiles: z.number().int().min(0),
+});
+export type ChunkLoad = z.infer<typeof chunkLoadSchema>;
+
+/** The first chunk of a load that failed after its retries, as its Catch recorded it. */
+export const chunkFailureSchema = chunkItemSchema.extend({
+  state: z.enum(['ExportChunk', 'LoadChunk']),
+  error: z.string(),
+  cause: z.string().optional(),
+});
+export type ChunkFailure = z.infer<typeof chunkFailureSchema>;
+
+/** The swap of a chunked load's copy: the rows the copy and the target held before it, and its phase. */
+export const swapRecordSchema = z.object({
+  phase: z.enum(['swapping', 'swapped']),
+  copyRows: z.number().int().min(0),
+  targetRows: z.number().int().min(0),
+});
+export type SwapRecord = z.infer<typeof swapRecordSchema>;
 export const loadOutputSchema = z.object({
   rowsParsed: z.number().int().min(0),
   rowsLoaded: z.number().int().min(0),

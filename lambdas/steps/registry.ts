@@ -94,6 +94,9 @@ export const STEPS = {
       // Inside the chunks' Distributed Map: the iteration's output is only the chunk's index.
       { name: 'ExportChunk', resultPath: '$' },
       { name: 'GatherChunks', resultPath: '$.export' },
+      // A chunk's Catch, in either chunks' Map: records which chunk failed and why, for AuditFailure.
+      { name: 'ExportChunkFailed', resultPath: null },
+      { name: 'LoadChunkFailed', resultPath: null },
     ],
     run: tableStep(exportToS3),
   },
@@ -103,8 +106,14 @@ export const STEPS = {
     timeoutSeconds: 900,
     memoryMb: 512,
     secrets: ['snowflake'],
-    prefixes: ['audit', 'plans-read'],
-    states: [{ name: 'LoadSnowflake', resultPath: '$.load' }],
+    // plans: a chunked load's record of each chunk's load and of the swap.
+    prefixes: ['audit', 'plans', 'plans-read'],
+    states: [
+      { name: 'LoadSnowflake', resultPath: '$.load' },
+      // A chunked load: the copy made once, then each chunk loaded into it inside the chunks' load Map.
+      { name: 'PrepareCopy', resultPath: null },
+      { name: 'LoadChunk', resultPath: '$' },
+    ],
     run: tableStep(loadSnowflake),
   },
   verifyCounts: {

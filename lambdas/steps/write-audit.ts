@@ -10,6 +10,7 @@ import { retryEvent } from '../domain/job-events';
 import { releaseTable } from '../leases/table-lease';
 import { emitLineage } from '../lineage/emit';
 import { describeDeletes } from './check-deletes';
+import { describeRange, readChunkFailure } from './chunks';
 import { resolvedTable } from './columns';
 import { sliceOf, tableEventBase, windowOf } from './common';
 import {
@@ -50,7 +51,9 @@ export async function writeAudit(
     state.deletes?.ran === true &&
     !kept.some((e) => e.eventType === 'deletes' && e.executionId === executionId);
   if (checked) events.push(deletesEvent(event, deps));
-  if (!already) events.push(await tableResult(event, deps, retries));
+  // A chunk that failed its Map recorded itself: the event and the alert name it, with its own error.
+  const failure = event.mode === 'failure' ? await failureOf(deps, state) : null;
+  if (!already) events.push(await tableResult(event, deps, retries, failure));
   let written: AuditEvent[];
   try {
     written = await appendAudit(deps, events);
@@ -65,17 +68,45 @@ export async function writeAudit(
   await emitLineage(deps, result);
   const status = outcomeOf(event);
   if (status !== 'failed') return { table: state.work.table, status };
-  const error = describeError(state.error ?? { Error: 'UnknownError' });
+  const { error, stage } = failure ?? {
+    error: describeError(state.error ?? { Error: 'UnknownError' }),
+    stage: failedStage(state),
+  };
   return {
     table: state.work.table,
     status,
     // Clipped: the outcome stays in the run's state, which must hold every table's.
     failure: {
-      stage: failedStage(state),
+      stage,
       error: error.type,
       message: clip(error.message, OUTCOME_MESSAGE_CHARS),
     },
   };
+}
+
+interface Failure {
+  readonly stage: string;
+  readonly error: { readonly type: string; readonly message: string };
+}
+
+/**
+ * Where and why the table failed: for a chunked load whose chunks' Map failed, the chunk its Catch
+ * recorded (in AWS the Map's own error is only States.ExceedToleratedFailureThreshold), its range, state
+ * and error; else the Catch's error at the first stage whose result the state lacks.
+ */
+async function failureOf(deps: StepDeps, state: TableState): Promise<Failure> {
+  const chunk = await bestEffort(readChunkFailure(deps, state), null);
+  if (chunk !== null) {
+    const own = describeError({ Error: chunk.error, Cause: chunk.cause });
+    return {
+      stage: chunk.state === 'LoadChunk' ? 'LoadChunks' : 'ExportChunks',
+      error: {
+        type: own.type,
+        message: `chunk ${chunk.index} ${describeRange(chunk)} failed in ${chunk.state} after its retries: ${own.message}`,
+      },
+    };
+  }
+  return { stage: failedStage(state), error: describeError(state.error ?? { Error: 'UnknownError' }) };
 }
 
 /** The state of the table's chain that failed: the first whose result the state does not hold. */
@@ -104,12 +135,13 @@ async function tableResult(
   event: Extract<WriteAuditEvent, { mode: 'success' | 'failure' }>,
   deps: StepDeps,
   retryCount: number,
+  failure: Failure | null,
 ): Promise<AuditEventInput> {
   const { state, executionId, mode } = event;
   const { work } = state;
   const end = deps.now();
   const window = windowOf(state);
-  const error = state.error ? describeError(state.error) : null;
+  const error = failure?.error ?? (state.error ? describeError(state.error) : null);
   const skipped = mode === 'failure' && skippedBusy(state);
   return {
     ...tableEventBase(deps, executionId, work, skipped ? 'skipped' : mode),

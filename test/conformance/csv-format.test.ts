@@ -386,6 +386,24 @@ describe("COPY's result", () => {
     expect(partly.map((r) => r.file)).toEqual([`s3://${h.bucket}/${h.prefix}twice/b.csv`]);
   });
 
+  it(`with a FILES list and FORCE = FALSE, leaves out a retried_files file loaded before and loads the rest once (${COPY})`, async () => {
+    // "FORCE = TRUE | FALSE: Boolean that specifies to load all files, regardless of whether they've been
+    // loaded previously and have not changed since they were loaded"; the default, FALSE, skips them.
+    await h.run('create table retried_files (id number, v varchar)');
+    await h.put('retried_files/a.csv', '1,a\n');
+    await h.put('retried_files/b.csv', '2,b\n');
+    const copy = "copy into retried_files from @st/retried_files/ files = ('a.csv', 'b.csv') force = false";
+    expect(
+      byName(
+        await h.run("copy into retried_files from @st/retried_files/ files = ('a.csv') force = false"),
+      ).map((r) => r.status),
+    ).toEqual(['LOADED']);
+    const again = byName(await h.run(copy));
+    expect(again.map((r) => r.file)).toEqual([`s3://${h.bucket}/${h.prefix}retried_files/b.csv`]);
+    expect(byName(await h.run(copy)).map((r) => r.status)).toEqual(['Copy executed with 0 files processed.']);
+    expect((await h.run('select id from retried_files order by id')).rows).toEqual([['1'], ['2']]);
+  });
+
   it(`loads files again with FORCE = TRUE, "potentially duplicating data" (${COPY})`, async () => {
     await h.run('create table forced (id number, v varchar)');
     await h.put('forced/a.csv', '1,a\n');

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TRANSIENT_ERROR_NAMES } from '../../lambdas/domain/errors';
 import { STEP_NAMES, STEPS, stepOfState } from '../../lambdas/steps/registry';
 import { type AslDefinition, localFunctionArn, synthesizeDefinition } from '../../lib/synthesize-definition';
-import { ROUTING_STATE } from '../../lib/transfer-definition';
+import { CHUNK_FAILED, ROUTING_STATE } from '../../lib/transfer-definition';
 import { StateMachine } from '../../local/interpreter';
 import { logicalIdOf, render, resourcesOf, TEST_CONFIG, tallyStack } from '../support/cdk';
 
@@ -97,7 +97,11 @@ describe('the synthesized definition', () => {
       ExportToS3: fn('ExportToS3'),
       ExportChunk: fn('ExportToS3'),
       GatherChunks: fn('ExportToS3'),
+      ExportChunkFailed: fn('ExportToS3'),
+      LoadChunkFailed: fn('ExportToS3'),
       LoadSnowflake: fn('LoadSnowflake'),
+      PrepareCopy: fn('LoadSnowflake'),
+      LoadChunk: fn('LoadSnowflake'),
       VerifyCounts: fn('VerifyCounts'),
       VerifyValues: fn('VerifyValues'),
       CheckDeletes: fn('CheckDeletes'),
@@ -147,16 +151,32 @@ describe('the synthesized definition', () => {
       AuditAlert: ROUTING_STATE.failed,
       ComposeAlert: ROUTING_STATE.alertFallback,
     };
-    // A chunk's export fails its child execution, and with it the chunks' Distributed Map, whose Catch
-    // is the table's failure path.
-    const inMap = 'ExportChunk';
-    expect(states.get(inMap)?.Catch).toBeUndefined();
-    const mapCatch = (states.get(ROUTING_STATE.exportChunks)?.Catch ?? []).find((c) =>
-      c.ErrorEquals.includes('States.ALL'),
-    );
-    expect(mapCatch).toMatchObject({ Next: 'AuditFailure', ResultPath: '$.error' });
-    for (const [name, state] of lambdaTasks.filter(([n]) => n !== inMap)) {
-      const catchAll = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
+    // A chunk that fails after its retries is recorded by its Catch (which chunk, which error), then its
+    // iteration fails, and with it the chunks' Distributed Map, whose Catch is the table's failure path.
+    const inMap: Record<string, { recorder: string; abandoned: string; map: string }> = {
+      ExportChunk: {
+        recorder: 'ExportChunkFailed',
+        abandoned: ROUTING_STATE.exportChunkAbandoned,
+        map: ROUTING_STATE.exportChunks,
+      },
+      LoadChunk: {
+        recorder: 'LoadChunkFailed',
+        abandoned: ROUTING_STATE.loadChunkAbandoned,
+        map: ROUTING_STATE.loadChunks,
+      },
+    };
+    const catchAllOf = (state: AslState | undefined) =>
+      (state?.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
+    for (const [task, { recorder, abandoned, map }] of Object.entries(inMap)) {
+      expect(catchAllOf(states.get(task)), task).toMatchObject({ Next: recorder, ResultPath: '$.error' });
+      expect(catchAllOf(states.get(recorder))?.Next, recorder).toBe(abandoned);
+      expect(states.get(recorder)?.Next, recorder).toBe(abandoned);
+      expect(states.get(abandoned), abandoned).toMatchObject({ Type: 'Fail', Error: CHUNK_FAILED });
+      expect(catchAllOf(states.get(map)), map).toMatchObject({ Next: 'AuditFailure', ResultPath: '$.error' });
+    }
+    const recorders = new Set(Object.values(inMap).map((m) => m.recorder));
+    for (const [name, state] of lambdaTasks.filter(([n]) => !(n in inMap) && !recorders.has(n))) {
+      const catchAll = catchAllOf(state);
       expect(catchAll, name).toBeDefined();
       expect(catchAll?.Next, name).toBe(expectedTarget[name] ?? 'AuditFailure');
       expect(catchAll?.ResultPath, name).toMatch(/^\$\.\w+$/);
@@ -167,7 +187,7 @@ describe('the synthesized definition', () => {
     for (const [name, state] of lambdaTasks) {
       // Inside the Distributed Map each chunk runs in a child execution: the parent's id and start come
       // through the Map's ItemSelector.
-      const chunk = name === 'ExportChunk';
+      const chunk = ['ExportChunk', 'LoadChunk', 'ExportChunkFailed', 'LoadChunkFailed'].includes(name);
       expect(state.Parameters, name).toMatchObject({
         'executionId.$': chunk ? '$.executionId' : '$$.Execution.Id',
         'stateName.$': '$$.State.Name',
@@ -184,35 +204,37 @@ describe('the synthesized definition', () => {
     expect(states.get('AuditAlert')?.Parameters?.mode).toBe('alert');
   });
 
+  /** A chunks' Distributed Map: its items read from the item file in S3, each handed the table's state. */
+  const chunksMap = (startAt: string, next: string, selector: Record<string, string> = {}) => ({
+    Type: 'Map',
+    ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: startAt },
+    ItemReader: {
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { 'Bucket.$': '$.count.chunks.bucket', 'Key.$': '$.count.chunks.itemsKey' },
+    },
+    ItemSelector: {
+      'work.$': '$.work',
+      'executionId.$': '$.executionId',
+      'executionStartedAt.$': '$$.Execution.StartTime',
+      'count.$': '$.count',
+      'chunk.$': '$$.Map.Item.Value',
+      ...selector,
+    },
+    MaxConcurrency: 8,
+    ResultPath: null,
+    Next: next,
+  });
+
   it('exports the chunks of a split historical load in a Distributed Map that reads its items from S3', () => {
     expect(states.get(ROUTING_STATE.splitIntoChunks)).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.count.chunks', IsPresent: true, Next: ROUTING_STATE.exportChunks }],
       Default: 'ExportToS3',
     });
-    expect(states.get(ROUTING_STATE.exportChunks)).toMatchObject({
-      Type: 'Map',
-      ItemProcessor: {
-        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-        StartAt: 'ExportChunk',
-      },
-      ItemReader: {
-        Resource: 'arn:aws:states:::s3:getObject',
-        ReaderConfig: { InputType: 'JSON' },
-        Parameters: { 'Bucket.$': '$.count.chunks.bucket', 'Key.$': '$.count.chunks.itemsKey' },
-      },
-      ItemSelector: {
-        'work.$': '$.work',
-        'executionId.$': '$.executionId',
-        'executionStartedAt.$': '$$.Execution.StartTime',
-        'count.$': '$.count',
-        'chunk.$': '$$.Map.Item.Value',
-      },
-      MaxConcurrency: 8,
-      ResultPath: null,
-      Next: 'GatherChunks',
-    });
-    expect(states.get('GatherChunks')).toMatchObject({ ResultPath: '$.export', Next: 'LoadSnowflake' });
+    expect(states.get(ROUTING_STATE.exportChunks)).toMatchObject(chunksMap('ExportChunk', 'GatherChunks'));
+    expect(states.get(ROUTING_STATE.exportChunks)?.ItemSelector).not.toHaveProperty('export.$');
+    expect(states.get('GatherChunks')).toMatchObject({ ResultPath: '$.export', Next: 'PrepareCopy' });
     expect(states.get('ExportToS3')?.Next).toBe('LoadSnowflake');
   });
 
@@ -226,6 +248,17 @@ describe('the synthesized definition', () => {
     const retried = (check?.Retry ?? []).flatMap((r) => r.ErrorEquals);
     expect(retried).toContain('SourceUnavailableError');
     expect(retried).not.toContain('DeleteCheckError');
+  });
+
+  it('loads each chunk in an invocation of its own, in a second Distributed Map, into the copy made once, then swaps', () => {
+    expect(states.get('PrepareCopy')).toMatchObject({ ResultPath: null, Next: ROUTING_STATE.loadChunks });
+    // The load's chunks also get GatherChunks' sum, which says the load is chunked.
+    expect(states.get(ROUTING_STATE.loadChunks)).toMatchObject(
+      chunksMap('LoadChunk', 'LoadSnowflake', { 'export.$': '$.export' }),
+    );
+    // The iteration's output is only the chunk's index (ResultPath `$`, the default).
+    expect(states.get('LoadChunk')).toMatchObject({ End: true });
+    expect(states.get('LoadChunk')?.ResultPath).toBeUndefined();
   });
 
   it('keeps each step result under its own key of the table state', () => {

@@ -6,6 +6,7 @@ import type { StepDeps, StepLogger } from '../../lambdas/deps';
 import type { AlertMessage } from '../../lambdas/domain/alert';
 import type { AuditEvent } from '../../lambdas/domain/audit';
 import { checkFilter, selectEvents } from '../../lambdas/domain/audit-filter';
+import type { KeyStats } from '../../lambdas/domain/chunks';
 import { SourceSchemaError } from '../../lambdas/domain/errors';
 import type { RowDigest, SegmentSum } from '../../lambdas/domain/reconcile';
 import type { ResolvedTable, TableSpec } from '../../lambdas/domain/table';
@@ -67,16 +68,23 @@ export class FakeWarehouse implements Warehouse {
     return { files: [], rowsParsed: 0, rowsLoaded: 0 };
   }
   /** The chunked loads asked for: each chunk's keys, then whether the copy was swapped in. */
-  copies: { table: string; chunks: readonly (readonly string[])[]; swapped: boolean }[] = [];
-  async loadCopy(table: ResolvedTable, chunks: readonly (readonly string[])[]) {
-    this.copies.push({ table: table.name, chunks, swapped: false });
-    return chunks.map(() => ({ files: [], rowsParsed: 0, rowsLoaded: 0 }));
+  copies: { table: string; chunks: (readonly string[])[]; swapped: boolean }[] = [];
+  async prepareCopy(table: ResolvedTable) {
+    this.copies.push({ table: table.name, chunks: [], swapped: false });
   }
-  async swapInCopy(table: ResolvedTable, expectedRows: number) {
+  async loadIntoCopy(table: ResolvedTable, keys: readonly string[]) {
+    this.copies.findLast((c) => c.table === table.name)?.chunks.push(keys);
+    return { files: [], rowsParsed: 0, rowsLoaded: 0 };
+  }
+  async countCopy(table: ResolvedTable) {
+    const copy = this.copies.findLast((c) => c.table === table.name && !c.swapped);
+    return { copy: copy ? 0 : null, target: this.targetCount };
+  }
+  async swapInCopy(table: ResolvedTable) {
     const copy = this.copies.findLast((c) => c.table === table.name);
     if (copy) copy.swapped = true;
-    return expectedRows;
   }
+  async dropCopy() {}
   async count(_table: ResolvedTable, _slice: Slice) {
     return this.targetCount;
   }
@@ -200,8 +208,8 @@ export class FakeSource implements Source {
   async count() {
     return 0;
   }
-  async keyStats() {
-    return null;
+  async keyStats(): Promise<KeyStats> {
+    return { kind: 'none', reason: 'the fake source keeps no statistics' };
   }
   async export(): Promise<never> {
     throw new Error('not used by these tests');

@@ -3,7 +3,7 @@
 // COPY's own count and the snapshot's count all agree.
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import type { KeyStats } from '../../domain/chunks';
+import type { KeyPoint, KeyStats } from '../../domain/chunks';
 import { CODEC_NAMES, CODECS } from '../../domain/compression';
 import { CountMismatchError, InvalidInputError, UnrepresentableValueError } from '../../domain/errors';
 import { qualifiedName, type ResolvedTable } from '../../domain/table';
@@ -18,12 +18,13 @@ import {
   BEGIN_SNAPSHOT,
   bindRenderer,
   ident,
-  integerKeyColumn,
   limitChecks,
-  literalRenderer,
   qualified,
   selectList,
+  settingRenderer,
+  settingsStatement,
   sliceCondition,
+  splitKeyColumn,
 } from './sql';
 import { integerUpper, timestampUpper } from './upper-bound';
 
@@ -63,7 +64,7 @@ export async function exportSlice(
     }
   }
   // Checked before connecting, so a bad slice fails without touching the database or the stage.
-  sliceCondition(table, slice, literalRenderer);
+  sliceCondition(table, slice, settingRenderer([]));
   const openAbove = slice.kind === 'window' && slice.window.to === null;
   // A whole table, or one chunk of it, records the bound its own snapshot could see.
   const chooseBound = openAbove || (slice.kind !== 'window' && options.boundCursor === true);
@@ -85,7 +86,11 @@ export async function exportSlice(
     }
     // One scan counts the window and finds any value Snowflake could not hold, before anything is written.
     const sourceCount = await countAndCheck(client, table, bounded);
-    const copySql = `COPY (SELECT ${selectList(table)} FROM ${qualified(table)} WHERE ${sliceCondition(table, bounded, literalRenderer)}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+    // COPY takes no bind parameters: the bounds are bound into settings of this transaction instead.
+    const bounds: string[] = [];
+    const copySql = `COPY (SELECT ${selectList(table)} FROM ${qualified(table)} WHERE ${sliceCondition(table, bounded, settingRenderer(bounds))}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+    const settings = settingsStatement(bounds);
+    if (settings !== null) await client.query(settings.text, settings.values);
     const reader = copyTo(copySql);
     // pg-copy-streams reports a lost connection by emitting 'error' on the stream, not by destroying it.
     // Until the parts writer starts reading (it first deletes an earlier attempt's parts), and after the
@@ -142,25 +147,88 @@ function notBelow(upper: string | null, from: string | null, kind: CursorKind): 
 }
 
 /**
- * The bounds of a single integer primary key and the planner's estimate of the table's rows, in one
- * snapshot: min and max come from the key's index (two index probes, not a scan), the estimate from
- * `pg_class.reltuples` (-1 until the table is first vacuumed or analyzed).
+ * The split points of the leading primary-key column and the planner's estimate of the table's rows, in
+ * one snapshot and from the catalog only (`pg_stats`, `pg_class.reltuples`): no scan of the table. The
+ * histogram bounds and most common values are read back in the column's type and sorted in its own
+ * order (with its collation), so the ranges compare as the column's index does. A table never analyzed
+ * has no statistics and loads in one piece.
  */
-export function keyStatsOf(connections: PgConnections, table: ResolvedTable): Promise<KeyStats | null> {
-  const key = integerKeyColumn(table);
-  if (key === null) return Promise.resolve(null);
+export function keyStatsOf(connections: PgConnections, table: ResolvedTable): Promise<KeyStats> {
+  const key = splitKeyColumn(table);
+  if ('reason' in key) return Promise.resolve({ kind: 'none', reason: key.reason });
+  const type = key.baseType;
   return connections.withClient(async (client) => {
     await client.query(BEGIN_SNAPSHOT);
-    const row = (
-      await client.query<{ min: string | null; max: string | null; estimated: number | null }>(
-        `SELECT min(${ident(key.name)})::text AS min, max(${ident(key.name)})::text AS max,
-                (SELECT reltuples FROM pg_catalog.pg_class WHERE oid = $1::regclass)::float8 AS estimated
-         FROM ${qualified(table)}`,
-        [qualified(table)],
-      )
-    ).rows[0];
-    await client.query('COMMIT');
-    return { min: row?.min ?? null, max: row?.max ?? null, estimatedRows: Number(row?.estimated ?? -1) };
+    try {
+      const collation = (
+        await client.query<{ schema: string; name: string }>(
+          `SELECT n.nspname AS schema, c.collname AS name
+           FROM pg_catalog.pg_attribute a
+           JOIN pg_catalog.pg_collation c ON c.oid = a.attcollation
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+           WHERE a.attrelid = $1::regclass AND a.attname = $2`,
+          [qualified(table), key.name],
+        )
+      ).rows[0];
+      const collate = collation ? ` COLLATE ${ident(collation.schema)}.${ident(collation.name)}` : '';
+      const statsOf = `SELECT histogram_bounds, most_common_vals, most_common_freqs, null_frac::float8 AS null_frac
+           FROM pg_catalog.pg_stats
+           WHERE schemaname = $1 AND tablename = $2 AND attname = $3
+           ORDER BY inherited DESC LIMIT 1`;
+      const names = [table.schema, table.name, key.name];
+      const found = (
+        await client.query<{ null_frac: number; estimated: number }>(
+          `SELECT s.null_frac,
+                  (SELECT reltuples FROM pg_catalog.pg_class WHERE oid = $4::regclass)::float8 AS estimated
+           FROM (${statsOf}) AS s`,
+          [...names, qualified(table)],
+        )
+      ).rows[0];
+      const estimated = Number(found?.estimated ?? -1);
+      if (found === undefined || !(estimated >= 0)) {
+        return {
+          kind: 'none',
+          reason: `PostgreSQL has no statistics of its key column "${key.name}" (the table was never analyzed); run ANALYZE ${qualifiedName(table)} and the next historical load splits it`,
+        };
+      }
+      const { rows } = await client.query<{ value: string; freq: number | null }>(
+        `WITH s AS (
+           SELECT histogram_bounds::text::${type}[] AS hist, most_common_vals::text::${type}[] AS mcv,
+                  most_common_freqs AS freqs
+           FROM (${statsOf}) AS raw),
+         points AS (
+           SELECT h AS v, NULL::float8 AS freq FROM s, unnest(s.hist) AS h
+           UNION ALL
+           SELECT m, f::float8 FROM s, unnest(s.mcv, s.freqs) AS x(m, f))
+         SELECT v::text AS value, freq FROM points ORDER BY v${collate}`,
+        names,
+      );
+      return {
+        kind: 'stats',
+        column: key.name,
+        estimatedRows: estimated,
+        points: keyPoints(rows, Number(found.null_frac)),
+      };
+    } finally {
+      await client.query('COMMIT');
+    }
+  });
+}
+
+/**
+ * Each point's share of the rows: a most common value its own frequency, a histogram bound its bucket
+ * (the histogram's buckets share equally what neither the most common values nor nulls hold); the last
+ * bound closes the histogram and holds nothing above it.
+ */
+function keyPoints(rows: readonly { value: string; freq: number | null }[], nullFrac: number): KeyPoint[] {
+  const bounds = rows.filter((r) => r.freq === null).length;
+  const common = rows.reduce((n, r) => n + (r.freq ?? 0), 0);
+  const bucket = bounds > 1 ? Math.max(0, 1 - nullFrac - common) / (bounds - 1) : 0;
+  let seen = 0;
+  return rows.map((r) => {
+    if (r.freq !== null) return { value: r.value, share: r.freq };
+    seen++;
+    return { value: r.value, share: seen < bounds ? bucket : 0 };
   });
 }
 

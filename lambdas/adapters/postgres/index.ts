@@ -29,7 +29,7 @@ export class PostgresSource implements Source {
     return countSlice(this.connections, table, slice);
   }
 
-  keyStats(table: ResolvedTable): Promise<KeyStats | null> {
+  keyStats(table: ResolvedTable): Promise<KeyStats> {
     return keyStatsOf(this.connections, table);
   }
 

@@ -1,6 +1,7 @@
 // SQL text for the PostgreSQL source: quoted identifiers, the session settings that make COPY's CSV
 // round-trip, which column types Tally transfers, and the WHERE clause of each slice.
-import { escapeIdentifier, escapeLiteral } from 'pg';
+import { escapeIdentifier } from 'pg';
+import { MAX_BOUND_LENGTH } from '../../domain/chunks';
 import { InvalidInputError } from '../../domain/errors';
 import type { ColumnInfo, ResolvedTable } from '../../domain/table';
 import { type TargetLimit, targetLimitOf, targetTypeOf } from '../../domain/type-mapping';
@@ -169,7 +170,7 @@ export function limitChecks(table: ResolvedTable): LimitCheck[] {
   return checks;
 }
 
-/** How a bound value is put into the SQL: a bind parameter, or an escaped literal (COPY takes no binds). */
+/** How a bound value is put into the SQL: a bind parameter, or a setting bound as one (for COPY). */
 export type ValueRenderer = (value: string) => string;
 
 export function bindRenderer(params: unknown[]): ValueRenderer {
@@ -179,7 +180,24 @@ export function bindRenderer(params: unknown[]): ValueRenderer {
   };
 }
 
-export const literalRenderer: ValueRenderer = (value) => escapeLiteral(value);
+/**
+ * For COPY, which takes no bind parameters: each value becomes a setting of the transaction, set by
+ * `settingsStatement` with the values bound, and the condition reads it with `current_setting`, so no
+ * value is ever part of the SQL text (and the comparison, a stable expression, still uses the index).
+ */
+export function settingRenderer(values: string[]): ValueRenderer {
+  return (value) => {
+    values.push(value);
+    return `current_setting('tally.bound_${values.length}')`;
+  };
+}
+
+/** The statement that sets what `settingRenderer` collected, local to the transaction; null for none. */
+export function settingsStatement(values: readonly string[]): { text: string; values: string[] } | null {
+  if (values.length === 0) return null;
+  const sets = values.map((_, i) => `set_config('tally.bound_${i + 1}', $${i + 1}, true)`);
+  return { text: `SELECT ${sets.join(', ')}`, values: [...values] };
+}
 
 function columnNamed(table: ResolvedTable, name: string): ColumnInfo {
   const c = table.columns.find((col) => col.name === name);
@@ -210,30 +228,76 @@ function rangeCondition(column: ColumnInfo, range: Window, render: ValueRenderer
 }
 
 /**
- * The single integer column of a table's primary key, which a historical load may split into ranges;
- * null for a composite key or a key of another type.
+ * Types whose leading key column a historical load may split into ranges: each has a default btree order
+ * (with the column's collation for text), and its text form casts back to the same value.
  */
-export function integerKeyColumn(table: ResolvedTable): ColumnInfo | null {
-  if (table.primaryKey.length !== 1) return null;
-  const column = table.columns.find((c) => c.name === table.primaryKey[0]);
-  return column && column.category !== 'A' && INTEGER_TYPES.has(column.baseType) ? column : null;
+export const SPLITTABLE_KEY_TYPES: ReadonlySet<string> = new Set([
+  'int2',
+  'int4',
+  'int8',
+  'numeric',
+  'text',
+  'varchar',
+  'bpchar',
+  'uuid',
+  'date',
+  'timestamp',
+  'timestamptz',
+]);
+
+/**
+ * The leading column of a table's primary key when a historical load may split it into ranges (its type
+ * is one of SPLITTABLE_KEY_TYPES, not an array); otherwise why not.
+ */
+export function splitKeyColumn(table: ResolvedTable): ColumnInfo | { readonly reason: string } {
+  const name = table.primaryKey[0];
+  const column = table.columns.find((c) => c.name === name);
+  if (!column) return { reason: `its primary key's column ${name} is not among its columns` };
+  if (column.category === 'A' || !SPLITTABLE_KEY_TYPES.has(column.baseType)) {
+    return {
+      reason: `the leading column of its primary key, "${column.name}", has type ${column.pgType}, which Tally does not split (it splits ${[...SPLITTABLE_KEY_TYPES].join(', ')})`,
+    };
+  }
+  return column;
 }
 
-/** The WHERE condition of a slice: TRUE, a window on the cursor column, or a range of the integer key. */
+/**
+ * `from <= key < to` on the leading key column, compared in the column's own type and collation: the
+ * bound is cast to the column's base type (one of a fixed few) and takes the column's collation.
+ */
+function keyRangeCondition(table: ResolvedTable, range: Window, render: ValueRenderer): string {
+  const key = splitKeyColumn(table);
+  if ('reason' in key) {
+    throw new InvalidInputError(
+      `${table.schema}.${table.name} cannot be split into key ranges: ${key.reason}`,
+    );
+  }
+  const name = ident(key.name);
+  const cast = key.baseType;
+  const parts: string[] = [];
+  for (const [bound, op] of [
+    [range.from, '>='],
+    [range.to, '<'],
+  ] as const) {
+    if (bound === null) continue;
+    if (bound.includes('\0') || bound.length > MAX_BOUND_LENGTH) {
+      throw new InvalidInputError(
+        `invalid key range on ${key.name}: a bound must be at most ${MAX_BOUND_LENGTH} characters with no NUL`,
+      );
+    }
+    parts.push(`${name} ${op} ${render(bound)}::${cast}`);
+  }
+  return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
+}
+
+/** The WHERE condition of a slice: TRUE, a window on the cursor column, or a range of the leading key. */
 export function sliceCondition(table: ResolvedTable, slice: Slice, render: ValueRenderer): string {
   switch (slice.kind) {
     case 'all':
       return 'TRUE';
     case 'window':
       return rangeCondition(columnNamed(table, table.cursorColumn), slice.window, render);
-    case 'keys': {
-      const key = integerKeyColumn(table);
-      if (key === null) {
-        throw new InvalidInputError(
-          `${table.schema}.${table.name} cannot be split into key ranges: its primary key (${table.primaryKey.join(', ')}) is not a single integer column`,
-        );
-      }
-      return rangeCondition(key, slice.range, render);
-    }
+    case 'keys':
+      return keyRangeCondition(table, slice.range, render);
   }
 }

@@ -5,7 +5,6 @@ import type { S3Config } from '../../config';
 import type { CodecName } from '../../domain/compression';
 import { batches, DELETED_MARK_COLUMN } from '../../domain/deletes';
 import {
-  CountMismatchError,
   DuplicateKeyError,
   InvalidConfigError,
   InvalidInputError,
@@ -143,46 +142,68 @@ export class SnowflakeLoader implements Warehouse {
 
   /**
    * A fresh copy of the target, made LIKE it with its grants (COPY GRANTS, every privilege but OWNERSHIP,
-   * which stays with the loader role that creates it), so that once swapped in the
-   * readers keep their access; then one forced COPY per chunk (the copy is new, so no file of it was
-   * loaded before), every file checked. The target is not touched: readers and other sessions see it as
-   * it was until the swap.
+   * which stays with the loader role that creates it), so that once swapped in the readers keep their
+   * access. Dropped first: CREATE OR REPLACE ... COPY GRANTS would copy the grants of the table it
+   * replaces, and a new table starts with no load metadata. The target is not touched: readers and other
+   * sessions see it as it was until the swap.
    */
-  async loadCopy(table: ResolvedTable, chunks: readonly (readonly string[])[]): Promise<LoadResult[]> {
-    const target = this.table(table);
+  async prepareCopy(table: ResolvedTable): Promise<void> {
+    const what = `preparing the copy of ${table.targetName}`;
     const copy = this.loadCopyName(table);
-    const what = `loading the copy of ${table.targetName}`;
-    const query = (sql: string) => this.session.query(what, sql);
-    // Dropped first: CREATE OR REPLACE ... COPY GRANTS would copy the grants of the table it replaces.
-    await query(`DROP TABLE IF EXISTS ${copy}`);
-    await query(`CREATE TABLE ${copy} LIKE ${target} COPY GRANTS`);
-    const results: LoadResult[] = [];
-    for (const keys of chunks) {
-      const files = await this.copy(copy, table, this.stageFiles(keys), query);
-      checkFiles(files, table.targetName);
-      results.push(summarize(files));
-    }
-    return results;
+    await this.session.query(what, `DROP TABLE IF EXISTS ${copy}`);
+    await this.session.query(what, `CREATE TABLE ${copy} LIKE ${this.table(table)} COPY GRANTS`);
+  }
+
+  /**
+   * One chunk's files into the copy, without FORCE: Snowflake leaves out a file its load metadata shows
+   * loaded into the copy already (a retry after a COPY that committed), which the result lists as
+   * LOAD_SKIPPED; every file it reads must load whole.
+   */
+  async loadIntoCopy(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult> {
+    const copy = this.loadCopyName(table);
+    const query = (sql: string) =>
+      this.session.query(`loading a chunk into the copy of ${table.targetName}`, sql);
+    const files = await this.copy(copy, table, this.stageFiles(keys), query, { force: false });
+    checkFiles(
+      files.filter((f) => f.status !== 'LOAD_SKIPPED'),
+      table.targetName,
+    );
+    return summarize(files);
+  }
+
+  async countCopy(table: ResolvedTable): Promise<{ copy: number | null; target: number }> {
+    const what = `counting the copy of ${table.targetName}`;
+    const count = async (name: string) =>
+      Number((await this.session.query(what, `SELECT COUNT(*) AS N FROM ${name}`))[0]?.N ?? -1);
+    // LIKE reads `_` as any character and matches case-insensitively: the exact name is picked after.
+    const name = `TALLY-LOAD-${table.targetName}`;
+    const schema = `${ident(this.config.database)}.${ident(this.config.schema)}`;
+    const shown = await this.session.query(
+      what,
+      `SHOW TERSE TABLES LIKE ${literal(name)} IN SCHEMA ${schema}`,
+    );
+    const exists = shown.some((r) => r.name === storedName(name));
+    return {
+      copy: exists ? await count(this.loadCopyName(table)) : null,
+      target: await count(this.table(table)),
+    };
   }
 
   /**
    * Swaps the filled copy in (ALTER TABLE ... SWAP WITH: both tables renamed in one transaction, a
-   * metadata change that holds neither for longer), after counting it; then drops the old content.
+   * metadata change that holds neither for longer).
    */
-  async swapInCopy(table: ResolvedTable, expectedRows: number): Promise<number> {
-    const target = this.table(table);
-    const copy = this.loadCopyName(table);
-    const what = `swapping the loaded copy into ${table.targetName}`;
-    const rows = await this.session.query(what, `SELECT COUNT(*) AS N FROM ${copy}`);
-    const held = Number(rows[0]?.N ?? -1);
-    if (held !== expectedRows) {
-      throw new CountMismatchError(
-        `${qualifiedName(table)}: the loaded copy holds ${held} rows but the chunks loaded ${expectedRows}; nothing was swapped, the target keeps its previous rows`,
-      );
-    }
-    await this.session.query(what, `ALTER TABLE ${copy} SWAP WITH ${target}`);
-    await this.session.query(what, `DROP TABLE IF EXISTS ${copy}`).catch(() => undefined);
-    return held;
+  async swapInCopy(table: ResolvedTable): Promise<void> {
+    await this.session.query(
+      `swapping the loaded copy into ${table.targetName}`,
+      `ALTER TABLE ${this.loadCopyName(table)} SWAP WITH ${this.table(table)}`,
+    );
+  }
+
+  async dropCopy(table: ResolvedTable): Promise<void> {
+    await this.session
+      .query(`dropping the copy of ${table.targetName}`, `DROP TABLE IF EXISTS ${this.loadCopyName(table)}`)
+      .catch(() => undefined);
   }
 
   async merge(table: ResolvedTable, keys: readonly string[]): Promise<LoadResult> {
@@ -337,7 +358,8 @@ export class SnowflakeLoader implements Warehouse {
   }
 
   /**
-   * COPYs the files in batches that fit one FILES list, FORCE (see the callers), aborting on an error.
+   * COPYs the files in batches that fit one FILES list, FORCE unless told otherwise (see the callers),
+   * aborting on an error.
    * The COPY names the columns the files' fields feed, in the export's order, so a target whose columns
    * are in another order loads each field into its own column.
    */
@@ -346,6 +368,7 @@ export class SnowflakeLoader implements Warehouse {
     table: ResolvedTable,
     files: readonly string[],
     exec: (sql: string) => Promise<Row[]>,
+    options: { readonly force: boolean } = { force: true },
   ): Promise<FileLoadResult[]> {
     const results: FileLoadResult[] = [];
     const columns = table.columns.map((c) => targetColumn(c.name)).join(', ');
@@ -355,7 +378,7 @@ export class SnowflakeLoader implements Warehouse {
         `COPY INTO ${target} (${columns}) FROM @${qualified(this.config, this.config.stage)}`,
         `FILES = (${batch.map(literal).join(', ')})`,
         `FILE_FORMAT = (FORMAT_NAME = ${literal(qualified(this.config, this.config.fileFormat))})`,
-        'ON_ERROR = ABORT_STATEMENT FORCE = TRUE',
+        `ON_ERROR = ABORT_STATEMENT FORCE = ${options.force ? 'TRUE' : 'FALSE'}`,
       ].join(' ');
       const rows = await exec(sql);
       results.push(...fileResults(rows, batch, stageUrl(this.s3)));

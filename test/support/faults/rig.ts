@@ -26,6 +26,17 @@ import { TcpProxy } from './tcp-proxy';
 
 export const TABLE = 'public.items';
 
+/**
+ * The scenario table's primary key: a single bigint `id`, or a composite key led by a text column
+ * `code` (`item-000001`, ...; ordered as `id` is, in any collation) and then `id`.
+ */
+export type KeyShape = 'bigint' | 'composite';
+
+/** The value of the leading key column of row `id` in a table of this key shape, as PostgreSQL writes it. */
+export function leadingKey(shape: KeyShape, id: number): string {
+  return shape === 'bigint' ? String(id) : `item-${String(id).padStart(6, '0')}`;
+}
+
 const stack = inject('stack');
 let synthesized: StateMachineDefinition | undefined;
 
@@ -121,7 +132,7 @@ export interface FileRig {
   /** The running rig: read it inside a test or hook, not at module level. */
   readonly rig: FaultRig;
   /** A fresh scenario on the rig, dropped after the test; `pipeline` overrides its pipeline settings. */
-  scenario(tag: string, rows?: number, pipeline?: Partial<PipelineConfig>): Promise<Scenario>;
+  scenario(tag: string, rows?: number, pipeline?: Partial<PipelineConfig>, key?: KeyShape): Promise<Scenario>;
   /**
    * A fresh scenario loaded by a historical run, then changed: five new rows and three changed ones wait
    * for the next window, whose start is `watermark`.
@@ -152,8 +163,8 @@ export function rigForFile(): FileRig {
       if (!current) throw new Error('the rig starts in beforeAll: read it inside a test');
       return current;
     },
-    async scenario(tag, rows, pipeline) {
-      const s = await scenario(file.rig, tag, rows, pipeline);
+    async scenario(tag, rows, pipeline, key) {
+      const s = await scenario(file.rig, tag, rows, pipeline, key);
       created.push(s);
       return s;
     },
@@ -171,12 +182,16 @@ export function rigForFile(): FileRig {
   return file;
 }
 
-/** A database, an S3 prefix and a Snowflake schema of this scenario's own, and a table of `rows` rows. */
+/**
+ * A database, an S3 prefix and a Snowflake schema of this scenario's own, and a table of `rows` rows,
+ * analyzed (so its key has statistics for a chunked load's split).
+ */
 export async function scenario(
   rig: FaultRig,
   tag: string,
   rows = 30,
   pipeline: Partial<PipelineConfig> = {},
+  key: KeyShape = 'bigint',
 ): Promise<Scenario> {
   const label = `netfault_${tag}_${ulid().slice(-8).toLowerCase()}`;
   await onDatabase(stack.postgres.url, (c) => c.query(`CREATE DATABASE ${label}`));
@@ -184,22 +199,36 @@ export async function scenario(
   direct.pathname = `/${label}`;
   const sql = (text: string, values?: unknown[]) =>
     onDatabase(direct.toString(), (c) => c.query(text, values));
-  await sql(`CREATE TABLE items (
-    id bigint PRIMARY KEY, name text NOT NULL, amount integer, updated_at timestamptz NOT NULL DEFAULT now())`);
+  await sql(
+    key === 'bigint'
+      ? `CREATE TABLE items (
+    id bigint PRIMARY KEY, name text NOT NULL, amount integer, updated_at timestamptz NOT NULL DEFAULT now())`
+      : `CREATE TABLE items (code text NOT NULL, id bigint NOT NULL UNIQUE, name text NOT NULL, amount integer,
+    updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (code, id))`,
+  );
+  const codeOf = key === 'bigint' ? '' : `'item-' || lpad(n::text, 6, '0'), `;
   const insertRows = async (count: number) => {
     await sql(
-      `INSERT INTO items (id, name, amount)
-       SELECT n, 'item ' || n, (n * 7) % 100
+      `INSERT INTO items (${key === 'bigint' ? '' : 'code, '}id, name, amount)
+       SELECT ${codeOf}n, 'item ' || n, (n * 7) % 100
        FROM generate_series((SELECT coalesce(max(id), 0) + 1 FROM items),
                             (SELECT coalesce(max(id), 0) + $1 FROM items)) AS n`,
       [count],
     );
   };
   await insertRows(rows);
+  await sql('ANALYZE items');
 
   const base = localConfig(
     stack,
-    [{ schema: 'public', name: 'items', primaryKey: ['id'], cursorColumn: 'updated_at' }],
+    [
+      {
+        schema: 'public',
+        name: 'items',
+        primaryKey: key === 'bigint' ? ['id'] : ['code', 'id'],
+        cursorColumn: 'updated_at',
+      },
+    ],
     {
       lagSeconds: 0,
       lookbackSeconds: 60,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHUNKS_ACCEPTANCE, chunksFigures, spanSeconds } from '../../../bench/chunks-bench';
+import { CHUNKS_ACCEPTANCE, chunksFigures, equalRanges, spanSeconds } from '../../../bench/chunks-bench';
 import type { BenchRun } from '../../../bench/export-bench';
 
 const settings = { rows: 1000, repeat: 1, compression: { codec: 'zstd', level: 1 }, chunks: 2 } as const;
@@ -20,6 +20,19 @@ function run(rows: number, startedAt: number, endedAt: number): BenchRun {
 }
 
 describe('one stream against chunks at once', () => {
+  it('cuts the key 1..rows into equal ranges, open at both ends', () => {
+    expect(equalRanges(1000, 2)).toEqual([
+      { from: null, to: '501' },
+      { from: '501', to: null },
+    ]);
+    expect(equalRanges(10, 3)).toEqual([
+      { from: null, to: '4' },
+      { from: '4', to: '7' },
+      { from: '7', to: null },
+    ]);
+    expect(equalRanges(10, 1)).toEqual([{ from: null, to: null }]);
+  });
+
   it('times the chunks from the first start to the last end, so an early starter gains nothing', () => {
     expect(spanSeconds([run(500, 1000, 3000), run(500, 2000, 5000)])).toBe(4);
   });
