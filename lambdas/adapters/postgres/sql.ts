@@ -2,7 +2,7 @@
 // round-trip, which column types Tally transfers, and the WHERE clause of each slice.
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { InvalidInputError } from '../../domain/errors';
-import type { ColumnInfo, ResolvedTable } from '../../domain/table';
+import { type ColumnInfo, columnNamed, type ResolvedTable } from '../../domain/table';
 import { type TargetLimit, targetLimitOf, targetTypeOf } from '../../domain/type-mapping';
 import { type CursorKind, validateWindow, type Window } from '../../domain/window';
 import type { Slice } from '../../ports';
@@ -180,12 +180,6 @@ export function bindRenderer(params: unknown[]): ValueRenderer {
 }
 
 export const literalRenderer: ValueRenderer = (value) => escapeLiteral(value);
-
-function columnNamed(table: ResolvedTable, name: string): ColumnInfo {
-  const c = table.columns.find((col) => col.name === name);
-  if (!c) throw new InvalidInputError(`column ${name} is not a column of ${table.schema}.${table.name}`);
-  return c;
-}
 
 function rangeCondition(column: ColumnInfo, range: Window, render: ValueRenderer): string {
   const kind = cursorKindOf(column);
