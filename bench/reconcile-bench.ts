@@ -1,0 +1,116 @@
+// The value reconciliation benchmark: the demo's orders table (`--rows` orders) exported to the S3 stand-in
+// and loaded into the Snowflake stand-in through the real adapters, then reconciled in full, every column
+// (`lambdas/reconcile/compare.ts`), which must find no difference. The reconciliation's time is set against
+// the time of that table's export in the same run: how many exports' worth of time proving the values costs.
+import { loadavg } from 'node:os';
+import type { TallyConfig } from '../lambdas/config';
+import type { Compression } from '../lambdas/domain/compression';
+import { describeDifferences, isEqual } from '../lambdas/domain/reconcile';
+import { compareValues } from '../lambdas/reconcile/compare';
+import { LOCAL_ADAPTERS } from '../lambdas/runtime/adapters';
+import { DEMO_TABLES, seedDemo } from '../local/demo-data';
+import { localConfig } from '../local/local-config';
+import type { StackInfo } from '../local/stack';
+
+export interface ReconcileBenchSettings {
+  /** Orders in the demo: the orders table holds this many rows. */
+  readonly orders: number;
+  readonly compression: Compression;
+}
+
+export interface ReconcileBenchReport {
+  readonly orders: number;
+  readonly rows: number;
+  readonly columns: readonly string[];
+  readonly compression: Compression;
+  /** The export of the table to the S3 stand-in (count and COPY in one snapshot, part files, upload). */
+  readonly exportSeconds: number;
+  /** The load into the Snowflake stand-in, for the record: not part of the ratio. */
+  readonly loadSeconds: number;
+  /** The full reconciliation: segment checksums in both databases, no difference to bisect. */
+  readonly reconcileSeconds: number;
+  readonly segments: number;
+  readonly checksumsCompared: number;
+  /** Reconciliation seconds over export seconds. */
+  readonly ratio: number;
+  /** The 1-, 5- and 15-minute load averages when the reconciliation ended. */
+  readonly loadAverage: readonly number[];
+}
+
+const seconds = (since: number) => (performance.now() - since) / 1000;
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export async function benchReconcile(
+  stack: StackInfo,
+  settings: ReconcileBenchSettings,
+  log: (line: string) => void,
+): Promise<ReconcileBenchReport> {
+  log(`seeding the demo with ${settings.orders.toLocaleString('en-US')} orders...`);
+  const counts = await seedDemo(stack.postgres.url, { rows: settings.orders, seed: 1 });
+  const spec = DEMO_TABLES.find((t) => t.name === 'orders');
+  if (spec === undefined) throw new Error('the demo has no orders table');
+  const config: TallyConfig = localConfig(stack, [spec], { compression: settings.compression });
+  const source = LOCAL_ADAPTERS.source(config);
+  const stage = LOCAL_ADAPTERS.stage(config);
+  const warehouse = LOCAL_ADAPTERS.warehouse(config);
+  try {
+    const table = await source.resolve(spec);
+    await warehouse.warehouse.bootstrap([table], settings.compression.codec);
+
+    log('export of orders to the S3 stand-in...');
+    let started = performance.now();
+    const exported = await source.export(table, { kind: 'all' }, stage, {
+      keyPrefix: `${config.s3.prefix}/staging/bench-reconcile/${Date.now()}`,
+      maxFileBytes: config.pipeline.maxFileBytes,
+      compression: settings.compression,
+    });
+    const exportSeconds = seconds(started);
+    if (exported.rows !== counts.orders) {
+      throw new Error(`the export wrote ${exported.rows} rows of ${counts.orders}`);
+    }
+    log(`  ${exportSeconds.toFixed(1)} s, ${exported.files.length} file(s)`);
+
+    log('load into the Snowflake stand-in...');
+    started = performance.now();
+    await warehouse.warehouse.replaceWith(
+      table,
+      exported.files.map((f) => f.key),
+    );
+    const loadSeconds = seconds(started);
+    log(`  ${loadSeconds.toFixed(1)} s`);
+
+    log('full value reconciliation of orders...');
+    started = performance.now();
+    const result = await compareValues(
+      { source, warehouse: warehouse.warehouse },
+      table,
+      { kind: 'all' },
+      {
+        onProgress: (line) => log(`  ${line}`),
+      },
+    );
+    const reconcileSeconds = seconds(started);
+    if (!isEqual(result) || result.sourceRows !== counts.orders || result.targetRows !== counts.orders) {
+      throw new Error(
+        `the reconciliation of an unchanged orders table found differences: ${result.sourceRows} source rows, ${result.targetRows} target rows; ${describeDifferences(table.primaryKey, result).join('; ')}`,
+      );
+    }
+    log(`  ${reconcileSeconds.toFixed(1)} s`);
+    return {
+      orders: settings.orders,
+      rows: counts.orders,
+      columns: result.columns,
+      compression: settings.compression,
+      exportSeconds: round(exportSeconds, 2),
+      loadSeconds: round(loadSeconds, 2),
+      reconcileSeconds: round(reconcileSeconds, 2),
+      segments: result.segments,
+      checksumsCompared: result.checksumsCompared,
+      ratio: round(reconcileSeconds / exportSeconds, 2),
+      loadAverage: loadavg().map((l) => round(l, 2)),
+    };
+  } finally {
+    await warehouse.close();
+    await source.close();
+  }
+}
