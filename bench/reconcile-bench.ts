@@ -29,6 +29,9 @@ export interface ReconcileBenchReport {
   readonly loadSeconds: number;
   /** The full reconciliation: segment checksums in both databases, no difference to bisect. */
   readonly reconcileSeconds: number;
+  /** Of which each side's own statements took (the two sides run at the same time). */
+  readonly postgresSeconds: number;
+  readonly snowflakeSeconds: number;
   readonly segments: number;
   readonly checksumsCompared: number;
   /** Reconciliation seconds over export seconds. */
@@ -80,9 +83,10 @@ export async function benchReconcile(
     log(`  ${loadSeconds.toFixed(1)} s`);
 
     log('full value reconciliation of orders...');
+    const spent = { postgres: 0, snowflake: 0 };
     started = performance.now();
     const result = await compareValues(
-      { source, warehouse: warehouse.warehouse },
+      { source: timed(source, spent, 'postgres'), warehouse: timed(warehouse.warehouse, spent, 'snowflake') },
       table,
       { kind: 'all' },
       {
@@ -104,6 +108,8 @@ export async function benchReconcile(
       exportSeconds: round(exportSeconds, 2),
       loadSeconds: round(loadSeconds, 2),
       reconcileSeconds: round(reconcileSeconds, 2),
+      postgresSeconds: round(spent.postgres, 2),
+      snowflakeSeconds: round(spent.snowflake, 2),
       segments: result.segments,
       checksumsCompared: result.checksumsCompared,
       ratio: round(reconcileSeconds / exportSeconds, 2),
@@ -113,4 +119,22 @@ export async function benchReconcile(
     await warehouse.close();
     await source.close();
   }
+}
+
+/** The port with the time its checksum statements take added to `spent[side]`. */
+function timed<T extends object, K extends string>(port: T, spent: Record<K, number>, side: K): T {
+  return new Proxy(port, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name !== 'segmentSums' && name !== 'rowDigests') return value;
+      return async (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          spent[side] += seconds(started);
+        }
+      };
+    },
+  });
 }

@@ -355,6 +355,8 @@ async function benchValues(options: BenchOptions): Promise<void> {
         ['export (PostgreSQL → S3 stand-in)', report.rows, report.exportSeconds],
         ['load (Snowflake stand-in), not in the ratio', report.rows, report.loadSeconds],
         ['full reconciliation, no difference', report.rows, report.reconcileSeconds],
+        ['  of which PostgreSQL’s statements', report.rows, report.postgresSeconds],
+        ['  of which the Snowflake stand-in’s', report.rows, report.snowflakeSeconds],
       ],
     ),
   );
