@@ -16,6 +16,15 @@ export interface ReconcileBenchSettings {
   /** Orders in the demo: the orders table holds this many rows. */
   readonly orders: number;
   readonly compression: Compression;
+  /** Rounds of an export and a reconciliation; the median of each counts. */
+  readonly repeat: number;
+}
+
+export interface ReconcileBenchRun {
+  readonly exportSeconds: number;
+  readonly reconcileSeconds: number;
+  readonly postgresSeconds: number;
+  readonly snowflakeSeconds: number;
 }
 
 export interface ReconcileBenchReport {
@@ -23,11 +32,12 @@ export interface ReconcileBenchReport {
   readonly rows: number;
   readonly columns: readonly string[];
   readonly compression: Compression;
-  /** The export of the table to the S3 stand-in (count and COPY in one snapshot, part files, upload). */
+  readonly repeat: number;
+  /** The median export of the table to the S3 stand-in (count and COPY in one snapshot, part files, upload). */
   readonly exportSeconds: number;
   /** The load into the Snowflake stand-in, for the record: not part of the ratio. */
   readonly loadSeconds: number;
-  /** The full reconciliation: segment checksums in both databases, no difference to bisect. */
+  /** The median full reconciliation: segment checksums in both databases, no difference to bisect. */
   readonly reconcileSeconds: number;
   /** Of which each side's own statements took (the two sides run at the same time). */
   readonly postgresSeconds: number;
@@ -38,10 +48,17 @@ export interface ReconcileBenchReport {
   readonly ratio: number;
   /** The 1-, 5- and 15-minute load averages when the reconciliation ended. */
   readonly loadAverage: readonly number[];
+  readonly runs: readonly ReconcileBenchRun[];
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+/** The run whose `key` is the median of the runs' (the lower middle of an even count). */
+function medianBy<T>(runs: readonly T[], key: (run: T) => number): T {
+  const sorted = [...runs].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)] as T;
+}
+const median = (xs: readonly number[]) => medianBy(xs, (x) => x);
 
 export async function benchReconcile(
   stack: StackInfo,
@@ -59,61 +76,83 @@ export async function benchReconcile(
   try {
     const table = await source.resolve(spec);
     await warehouse.warehouse.bootstrap([table], settings.compression.codec);
+    const exportOnce = async () => {
+      const started = performance.now();
+      const exported = await source.export(table, { kind: 'all' }, stage, {
+        keyPrefix: `${config.s3.prefix}/staging/bench-reconcile/${Date.now()}`,
+        maxFileBytes: config.pipeline.maxFileBytes,
+        compression: settings.compression,
+      });
+      if (exported.rows !== counts.orders) {
+        throw new Error(`the export wrote ${exported.rows} rows of ${counts.orders}`);
+      }
+      return { exported, seconds: seconds(started) };
+    };
+    const reconcileOnce = async () => {
+      const spent = { postgres: 0, snowflake: 0 };
+      const started = performance.now();
+      const result = await compareValues(
+        {
+          source: timed(source, spent, 'postgres'),
+          warehouse: timed(warehouse.warehouse, spent, 'snowflake'),
+        },
+        table,
+        { kind: 'all' },
+        { onProgress: (line) => log(`    ${line}`) },
+      );
+      if (!isEqual(result) || result.sourceRows !== counts.orders || result.targetRows !== counts.orders) {
+        throw new Error(
+          `the reconciliation of an unchanged orders table found differences: ${result.sourceRows} source rows, ${result.targetRows} target rows; ${describeDifferences(table.primaryKey, result).join('; ')}`,
+        );
+      }
+      return { result, seconds: seconds(started), spent };
+    };
 
-    log('export of orders to the S3 stand-in...');
-    let started = performance.now();
-    const exported = await source.export(table, { kind: 'all' }, stage, {
-      keyPrefix: `${config.s3.prefix}/staging/bench-reconcile/${Date.now()}`,
-      maxFileBytes: config.pipeline.maxFileBytes,
-      compression: settings.compression,
-    });
-    const exportSeconds = seconds(started);
-    if (exported.rows !== counts.orders) {
-      throw new Error(`the export wrote ${exported.rows} rows of ${counts.orders}`);
-    }
-    log(`  ${exportSeconds.toFixed(1)} s, ${exported.files.length} file(s)`);
-
-    log('load into the Snowflake stand-in...');
-    started = performance.now();
-    await warehouse.warehouse.replaceWith(
-      table,
-      exported.files.map((f) => f.key),
-    );
-    const loadSeconds = seconds(started);
-    log(`  ${loadSeconds.toFixed(1)} s`);
-
-    log('full value reconciliation of orders...');
-    const spent = { postgres: 0, snowflake: 0 };
-    started = performance.now();
-    const result = await compareValues(
-      { source: timed(source, spent, 'postgres'), warehouse: timed(warehouse.warehouse, spent, 'snowflake') },
-      table,
-      { kind: 'all' },
-      {
-        onProgress: (line) => log(`  ${line}`),
-      },
-    );
-    const reconcileSeconds = seconds(started);
-    if (!isEqual(result) || result.sourceRows !== counts.orders || result.targetRows !== counts.orders) {
-      throw new Error(
-        `the reconciliation of an unchanged orders table found differences: ${result.sourceRows} source rows, ${result.targetRows} target rows; ${describeDifferences(table.primaryKey, result).join('; ')}`,
+    const runs: ReconcileBenchRun[] = [];
+    let loadSeconds = 0;
+    let last: Awaited<ReturnType<typeof reconcileOnce>> | undefined;
+    for (let n = 1; n <= settings.repeat; n++) {
+      // Alternating the two spreads any drift of the machine's load over both.
+      const exportRun = await exportOnce();
+      if (n === 1) {
+        const started = performance.now();
+        await warehouse.warehouse.replaceWith(
+          table,
+          exportRun.exported.files.map((f) => f.key),
+        );
+        loadSeconds = seconds(started);
+        log(`  loaded into the Snowflake stand-in in ${loadSeconds.toFixed(1)} s`);
+      }
+      last = await reconcileOnce();
+      runs.push({
+        exportSeconds: exportRun.seconds,
+        reconcileSeconds: last.seconds,
+        postgresSeconds: last.spent.postgres,
+        snowflakeSeconds: last.spent.snowflake,
+      });
+      log(
+        `  round ${n}/${settings.repeat}: export ${exportRun.seconds.toFixed(1)} s, reconciliation ${last.seconds.toFixed(1)} s`,
       );
     }
-    log(`  ${reconcileSeconds.toFixed(1)} s`);
+    if (last === undefined) throw new Error('the benchmark ran no round');
+    const exportSeconds = median(runs.map((r) => r.exportSeconds));
+    const reconcileRun = medianBy(runs, (r) => r.reconcileSeconds);
     return {
       orders: settings.orders,
       rows: counts.orders,
-      columns: result.columns,
+      columns: last.result.columns,
       compression: settings.compression,
+      repeat: settings.repeat,
       exportSeconds: round(exportSeconds, 2),
       loadSeconds: round(loadSeconds, 2),
-      reconcileSeconds: round(reconcileSeconds, 2),
-      postgresSeconds: round(spent.postgres, 2),
-      snowflakeSeconds: round(spent.snowflake, 2),
-      segments: result.segments,
-      checksumsCompared: result.checksumsCompared,
-      ratio: round(reconcileSeconds / exportSeconds, 2),
+      reconcileSeconds: round(reconcileRun.reconcileSeconds, 2),
+      postgresSeconds: round(reconcileRun.postgresSeconds, 2),
+      snowflakeSeconds: round(reconcileRun.snowflakeSeconds, 2),
+      segments: last.result.segments,
+      checksumsCompared: last.result.checksumsCompared,
+      ratio: round(reconcileRun.reconcileSeconds / exportSeconds, 2),
       loadAverage: loadavg().map((l) => round(l, 2)),
+      runs,
     };
   } finally {
     await warehouse.close();

@@ -346,7 +346,11 @@ async function benchWhole(options: BenchOptions): Promise<void> {
 /** A full reconciliation of the demo's orders table, with no difference, against that table's export. */
 async function benchValues(options: BenchOptions): Promise<void> {
   const report = await withLocalStack((stack) =>
-    benchReconcile(stack.info, { orders: options.rows, compression: options.compression }, log),
+    benchReconcile(
+      stack.info,
+      { orders: options.rows, compression: options.compression, repeat: options.repeat },
+      log,
+    ),
   );
   console.log(
     formatTable(
