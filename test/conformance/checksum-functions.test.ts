@@ -1,6 +1,8 @@
 // The functions value reconciliation's checksums use, as Snowflake documents them: MD5's hex digest,
 // TO_NUMBER with a hexadecimal format model, TO_VARCHAR without a format, DATEDIFF by day and microsecond,
-// DATE_PART's EPOCH_MICROSECOND and TO_JSON; and the forms the stand-in does not implement, refused.
+// DATE_PART's EPOCH_MICROSECOND and TO_JSON (of a loaded VARIANT, its numbers as PARSE_JSON holds them),
+// PARSE_JSON in a statement; and the forms the stand-in does not implement, refused. The order TO_JSON
+// writes an object's members in is documented as unpredictable: no case here relies on it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATE_PART, DATEDIFF, FORMAT_MODELS, MD5, PARSE_JSON, TO_CHAR, TO_DECIMAL, TO_JSON } from './docs';
 import { type Harness, startHarness } from './harness';
