@@ -31,6 +31,7 @@ import {
   measure,
   measureInChild,
 } from '../../bench/export-bench';
+import { benchReconcile } from '../../bench/reconcile-bench';
 import { ACCEPTANCE, type BenchSettings, describeRun, summarize } from '../../bench/report';
 import { benchStandinLoad } from '../../bench/standin-load-bench';
 import { effectiveCompression } from '../../lambdas/adapters/compression';
@@ -44,7 +45,15 @@ import {
 import { CliError, EXIT, formatTable, log, positiveInt } from '../common';
 import { withLocalStack } from '../embedded';
 
-const SUITES = ['export', 'chunks', 'audit-history', 'standin-load', 'codecs', 'end-to-end'] as const;
+const SUITES = [
+  'export',
+  'chunks',
+  'audit-history',
+  'standin-load',
+  'codecs',
+  'end-to-end',
+  'reconcile',
+] as const;
 type Suite = (typeof SUITES)[number];
 
 type BenchOptions = BenchSettings & {
@@ -57,6 +66,7 @@ type BenchOptions = BenchSettings & {
   endToEndOut: string;
   chunks: number;
   chunksOut: string;
+  reconcileOut: string;
 };
 
 export function registerBench(program: Command): void {
@@ -101,6 +111,11 @@ export function registerBench(program: Command): void {
       'where to write the end-to-end figures (--rows is the demo’s orders)',
       'bench-results/end-to-end.json',
     )
+    .option(
+      '--reconcile-out <file>',
+      'where to write the reconciliation figures (--rows is the demo’s orders)',
+      'bench-results/reconcile.json',
+    )
     .action(async (options: BenchOptions) => {
       if (options.suite.includes('export')) await bench(options);
       if (options.suite.includes('chunks')) await benchChunked(options);
@@ -108,6 +123,7 @@ export function registerBench(program: Command): void {
       if (options.suite.includes('standin-load')) await benchLoad(options);
       if (options.suite.includes('codecs')) await benchCodecs(options);
       if (options.suite.includes('end-to-end')) await benchWhole(options);
+      if (options.suite.includes('reconcile')) await benchValues(options);
     });
 
   program
@@ -376,4 +392,31 @@ async function benchWhole(options: BenchOptions): Promise<void> {
   );
   console.log(`ratio pipeline/baseline (rows/s): ${report.ratio} with ${codecName(report.compression)}`);
   await writeFigures(options.endToEndOut, { measuredAt: new Date().toISOString(), ...report });
+}
+
+/** A full reconciliation of the demo's orders table, with no difference, against that table's export. */
+async function benchValues(options: BenchOptions): Promise<void> {
+  const report = await withLocalStack((stack) =>
+    benchReconcile(
+      stack.info,
+      { orders: options.rows, compression: options.compression, repeat: options.repeat },
+      log,
+    ),
+  );
+  console.log(
+    formatTable(
+      ['orders table', 'rows', 'seconds'],
+      [
+        ['export (PostgreSQL → S3 stand-in)', report.rows, report.exportSeconds],
+        ['load (Snowflake stand-in), not in the ratio', report.rows, report.loadSeconds],
+        ['full reconciliation, no difference', report.rows, report.reconcileSeconds],
+        ['  of which PostgreSQL’s statements', report.rows, report.postgresSeconds],
+        ['  of which the Snowflake stand-in’s', report.rows, report.snowflakeSeconds],
+      ],
+    ),
+  );
+  console.log(
+    `ratio reconciliation/export (seconds): ${report.ratio}; ${report.checksumsCompared} segment checksums compared; load average ${report.loadAverage.join(', ')}`,
+  );
+  await writeFigures(options.reconcileOut, { measuredAt: new Date().toISOString(), ...report });
 }

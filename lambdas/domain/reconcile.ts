@@ -5,6 +5,7 @@
 // places the row in a segment (a prefix of its hex digits), and the MD5 of the whole row's text gives the
 // 60-bit number the segment sums. A segment whose count or sum differs is split into its 16 children
 // (one more hex digit) until it is small enough to compare row by row, by key and one digest per column.
+import { decodeFields } from './canonical';
 
 /** One segment's checksum as a database computes it. */
 export interface SegmentSum {
@@ -92,45 +93,6 @@ export const HEX_DIGITS = 32;
 /** The row hash is this many leading hex digits of the row's MD5: 60 bits, far inside NUMBER(38,0). */
 export const ROW_HASH_HEX_DIGITS = 15;
 
-/** The field separator of a row's canonical text, and the escapes that keep the text decodable. */
-export const FIELD_SEPARATOR = '|';
-export const NULL_FIELD = '~n';
-
-/** Escapes one field's canonical text: `~` → `~~`, `|` → `~p`; so a row's text decodes to its fields. */
-export function escapeField(text: string | null): string {
-  if (text === null) return NULL_FIELD;
-  return text.replaceAll('~', '~~').replaceAll('|', '~p');
-}
-
-export function encodeFields(fields: readonly (string | null)[]): string {
-  return fields.map(escapeField).join(FIELD_SEPARATOR);
-}
-
-/** The fields of a canonical text, NULL as null. */
-export function decodeFields(text: string): (string | null)[] {
-  const fields: (string | null)[] = [];
-  let current = '';
-  let isNull = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '~') {
-      const next = text[i + 1];
-      if (next === '~') current += '~';
-      else if (next === 'p') current += '|';
-      else if (next === 'n') isNull = true;
-      i++;
-    } else if (ch === FIELD_SEPARATOR) {
-      fields.push(isNull ? null : current);
-      current = '';
-      isNull = false;
-    } else {
-      current += ch;
-    }
-  }
-  fields.push(isNull ? null : current);
-  return fields;
-}
-
 const HEX = /^[0-9a-f]*$/;
 
 /** A segment name as the SQL builders accept it: lower-case hex, at most 32 digits. */
@@ -139,6 +101,13 @@ export function checkSegment(segment: string): string {
     throw new Error(`segment '${segment}' is not a prefix of an MD5 hex digest`);
   }
   return segment;
+}
+
+/** The rows whose key MD5 starts with one of `segments` (all rows when null), as SQL both dialects take. */
+export function segmentCondition(keyMd5: string, segments: readonly string[] | null): string {
+  if (segments === null) return 'TRUE';
+  if (segments.length === 0) return 'FALSE';
+  return segments.map((s) => `LEFT(${keyMd5}, ${s.length}) = '${checkSegment(s)}'`).join(' OR ');
 }
 
 /** The 16 segments one digit longer than `segment`. */

@@ -1,5 +1,6 @@
 // What a configured table is, before and after it has been checked against the source catalog.
 import type { DeleteMode } from './deletes';
+import { InvalidInputError } from './errors';
 
 export interface TableSpec {
   /** PostgreSQL schema; defaults to `public` where configured without one. */
@@ -49,4 +50,22 @@ export function qualifiedName(t: Pick<TableSpec, 'schema' | 'name'>): string {
 /** The target table's name in Snowflake: the configured `targetName`, else the upper-cased source name. */
 export function targetNameOf(spec: Pick<TableSpec, 'name' | 'targetName'>): string {
   return spec.targetName ?? spec.name.toUpperCase();
+}
+
+/** The column of that name, or an InvalidInputError naming it and the table. */
+export function columnNamed(
+  table: Pick<ResolvedTable, 'schema' | 'name' | 'columns'>,
+  name: string,
+): ColumnInfo {
+  const c = table.columns.find((col) => col.name === name);
+  if (!c) throw new InvalidInputError(`column ${name} is not a column of ${table.schema}.${table.name}`);
+  return c;
+}
+
+/** The columns of these names, in the order given. */
+export function columnsNamed(
+  table: Pick<ResolvedTable, 'schema' | 'name' | 'columns'>,
+  names: readonly string[],
+): ColumnInfo[] {
+  return names.map((n) => columnNamed(table, n));
 }

@@ -6,6 +6,7 @@
 // is written with the table's success (`write-audit.ts`).
 import type { StepDeps } from '../deps';
 import { clip } from '../domain/alert';
+import { decodeFields, encodeFields } from '../domain/canonical';
 import {
   boundKeys,
   DEFAULT_DELETE_CHECK_EVERY,
@@ -16,7 +17,7 @@ import {
   parseDuration,
 } from '../domain/deletes';
 import { DeleteCheckError, InvalidInputError } from '../domain/errors';
-import { decodeFields, describeKey, encodeFields } from '../domain/reconcile';
+import { describeKey } from '../domain/reconcile';
 import { qualifiedName } from '../domain/table';
 import type { Slice } from '../ports';
 import { compareValues } from '../reconcile/compare';

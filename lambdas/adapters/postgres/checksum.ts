@@ -1,14 +1,15 @@
 // The source side of value reconciliation: each column's canonical text (`domain/canonical.ts`) in
 // PostgreSQL's SQL, and the segment sums and row digests computed over it inside the database, in the
 // same snapshot settings as the export, so that the text of a value is the text the export wrote.
-import { InvalidInputError } from '../../domain/errors';
+
+import { type CanonicalDialect, rowTextSql } from '../../domain/canonical';
 import {
-  checkSegment,
   ROW_HASH_HEX_DIGITS,
   type RowDigest,
   type RowRequest,
   type SegmentRequest,
   type SegmentSum,
+  segmentCondition,
 } from '../../domain/reconcile';
 import type { ColumnInfo, ResolvedTable } from '../../domain/table';
 import { targetTypeOf } from '../../domain/type-mapping';
@@ -44,6 +45,27 @@ export function floatText(x: string): string {
   ].join(' ');
 }
 
+/** A JSON token: a string, a run of a number's or a literal's characters, or one punctuation character. */
+const JSON_TOKEN = String.raw`"(?:[^"\\]|\\.)*"|[^[:space:]"{}\[\]:,]+|[{}\[\]:,]`;
+
+/**
+ * JSON text in its canonical form, as Snowflake's TO_JSON writes the VARIANT that PARSE_JSON read from it
+ * (`domain/canonical.ts`): the text split into tokens, blanks dropped, members and elements in the order
+ * written; a number as the VARIANT holds it (a NUMBER for up to 38 digits, 37 after the point, without
+ * trailing fraction zeros; otherwise a DOUBLE, in 16 significant digits and a signed exponent of at least
+ * two digits); a string with an escape re-encoded as PostgreSQL writes JSON strings, which is JSON's
+ * shortest form (`\"`, `\\`, `\n`, `\t`, `\r`, `\b`, `\f`, `\u00XX` for other control characters).
+ */
+export function jsonText(x: string): string {
+  // Names no column of the table would take: the subquery's own names hide the table's.
+  const token = 'tally_json.tally_token[1]';
+  const double = `${token} ~ '[eE]' OR length(ltrim(translate(${token}, '-.', ''), '0')) > 38 OR length(split_part(${token}, '.', 2)) > 37`;
+  const number = `CASE WHEN ${double} THEN ltrim(to_char(${token}::float8, '9.999999999999999EEEE')) ELSE trim_scale(${token}::numeric)::text END`;
+  const string = `CASE WHEN strpos(${token}, '\\') = 0 THEN ${token} ELSE to_json(${token}::json #>> '{}')::text END`;
+  const canonical = `CASE WHEN left(${token}, 1) = '"' THEN ${string} WHEN ${token} ~ '^-?[0-9]' THEN ${number} ELSE ${token} END`;
+  return `(SELECT string_agg(${canonical}, '' ORDER BY tally_json.tally_ordinal) FROM regexp_matches(${x}, '${JSON_TOKEN}', 'g') WITH ORDINALITY AS tally_json(tally_token, tally_ordinal))`;
+}
+
 const epochMicros = (x: string) => `(extract(epoch from ${x}) * 1000000)::bigint::text`;
 
 /** The canonical text of a column's non-null value, in PostgreSQL. */
@@ -71,39 +93,20 @@ export function canonicalValue(c: ColumnInfo, table: ResolvedTable): string {
     case 'timestamp_tz':
       return epochMicros(name);
     case 'array':
-      return `array_to_json(${plain})::text`;
+      // The JSON the export wrote (`sql.ts`), read as Snowflake reads it into the ARRAY.
+      return jsonText(`array_to_json(${plain})::text`);
     case 'variant':
-      throw new InvalidInputError(`column ${c.name} (${c.pgType}) has no canonical form to compare yet`);
+      return jsonText(`${name}::text`);
   }
 }
 
-/** A column's field of the row text: its canonical text escaped, or `~n` for NULL. */
-function field(c: ColumnInfo, table: ResolvedTable): string {
-  return `CASE WHEN ${ident(c.name)} IS NULL THEN '~n' ELSE replace(replace(${canonicalValue(c, table)}, '~', '~~'), '|', '~p') END`;
-}
-
-function columnsOf(table: ResolvedTable, names: readonly string[]): ColumnInfo[] {
-  return names.map((n) => {
-    const c = table.columns.find((col) => col.name === n);
-    if (!c) throw new InvalidInputError(`column ${n} is not a column of ${table.schema}.${table.name}`);
-    return c;
-  });
-}
-
-const joined = (fields: readonly string[]) => fields.join(" || '|' || ");
-const md5Of = (text: string) => `md5(convert_to(${text}, 'UTF8'))`;
-
-/** The key's canonical text, the MD5 that places the row, and the row's own text. */
-function rowExpressions(table: ResolvedTable, columns: readonly string[]) {
-  const keyText = joined(columnsOf(table, table.primaryKey).map((c) => field(c, table)));
-  const fields = columnsOf(table, columns).map((c) => field(c, table));
-  return { keyText, keyMd5: md5Of(keyText), fields, rowText: joined(fields) };
-}
-
-function withinCondition(keyMd5: string, within: readonly string[] | null): string {
-  if (within === null) return 'TRUE';
-  if (within.length === 0) return 'FALSE';
-  return within.map((s) => `left(${keyMd5}, ${s.length}) = '${checkSegment(s)}'`).join(' OR ');
+/** The PostgreSQL side of the row text (`domain/canonical.ts`). */
+function dialect(table: ResolvedTable): CanonicalDialect {
+  return {
+    column: (c) => ident(c.name),
+    value: (c) => canonicalValue(c, table),
+    md5: (text) => `md5(convert_to(${text}, 'UTF8'))`,
+  };
 }
 
 export async function segmentSums(
@@ -112,11 +115,12 @@ export async function segmentSums(
   slice: Slice,
   request: SegmentRequest,
 ): Promise<SegmentSum[]> {
-  const { keyMd5, rowText } = rowExpressions(table, request.columns);
+  const pg = dialect(table);
+  const { keyMd5, rowText } = rowTextSql(pg, table, request.columns);
   const params: unknown[] = [];
   const condition = sliceCondition(table, slice, bindRenderer(params));
-  const hash = `('x' || left(${md5Of(rowText)}, ${ROW_HASH_HEX_DIGITS}))::bit(${ROW_HASH_HEX_DIGITS * 4})::bigint`;
-  const sql = `SELECT left(${keyMd5}, ${request.digits}) AS segment, count(*) AS n, sum(${hash})::text AS s FROM ${qualified(table)} WHERE (${condition}) AND (${withinCondition(keyMd5, request.within)}) GROUP BY 1`;
+  const hash = `('x' || left(${pg.md5(rowText)}, ${ROW_HASH_HEX_DIGITS}))::bit(${ROW_HASH_HEX_DIGITS * 4})::bigint`;
+  const sql = `SELECT left(${keyMd5}, ${request.digits}) AS segment, count(*) AS n, sum(${hash})::text AS s FROM ${qualified(table)} WHERE (${condition}) AND (${segmentCondition(keyMd5, request.within)}) GROUP BY 1`;
   return connections.withClient(async (client) => {
     await client.query(BEGIN_SNAPSHOT);
     const result = await client.query<{ segment: string; n: string; s: string }>(sql, params);
@@ -131,11 +135,12 @@ export async function rowDigests(
   slice: Slice,
   request: RowRequest,
 ): Promise<RowDigest[]> {
-  const { keyText, keyMd5, fields, rowText } = rowExpressions(table, request.columns);
+  const pg = dialect(table);
+  const { keyText, keyMd5, fields, rowText } = rowTextSql(pg, table, request.columns);
   const params: unknown[] = [];
   const condition = sliceCondition(table, slice, bindRenderer(params));
-  const digests = fields.map((f, i) => `${md5Of(f)} AS c${i}`).join(', ');
-  const sql = `SELECT ${keyText} AS k, ${md5Of(rowText)} AS r${digests ? `, ${digests}` : ''} FROM ${qualified(table)} WHERE (${condition}) AND (${withinCondition(keyMd5, request.segments)})`;
+  const digests = fields.map((f, i) => `${pg.md5(f)} AS c${i}`).join(', ');
+  const sql = `SELECT ${keyText} AS k, ${pg.md5(rowText)} AS r${digests ? `, ${digests}` : ''} FROM ${qualified(table)} WHERE (${condition}) AND (${segmentCondition(keyMd5, request.segments)})`;
   return connections.withClient(async (client) => {
     await client.query(BEGIN_SNAPSHOT);
     const result = await client.query<Record<string, string>>(sql, params);
@@ -150,5 +155,5 @@ export async function rowDigests(
 
 /** The canonical text of a row's primary key, as `rowDigests` answers it (`k`): the delete check's key. */
 export function keyTextSql(table: ResolvedTable): string {
-  return rowExpressions(table, table.primaryKey).keyText;
+  return rowTextSql(dialect(table), table, table.primaryKey).keyText;
 }

@@ -3,7 +3,7 @@
 import { escapeIdentifier } from 'pg';
 import { MAX_BOUND_LENGTH } from '../../domain/chunks';
 import { InvalidInputError } from '../../domain/errors';
-import type { ColumnInfo, ResolvedTable } from '../../domain/table';
+import { type ColumnInfo, columnNamed, type ResolvedTable } from '../../domain/table';
 import { type TargetLimit, targetLimitOf, targetTypeOf } from '../../domain/type-mapping';
 import { type CursorKind, validateWindow, type Window } from '../../domain/window';
 import type { Slice } from '../../ports';
@@ -197,12 +197,6 @@ export function settingsStatement(values: readonly string[]): { text: string; va
   if (values.length === 0) return null;
   const sets = values.map((_, i) => `set_config('tally.bound_${i + 1}', $${i + 1}, true)`);
   return { text: `SELECT ${sets.join(', ')}`, values: [...values] };
-}
-
-function columnNamed(table: ResolvedTable, name: string): ColumnInfo {
-  const c = table.columns.find((col) => col.name === name);
-  if (!c) throw new InvalidInputError(`column ${name} is not a column of ${table.schema}.${table.name}`);
-  return c;
 }
 
 function rangeCondition(column: ColumnInfo, range: Window, render: ValueRenderer): string {

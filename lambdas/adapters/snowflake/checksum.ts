@@ -3,14 +3,16 @@
 // Snowflake documents as deterministic are used: MD5 (https://docs.snowflake.com/en/sql-reference/functions/md5),
 // TO_NUMBER with a hexadecimal format model (https://docs.snowflake.com/en/sql-reference/sql-format-models),
 // DATEDIFF, DATE_PART with EPOCH_MICROSECOND, TO_JSON, LN, POWER, FLOOR, TRUNC, ABS, LPAD and REPLACE.
+
+import { type CanonicalDialect, rowTextSql } from '../../domain/canonical';
 import { InvalidInputError } from '../../domain/errors';
 import {
-  checkSegment,
   ROW_HASH_HEX_DIGITS,
   type RowDigest,
   type RowRequest,
   type SegmentRequest,
   type SegmentSum,
+  segmentCondition,
 } from '../../domain/reconcile';
 import type { ColumnInfo, ResolvedTable } from '../../domain/table';
 import { targetTypeOf } from '../../domain/type-mapping';
@@ -62,36 +64,20 @@ export function canonicalValue(c: ColumnInfo, table: ResolvedTable): string {
     case 'timestamp_tz':
       return `TO_VARCHAR(DATE_PART(EPOCH_MICROSECOND, ${name}))`;
     case 'array':
-      return `TO_JSON(${name})`;
     case 'variant':
-      throw new InvalidInputError(`column ${c.name} (${c.pgType}) has no canonical form to compare yet`);
+      // The VARIANT's numbers as it holds them; its members in the order TO_JSON writes them, which the
+      // documentation calls unpredictable: a different order can only make a row differ, never hide one.
+      return `TO_JSON(${name})`;
   }
 }
 
-function field(c: ColumnInfo, table: ResolvedTable): string {
-  return `CASE WHEN ${targetColumn(c.name)} IS NULL THEN '~n' ELSE REPLACE(REPLACE(${canonicalValue(c, table)}, '~', '~~'), '|', '~p') END`;
-}
-
-function columnsOf(table: ResolvedTable, names: readonly string[]): ColumnInfo[] {
-  return names.map((n) => {
-    const c = table.columns.find((col) => col.name === n);
-    if (!c) throw new InvalidInputError(`column ${n} is not a column of ${table.schema}.${table.name}`);
-    return c;
-  });
-}
-
-const joined = (fields: readonly string[]) => fields.join(" || '|' || ");
-
-function rowExpressions(table: ResolvedTable, columns: readonly string[]) {
-  const keyText = joined(columnsOf(table, table.primaryKey).map((c) => field(c, table)));
-  const fields = columnsOf(table, columns).map((c) => field(c, table));
-  return { keyText, keyMd5: `MD5(${keyText})`, fields, rowText: joined(fields) };
-}
-
-function withinCondition(keyMd5: string, within: readonly string[] | null): string {
-  if (within === null) return 'TRUE';
-  if (within.length === 0) return 'FALSE';
-  return within.map((s) => `LEFT(${keyMd5}, ${s.length}) = '${checkSegment(s)}'`).join(' OR ');
+/** The Snowflake side of the row text (`domain/canonical.ts`). */
+function dialect(table: ResolvedTable): CanonicalDialect {
+  return {
+    column: (c) => targetColumn(c.name),
+    value: (c) => canonicalValue(c, table),
+    md5: (text) => `MD5(${text})`,
+  };
 }
 
 /** The WHERE condition of a slice on the target's cursor column, with its binds. */
@@ -125,10 +111,10 @@ export function segmentSumsSql(
   slice: Slice,
   request: SegmentRequest,
 ): { sql: string; binds: Bind[] } {
-  const { keyMd5, rowText } = rowExpressions(table, request.columns);
+  const { keyMd5, rowText } = rowTextSql(dialect(table), table, request.columns);
   const { condition, binds } = sliceWhere(table, slice);
   const hash = `TO_NUMBER(LEFT(MD5(${rowText}), ${ROW_HASH_HEX_DIGITS}), '${'X'.repeat(ROW_HASH_HEX_DIGITS)}')`;
-  const sql = `SELECT LEFT(${keyMd5}, ${request.digits}) AS "SEGMENT", COUNT(*) AS "N", TO_VARCHAR(SUM(${hash})) AS "S" FROM ${target} WHERE (${condition}) AND (${withinCondition(keyMd5, request.within)}) GROUP BY 1`;
+  const sql = `SELECT LEFT(${keyMd5}, ${request.digits}) AS "SEGMENT", COUNT(*) AS "N", TO_VARCHAR(SUM(${hash})) AS "S" FROM ${target} WHERE (${condition}) AND (${segmentCondition(keyMd5, request.within)}) GROUP BY 1`;
   return { sql, binds };
 }
 
@@ -138,10 +124,10 @@ export function rowDigestsSql(
   slice: Slice,
   request: RowRequest,
 ): { sql: string; binds: Bind[]; columns: number } {
-  const { keyText, keyMd5, fields, rowText } = rowExpressions(table, request.columns);
+  const { keyText, keyMd5, fields, rowText } = rowTextSql(dialect(table), table, request.columns);
   const { condition, binds } = sliceWhere(table, slice);
   const digests = fields.map((f, i) => `MD5(${f}) AS "C${i}"`).join(', ');
-  const sql = `SELECT ${keyText} AS "K", MD5(${rowText}) AS "R"${digests ? `, ${digests}` : ''} FROM ${target} WHERE (${condition}) AND (${withinCondition(keyMd5, request.segments)})`;
+  const sql = `SELECT ${keyText} AS "K", MD5(${rowText}) AS "R"${digests ? `, ${digests}` : ''} FROM ${target} WHERE (${condition}) AND (${segmentCondition(keyMd5, request.segments)})`;
   return { sql, binds, columns: fields.length };
 }
 
@@ -159,5 +145,5 @@ export function digestRows(rows: readonly Record<string, unknown>[], columns: nu
 
 /** The canonical text of a row's primary key, as `rowDigestsSql` answers it (`K`): the delete check's key. */
 export function keyTextSql(table: ResolvedTable): string {
-  return rowExpressions(table, table.primaryKey).keyText;
+  return rowTextSql(dialect(table), table, table.primaryKey).keyText;
 }

@@ -4,14 +4,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type DigestSide,
-  decodeFields,
-  encodeFields,
-  isEqual,
-  reconcile,
-  sampleSegments,
-} from '../../../lambdas/domain/reconcile';
+import { decodeFields, encodeFields } from '../../../lambdas/domain/canonical';
+import { type DigestSide, isEqual, reconcile, sampleSegments } from '../../../lambdas/domain/reconcile';
 
 type Table = ReadonlyMap<string, readonly (string | null)[]>;
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');

@@ -46,7 +46,6 @@ describe('verifyValues', () => {
       checksumsCompared: 1,
       mismatches: 0,
       extraKeys: 0,
-      skipped: [],
     });
   });
 
