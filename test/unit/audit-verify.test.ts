@@ -6,40 +6,9 @@ import { anchorDelivered, checkpointKey, readCheckpoint } from '../../lambdas/au
 import { verifyAuditChain } from '../../lambdas/audit/verify';
 import { appendAudit } from '../../lambdas/audit/writer';
 import type { AuditEvent } from '../../lambdas/domain/audit';
-import { type AuditEventInput, blankEvent } from '../../lambdas/domain/audit';
 import { buildCheckpoint, checkpointProblem, hasValidSignature } from '../../lambdas/domain/checkpoint';
 import type { AuditFilter } from '../../lambdas/ports';
-import { fakeDeps } from '../support/fakes';
-
-function event(jobId: string, eventType: AuditEventInput['eventType']): AuditEventInput {
-  return blankEvent({
-    jobId,
-    executionId: `exec-${jobId}`,
-    pipelineName: 'incremental',
-    eventType,
-    status: 'RUNNING',
-    sourceSystem: 'postgresql',
-    targetSystem: 'snowflake',
-    sourceTable: 'public.orders',
-    targetTable: 'ORDERS',
-    jobStartTime: '2025-01-01T12:00:00.000Z',
-  });
-}
-
-/** Fakes whose clock moves one millisecond per reading, as a writer's does between writes. */
-function ticking() {
-  const fakes = fakeDeps();
-  let t = Date.parse('2025-01-01T12:00:00.000Z');
-  const deps = { ...fakes.deps, now: () => new Date(t++) };
-  return { ...fakes, deps };
-}
-
-async function writeJobs(deps: ReturnType<typeof ticking>['deps'], from: number, count: number) {
-  for (let j = from; j < from + count; j++) {
-    await appendAudit(deps, [event(`J${j}`, 'start')]);
-    await appendAudit(deps, [event(`J${j}`, 'success')]);
-  }
-}
+import { orderEvent as event, tickingDeps as ticking, writeJobs } from '../support/fakes';
 
 /** The rows each read returned, and whether every read was bounded. */
 function counted(audit: ReturnType<typeof ticking>['audit']) {
