@@ -18,7 +18,7 @@ import {
 } from '../domain/checkpoint';
 import { InvalidInputError } from '../domain/errors';
 import type { AuditFilter, AuditTable, Stage } from '../ports';
-import { checkpointKey, checkpointSecret, readCheckpoint, verifiedKey } from './anchor';
+import { checkpointKey, checkpointKeys, readCheckpoint, verifiedKey } from './anchor';
 import { readTail, type Tail } from './tail';
 import { auditKey } from './writer';
 
@@ -113,7 +113,7 @@ export async function verifyAuditChain(deps: VerifyDeps, options: VerifyOptions 
     throw new InvalidInputError('pageSize must be a positive integer');
   if (options.since !== undefined && Number.isNaN(Date.parse(options.since)))
     throw new InvalidInputError(`since must be an ISO 8601 time, got '${options.since}'`);
-  const walk = new Walk(deps, options, pageSize, await checkpointSecret(deps.config));
+  const walk = new Walk(deps, options, pageSize, await checkpointKeys(deps.config));
   return walk.run();
 }
 
@@ -135,7 +135,8 @@ class Walk {
     private readonly deps: VerifyDeps,
     private readonly options: VerifyOptions,
     private readonly pageSize: number,
-    private readonly key: Buffer | undefined,
+    /** The current checkpoint key first (it signs the record), then the keys it replaced. */
+    private readonly keys: readonly Buffer[],
   ) {
     this.narrowed = options.table !== undefined;
   }
@@ -163,7 +164,7 @@ class Walk {
           : null,
       pending: this.tail?.undelivered.length ?? 0,
       unanchored: this.anchors?.unanchoredDelivered ?? 0,
-      signed: this.key !== undefined,
+      signed: this.keys.length > 0,
       break: found,
       recorded,
     };
@@ -218,7 +219,7 @@ class Walk {
       return this.checkpointBefore(Date.parse(this.options.since), lastSeq);
     const record = await this.deps.ports.stage.getJson<VerifiedRecord>(verifiedKey(this.deps));
     if (record === null) return null;
-    if (this.key && !this.validRecord(record)) {
+    if (this.keys.length > 0 && !this.validRecord(record)) {
       this.fail({
         kind: 'checkpoint',
         eventId: null,
@@ -283,7 +284,7 @@ class Walk {
     const problem =
       checkpoint === null
         ? `checkpoint ${seq} (${checkpointKey(this.deps, seq)}) is missing, though the chain's tail records checkpoints up to ${this.tail?.checkpoint?.seq ?? 0}`
-        : checkpointProblem(checkpoint, seq, previous, this.key);
+        : checkpointProblem(checkpoint, seq, previous, this.keys);
     if (problem !== null || checkpoint === null) {
       this.fail({
         kind: 'checkpoint',
@@ -556,15 +557,17 @@ class Walk {
   private async record(): Promise<boolean> {
     if (this.verified === null) return false;
     const unsigned: VerifiedRecord = { ...this.verified, verifiedAt: this.deps.now().toISOString() };
-    const record = this.key ? { ...unsigned, hmac: recordSignature(unsigned, this.key) } : unsigned;
+    const key = this.keys[0];
+    const record = key ? { ...unsigned, hmac: recordSignature(unsigned, key) } : unsigned;
     await this.deps.ports.stage.putJson(verifiedKey(this.deps), record);
     return true;
   }
 
   private validRecord(record: VerifiedRecord): boolean {
-    if (!this.key || typeof record.hmac !== 'string' || !/^[0-9a-f]{64}$/.test(record.hmac)) return false;
+    if (typeof record.hmac !== 'string' || !/^[0-9a-f]{64}$/.test(record.hmac)) return false;
     const { hmac, ...rest } = record;
-    return timingSafeEqual(Buffer.from(hmac, 'hex'), Buffer.from(recordSignature(rest, this.key), 'hex'));
+    const given = Buffer.from(hmac, 'hex');
+    return this.keys.some((key) => timingSafeEqual(given, Buffer.from(recordSignature(rest, key), 'hex')));
   }
 
   /** For a narrowed walk: the last delivered event's place in the log, read once. */

@@ -14,8 +14,11 @@ import { verifyCounts } from './verify-counts';
 import { verifyValues } from './verify-values';
 import { writeAudit } from './write-audit';
 
-/** The secrets a step's Lambda may read. */
-export type StepSecret = 'postgres' | 'snowflake';
+/**
+ * The secrets a step's Lambda may read: the credentials, and the audit checkpoints' HMAC key, which every
+ * step that writes audit events needs (a write may end with a checkpoint).
+ */
+export type StepSecret = 'postgres' | 'snowflake' | 'checkpoint';
 /**
  * The S3 prefixes (under `s3.prefix`) a step's Lambda may use: staged part files, the audit mirror, and
  * the tables' resolved columns Plan keeps beside the state (written by Plan, read by the table steps).
@@ -64,7 +67,7 @@ export const STEPS = {
     description: 'Tally: validate the input, plan each table and its window',
     timeoutSeconds: 120,
     memoryMb: 512,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans', 'lineage'],
     states: [{ name: 'Plan', resultPath: '$' }],
     run: jobStep(planEventSchema, plan),
@@ -74,7 +77,7 @@ export const STEPS = {
     description: 'Tally: count the rows of a table window at the source, or split a large historical load',
     timeoutSeconds: 300,
     memoryMb: 512,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     // plans: the chunk ranges of a split historical load, which the Distributed Map reads.
     prefixes: ['audit', 'plans', 'plans-read'],
     states: [{ name: 'CountSource', resultPath: '$.count' }],
@@ -86,7 +89,7 @@ export const STEPS = {
     timeoutSeconds: 900,
     // Compression is the bottleneck and Lambda's CPU share grows with memory.
     memoryMb: 2048,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     prefixes: ['staging', 'audit', 'plans-read'],
     states: [
       { name: 'ExportToS3', resultPath: '$.export' },
@@ -101,7 +104,7 @@ export const STEPS = {
     description: 'Tally: COPY or MERGE staged files into Snowflake',
     timeoutSeconds: 900,
     memoryMb: 512,
-    secrets: ['snowflake'],
+    secrets: ['snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans-read'],
     states: [{ name: 'LoadSnowflake', resultPath: '$.load' }],
     run: tableStep(loadSnowflake),
@@ -111,7 +114,7 @@ export const STEPS = {
     description: 'Tally: count the target and close the ledger',
     timeoutSeconds: 300,
     memoryMb: 512,
-    secrets: ['snowflake'],
+    secrets: ['snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans-read'],
     states: [{ name: 'VerifyCounts', resultPath: '$.verify' }],
     run: tableStep(verifyCounts),
@@ -121,7 +124,7 @@ export const STEPS = {
     description: 'Tally: compare the values of source and target by segment checksums',
     timeoutSeconds: 900,
     memoryMb: 512,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans-read'],
     states: [{ name: 'VerifyValues', resultPath: '$.values' }],
     run: tableStep(verifyValues),
@@ -131,7 +134,7 @@ export const STEPS = {
     description: 'Tally: append audit events to Snowflake and S3',
     timeoutSeconds: 120,
     memoryMb: 512,
-    secrets: ['snowflake'],
+    secrets: ['snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans-read', 'lineage'],
     states: [
       // The success returns the table's outcome, which replaces the iteration's state; the failure keeps
