@@ -88,6 +88,18 @@ export interface VerifyResult {
   readonly break: AuditBreak | null;
   /** Whether this walk recorded its progress, for the next to start from. */
   readonly recorded: boolean;
+  /** What the walk covered: the whole chain, or one table's events without the links between them. */
+  readonly scope: VerifyScope;
+}
+
+export interface VerifyScope {
+  /** The one source table whose events were checked (`table`); null for every event. */
+  readonly table: string | null;
+  /**
+   * Whether each event's PREV_HASH was followed to the ROW_HASH of the event before it. Not with `table`:
+   * the event before one is often another table's, which that walk does not read.
+   */
+  readonly links: boolean;
 }
 
 /** The record of the last verified checkpoint, `<prefix>/audit/verified.json`. */
@@ -167,6 +179,7 @@ class Walk {
       signed: this.keys.length > 0,
       break: found,
       recorded,
+      scope: { table: this.options.table ?? null, links: !this.narrowed },
     };
   }
 
@@ -815,6 +828,7 @@ export function describeVerification(result: VerifyResult): string {
   lines.push(
     `checked ${result.checked} event(s) from ${start}, against ${result.checkpoints} checkpoint(s)${result.signed ? ' (HMAC checked)' : ''}`,
   );
+  lines.push(describeScope(result.scope));
   if (result.head) lines.push(`head: ${result.head.eventId} ${result.head.rowHash}`);
   if (result.verifiedCheckpoint !== null)
     lines.push(`last verified checkpoint: ${result.verifiedCheckpoint}`);
@@ -822,4 +836,11 @@ export function describeVerification(result: VerifyResult): string {
     lines.push(`${result.unanchored} delivered event(s) not yet anchored by a checkpoint`);
   if (result.pending > 0) lines.push(`${result.pending} event(s) waiting in S3 for delivery, not checked`);
   return lines.join('\n');
+}
+
+/** What a walk checked and what it did not, in one line for a person. */
+export function describeScope(scope: VerifyScope): string {
+  if (scope.table === null)
+    return "checked: every event's hash, its link to the event before it, its S3 copy and its checkpoint entry";
+  return `checked: only ${scope.table}'s events, each one's hash, S3 copy and checkpoint entry, and their order; not checked: the links between events (each PREV_HASH against the ROW_HASH of the event before it, often another table's) and every other table's events: run without --table for those`;
 }

@@ -31,6 +31,12 @@ export const invocationSchema = z.object({
   executionTimeoutSeconds: z.number().int().positive().optional(),
 });
 
+/**
+ * How long the step's invocation took, in milliseconds: set on its output by the step's frame
+ * (`frame.ts`), and carried by the table's final audit event (`domain/step-durations.ts`).
+ */
+const stepMs = z.number().int().min(0).optional();
+
 const windowSchema: z.ZodType<Window> = z.object({ from: z.string().nullable(), to: z.string().nullable() });
 
 /** One column as the source catalog describes it. */
@@ -120,11 +126,13 @@ export type ChunkPlan = z.infer<typeof chunkPlanSchema>;
  * `sourceCount` is null then, and each chunk counts its own range in its export's snapshot.
  */
 export const countOutputSchema = z.object({
+  stepMs,
   sourceCount: z.number().int().min(0).nullable(),
   chunks: chunkPlanSchema.optional(),
 });
 export type CountOutput = z.infer<typeof countOutputSchema>;
 export const exportOutputSchema = z.object({
+  stepMs,
   sourceCount: z.number().int().min(0),
   rows: z.number().int().min(0),
   rawBytes: z.number().int().min(0),
@@ -151,6 +159,7 @@ export const chunkManifestSchema = chunkItemSchema.extend({
 });
 export type ChunkManifest = z.infer<typeof chunkManifestSchema>;
 export const loadOutputSchema = z.object({
+  stepMs,
   rowsParsed: z.number().int().min(0),
   rowsLoaded: z.number().int().min(0),
   inserted: z.number().int().min(0).nullable(),
@@ -159,6 +168,7 @@ export const loadOutputSchema = z.object({
 });
 export type LoadOutput = z.infer<typeof loadOutputSchema>;
 export const verifyOutputSchema = z.object({
+  stepMs,
   targetCount: z.number().int().min(0),
   countMatch: z.literal(true),
   /** Set when the volume guard, in 'warn' mode, found the window's volume anomalous: why. */
@@ -167,6 +177,7 @@ export const verifyOutputSchema = z.object({
 export type VerifyOutput = z.infer<typeof verifyOutputSchema>;
 
 export const valuesOutputSchema = z.object({
+  stepMs,
   mode: z.enum(['off', 'sampled', 'full']),
   /** Segment checksums computed on each side, over every level of the bisection. */
   segments: z.number().int().min(0),

@@ -6,6 +6,7 @@ import type { StepDeps } from '../deps';
 import { clip } from '../domain/alert';
 import type { AuditEvent, AuditEventInput } from '../domain/audit';
 import { retryEvent } from '../domain/job-events';
+import { type StepDurations, type TimedStep, withStepDurations } from '../domain/step-durations';
 import { releaseTable } from '../leases/table-lease';
 import { emitLineage } from '../lineage/emit';
 import { resolvedTable } from './columns';
@@ -30,6 +31,7 @@ export async function writeAudit(
   deps: StepDeps,
 ): Promise<TableOutcome | { alerted: number }> {
   if (event.mode === 'alert') return writeAlerts(event, deps);
+  const started = performance.now();
   const { state, executionId, stateName, attempt } = event;
   const kept = await keptEvents(deps, state.work.jobId, state.work.table);
   const events: AuditEventInput[] = [];
@@ -42,7 +44,7 @@ export async function writeAudit(
   const already = kept.some((e) => e.eventType === eventType && e.executionId === executionId);
   // The job's retries, from the S3 copies of its events (the warehouse may be down), and this one.
   const retries = kept.filter((e) => e.eventType === 'retry').length + (attempt > 0 ? 1 : 0);
-  if (!already) events.push(await tableResult(event, deps, retries));
+  if (!already) events.push(await tableResult(event, deps, retries, started));
   let written: AuditEvent[];
   try {
     written = await appendAudit(deps, events);
@@ -96,6 +98,7 @@ async function tableResult(
   event: Extract<WriteAuditEvent, { mode: 'success' | 'failure' }>,
   deps: StepDeps,
   retryCount: number,
+  started: number,
 ): Promise<AuditEventInput> {
   const { state, executionId, mode } = event;
   const { work } = state;
@@ -127,9 +130,28 @@ async function tableResult(
     // A success can still carry a warning: the volume guard's, for a window far below its usual size. Its
     // message also carries the value check's figures (segments, checksums compared, mismatches).
     errorType: error?.type ?? (state.verify?.volumeWarning ? 'VolumeWarning' : null),
-    errorMessage: error?.message ?? successMessage(state),
+    // The steps' durations ride at its end, in the form `domain/step-durations.ts` reads back; WriteAudit's
+    // own is its time up to this event, which is sealed and written after.
+    errorMessage: withStepDurations(error?.message ?? successMessage(state), {
+      ...stepDurations(state),
+      WriteAudit: performance.now() - started,
+    }),
     retryCount,
   };
+}
+
+/** How long each step of the table's chain took, as their results say. */
+function stepDurations(state: TableState): StepDurations {
+  const durations: StepDurations = {};
+  const results: readonly [TimedStep, { readonly stepMs?: number | undefined } | undefined][] = [
+    ['CountSource', state.count],
+    ['ExportToS3', state.export],
+    ['LoadSnowflake', state.load],
+    ['VerifyCounts', state.verify],
+    ['VerifyValues', state.values],
+  ];
+  for (const [step, result] of results) if (result?.stepMs !== undefined) durations[step] = result.stepMs;
+  return durations;
 }
 
 /** What a success event's message says: the volume guard's warning and the value check, either or both. */

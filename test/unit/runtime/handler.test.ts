@@ -88,7 +88,7 @@ describe('a step handler', () => {
       context,
     );
     vi.restoreAllMocks();
-    expect(counted).toEqual({ sourceCount: 0 });
+    expect(counted).toEqual({ sourceCount: 0, stepMs: expect.any(Number) });
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged.length).toBeGreaterThan(0);
     for (const line of logged) {

@@ -47,6 +47,7 @@ describe('verifyValues', () => {
       mismatches: 0,
       extraKeys: 0,
       skipped: [],
+      stepMs: expect.any(Number),
     });
   });
 
