@@ -46,6 +46,41 @@ describe('the audit verification handler', () => {
     expect(published[0]?.Message).toContain('RECORD_COUNT_AFTER');
   });
 
+  it('checks the checkpoints against the keys of the checkpoint secret, the rotated-away one included', async () => {
+    const OLD = 'o'.repeat(40);
+    const fakes = tickingDeps();
+    const signing = { ...fakes.deps.config, audit: { ...fakes.deps.config.audit, checkpointKey: OLD } };
+    await writeJobs({ ...fakes.deps, config: signing }, 1, 2);
+    const handlerWith = (secret: Record<string, unknown>) => {
+      const asked: string[] = [];
+      const handler = createVerifyHandler(
+        fakeFactories(fakes),
+        {
+          [ENV.config]: JSON.stringify(config),
+          [ENV.alertTopicArn]: TOPIC,
+          [ENV.checkpointSecretArn]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tally/cp-AbCdEf',
+        },
+        {
+          secretsClient: {
+            send: async (command: { input: { SecretId: string } }) => {
+              asked.push(command.input.SecretId);
+              return { SecretString: JSON.stringify(secret) };
+            },
+          } as never,
+          snsClient: { send: async () => ({}) } as never,
+        },
+      );
+      return { handler, asked };
+    };
+    const rotated = handlerWith({ key: 'n'.repeat(40), previousKeys: [OLD] });
+    await expect(rotated.handler({}, context)).resolves.toMatchObject({ intact: true, checked: 4 });
+    await rotated.handler({}, context);
+    expect(rotated.asked).toHaveLength(1);
+    // Without the key that signed them, the checkpoints were written without the key, as far as it can tell.
+    const forgotten = handlerWith({ key: 'n'.repeat(40) });
+    await expect(forgotten.handler({}, context)).rejects.toMatchObject({ name: 'AuditChainBrokenError' });
+  });
+
   it('refuses to start without the alert topic', () => {
     expect(() => createVerifyHandler({} as never, { [ENV.config]: JSON.stringify(config) })).toThrow(
       /TALLY_ALERT_TOPIC_ARN is not set/,
