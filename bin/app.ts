@@ -22,8 +22,9 @@ const schedule = context('schedule') ?? 'disabled';
 if (schedule !== 'enabled' && schedule !== 'disabled') {
   throw new Error(`-c schedule=${schedule}: expected 'enabled' or 'disabled'`);
 }
-const auditVerification = context('auditVerification') ?? 'disabled';
-if (auditVerification !== 'enabled' && auditVerification !== 'disabled') {
+// Unset: deployed, and run daily once the schedule is; 'enabled': run daily whatever the schedule.
+const auditVerification = context('auditVerification');
+if (auditVerification !== undefined && auditVerification !== 'enabled' && auditVerification !== 'disabled') {
   throw new Error(`-c auditVerification=${auditVerification}: expected 'enabled' or 'disabled'`);
 }
 const freshnessText = context('freshnessIntervals');
@@ -56,7 +57,9 @@ new TallyStack(app, context('stackName') ?? 'Tally', {
   secretsKmsKeyArn: context('secretsKmsKeyArn'),
   ...auditLockFromContext(context),
   scheduleEnabled: schedule === 'enabled',
-  auditVerification: auditVerification === 'enabled',
+  auditVerification: auditVerification !== 'disabled',
+  ...(auditVerification === 'enabled' ? { auditVerificationScheduleEnabled: true } : {}),
+  auditCheckpointSecretArn: context('auditCheckpointSecretArn'),
   ...(freshnessIntervals !== undefined ? { freshnessIntervals } : {}),
 });
 

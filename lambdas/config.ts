@@ -313,11 +313,27 @@ export const auditSchema = z
     checkpointEvery: z.number().int().min(1).max(1000).default(100),
     checkpointKey: z.string().min(32, 'must be at least 32 characters').optional(),
     checkpointKeyFile: z.string().min(1).optional(),
+    /**
+     * Keys checkpoints were signed with before the current one: verification accepts a checkpoint signed
+     * with the current key or any of these, so a rotation leaves earlier checkpoints verifiable. Only the
+     * current key signs.
+     */
+    previousCheckpointKeys: z.array(z.string().min(32, 'must be at least 32 characters')).default([]),
   })
   .strict()
   .refine((a) => a.checkpointKey === undefined || a.checkpointKeyFile === undefined, {
     message: 'set checkpointKey or checkpointKeyFile, not both',
-  });
+  })
+  .refine(
+    (a) =>
+      a.previousCheckpointKeys.length === 0 ||
+      a.checkpointKey !== undefined ||
+      a.checkpointKeyFile !== undefined,
+    {
+      message: 'previousCheckpointKeys needs the current key too (checkpointKey or checkpointKeyFile)',
+      path: ['previousCheckpointKeys'],
+    },
+  );
 
 export const configSchema = z
   .object({

@@ -1,7 +1,8 @@
 // The daily verification of the audit log: a Lambda on a schedule that verifies the chain from the last
 // verified checkpoint (`lambdas/verify-handler.ts`) and publishes to the alert topic on a break, with only
-// what that needs: the Snowflake secret (the audit table is read with the pipeline's Snowflake user), the
-// audit mirror and its checkpoints read, the verification record written, the topic published to. An
+// what that needs: the Snowflake secret (the audit table is read with the pipeline's Snowflake user) and
+// the checkpoint key's, the audit mirror and its checkpoints read, the verification record written, the
+// topic published to. An
 // alarm on the function's errors covers the runs that could not verify at all.
 
 import { fileURLToPath } from 'node:url';
@@ -30,8 +31,10 @@ export interface AuditVerificationProps
   readonly auditPrefix: string;
   readonly alertTopic: sns.ITopic;
   readonly snowflakeSecret: secretsmanager.ISecret;
+  /** The audit checkpoints' HMAC key, `{ key, previousKeys }`: checkpoints are verified against any of them. */
+  readonly checkpointSecret: secretsmanager.ISecret;
   /**
-   * The customer-managed key the Snowflake secret is encrypted with.
+   * The customer-managed key the imported secrets are encrypted with.
    * @default none (Secrets Manager's AWS-managed key)
    */
   readonly secretsKey?: kms.IKey;
@@ -40,6 +43,16 @@ export interface AuditVerificationProps
    * @default events.Schedule.rate(Duration.days(1))
    */
   readonly schedule?: events.Schedule;
+  /**
+   * The name of the alarm on the function's errors.
+   * @default a name CloudFormation generates
+   */
+  readonly alarmName?: string;
+  /**
+   * Whether the schedule runs the verification.
+   * @default true
+   */
+  readonly scheduleEnabled?: boolean;
 }
 
 export class AuditVerification extends Construct {
@@ -50,8 +63,19 @@ export class AuditVerification extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditVerificationProps) {
     super(scope, id);
-    const { bucket, auditPrefix, alertTopic, snowflakeSecret, secretsKey, schedule, environment, ...common } =
-      props;
+    const {
+      bucket,
+      auditPrefix,
+      alertTopic,
+      snowflakeSecret,
+      checkpointSecret,
+      secretsKey,
+      schedule,
+      scheduleEnabled,
+      alarmName,
+      environment,
+      ...common
+    } = props;
     this.function = new StepLambda(this, 'Function', {
       ...common,
       entry: VERIFY_ENTRY,
@@ -63,6 +87,7 @@ export class AuditVerification extends Construct {
     });
     const role = this.function.role;
     this.function.useSecret(snowflakeSecret, ENV.snowflakeSecretArn, secretsKey);
+    this.function.useSecret(checkpointSecret, ENV.checkpointSecretArn, secretsKey);
     // Read the mirror and its checkpoints (ListBucket: S3 answers a missing key with 404, not 403), and
     // write nothing but the record of the last verified checkpoint.
     role.addToPrincipalPolicy(
@@ -104,10 +129,12 @@ export class AuditVerification extends Construct {
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Tally: verify the audit log',
       schedule: schedule ?? events.Schedule.rate(Duration.days(1)),
+      enabled: scheduleEnabled ?? true,
     });
     this.schedule.addTarget(new targets.LambdaFunction(this.function.function, { retryAttempts: 2 }));
 
     this.errorAlarm = new cloudwatch.Alarm(this, 'Errors', {
+      ...(alarmName !== undefined ? { alarmName } : {}),
       alarmDescription: 'Tally: the audit log verification failed (a break, alerted on the topic, or no run)',
       metric: this.function.function.metricErrors({ period: Duration.days(1), statistic: 'Sum' }),
       threshold: 1,

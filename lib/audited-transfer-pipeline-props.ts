@@ -69,11 +69,24 @@ export interface AuditedTransferPipelineProps {
    */
   readonly scheduleEnabled?: boolean;
   /**
-   * Verify the audit log on a schedule (a Lambda, `AuditVerification`) and alert on a break. Off until
-   * enabled, like the schedule: with placeholder secrets every verification would fail and alert.
-   * @default false
+   * Verify the audit log on a schedule (a Lambda, `AuditVerification`) and alert on a break.
+   * @default true
    */
   readonly auditVerification?: boolean;
+  /**
+   * Whether the verification's schedule runs. With placeholder secrets every verification would fail and
+   * alert, so by default it runs when the incremental schedule does.
+   * @default `scheduleEnabled`
+   */
+  readonly auditVerificationScheduleEnabled?: boolean;
+  /**
+   * The secret holding the audit checkpoints' HMAC key, `{ "key": "...", "previousKeys": [...] }`: the
+   * functions that write audit events sign checkpoints with `key`, and the verification accepts `key` or
+   * any of `previousKeys`. Encrypted with `secretsEncryptionKey` when that is given.
+   * @default a new secret with a generated 64-character key, encrypted with the pipeline's key and kept
+   * when the stack is deleted (without it, signed checkpoints can no longer be verified)
+   */
+  readonly auditCheckpointSecret?: secretsmanager.ISecret;
   /**
    * When the audit verification runs, with `auditVerification`.
    * @default events.Schedule.rate(Duration.days(1))

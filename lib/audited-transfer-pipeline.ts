@@ -1,7 +1,7 @@
 // The reusable construct: everything an audited PostgreSQL -> S3 -> Snowflake transfer needs in AWS (the
 // key, the staging bucket, the alert topic, one Lambda per step of the registry, the state machine and its
 // schedule). Each part is a construct or a function of its own; this one wires them together.
-import { Aws, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -26,7 +26,9 @@ import { acknowledgeStateMachineRole, allowLogsToUse } from './nag-acknowledgeme
 import { createPipelineFunctions, type PipelineFunctions } from './pipeline-functions';
 import { PipelineMonitoring, scheduleInterval } from './pipeline-monitoring';
 import { prefixPath } from './prefix-grants';
+import { secretNamed } from './secret-reference';
 import { StagingBucket } from './staging-bucket';
+import type { StepLambdaProps } from './step-lambda';
 import { TransferDefinition } from './transfer-definition';
 
 /** The steps that send OpenLineage events (`lambdas/lineage/emit.ts`). */
@@ -49,6 +51,9 @@ function vendedLogGroupName(scope: Construct): string {
   const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
   return Fn.join('', ['/aws/vendedlogs/states/', Names.uniqueId(scope), '-', stackUuid]);
 }
+
+/** The settings every function of the pipeline shares, set once by the construct. */
+type FunctionDefaults = Omit<StepLambdaProps, 'step' | 'description' | 'memorySize' | 'timeout' | 'entry'>;
 
 /** Lambda allows 4 KB of environment per function; what rides there must fit in what is left. */
 const MAX_CONFIG_ENV_BYTES = 3_500;
@@ -73,8 +78,10 @@ export class AuditedTransferPipeline extends Construct {
   readonly monitoring: PipelineMonitoring;
   /** The rules that alert on an execution's timeout, abort or unalerted failure. */
   readonly executionAlerts: ExecutionAlerts;
-  /** The scheduled verification of the audit log, with `auditVerification`. */
+  /** The scheduled verification of the audit log, unless `auditVerification` is false. */
   readonly auditVerification?: AuditVerification;
+  /** The audit checkpoints' HMAC key (`auditCheckpointSecret`, or the one created). */
+  readonly checkpointSecret: secretsmanager.ISecret;
   /** The functions' security group, when they run in a VPC. */
   readonly securityGroup?: ec2.ISecurityGroup;
   /** Staged files live under this prefix; a lifecycle rule expires them. */
@@ -159,7 +166,8 @@ export class AuditedTransferPipeline extends Construct {
         props.auditObjectLockRetention ?? auditMirrorRetention,
       ),
     );
-    this.functions = createPipelineFunctions(this, {
+    // What every function of the pipeline shares: its logs, its configuration, its network.
+    const functionDefaults: FunctionDefaults = {
       logRetention,
       logEncryptionKey: this.key,
       removalPolicy,
@@ -171,36 +179,24 @@ export class AuditedTransferPipeline extends Construct {
       ...(props.vpc ? { vpc: props.vpc } : {}),
       ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
       ...(this.securityGroup ? { securityGroups: [this.securityGroup] } : {}),
+    };
+    this.checkpointSecret = props.auditCheckpointSecret ?? this.newCheckpointSecret();
+    const secrets = {
+      postgres: props.postgresSecret,
+      snowflake: props.snowflakeSecret,
+      checkpoint: this.checkpointSecret,
+    };
+    const secretsKey = props.secretsEncryptionKey ? { secretsKey: props.secretsEncryptionKey } : {};
+    this.functions = createPipelineFunctions(this, {
+      ...functionDefaults,
       bucket: this.bucket,
       s3Prefix,
-      secrets: { postgres: props.postgresSecret, snowflake: props.snowflakeSecret },
-      ...(props.secretsEncryptionKey ? { secretsKey: props.secretsEncryptionKey } : {}),
+      secrets,
+      ...secretsKey,
       objectLock: props.auditObjectLockMode !== undefined,
     });
 
     this.grantLineageKey(props);
-    if (props.auditVerification) {
-      this.auditVerification = new AuditVerification(this, 'AuditVerification', {
-        logRetention,
-        logEncryptionKey: this.key,
-        removalPolicy,
-        environment: {
-          [ENV.config]: Stack.of(this).toJsonString(environment),
-          ...(bundled !== undefined ? { [ENV.configFile]: CONFIG_FILE_NAME } : {}),
-        },
-        ...(bundled !== undefined ? { bundledFiles: { [CONFIG_FILE_NAME]: JSON.stringify(bundled) } } : {}),
-        ...(props.vpc ? { vpc: props.vpc } : {}),
-        ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
-        ...(this.securityGroup ? { securityGroups: [this.securityGroup] } : {}),
-        bucket: this.bucket,
-        auditPrefix: this.auditPrefix,
-        alertTopic: this.alertTopic,
-        snowflakeSecret: props.snowflakeSecret,
-        ...(props.secretsEncryptionKey ? { secretsKey: props.secretsEncryptionKey } : {}),
-        ...(props.auditVerificationSchedule ? { schedule: props.auditVerificationSchedule } : {}),
-      });
-    }
-
     const definition = new TransferDefinition(this, 'Definition', {
       functions: mapSteps((step) => this.functions[step].function),
       alertTopic: this.alertTopic,
@@ -280,6 +276,21 @@ export class AuditedTransferPipeline extends Construct {
         deadLetterQueue: this.monitoring.scheduleDeadLetterQueue,
       }),
     );
+    if (props.auditVerification ?? true) {
+      this.auditVerification = new AuditVerification(this, 'AuditVerification', {
+        ...functionDefaults,
+        bucket: this.bucket,
+        auditPrefix: this.auditPrefix,
+        alertTopic: this.alertTopic,
+        snowflakeSecret: secrets.snowflake,
+        checkpointSecret: secrets.checkpoint,
+        ...secretsKey,
+        ...(props.auditVerificationSchedule ? { schedule: props.auditVerificationSchedule } : {}),
+        scheduleEnabled: props.auditVerificationScheduleEnabled ?? scheduleEnabled,
+        // Under the monitoring's prefix, which the alert topic's policy lets CloudWatch alarms publish with.
+        alarmName: `${this.monitoring.name}-AuditVerification-Errors`,
+      });
+    }
   }
 
   /** The configuration the functions parse at cold start: everything but credentials. */
@@ -311,6 +322,30 @@ export class AuditedTransferPipeline extends Construct {
     };
   }
 
+  /**
+   * The checkpoints' HMAC key, generated by Secrets Manager, under the pipeline's key. Kept whatever the
+   * removal policy: checkpoints signed with it cannot be verified without it.
+   */
+  private newCheckpointSecret(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'CheckpointKeySecret', {
+      description: "Tally: the audit checkpoints' HMAC key ({ key, previousKeys })",
+      encryptionKey: this.key,
+      removalPolicy: RemovalPolicy.RETAIN,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({}),
+        generateStringKey: 'key',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason:
+        'The checkpoint key is rotated by hand: a new key goes into "key" and the old one into "previousKeys", so checkpoints it signed still verify; a rotation function would drop the old key.',
+    });
+    return secret;
+  }
+
   /** The lineage key's secret, readable by the functions that send lineage events and no other. */
   private grantLineageKey(props: AuditedTransferPipelineProps): void {
     const transport = props.lineage?.transport;
@@ -321,12 +356,7 @@ export class AuditedTransferPipeline extends Construct {
       );
     }
     if (transport.apiKeySecret === undefined) return;
-    const id = transport.apiKeySecret;
-    const secret = !id.startsWith('arn:')
-      ? secretsmanager.Secret.fromSecretNameV2(this, 'LineageKeySecret', id)
-      : /-[A-Za-z0-9]{6}$/.test(id)
-        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'LineageKeySecret', id)
-        : secretsmanager.Secret.fromSecretPartialArn(this, 'LineageKeySecret', id);
+    const secret = secretNamed(this, 'LineageKeySecret', transport.apiKeySecret);
     for (const step of LINEAGE_STEPS) {
       secret.grantRead(this.functions[step].role);
     }

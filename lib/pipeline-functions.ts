@@ -35,6 +35,7 @@ export interface PipelineFunctionsProps
 const SECRET_ENV: Readonly<Record<StepSecret, string>> = {
   postgres: ENV.postgresSecretArn,
   snowflake: ENV.snowflakeSecretArn,
+  checkpoint: ENV.checkpointSecretArn,
 };
 
 /** Creates the step Lambdas in `scope`, each with the construct id the registry names it by. */

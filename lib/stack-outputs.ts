@@ -9,6 +9,7 @@ export const STACK_OUTPUTS = {
   functionsSecurityGroupId: 'FunctionsSecurityGroupId',
   postgresSecretArn: 'PostgresSecretArn',
   snowflakeSecretArn: 'SnowflakeSecretArn',
+  checkpointSecretArn: 'CheckpointSecretArn',
   scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
   dashboardName: 'DashboardName',
 } as const;

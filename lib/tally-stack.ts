@@ -15,6 +15,7 @@ import {
 } from './audited-transfer-pipeline';
 import type { NetworkSettings } from './network-settings';
 import { PostgresCaBundle } from './postgres-ca-bundle';
+import { secretNamed } from './secret-reference';
 import { SnowflakeStorageRole } from './snowflake-storage-role';
 import { STACK_OUTPUTS } from './stack-outputs';
 import { TallyNetwork } from './tally-network';
@@ -85,11 +86,23 @@ export interface TallyStackProps extends StackProps {
    */
   readonly scheduleEnabled?: boolean;
   /**
-   * Verify the audit log daily and alert on a break (`-c auditVerification=enabled`). Enable it with the
-   * schedule, once the secrets are filled in.
-   * @default false
+   * Deploy the daily verification of the audit log, which alerts on a break (`-c auditVerification=disabled`
+   * leaves it out).
+   * @default true
    */
   readonly auditVerification?: boolean;
+  /**
+   * Whether the verification's daily schedule runs (`-c auditVerification=enabled` runs it whatever the
+   * pipeline's schedule). Until the secrets are filled in every verification would fail and alert.
+   * @default `scheduleEnabled`: it runs once the incremental schedule does
+   */
+  readonly auditVerificationScheduleEnabled?: boolean;
+  /**
+   * Name or ARN of an existing secret holding the audit checkpoints' HMAC key, as
+   * `{ "key": "...", "previousKeys": [...] }` (`-c auditCheckpointSecretArn=...`).
+   * @default a secret with a generated key, kept when the stack is deleted
+   */
+  readonly auditCheckpointSecretArn?: string;
   /**
    * With the schedule enabled, how many 30-minute intervals in a row may pass without a verified window
    * for a table before its freshness alarm fires (`-c freshnessIntervals=N`).
@@ -146,7 +159,15 @@ export class TallyStack extends Stack {
         ? { auditObjectLockRetention: Duration.days(props.auditObjectLockDays) }
         : {}),
       scheduleEnabled: props.scheduleEnabled ?? false,
-      auditVerification: props.auditVerification ?? false,
+      auditVerification: props.auditVerification ?? true,
+      ...(props.auditVerificationScheduleEnabled !== undefined
+        ? { auditVerificationScheduleEnabled: props.auditVerificationScheduleEnabled }
+        : {}),
+      ...(props.auditCheckpointSecretArn !== undefined
+        ? {
+            auditCheckpointSecret: secretNamed(this, 'CheckpointKeySecret', props.auditCheckpointSecretArn),
+          }
+        : {}),
       ...(props.freshnessIntervals !== undefined ? { freshnessIntervals: props.freshnessIntervals } : {}),
     });
     if (caBundle) {
@@ -171,6 +192,12 @@ export class TallyStack extends Stack {
       STACK_OUTPUTS.snowflakeSecretArn,
       snowflakeSecret.secretArn,
       'put the Snowflake credentials here',
+    );
+    output(
+      this,
+      STACK_OUTPUTS.checkpointSecretArn,
+      this.pipeline.checkpointSecret.secretArn,
+      "the audit checkpoints' HMAC key: tally audit verify needs it as audit.checkpointKey",
     );
   }
 
@@ -311,13 +338,7 @@ export class TallyStack extends Stack {
     system: string,
     template: Record<string, string>,
   ): secretsmanager.ISecret {
-    if (nameOrArn !== undefined) {
-      if (!nameOrArn.startsWith('arn:')) return secretsmanager.Secret.fromSecretNameV2(this, id, nameOrArn);
-      // Secrets Manager appends six random characters to a secret's ARN; without them the ARN is partial.
-      return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
-        ? secretsmanager.Secret.fromSecretCompleteArn(this, id, nameOrArn)
-        : secretsmanager.Secret.fromSecretPartialArn(this, id, nameOrArn);
-    }
+    if (nameOrArn !== undefined) return secretNamed(this, id, nameOrArn);
     // A placeholder with the right shape and a random password that works nowhere: replace its value
     // with the real credentials (`aws secretsmanager put-secret-value`) before the first run.
     const secret = new secretsmanager.Secret(this, id, {

@@ -1,7 +1,6 @@
-// What the report says about the audit log's hash chain: a verdict given to the report from outside,
-// so that it can come from the full verifier (`tally audit verify`) as well as from the check below,
-// which covers only the events the report itself read.
-import { type AuditEvent, chainOrder, hashEvent, verifyChain } from '../../lambdas/domain/audit';
+// What the report says about the audit log's hash chain: the verdict of the audit log's verifier
+// (`tally audit verify`'s: hashes, links, the S3 mirror and the checkpoints), over the report's period.
+import { describeScope, type VerifyResult } from '../../lambdas/audit/verify';
 
 export interface ChainStatus {
   readonly verdict: 'intact' | 'broken';
@@ -15,42 +14,25 @@ export interface ChainStatus {
   readonly broken?: { readonly eventId: string; readonly reason: string };
 }
 
-/**
- * Checks the chain over the events the report read. A contiguous stretch of the chain (every event since
- * a time) is walked link by link from its first event; the events of one table are not contiguous, so
- * only each one's own hash is checked.
- */
-export function chainStatusOfEvents(
-  events: readonly AuditEvent[],
-  { contiguous }: { readonly contiguous: boolean },
-): ChainStatus {
-  const checkedBy = 'tally report, over the events it read';
-  if (contiguous) {
-    const ordered = chainOrder(events);
-    const found = verifyChain(ordered);
-    const scope = `every event of the period, hash and link, from the first read (${ordered[0]?.eventId ?? 'none'})`;
-    return found === null
-      ? { verdict: 'intact', checked: ordered.length, scope, checkedBy }
-      : {
-          verdict: 'broken',
-          checked: ordered.length,
-          scope,
-          checkedBy,
-          broken: { eventId: found.eventId, reason: found.reason },
-        };
-  }
-  const scope = "each event's own hash; the links between them are not (the events of one table)";
-  for (const event of events) {
-    const { rowHash, ...rest } = event;
-    if (hashEvent(rest) !== rowHash) {
-      return {
+/** The report's chain status from a verification of the log (`verifyAudit`). */
+export function chainStatusOfVerification(result: VerifyResult): ChainStatus {
+  const start =
+    result.start.from === 'genesis'
+      ? "from the chain's first event"
+      : `from checkpoint ${result.start.checkpoint}`;
+  const scope = `${describeScope(result.scope).replace(/^checked: /, '')}; ${start}, against ${result.checkpoints} checkpoint(s)${result.signed ? ' (HMAC checked)' : ''}`;
+  const checkedBy = 'tally audit verify, run by tally report';
+  const b = result.break;
+  return b === null
+    ? { verdict: 'intact', checked: result.checked, scope, checkedBy }
+    : {
         verdict: 'broken',
-        checked: events.length,
+        checked: result.checked,
         scope,
         checkedBy,
-        broken: { eventId: event.eventId, reason: 'content changed' },
+        broken: {
+          eventId: b.eventId ?? `(checkpoint ${b.checkpoint ?? '?'})`,
+          reason: `${b.kind}, found by ${b.witnesses.join(', ')}: ${b.detail}`,
+        },
       };
-    }
-  }
-  return { verdict: 'intact', checked: events.length, scope, checkedBy };
 }

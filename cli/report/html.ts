@@ -2,12 +2,14 @@
 // the page's script are inlined, the charts' data rides in a JSON block, and a Content-Security-Policy
 // lets nothing load from anywhere, so the file opens offline. Everything taken from the audit log is
 // escaped; only the two scripts the page was written with may run (their hashes are in the policy).
+
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import escapeHtml from 'escape-html';
+import { TIMED_STEPS } from '../../lambdas/domain/step-durations';
 import type { ChainStatus } from './chain-status';
 import type { PhaseStats, Report, Run, TableReport, Warning } from './model';
 import { PHASES } from './model';
@@ -75,10 +77,11 @@ ${freshnessTable(report.tables)}
 <h2>Rows moved per run</h2>
 ${report.tables.map(tableSection).join('\n')}
 <h2>Durations (p50, p95)</h2>
-<p class="meta">The audit log records each table's start, result and alert, so it times these parts of a job;
-the steps inside one (CountSource, ExportToS3, LoadSnowflake, VerifyCounts) are timed by Lambda's
-<code>Duration</code> metric on the dashboard.</p>
+<p class="meta">From the audit log: Plan (the job's start to a table's start event), each step of a table's
+chain (its Lambda invocation, which the table's success or failure event records), the chain as a whole,
+the whole job and the alert. Runs written before the steps were recorded show only the coarse parts.</p>
 ${report.durations.length > 0 ? '<div class="chart"><canvas id="durations"></canvas></div>' : '<p>No timed runs in the period.</p>'}
+${report.tables.some((t) => t.durations.some(isStep)) ? '<h3>Per step and table</h3><div class="chart"><canvas id="steps"></canvas></div>' : ''}
 ${durationTable(report.tables, report.durations)}
 <h2>Failures and retries</h2>
 ${
@@ -182,6 +185,11 @@ function card(label: string, value: string, cls: string): string {
   return `<div class="card"><span>${esc(label)}</span><b class="${cls}">${esc(value)}</b></div>`;
 }
 
+/** Whether a part of the job is one of the table chain's Lambda steps. */
+function isStep(d: PhaseStats): boolean {
+  return (TIMED_STEPS as readonly string[]).includes(d.phase);
+}
+
 /** What the page's script draws: numbers and labels only. */
 function chartData(report: Report) {
   return {
@@ -192,6 +200,20 @@ function chartData(report: Report) {
         .map((r) => ({ x: Date.parse(r.at), y: r.rows ?? 0, status: r.status, pipeline: r.pipeline })),
     })),
     durations: report.durations.map((d) => ({ phase: d.phase, p50Ms: d.p50Ms, p95Ms: d.p95Ms })),
+    // Each table's p50 and p95 of every step (null where the table has no timed run of it).
+    steps: {
+      labels: TIMED_STEPS,
+      tables: report.tables
+        .filter((t) => t.durations.some(isStep))
+        .map((t) => {
+          const of = (step: string) => t.durations.find((d) => d.phase === step);
+          return {
+            table: t.table,
+            p50Ms: TIMED_STEPS.map((step) => of(step)?.p50Ms ?? null),
+            p95Ms: TIMED_STEPS.map((step) => of(step)?.p95Ms ?? null),
+          };
+        }),
+    },
     failuresByError: report.failuresByError,
     retriesByStep: report.retriesByStep,
   };

@@ -1,9 +1,11 @@
 // What `tally report` shows, as pure functions of the audit events it read: each table's runs and rows,
 // how long the parts of a job the audit log can time took (p50, p95), failures by error name and retries
 // by step, each table's freshness against the schedule, the volume guard's warnings and the alerts.
+
 import type { AuditEvent, PipelineName } from '../../lambdas/domain/audit';
 import { newestFirst } from '../../lambdas/domain/history';
 import { retriedState } from '../../lambdas/domain/job-events';
+import { readStepDurations, TIMED_STEPS, type TimedStep } from '../../lambdas/domain/step-durations';
 import type { ChainStatus } from './chain-status';
 
 /** How often the incremental pipeline runs, and how many intervals a table may miss before it is stale. */
@@ -57,16 +59,28 @@ export interface Run {
 }
 
 /**
- * The parts of a job the audit log times. It records a table's start (written by Plan), its result
- * (written by WriteAudit) and its alert, not each step: the steps inside come from Lambda's metrics.
+ * The parts of a job the audit log times: Plan (from the job's start to the table's start event, which
+ * Plan writes), each Lambda step of the table's chain (its invocation, as the table's final event carries
+ * it: `domain/step-durations.ts`), the chain as a whole, the whole job and the alert.
  */
-export const PHASES = [
+export type PhaseName =
+  | 'Plan'
+  | TimedStep
+  | 'CountSource → WriteAudit'
+  | 'whole job'
+  | 'ComposeAlert → alert';
+
+export const PHASES: readonly { readonly name: PhaseName; readonly from: string; readonly to: string }[] = [
   { name: 'Plan', from: 'the job start', to: "the table's start event" },
+  ...TIMED_STEPS.map((step) => ({
+    name: step,
+    from: `the start of ${step}'s invocation`,
+    to: "its end (its last attempt's), as the table's success or failure event records it",
+  })),
   { name: 'CountSource → WriteAudit', from: 'the start event', to: 'the success or failure event' },
   { name: 'whole job', from: 'the job start', to: 'the success or failure event' },
   { name: 'ComposeAlert → alert', from: 'the failure event', to: 'the alert event' },
-] as const;
-export type PhaseName = (typeof PHASES)[number]['name'];
+];
 
 export interface PhaseStats {
   readonly phase: PhaseName;
@@ -166,7 +180,7 @@ export function buildReport(input: ReportInput): Report {
     executionId: e.executionId,
     pipeline: e.pipelineName,
     kind,
-    message: e.errorMessage ?? '',
+    message: readStepDurations(e.errorMessage).message ?? '',
   });
   const failures = events.filter((e) => e.eventType === 'failure');
   return {
@@ -225,7 +239,7 @@ function runsOf(events: readonly AuditEvent[]): Run[] {
       durationMs: result?.durationMs ?? null,
       retries: group.filter((e) => e.eventType === 'retry').length,
       errorType: result?.errorType ?? null,
-      errorMessage: result?.errorMessage ?? null,
+      errorMessage: readStepDurations(result?.errorMessage ?? null).message,
       alerted: alert !== undefined,
     };
   });
@@ -248,6 +262,8 @@ function phaseSamples(events: readonly AuditEvent[]): Map<PhaseName, number[]> {
     if (start && result)
       add('CountSource → WriteAudit', Date.parse(result.createdAt) - Date.parse(start.createdAt));
     if (result) add('whole job', result.durationMs);
+    const { durations } = readStepDurations(result?.errorMessage ?? null);
+    for (const step of TIMED_STEPS) add(step, durations[step] ?? null);
     if (result && alert)
       add('ComposeAlert → alert', Date.parse(alert.createdAt) - Date.parse(result.createdAt));
   }

@@ -93,6 +93,26 @@
     'seconds',
     { beginAtZero: true },
   );
+  // One bar per table and percentile for each step; a table's steps share its hue.
+  const hues = ['#1f6feb', '#2da44e', '#bf8700', '#8250df', '#cf222e', '#1b7c83'];
+  bars(
+    'steps',
+    data.steps.labels,
+    data.steps.tables.flatMap((t, i) => [
+      {
+        label: `${t.table} p50`,
+        data: t.p50Ms.map((ms) => (ms === null ? null : ms / 1000)),
+        backgroundColor: hues[i % hues.length],
+      },
+      {
+        label: `${t.table} p95`,
+        data: t.p95Ms.map((ms) => (ms === null ? null : ms / 1000)),
+        backgroundColor: `${hues[i % hues.length]}80`,
+      },
+    ]),
+    'seconds',
+    { beginAtZero: true },
+  );
   bars(
     'failures',
     data.failuresByError.map((f) => f.error),

@@ -1,13 +1,14 @@
 // `tally report`'s work: two bounded reads of the audit log (the period's events, at most `maxEvents` of
-// them, and each table's newest success however old), the chain check over what was read, the report
-// drawn and written to one HTML file.
+// them, and each table's newest success however old), the chain verified over the period as `tally audit
+// verify --since` verifies it, the report drawn and written to one HTML file.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { TallyConfig } from '../../lambdas/config';
 import type { AuditEvent } from '../../lambdas/domain/audit';
 import { qualifiedName } from '../../lambdas/domain/table';
 import { LOCAL_ADAPTERS } from '../../lambdas/runtime/adapters';
-import { type ChainStatus, chainStatusOfEvents } from './chain-status';
+import { verifyAudit } from '../audit-log';
+import { type ChainStatus, chainStatusOfVerification } from './chain-status';
 import { renderReport } from './html';
 import { buildReport, type Report, type Schedule } from './model';
 
@@ -58,11 +59,28 @@ export async function readReport(config: TallyConfig, options: ReportOptions): P
       now,
       schedule: options.schedule,
       ...(events.length >= maxEvents ? { truncated: { maxEvents } } : {}),
-      chain: options.chain ?? chainStatusOfEvents(events, { contiguous: table === undefined }),
+      chain: options.chain ?? (await verifiedChain(config, since, table, tables)),
     });
   } finally {
     await warehouse.close();
   }
+}
+
+/**
+ * The chain's verdict from the audit log's verifier, from the newest checkpoint before the period (the
+ * chain's start without one) to its head: for one table (given by its source or its target name, which
+ * the period's events resolve), that table's events.
+ */
+async function verifiedChain(
+  config: TallyConfig,
+  since: string,
+  table: string | undefined,
+  tables: readonly string[],
+): Promise<ChainStatus> {
+  const source = table === undefined ? undefined : tables.length === 1 ? (tables[0] as string) : table;
+  return chainStatusOfVerification(
+    await verifyAudit(config, { since, ...(source !== undefined ? { table: source } : {}) }),
+  );
 }
 
 /** Writes the report's HTML; returns the file's absolute path. */

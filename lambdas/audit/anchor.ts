@@ -46,6 +46,16 @@ export function checkpointSecret(config: Pick<TallyConfig, 'audit'>): Promise<Bu
   return key;
 }
 
+/**
+ * The keys a checkpoint may be signed with: the current one first (it signs), then
+ * `audit.previousCheckpointKeys`, the keys it replaced; none when checkpoints are not signed.
+ */
+export async function checkpointKeys(config: Pick<TallyConfig, 'audit'>): Promise<Buffer[]> {
+  const current = await checkpointSecret(config);
+  if (current === undefined) return [];
+  return [current, ...(config.audit?.previousCheckpointKeys ?? []).map((k) => Buffer.from(k, 'utf8'))];
+}
+
 async function readKeyFile(file: string): Promise<Buffer> {
   let text: string;
   try {

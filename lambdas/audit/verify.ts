@@ -18,7 +18,7 @@ import {
 } from '../domain/checkpoint';
 import { InvalidInputError } from '../domain/errors';
 import type { AuditFilter, AuditTable, Stage } from '../ports';
-import { checkpointKey, checkpointSecret, readCheckpoint, verifiedKey } from './anchor';
+import { checkpointKey, checkpointKeys, readCheckpoint, verifiedKey } from './anchor';
 import { readTail, type Tail } from './tail';
 import { auditKey } from './writer';
 
@@ -88,6 +88,18 @@ export interface VerifyResult {
   readonly break: AuditBreak | null;
   /** Whether this walk recorded its progress, for the next to start from. */
   readonly recorded: boolean;
+  /** What the walk covered: the whole chain, or one table's events without the links between them. */
+  readonly scope: VerifyScope;
+}
+
+export interface VerifyScope {
+  /** The one source table whose events were checked (`table`); null for every event. */
+  readonly table: string | null;
+  /**
+   * Whether each event's PREV_HASH was followed to the ROW_HASH of the event before it. Not with `table`:
+   * the event before one is often another table's, which that walk does not read.
+   */
+  readonly links: boolean;
 }
 
 /** The record of the last verified checkpoint, `<prefix>/audit/verified.json`. */
@@ -113,7 +125,7 @@ export async function verifyAuditChain(deps: VerifyDeps, options: VerifyOptions 
     throw new InvalidInputError('pageSize must be a positive integer');
   if (options.since !== undefined && Number.isNaN(Date.parse(options.since)))
     throw new InvalidInputError(`since must be an ISO 8601 time, got '${options.since}'`);
-  const walk = new Walk(deps, options, pageSize, await checkpointSecret(deps.config));
+  const walk = new Walk(deps, options, pageSize, await checkpointKeys(deps.config));
   return walk.run();
 }
 
@@ -135,7 +147,8 @@ class Walk {
     private readonly deps: VerifyDeps,
     private readonly options: VerifyOptions,
     private readonly pageSize: number,
-    private readonly key: Buffer | undefined,
+    /** The current checkpoint key first (it signs the record), then the keys it replaced. */
+    private readonly keys: readonly Buffer[],
   ) {
     this.narrowed = options.table !== undefined;
   }
@@ -163,9 +176,10 @@ class Walk {
           : null,
       pending: this.tail?.undelivered.length ?? 0,
       unanchored: this.anchors?.unanchoredDelivered ?? 0,
-      signed: this.key !== undefined,
+      signed: this.keys.length > 0,
       break: found,
       recorded,
+      scope: { table: this.options.table ?? null, links: !this.narrowed },
     };
   }
 
@@ -218,7 +232,7 @@ class Walk {
       return this.checkpointBefore(Date.parse(this.options.since), lastSeq);
     const record = await this.deps.ports.stage.getJson<VerifiedRecord>(verifiedKey(this.deps));
     if (record === null) return null;
-    if (this.key && !this.validRecord(record)) {
+    if (this.keys.length > 0 && !this.validRecord(record)) {
       this.fail({
         kind: 'checkpoint',
         eventId: null,
@@ -283,7 +297,7 @@ class Walk {
     const problem =
       checkpoint === null
         ? `checkpoint ${seq} (${checkpointKey(this.deps, seq)}) is missing, though the chain's tail records checkpoints up to ${this.tail?.checkpoint?.seq ?? 0}`
-        : checkpointProblem(checkpoint, seq, previous, this.key);
+        : checkpointProblem(checkpoint, seq, previous, this.keys);
     if (problem !== null || checkpoint === null) {
       this.fail({
         kind: 'checkpoint',
@@ -556,15 +570,17 @@ class Walk {
   private async record(): Promise<boolean> {
     if (this.verified === null) return false;
     const unsigned: VerifiedRecord = { ...this.verified, verifiedAt: this.deps.now().toISOString() };
-    const record = this.key ? { ...unsigned, hmac: recordSignature(unsigned, this.key) } : unsigned;
+    const key = this.keys[0];
+    const record = key ? { ...unsigned, hmac: recordSignature(unsigned, key) } : unsigned;
     await this.deps.ports.stage.putJson(verifiedKey(this.deps), record);
     return true;
   }
 
   private validRecord(record: VerifiedRecord): boolean {
-    if (!this.key || typeof record.hmac !== 'string' || !/^[0-9a-f]{64}$/.test(record.hmac)) return false;
+    if (typeof record.hmac !== 'string' || !/^[0-9a-f]{64}$/.test(record.hmac)) return false;
     const { hmac, ...rest } = record;
-    return timingSafeEqual(Buffer.from(hmac, 'hex'), Buffer.from(recordSignature(rest, this.key), 'hex'));
+    const given = Buffer.from(hmac, 'hex');
+    return this.keys.some((key) => timingSafeEqual(given, Buffer.from(recordSignature(rest, key), 'hex')));
   }
 
   /** For a narrowed walk: the last delivered event's place in the log, read once. */
@@ -812,6 +828,7 @@ export function describeVerification(result: VerifyResult): string {
   lines.push(
     `checked ${result.checked} event(s) from ${start}, against ${result.checkpoints} checkpoint(s)${result.signed ? ' (HMAC checked)' : ''}`,
   );
+  lines.push(describeScope(result.scope));
   if (result.head) lines.push(`head: ${result.head.eventId} ${result.head.rowHash}`);
   if (result.verifiedCheckpoint !== null)
     lines.push(`last verified checkpoint: ${result.verifiedCheckpoint}`);
@@ -819,4 +836,11 @@ export function describeVerification(result: VerifyResult): string {
     lines.push(`${result.unanchored} delivered event(s) not yet anchored by a checkpoint`);
   if (result.pending > 0) lines.push(`${result.pending} event(s) waiting in S3 for delivery, not checked`);
   return lines.join('\n');
+}
+
+/** What a walk checked and what it did not, in one line for a person. */
+export function describeScope(scope: VerifyScope): string {
+  if (scope.table === null)
+    return "checked: every event's hash, its link to the event before it, its S3 copy and its checkpoint entry";
+  return `checked: only ${scope.table}'s events, each one's hash, S3 copy and checkpoint entry, and their order; not checked: the links between events (each PREV_HASH against the ROW_HASH of the event before it, often another table's) and every other table's events: run without --table for those`;
 }

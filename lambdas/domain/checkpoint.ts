@@ -97,20 +97,24 @@ export function hasValidSignature(checkpoint: Checkpoint, key: Buffer): boolean 
   return timingSafeEqual(Buffer.from(checkpoint.hmac, 'hex'), Buffer.from(signature(checkpoint, key), 'hex'));
 }
 
-/** What is wrong with a checkpoint read back as the successor of `previous`; null when nothing is. */
+/**
+ * What is wrong with a checkpoint read back as the successor of `previous`; null when nothing is. With
+ * `keys` (the current key first, then the keys it replaced), its HMAC must hold under one of them.
+ */
 export function checkpointProblem(
   checkpoint: Checkpoint,
   seq: number,
   previous: CheckpointRef | null,
-  key?: Buffer,
+  keys: readonly Buffer[] = [],
 ): string | null {
   if (checkpoint.version !== 1 || !Array.isArray(checkpoint.events) || checkpoint.events.length === 0)
     return `checkpoint ${seq} is not a checkpoint Tally wrote (no version 1, or no events)`;
   if (checkpoint.seq !== seq) return `checkpoint ${seq} says it is checkpoint ${checkpoint.seq}`;
-  if (key && !hasValidSignature(checkpoint, key)) {
+  if (keys.length > 0 && !keys.some((key) => hasValidSignature(checkpoint, key))) {
+    const which = keys.length === 1 ? 'the configured key' : `any of the ${keys.length} configured keys`;
     return checkpoint.hmac === undefined
       ? `checkpoint ${seq} carries no HMAC, and a checkpoint key is configured`
-      : `checkpoint ${seq}'s HMAC does not match its content under the configured key: it was written or changed without the key`;
+      : `checkpoint ${seq}'s HMAC does not match its content under ${which}: it was written or changed without the key`;
   }
   if (previous !== null) {
     if (checkpoint.previous?.seq !== previous.seq || checkpoint.previous.headHash !== previous.headHash)

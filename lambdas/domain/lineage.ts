@@ -1,9 +1,11 @@
 // OpenLineage run events drawn from the audit events: a table's job is an OpenLineage job whose run starts
 // with its `start` event and ends with its `success` (COMPLETE), `failure` (FAIL) or `skipped` (ABORT)
 // event; the execution is the parent run. Everything an event says comes from the audit event it mirrors.
+
 import { v5 as uuidv5 } from 'uuid';
 import type { AuditEvent, EventType } from './audit';
 import { LEDGER_STAGES } from './ledger';
+import { readStepDurations } from './step-durations';
 import { epochMicros } from './window';
 
 /** The version of the OpenLineage specification the events follow (its JSON schema's `$id`). */
@@ -105,7 +107,10 @@ export function lineageEventOf(event: AuditEvent, naming: LineageNaming): RunEve
   if (eventType === 'FAIL') {
     runFacets.errorMessage = {
       ...facet('errorMessage'),
-      message: [event.errorType, event.errorMessage].filter((p) => p !== null && p !== '').join(': '),
+      // The error's own message, without the steps' durations the audit event carries after it.
+      message: [event.errorType, readStepDurations(event.errorMessage).message]
+        .filter((p) => p !== null && p !== '')
+        .join(': '),
       programmingLanguage: 'JavaScript',
     };
   }

@@ -24,9 +24,20 @@ const snowflakeSecretSchema = z
     message: 'set password or privateKey',
   });
 
+/**
+ * The audit checkpoints' HMAC key: `key` signs, `previousKeys` (the keys it replaced, newest first) still
+ * verify the checkpoints they signed. A rotation puts a new `key` and moves the old one into `previousKeys`.
+ */
+const checkpointSecretSchema = z.looseObject({
+  key: z.string().min(32, 'must be at least 32 characters'),
+  previousKeys: z.array(z.string().min(32, 'must be at least 32 characters')).optional(),
+});
+
 export interface Secrets {
   readonly postgres?: unknown;
   readonly snowflake?: unknown;
+  /** The checkpoint key's secret (see `checkpointSecretSchema`). */
+  readonly checkpoint?: unknown;
 }
 
 export function applySecrets(config: TallyConfig, secrets: Secrets): TallyConfig {
@@ -59,6 +70,15 @@ export function applySecrets(config: TallyConfig, secrets: Secrets): TallyConfig
         ...(password !== undefined ? { password } : {}),
         ...(s.privateKey !== undefined ? { privateKey: s.privateKey } : {}),
       },
+    };
+  }
+  if (secrets.checkpoint !== undefined) {
+    const s = parse(checkpointSecretSchema, secrets.checkpoint, 'checkpoint key secret');
+    // The secret replaces whatever key the configuration names: in AWS it is the one source of the key.
+    const { checkpointKeyFile: _file, ...audit } = next.audit;
+    next = {
+      ...next,
+      audit: { ...audit, checkpointKey: s.key, previousCheckpointKeys: s.previousKeys ?? [] },
     };
   }
   return next;

@@ -18,6 +18,11 @@ export const ENV = {
   configFile: 'TALLY_CONFIG_FILE',
   postgresSecretArn: 'TALLY_POSTGRES_SECRET_ARN',
   snowflakeSecretArn: 'TALLY_SNOWFLAKE_SECRET_ARN',
+  /**
+   * The secret holding the audit checkpoints' HMAC key, `{ "key": "...", "previousKeys": [...] }`: read by
+   * the functions that write audit events (and so checkpoints) and by the audit verification.
+   */
+  checkpointSecretArn: 'TALLY_CHECKPOINT_SECRET_ARN',
   /** The alert topic the daily audit verification publishes a break to. */
   alertTopicArn: 'TALLY_ALERT_TOPIC_ARN',
 } as const;
@@ -31,6 +36,7 @@ export interface RuntimeSettings {
   readonly lineage?: LineageSettings | null;
   readonly postgresSecretArn?: string;
   readonly snowflakeSecretArn?: string;
+  readonly checkpointSecretArn?: string;
 }
 
 export interface SettingsOptions {
@@ -71,6 +77,7 @@ export function loadRuntimeSettings(
     json = { ...bundledConfig(file, options.codeDir ?? env.LAMBDA_TASK_ROOT), ...asObject(json) };
   const postgresSecretArn = nonEmpty(env[ENV.postgresSecretArn]);
   const snowflakeSecretArn = nonEmpty(env[ENV.snowflakeSecretArn]);
+  const checkpointSecretArn = nonEmpty(env[ENV.checkpointSecretArn]);
   const config = parseConfig(
     snowflakeSecretArn
       ? withCredentialSlot(json, FROM_SECRET)
@@ -86,6 +93,7 @@ export function loadRuntimeSettings(
     }),
     ...(postgresSecretArn ? { postgresSecretArn } : {}),
     ...(snowflakeSecretArn ? { snowflakeSecretArn } : {}),
+    ...(checkpointSecretArn ? { checkpointSecretArn } : {}),
   };
 }
 

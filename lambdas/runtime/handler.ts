@@ -16,7 +16,13 @@ import type { PortFactories } from './lazy-ports';
 import { DEFAULT_METRICS_SERVICE, METRICS_NAMESPACE, METRICS_SERVICE_ENV } from './metric-names';
 import { type TallyContext, tallyRuntime } from './middleware';
 import { Runtime } from './runtime';
-import { createSecretsClient, fetchSecrets, type SecretIds, SecretStore } from './secrets';
+import {
+  checkpointKeyStore,
+  createSecretsClient,
+  fetchSecrets,
+  type SecretIds,
+  SecretStore,
+} from './secrets';
 import { stepMetrics } from './step-metrics';
 
 /** How long a fetched secret is trusted before it is read again (a rotation is picked up within it). */
@@ -49,7 +55,9 @@ export function createHandler(
   });
   const runtime = new Runtime(settings, factories);
   const logger = new Logger({ serviceName: 'tally' });
-  const store = secretStore(settings, options);
+  const client = options.secretsClient ?? createSecretsClient();
+  const store = secretStore(settings, client);
+  const checkpointStore = checkpointKeyStore(settings.checkpointSecretArn, client);
   // The middleware below puts the step's dependencies on the context before the step runs. The step runs
   // on a clock of the time the invocation has left, which its Snowflake statements are held to (middy's
   // before and after hooks cannot wrap the step in it, so the handler itself does).
@@ -68,14 +76,15 @@ export function createHandler(
       logger.info('credentials changed in Secrets Manager since they were cached; running again with them', {
         errorName: err.name,
       });
-      tally.tally = runtime.deps(secrets, logger);
+      tally.tally = runtime.deps({ ...(await checkpointStore?.get()), ...secrets }, logger);
       return run();
     }
   };
   const handler = middy<unknown, unknown, Error, Context>(base).use(
     injectLambdaContext(logger, { resetKeys: true }),
   );
-  if (store) handler.use(fetchSecrets(store));
+  const stores = [store, checkpointStore].filter((s): s is SecretStore => s !== undefined);
+  if (stores.length > 0) handler.use(fetchSecrets(...stores));
   handler.use(tallyRuntime(STEPS[step].functionName, runtime, logger));
   const metrics = options.metrics ?? defaultMetrics(env);
   // Last, so that its before and after hooks run closest to the step and time the step alone.
@@ -91,13 +100,17 @@ function defaultMetrics(env: NodeJS.ProcessEnv): Metrics | false {
   });
 }
 
-function secretStore(settings: RuntimeSettings, options: HandlerOptions): SecretStore | undefined {
+/** The credentials' secrets, read through a cache (the checkpoint key has its own store). */
+function secretStore(
+  settings: RuntimeSettings,
+  client: Pick<SecretsManagerClient, 'send'>,
+): SecretStore | undefined {
   const ids: SecretIds = {
     ...(settings.postgresSecretArn ? { postgres: settings.postgresSecretArn } : {}),
     ...(settings.snowflakeSecretArn ? { snowflake: settings.snowflakeSecretArn } : {}),
   };
   if (Object.keys(ids).length === 0) return undefined;
-  return new SecretStore(ids, options.secretsClient ?? createSecretsClient(), SECRET_CACHE_MS);
+  return new SecretStore(ids, client, SECRET_CACHE_MS);
 }
 
 function stepNamed(name: string | undefined): StepName {

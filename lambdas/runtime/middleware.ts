@@ -14,6 +14,7 @@ export interface TallyContext extends Context {
   tally: StepDeps;
   postgresSecret?: unknown;
   snowflakeSecret?: unknown;
+  checkpointSecret?: unknown;
 }
 
 interface EventShape {
@@ -45,6 +46,7 @@ export function tallyRuntime(
       const secrets: Secrets = {
         ...(context.postgresSecret !== undefined ? { postgres: context.postgresSecret } : {}),
         ...(context.snowflakeSecret !== undefined ? { snowflake: context.snowflakeSecret } : {}),
+        ...(context.checkpointSecret !== undefined ? { checkpoint: context.checkpointSecret } : {}),
       };
       context.tally = runtime.deps(secrets, logger);
       logger.info('step started', { mode: typeof event.mode === 'string' ? event.mode : undefined });

@@ -149,14 +149,31 @@ export class SecretStore {
   }
 }
 
-/** Puts the secrets on the context before the step runs, where `tallyRuntime` takes them. */
-export function fetchSecrets(store: SecretStore): MiddlewareObj<unknown, unknown, Error, Context> {
+/** Puts the secrets of every store on the context before the step runs, where `tallyRuntime` takes them. */
+export function fetchSecrets(
+  ...stores: readonly SecretStore[]
+): MiddlewareObj<unknown, unknown, Error, Context> {
   return {
     before: async (request) => {
       const context = request.context as TallyContext;
-      const secrets = await store.get();
+      const all = await Promise.all(stores.map((store) => store.get()));
+      const secrets: Secrets = Object.assign({}, ...all);
       if (secrets.postgres !== undefined) context.postgresSecret = secrets.postgres;
       if (secrets.snowflake !== undefined) context.snowflakeSecret = secrets.snowflake;
+      if (secrets.checkpoint !== undefined) context.checkpointSecret = secrets.checkpoint;
     },
   };
+}
+
+/**
+ * The checkpoint key's secret, read once per cold start and kept: a rotated key is taken up by the next
+ * cold start, and until then the key it replaced (kept in `previousKeys`) still verifies what it signs.
+ */
+export function checkpointKeyStore(
+  secretArn: string | undefined,
+  client: Pick<SecretsManagerClient, 'send'>,
+): SecretStore | undefined {
+  return secretArn === undefined
+    ? undefined
+    : new SecretStore({ checkpoint: secretArn }, client, Number.POSITIVE_INFINITY);
 }

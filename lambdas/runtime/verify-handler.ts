@@ -13,7 +13,7 @@ import { withStepClock } from '../step-clock';
 import { applySecrets } from './credentials';
 import { ENV, loadRuntimeSettings } from './env';
 import type { PortFactories } from './lazy-ports';
-import { createSecretsClient, SecretStore } from './secrets';
+import { checkpointKeyStore, createSecretsClient, SecretStore } from './secrets';
 
 /** SNS takes at most 256 KB; a break's description is a few lines, kept well under that. */
 const MAX_MESSAGE = 8_000;
@@ -37,17 +37,18 @@ export function createVerifyHandler(
   const topicArn = env[ENV.alertTopicArn];
   if (!topicArn)
     throw new InvalidConfigError(`${ENV.alertTopicArn} is not set: it must name the alert topic`);
+  const client = options.secretsClient ?? createSecretsClient();
   const store = settings.snowflakeSecretArn
-    ? new SecretStore(
-        { snowflake: settings.snowflakeSecretArn },
-        options.secretsClient ?? createSecretsClient(),
-        15 * 60 * 1000,
-      )
+    ? new SecretStore({ snowflake: settings.snowflakeSecretArn }, client, 15 * 60 * 1000)
     : undefined;
+  const checkpointStore = checkpointKeyStore(settings.checkpointSecretArn, client);
   const sns = options.snsClient ?? new SNSClient({ requestHandler: awsRequestHandler(AWS_API_TIMEOUTS) });
   const logger = new Logger({ serviceName: 'tally' });
   return async (_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
-    const config = applySecrets(settings.config, store ? await store.get() : {});
+    const config = applySecrets(settings.config, {
+      ...(await checkpointStore?.get()),
+      ...(await store?.get()),
+    });
     const warehouse = factories.warehouse(config);
     let result: VerifyResult;
     try {

@@ -33,6 +33,12 @@ export const invocationSchema = z.object({
   executionTimeoutSeconds: z.number().int().positive().optional(),
 });
 
+/**
+ * How long the step's invocation took, in milliseconds: set on its output by the step's frame
+ * (`frame.ts`), and carried by the table's final audit event (`domain/step-durations.ts`).
+ */
+const stepMs = z.number().int().min(0).optional();
+
 const windowSchema: z.ZodType<Window> = z.object({ from: z.string().nullable(), to: z.string().nullable() });
 
 /** One column as the source catalog describes it. */
@@ -125,11 +131,13 @@ export type ChunkPlan = z.infer<typeof chunkPlanSchema>;
  * `sourceCount` is null then, and each chunk counts its own range in its export's snapshot.
  */
 export const countOutputSchema = z.object({
+  stepMs,
   sourceCount: z.number().int().min(0).nullable(),
   chunks: chunkPlanSchema.optional(),
 });
 export type CountOutput = z.infer<typeof countOutputSchema>;
 export const exportOutputSchema = z.object({
+  stepMs,
   sourceCount: z.number().int().min(0),
   rows: z.number().int().min(0),
   rawBytes: z.number().int().min(0),
@@ -185,6 +193,7 @@ export const swapRecordSchema = z.object({
 });
 export type SwapRecord = z.infer<typeof swapRecordSchema>;
 export const loadOutputSchema = z.object({
+  stepMs,
   rowsParsed: z.number().int().min(0),
   rowsLoaded: z.number().int().min(0),
   inserted: z.number().int().min(0).nullable(),
@@ -193,6 +202,7 @@ export const loadOutputSchema = z.object({
 });
 export type LoadOutput = z.infer<typeof loadOutputSchema>;
 export const verifyOutputSchema = z.object({
+  stepMs,
   targetCount: z.number().int().min(0),
   countMatch: z.literal(true),
   /** Set when the volume guard, in 'warn' mode, found the window's volume anomalous: why. */
@@ -201,6 +211,7 @@ export const verifyOutputSchema = z.object({
 export type VerifyOutput = z.infer<typeof verifyOutputSchema>;
 
 export const valuesOutputSchema = z.object({
+  stepMs,
   mode: z.enum(['off', 'sampled', 'full']),
   /** Segment checksums computed on each side, over every level of the bisection. */
   segments: z.number().int().min(0),
@@ -220,8 +231,9 @@ export type ValuesOutput = z.infer<typeof valuesOutputSchema>;
  * (`keys`, described), and whether more differed than one check handles (`incomplete`).
  */
 export const deletesOutputSchema = z.discriminatedUnion('ran', [
-  z.object({ ran: z.literal(false), mode: z.enum(DELETE_MODES), reason: z.string() }),
+  z.object({ stepMs, ran: z.literal(false), mode: z.enum(DELETE_MODES), reason: z.string() }),
   z.object({
+    stepMs,
     ran: z.literal(true),
     mode: z.enum(['report', 'soft', 'propagate']),
     bound: z.string(),

@@ -22,10 +22,20 @@ export function jobStep<S extends z.ZodType>(
 /** A step of one table inside the Map: a retry says so first, and every step renews the table's lease. */
 export function tableStep(run: (event: TableEvent, deps: StepDeps) => Promise<unknown>): BoundStep {
   return async (raw, deps) => {
+    const started = performance.now();
     const event = parseEvent(tableEventSchema, raw, 'event');
     await enterTable(event, deps);
-    return run(event, deps);
+    return timed(await run(event, deps), performance.now() - started);
   };
+}
+
+/**
+ * A step's result with how long its invocation took (`stepMs`), which the table's final audit event
+ * carries; a result that is not an object (a chunk's index) is left as it is.
+ */
+function timed(result: unknown, ms: number): unknown {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return result;
+  return { ...result, stepMs: Math.round(ms) };
 }
 
 /**

@@ -15,8 +15,11 @@ import { verifyCounts } from './verify-counts';
 import { verifyValues } from './verify-values';
 import { writeAudit } from './write-audit';
 
-/** The secrets a step's Lambda may read. */
-export type StepSecret = 'postgres' | 'snowflake';
+/**
+ * The secrets a step's Lambda may read: the credentials, and the audit checkpoints' HMAC key, which every
+ * step that writes audit events needs (a write may end with a checkpoint).
+ */
+export type StepSecret = 'postgres' | 'snowflake' | 'checkpoint';
 /**
  * The S3 prefixes (under `s3.prefix`) a step's Lambda may use: staged part files, the audit mirror, and
  * the tables' resolved columns Plan keeps beside the state (written by Plan, read by the table steps).
@@ -65,7 +68,7 @@ export const STEPS = {
     description: 'Tally: validate the input, plan each table and its window',
     timeoutSeconds: 120,
     memoryMb: 512,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans', 'lineage'],
     states: [{ name: 'Plan', resultPath: '$' }],
     run: jobStep(planEventSchema, plan),
@@ -75,7 +78,7 @@ export const STEPS = {
     description: 'Tally: count the rows of a table window at the source, or split a large historical load',
     timeoutSeconds: 300,
     memoryMb: 512,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     // plans: the chunk ranges of a split historical load, which the Distributed Map reads.
     prefixes: ['audit', 'plans', 'plans-read'],
     states: [{ name: 'CountSource', resultPath: '$.count' }],
@@ -87,7 +90,7 @@ export const STEPS = {
     timeoutSeconds: 900,
     // Compression is the bottleneck and Lambda's CPU share grows with memory.
     memoryMb: 2048,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     prefixes: ['staging', 'audit', 'plans-read'],
     states: [
       { name: 'ExportToS3', resultPath: '$.export' },
@@ -105,7 +108,7 @@ export const STEPS = {
     description: 'Tally: COPY or MERGE staged files into Snowflake',
     timeoutSeconds: 900,
     memoryMb: 512,
-    secrets: ['snowflake'],
+    secrets: ['snowflake', 'checkpoint'],
     // plans: a chunked load's record of each chunk's load and of the swap.
     prefixes: ['audit', 'plans', 'plans-read'],
     states: [
@@ -121,7 +124,7 @@ export const STEPS = {
     description: 'Tally: count the target and close the ledger',
     timeoutSeconds: 300,
     memoryMb: 512,
-    secrets: ['snowflake'],
+    secrets: ['snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans-read'],
     states: [{ name: 'VerifyCounts', resultPath: '$.verify' }],
     run: tableStep(verifyCounts),
@@ -131,7 +134,7 @@ export const STEPS = {
     description: 'Tally: compare the values of source and target by segment checksums',
     timeoutSeconds: 900,
     memoryMb: 512,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans-read'],
     states: [{ name: 'VerifyValues', resultPath: '$.values' }],
     run: tableStep(verifyValues),
@@ -141,7 +144,7 @@ export const STEPS = {
     description: 'Tally: find keys deleted at the source by comparing keys, and handle them per table',
     timeoutSeconds: 900,
     memoryMb: 512,
-    secrets: ['postgres', 'snowflake'],
+    secrets: ['postgres', 'snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans-read'],
     states: [{ name: 'CheckDeletes', resultPath: '$.deletes' }],
     run: tableStep(checkDeletes),
@@ -151,7 +154,7 @@ export const STEPS = {
     description: 'Tally: append audit events to Snowflake and S3',
     timeoutSeconds: 120,
     memoryMb: 512,
-    secrets: ['snowflake'],
+    secrets: ['snowflake', 'checkpoint'],
     prefixes: ['audit', 'plans-read', 'lineage'],
     states: [
       // The success returns the table's outcome, which replaces the iteration's state; the failure keeps

@@ -7,6 +7,7 @@ import { clip } from '../domain/alert';
 import type { AuditEvent, AuditEventInput } from '../domain/audit';
 import { INCOMPLETE_CHECK } from '../domain/deletes';
 import { retryEvent } from '../domain/job-events';
+import { type StepDurations, type TimedStep, withStepDurations } from '../domain/step-durations';
 import { releaseTable } from '../leases/table-lease';
 import { emitLineage } from '../lineage/emit';
 import { describeDeletes } from './check-deletes';
@@ -33,6 +34,7 @@ export async function writeAudit(
   deps: StepDeps,
 ): Promise<TableOutcome | { alerted: number }> {
   if (event.mode === 'alert') return writeAlerts(event, deps);
+  const started = performance.now();
   const { state, executionId, stateName, attempt } = event;
   const kept = await keptEvents(deps, state.work.jobId, state.work.table);
   const events: AuditEventInput[] = [];
@@ -53,7 +55,7 @@ export async function writeAudit(
   if (checked) events.push(deletesEvent(event, deps));
   // A chunk that failed its Map recorded itself: the event and the alert name it, with its own error.
   const failure = event.mode === 'failure' ? await failureOf(deps, state) : null;
-  if (!already) events.push(await tableResult(event, deps, retries, failure));
+  if (!already) events.push(await tableResult(event, deps, retries, failure, started));
   let written: AuditEvent[];
   try {
     written = await appendAudit(deps, events);
@@ -136,6 +138,7 @@ async function tableResult(
   deps: StepDeps,
   retryCount: number,
   failure: Failure | null,
+  started: number,
 ): Promise<AuditEventInput> {
   const { state, executionId, mode } = event;
   const { work } = state;
@@ -167,7 +170,12 @@ async function tableResult(
     // A success can still carry a warning: the volume guard's, for a window far below its usual size. Its
     // message also carries the value check's figures (segments, checksums compared, mismatches).
     errorType: error?.type ?? (state.verify?.volumeWarning ? 'VolumeWarning' : null),
-    errorMessage: error?.message ?? successMessage(state),
+    // The steps' durations ride at its end, in the form `domain/step-durations.ts` reads back; WriteAudit's
+    // own is its time up to this event, which is sealed and written after.
+    errorMessage: withStepDurations(error?.message ?? successMessage(state), {
+      ...stepDurations(state),
+      WriteAudit: performance.now() - started,
+    }),
     retryCount,
   };
 }
@@ -200,6 +208,21 @@ function deletesEvent(
     errorType: deletes.incomplete ? INCOMPLETE_CHECK : null,
     errorMessage: describeDeletes(deletes) ?? null,
   };
+}
+
+/** How long each step of the table's chain took, as their results say. */
+function stepDurations(state: TableState): StepDurations {
+  const durations: StepDurations = {};
+  const results: readonly [TimedStep, { readonly stepMs?: number | undefined } | undefined][] = [
+    ['CountSource', state.count],
+    ['ExportToS3', state.export],
+    ['LoadSnowflake', state.load],
+    ['VerifyCounts', state.verify],
+    ['VerifyValues', state.values],
+    ['CheckDeletes', state.deletes],
+  ];
+  for (const [step, result] of results) if (result?.stepMs !== undefined) durations[step] = result.stepMs;
+  return durations;
 }
 
 /**

@@ -12,7 +12,7 @@ const synth = (context: Record<string, string>, folder: string) => synthApp(cont
 const freshness = (resources: readonly Resource[]) =>
   resources
     .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
-    .filter((r) => JSON.stringify(r.Properties.Metrics).includes('"VerifiedWindows"'))
+    .filter((r) => (JSON.stringify(r.Properties.Metrics) ?? '').includes('"VerifiedWindows"'))
     .map((r) => r.Properties.EvaluationPeriods);
 
 describe('cdk synth -c freshnessIntervals', () => {

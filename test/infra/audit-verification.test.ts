@@ -9,6 +9,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/runtime/env';
+import { STEP_NAMES, STEPS } from '../../lambdas/steps/registry';
 import type { TallyStack } from '../../lib/tally-stack';
 import { buildStack, logicalIdOf, newApp, render, resourcesOf, tallyStack } from '../support/cdk';
 
@@ -33,7 +34,7 @@ describe('the daily audit verification', () => {
   let stack: TallyStack;
   let template: Template;
   beforeAll(() => {
-    ({ stack, template } = tallyStack({ auditVerification: true }));
+    ({ stack, template } = tallyStack({ auditVerificationScheduleEnabled: true }));
   });
   const verification = () => {
     const v = stack.pipeline.auditVerification;
@@ -41,8 +42,35 @@ describe('the daily audit verification', () => {
     return v;
   };
 
-  it('is not deployed unless asked for', () => {
-    expect(buildStack().pipeline.auditVerification).toBeUndefined();
+  it('is deployed by default, and left out with auditVerification false (-c auditVerification=disabled)', () => {
+    expect(buildStack().pipeline.auditVerification).toBeDefined();
+    const { stack: without, template: withoutTemplate } = tallyStack({ auditVerification: false });
+    expect(without.pipeline.auditVerification).toBeUndefined();
+    const handlers = Object.values(resourcesOf(withoutTemplate, 'AWS::Lambda::Function')).map(
+      (fn) =>
+        (fn.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables[
+          ENV.step
+        ],
+    );
+    expect(handlers).not.toContain('verifyAudit');
+    expect(handlers).toHaveLength(STEP_NAMES.length);
+    const daily = Object.values(resourcesOf(withoutTemplate, 'AWS::Events::Rule')).filter(
+      (r) => r.Properties?.ScheduleExpression === 'rate(1 day)',
+    );
+    expect(daily).toEqual([]);
+  });
+
+  it('runs daily once the pipeline schedule does, or whatever it with auditVerificationScheduleEnabled', () => {
+    const stateOf = (props: Parameters<typeof tallyStack>[0]) => {
+      const built = tallyStack(props);
+      const schedule = built.stack.pipeline.auditVerification?.schedule;
+      if (!schedule) throw new Error('no audit verification in the stack');
+      return resourcesOf(built.template, 'AWS::Events::Rule')[logicalIdOf(built.stack, schedule)]?.Properties
+        ?.State;
+    };
+    expect(stateOf({})).toBe('DISABLED');
+    expect(stateOf({ scheduleEnabled: true })).toBe('ENABLED');
+    expect(stateOf({ auditVerificationScheduleEnabled: true })).toBe('ENABLED');
   });
 
   it('runs its own handler once a day, told where the alert topic and the Snowflake secret are', () => {
@@ -52,6 +80,9 @@ describe('the daily audit verification', () => {
       (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     expect(render(variables[ENV.alertTopicArn])).toBe(`<${logicalIdOf(stack, stack.pipeline.alertTopic)}>`);
     expect(variables[ENV.snowflakeSecretArn]).toBeDefined();
+    expect(render(variables[ENV.checkpointSecretArn])).toBe(
+      `<${logicalIdOf(stack, stack.pipeline.checkpointSecret as never)}>`,
+    );
     expect(variables[ENV.postgresSecretArn]).toBeUndefined();
     expect(fn?.Properties?.Timeout).toBe(900);
     const rule = resourcesOf(template, 'AWS::Events::Rule')[logicalIdOf(stack, verification().schedule)];
@@ -61,7 +92,7 @@ describe('the daily audit verification', () => {
     expect(targets.map((t) => render(t.Arn))).toEqual([`<${fnId}.Arn>`]);
   });
 
-  it('may read the audit mirror, write only its record, read the Snowflake secret and publish alerts: nothing else', () => {
+  it('may read the audit mirror, write only its record, read the Snowflake and checkpoint secrets and publish alerts: nothing else', () => {
     const roleId = logicalIdOf(stack, verification().function.role);
     const bucket = `<${logicalIdOf(stack, stack.pipeline.bucket)}.Arn>`;
     const grants = statementsOf(template, roleId).map((s) => ({
@@ -86,7 +117,11 @@ describe('the daily audit verification', () => {
     const secrets = grants.filter((g) => g.actions.some((a) => a.startsWith('secretsmanager:')));
     expect(secrets.flatMap((g) => g.resources)).toEqual([
       `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
+      `<${logicalIdOf(stack, stack.pipeline.checkpointSecret as never)}>`,
     ]);
+    expect(secrets.flatMap((g) => g.actions).sort()).toEqual(
+      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].flatMap((a) => [a, a]).sort(),
+    );
     const all = grants.flatMap((g) => g.actions);
     expect(all.filter((a) => /^s3:(Delete|PutObjectRetention|\*)|^sns:\*|^states:|^lambda:/.test(a))).toEqual(
       [],
@@ -111,7 +146,7 @@ describe('the daily audit verification', () => {
   it('leaves cdk-nag nothing unacknowledged, with Object Lock and the verification both on', () => {
     const app = newApp();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    buildStack({ auditVerification: true, auditObjectLock: 'COMPLIANCE', auditObjectLockDays: 400 }, app);
+    buildStack({ auditObjectLock: 'COMPLIANCE', auditObjectLockDays: 400 }, app);
     const report = JSON.parse(
       readFileSync(join(app.synth().directory, 'validation-report.json'), 'utf8'),
     ) as {
@@ -138,5 +173,71 @@ describe('the daily audit verification', () => {
       mode: 'COMPLIANCE',
       days: 400,
     });
+  });
+});
+
+describe("the audit checkpoints' HMAC key", () => {
+  const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tally/checkpoint-AbCdEf';
+  const readersOf = (built: ReturnType<typeof tallyStack>, secret: string) =>
+    Object.values(resourcesOf(built.template, 'AWS::IAM::Policy'))
+      .filter((p) =>
+        ((p.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? []).some(
+          (st) => list(st.Resource).map(render).includes(secret),
+        ),
+      )
+      .map((p) => render((p.Properties?.Roles as unknown[] | undefined)?.[0]));
+  const rolesWriting = (built: ReturnType<typeof tallyStack>) => [
+    ...STEP_NAMES.filter((step) => (STEPS[step].prefixes as readonly string[]).includes('audit')).map(
+      (step) => `<${logicalIdOf(built.stack, built.stack.pipeline.functions[step].role)}>`,
+    ),
+    `<${logicalIdOf(built.stack, built.stack.pipeline.auditVerification!.function.role)}>`,
+  ];
+
+  it('is a generated key, kept on stack deletion and encrypted with the pipeline key, by default', () => {
+    const built = tallyStack();
+    const id = logicalIdOf(built.stack, built.stack.pipeline.checkpointSecret as never);
+    const secret = built.template.toJSON().Resources[id];
+    expect(secret).toMatchObject({ Type: 'AWS::SecretsManager::Secret', DeletionPolicy: 'Retain' });
+    expect(render(secret.Properties.KmsKeyId)).toBe(
+      `<${logicalIdOf(built.stack, built.stack.pipeline.key)}.Arn>`,
+    );
+    expect(secret.Properties.GenerateSecretString).toMatchObject({
+      GenerateStringKey: 'key',
+      PasswordLength: 64,
+      SecretStringTemplate: '{}',
+    });
+  });
+
+  it('is read, and only read, by every function that writes audit events and by the verification', () => {
+    const built = tallyStack();
+    const secret = `<${logicalIdOf(built.stack, built.stack.pipeline.checkpointSecret as never)}>`;
+    expect(readersOf(built, secret).sort()).toEqual(rolesWriting(built).sort());
+    const actions = Object.values(resourcesOf(built.template, 'AWS::IAM::Policy'))
+      .flatMap(
+        (p) => (p.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
+      )
+      .filter((st) => list(st.Resource).map(render).includes(secret))
+      .flatMap((st) => list(st.Action));
+    expect(new Set(actions)).toEqual(
+      new Set(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']),
+    );
+  });
+
+  it('is the existing secret -c auditCheckpointSecretArn names, with none created, told to the functions', () => {
+    const built = tallyStack({ auditCheckpointSecretArn: ARN });
+    expect(
+      Object.values(resourcesOf(built.template, 'AWS::SecretsManager::Secret')).filter((r) =>
+        String(r.Properties?.Description).includes('checkpoint'),
+      ),
+    ).toEqual([]);
+    expect(readersOf(built, ARN).sort()).toEqual(rolesWriting(built).sort());
+    const fn = resourcesOf(built.template, 'AWS::Lambda::Function')[
+      logicalIdOf(built.stack, built.stack.pipeline.functions.writeAudit.function)
+    ];
+    expect(
+      (fn?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables[
+        ENV.checkpointSecretArn
+      ],
+    ).toBe(ARN);
   });
 });

@@ -34,6 +34,7 @@ afterAll(async () => {
 
 const PG_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tally/postgres-AbCdEf';
 const SF_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tally/snowflake-GhIjKl';
+const CP_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tally/checkpoint-MnOpQr';
 
 /**
  * Packages a bundled library asks for only inside a try, for a feature Tally does not use, and which
@@ -88,7 +89,7 @@ interface Ending {
 }
 
 /** Only what Lambda would set, plus loopback endpoints and explicit credentials: nothing of this process. */
-function lambdaEnv(step: StepName, endpoints: { secrets: string; postgresPort: number }) {
+function lambdaEnv(step: StepName | 'verifyAudit', endpoints: { secrets: string; postgresPort: number }) {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     NODE_OPTIONS: '--enable-source-maps',
@@ -102,6 +103,10 @@ function lambdaEnv(step: StepName, endpoints: { secrets: string; postgresPort: n
     // As the stack sets them: only the secrets the step reads.
     ...(secretsOf(step).includes('postgres') ? { [ENV.postgresSecretArn]: PG_ARN } : {}),
     ...(secretsOf(step).includes('snowflake') ? { [ENV.snowflakeSecretArn]: SF_ARN } : {}),
+    ...(secretsOf(step).includes('checkpoint') ? { [ENV.checkpointSecretArn]: CP_ARN } : {}),
+    ...(step === 'verifyAudit'
+      ? { [ENV.alertTopicArn]: 'arn:aws:sns:eu-west-1:123456789012:tally-alerts' }
+      : {}),
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test-secret',
@@ -113,14 +118,19 @@ function lambdaEnv(step: StepName, endpoints: { secrets: string; postgresPort: n
   };
 }
 
-function secretsOf(step: StepName): readonly string[] {
-  return STEPS[step].secrets;
+/** The secrets the stack names in the function's environment; the audit verification's are its own. */
+function secretsOf(step: StepName | 'verifyAudit'): readonly string[] {
+  return step === 'verifyAudit' ? ['snowflake', 'checkpoint'] : STEPS[step].secrets;
 }
 
-async function invoke(bundle: string, step: StepName, env: Record<string, string>): Promise<Ending> {
+async function invoke(
+  bundle: string,
+  step: StepName | 'verifyAudit',
+  env: Record<string, string>,
+): Promise<Ending> {
   const { stdout } = await run(
     node24Binary(),
-    ['--input-type=module', '-e', DRIVER, bundle, JSON.stringify(EVENTS[step])],
+    ['--input-type=module', '-e', DRIVER, bundle, JSON.stringify(step === 'verifyAudit' ? {} : EVENTS[step])],
     // Lambda unpacks the code into LAMBDA_TASK_ROOT and starts elsewhere: the file is found from there.
     {
       env: { ...env, LAMBDA_TASK_ROOT: dirname(bundle) },
@@ -142,12 +152,14 @@ function ancestors(dir: string): string[] {
 
 describe('bundling', () => {
   const bundles = new Map<StepName, string>();
+  let verification: string | undefined;
 
   beforeAll(async () => {
     const app = new App({ outdir });
     const template = Template.fromStack(buildStack({}, app));
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(STEP_NAMES.length);
+    // Every step's, and the daily audit verification's.
+    expect(functions).toHaveLength(STEP_NAMES.length + 1);
     // A function's code is the asset whose hash names its S3 key; its step is its TALLY_STEP.
     for (const fn of functions) {
       const key = render((fn.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key);
@@ -162,9 +174,11 @@ describe('bundling', () => {
       // The tables, Snowflake and pipeline settings ride in the bundle, not the environment.
       expect(variables[ENV.configFile], step).toBe(CONFIG_FILE_NAME);
       copyFileSync(join(asset, CONFIG_FILE_NAME), join(folder, CONFIG_FILE_NAME));
-      bundles.set(step, join(folder, 'index.mjs'));
+      if ((step as string) === 'verifyAudit') verification = join(folder, 'index.mjs');
+      else bundles.set(step, join(folder, 'index.mjs'));
     }
     expect([...bundles.keys()].sort()).toEqual([...STEP_NAMES].sort());
+    expect(verification).toBeDefined();
   }, 300_000);
 
   it('builds each step into one ES module with its names kept and every package inside it', () => {
@@ -207,6 +221,20 @@ describe('bundling', () => {
     }
   });
 
+  it(`loads the audit verification's bundle alone on Node ${NODE24_MAJOR} and reaches Secrets Manager, at a closed port: SecretUnavailableError`, {
+    timeout: 60_000,
+  }, async () => {
+    const closed = await freePort();
+    const ending = await invoke(
+      verification ?? '',
+      'verifyAudit',
+      lambdaEnv('verifyAudit', { secrets: `http://127.0.0.1:${closed}`, postgresPort: closed }),
+    );
+    expect(ending.node).toMatch(new RegExp(`^v${NODE24_MAJOR}\\.`));
+    expect(ending).toMatchObject({ ok: false, name: 'SecretUnavailableError' });
+    expect(ending.message).toMatch(/ECONNREFUSED/);
+  });
+
   it(`runs the alert's bundle alone on Node ${NODE24_MAJOR}, with no secret to read, to the alert it composes`, {
     timeout: 60_000,
   }, async () => {
@@ -230,7 +258,12 @@ describe('bundling', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const { SecretId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId: string };
-        const value = SecretId === PG_ARN ? { password: 'pg-password' } : { password: 'sf-password' };
+        const value =
+          SecretId === PG_ARN
+            ? { password: 'pg-password' }
+            : SecretId === CP_ARN
+              ? { key: 'k'.repeat(64) }
+              : { password: 'sf-password' };
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify({ ARN: SecretId, Name: SecretId, SecretString: JSON.stringify(value) }));
       });

@@ -378,7 +378,11 @@ describe('secrets encrypted with a customer-managed key', () => {
   });
 
   it('gets no key grant without -c secretsKmsKeyArn', () => {
-    const { template } = tallyStack({ postgresSecret: 'tally/postgres', snowflakeSecret: 'tally/snowflake' });
+    const { template } = tallyStack({
+      postgresSecret: 'tally/postgres',
+      snowflakeSecret: 'tally/snowflake',
+      auditCheckpointSecretArn: 'tally/checkpoint',
+    });
     expect(JSON.stringify(template.toJSON())).not.toContain('secretsmanager.');
   });
 });

@@ -59,7 +59,23 @@ const NO_METRIC: AlarmMetric = { namespace: '', name: '', dimensions: {}, stat: 
 /** Every alarm of the template, with the metrics it reads and its references rendered as `<Id>`. */
 function alarmsOf(template: Template): Alarm[] {
   return Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map(({ Properties: p = {} }) => {
-    const queries = p.Metrics as { Id: string; Expression?: string; MetricStat?: MetricStat }[];
+    // An alarm on one metric (the audit verification's) names it itself; the others query metrics.
+    const queries = (p.Metrics as
+      | { Id: string; Expression?: string; MetricStat?: MetricStat }[]
+      | undefined) ?? [
+      {
+        Id: 'm',
+        MetricStat: {
+          Metric: {
+            Namespace: p.Namespace as string,
+            MetricName: p.MetricName as string,
+            Dimensions: (p.Dimensions as MetricStat['Metric']['Dimensions'] | undefined) ?? [],
+          },
+          Stat: p.Statistic as string,
+          Period: p.Period as number,
+        },
+      },
+    ];
     const inputs = Object.fromEntries(
       queries.flatMap((q) => (q.MetricStat ? [[q.Id, metricOf(q.MetricStat)]] : [])),
     ) as Record<string, AlarmMetric>;
@@ -218,7 +234,8 @@ describe('the pipeline monitoring, with the schedule enabled', () => {
       });
     }
     // The dimension the alarms match is the one the functions write.
-    for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
+    for (const step of STEP_NAMES) {
+      const fn = resourcesOf(template, 'AWS::Lambda::Function')[ids.functions[step]!.slice(1, -1)]!;
       const env =
         (fn.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
       expect(env[METRICS_SERVICE_ENV]).toBe(service);
@@ -226,9 +243,7 @@ describe('the pipeline monitoring, with the schedule enabled', () => {
   });
 
   it('gives the schedule target an encrypted, TLS-only dead-letter queue that keeps a message 14 days', () => {
-    const rule = Object.values(resourcesOf(template, 'AWS::Events::Rule')).find(
-      (r) => r.Properties?.ScheduleExpression !== undefined,
-    );
+    const rule = resourcesOf(template, 'AWS::Events::Rule')[ids.rule.slice(1, -1)];
     const [target] = (rule?.Properties?.Targets ?? []) as {
       DeadLetterConfig?: { Arn: unknown };
       Arn: unknown;

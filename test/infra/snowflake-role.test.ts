@@ -127,7 +127,7 @@ describe("the Snowflake storage integration's role", () => {
 });
 
 describe('the stack outputs', () => {
-  it('are the state machine, the bucket, the alert topic, the Snowflake role, the secrets, the schedule dead-letter queue and the dashboard', () => {
+  it('are the state machine, the bucket, the alert topic, the Snowflake role, the secrets and the checkpoint key, the schedule dead-letter queue and the dashboard', () => {
     const stack = buildStack();
     const outputs = Template.fromStack(stack).toJSON().Outputs as Record<string, { Value: unknown }>;
     const p = stack.pipeline;
@@ -138,6 +138,7 @@ describe('the stack outputs', () => {
       [STACK_OUTPUTS.snowflakeRoleArn]: `<${logicalIdOf(stack, stack.snowflakeRole.role)}.Arn>`,
       [STACK_OUTPUTS.postgresSecretArn]: `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`,
       [STACK_OUTPUTS.snowflakeSecretArn]: `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
+      [STACK_OUTPUTS.checkpointSecretArn]: `<${logicalIdOf(stack, p.checkpointSecret as never)}>`,
       [STACK_OUTPUTS.scheduleDeadLetterQueueUrl]: `<${logicalIdOf(stack, p.monitoring.scheduleDeadLetterQueue)}>`,
       [STACK_OUTPUTS.dashboardName]: `<${logicalIdOf(stack, p.monitoring.dashboard)}>`,
     });
@@ -165,8 +166,10 @@ describe('the PostgreSQL CA bundle', () => {
     const stack = buildStack({ config: configWith({ mode: 'verify-full', caFile: file }) });
     const template = Template.fromStack(stack);
     expect(Object.keys(resourcesOf(template, 'AWS::Lambda::LayerVersion'))).toHaveLength(1);
-    for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
-      expect(render(fn.Properties?.Layers)).toMatch(/PostgresCaBundleLayer/);
+    // Every step's; the audit verification never connects to PostgreSQL.
+    for (const step of Object.values(stack.pipeline.functions)) {
+      const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(stack, step.function)];
+      expect(render(fn?.Properties?.Layers)).toMatch(/PostgresCaBundleLayer/);
     }
     expect(deployedSsl(stack)).toEqual({ mode: 'verify-full', caFile: SHIPPED_CA_FILE });
   });

@@ -61,11 +61,15 @@ describe('the schedule', () => {
         }),
       ],
     });
-    // One schedule; the other rules are the execution alerts (execution-alerts.test.ts).
+    // Two schedules, the pipeline's and the daily audit verification's (audit-verification.test.ts),
+    // which runs once this one does; the other rules are the execution alerts (execution-alerts.test.ts).
     const scheduled = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter(
       (r) => r.Properties?.ScheduleExpression !== undefined,
     );
-    expect(scheduled).toHaveLength(1);
+    expect(scheduled.map((r) => [r.Properties?.ScheduleExpression, r.Properties?.State]).sort()).toEqual([
+      ['rate(1 day)', 'ENABLED'],
+      ['rate(30 minutes)', 'ENABLED'],
+    ]);
   });
 });
 
@@ -149,7 +153,8 @@ describe('the step Lambdas, derived from the step registry', () => {
     );
 
   it('are one function per registry entry, with its description, timeout and memory, and no other', () => {
-    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(STEP_NAMES.length);
+    // And the audit verification's function (audit-verification.test.ts).
+    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function'))).toHaveLength(STEP_NAMES.length + 1);
     for (const step of STEP_NAMES) {
       const spec = STEPS[step];
       expect(fnOf(step)?.Properties, step).toMatchObject({
@@ -165,7 +170,11 @@ describe('the step Lambdas, derived from the step registry', () => {
   });
 
   it('read exactly the secrets their registry entry names', () => {
-    const secretEnv = { postgres: ENV.postgresSecretArn, snowflake: ENV.snowflakeSecretArn } as const;
+    const secretEnv = {
+      postgres: ENV.postgresSecretArn,
+      snowflake: ENV.snowflakeSecretArn,
+      checkpoint: ENV.checkpointSecretArn,
+    } as const;
     for (const step of STEP_NAMES) {
       const variables = variablesOf(step);
       for (const [secret, name] of Object.entries(secretEnv)) {
@@ -200,8 +209,8 @@ describe('the step Lambdas, derived from the step registry', () => {
       });
     }
     const groups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
-    // One per step, and the state machine's.
-    expect(groups).toHaveLength(STEP_NAMES.length + 1);
+    // One per step, the audit verification's, and the state machine's.
+    expect(groups).toHaveLength(STEP_NAMES.length + 2);
     for (const group of groups) {
       expect(group.Properties).toMatchObject({ RetentionInDays: 365, KmsKeyId: expect.anything() });
     }
@@ -312,6 +321,7 @@ describe('IAM', () => {
       `<${id(p.bucket)}.Arn>/tally/lineage/*`,
       `<${logicalIdOf(stack, stack.node.findChild('PostgresSecret'))}>`,
       `<${logicalIdOf(stack, stack.node.findChild('SnowflakeSecret'))}>`,
+      `<${id(p.checkpointSecret as never)}>`,
       ...Object.values(p.functions).map((f) => `<${id(f.logGroup)}.Arn>`),
     ];
     const fnRoles = new Set(Object.values(p.functions).map((f) => `<${id(f.role)}>`));

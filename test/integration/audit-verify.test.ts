@@ -317,6 +317,41 @@ describe('tally audit verify', () => {
     expect(JSON.stringify(result)).not.toContain('k'.repeat(40));
   });
 
+  it("with --table checks that table's events only, and says that neither the links between events nor other tables' events were", async () => {
+    const log = await writtenLog('verify-table');
+    const other = log.events.find((e) => e.sourceTable === 'public.customers' && e.eventType === 'retry');
+    if (!other) throw new Error('no customers event');
+    await exec(log.sql, `UPDATE ${log.table} SET "ERROR_MESSAGE" = 'edited' WHERE "EVENT_ID" = ?`, [
+      other.eventId,
+    ]);
+    const narrowed = await tally('audit', 'verify', '--config', log.configFile, '--table', 'public.orders');
+    expect(narrowed.code, narrowed.stderr).toBe(0);
+    expect(narrowed.stdout).toMatch(/^intact/);
+    expect(narrowed.stdout).toContain("checked: only public.orders's events");
+    expect(narrowed.stdout).toContain('not checked: the links between events');
+    expect(narrowed.stdout).toContain("every other table's events");
+    const json = await tally(
+      'audit',
+      'verify',
+      '--config',
+      log.configFile,
+      '--table',
+      'public.orders',
+      '--format',
+      'json',
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      intact: true,
+      recorded: false,
+      scope: { table: 'public.orders', links: false },
+    });
+    // The whole log is not intact, which only a walk without --table says.
+    const whole = await tally('audit', 'verify', '--config', log.configFile, '--full');
+    expect(whole.code).toBe(1);
+    expect(whole.stdout).toContain(`changed event ${other.eventId}`);
+    expect(whole.stdout).toContain('its link to the event before it');
+  });
+
   it('refuses bad input with exit 2', async () => {
     const log = await writtenLog('verify-usage');
     const run = await tally('audit', 'verify', '--config', log.configFile, '--since', 'yesterday');

@@ -237,9 +237,9 @@ describe('the deploy guide', () => {
     expect(ofType(first, 'AWS::EC2::VPCEndpoint')).toHaveLength(2);
     expect(ofType(first, 'AWS::EC2::SecurityGroupIngress').length).toBeGreaterThan(0);
     expect(first.warnings.filter((w) => /NAT|VPC endpoint|Snowflake/.test(w))).toEqual([]);
-    // The schedule stays off until step 7 turns it on.
+    // The schedule stays off until step 7 turns it on, and the daily audit verification with it.
     const rules = ofType(first, 'AWS::Events::Rule').filter((r) => r.Properties?.ScheduleExpression);
-    expect(rules.map((r) => r.Properties?.State)).toEqual(['DISABLED']);
+    expect(rules.map((r) => r.Properties?.State)).toEqual(['DISABLED', 'DISABLED']);
   });
 
   it("second deploy: the role trusts the integration's IAM user with its external id", () => {
@@ -254,7 +254,7 @@ describe('the deploy guide', () => {
   it('enabling the schedule and tearing down synthesize with the same values', () => {
     const enabled = synthOf(/-c schedule=enabled/);
     const rules = ofType(enabled, 'AWS::Events::Rule').filter((r) => r.Properties?.ScheduleExpression);
-    expect(rules.map((r) => r.Properties?.State)).toEqual(['ENABLED']);
+    expect(rules.map((r) => r.Properties?.State)).toEqual(['ENABLED', 'ENABLED']);
     expect(trustOf(enabled)).toMatchObject({ Principal: { AWS: expect.stringMatching(/:user\//) } });
     synthOf(/^npx cdk destroy/);
   });

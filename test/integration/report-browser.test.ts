@@ -2,13 +2,14 @@
 // stand-ins (a historical load, an incremental run with a retried export, and one whose window is empty
 // for one table and fails for the other with a hostile error message), the command writes the report,
 // and headless Chromium opens the file with every request refused: the page renders its charts with the
-// run's data, asks for nothing, logs no error, and shows the hostile message as text.
+// run's data (the steps of each table's chain timed among them), asks for nothing, logs no error, and
+// shows the hostile message as text; after the audit table is tampered with, the report shows the break.
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeConfigFile } from '../../lambdas/config-file';
 import { SourceSchemaError, SourceUnavailableError } from '../../lambdas/domain/errors';
 import { synthesizeDefinition } from '../../lib/synthesize-definition';
@@ -19,6 +20,7 @@ import { artifactPath, launchChromium } from '../support/chromium';
 import { scratchFolder, tally } from '../support/cli';
 import { demoDatabase } from '../support/demo-database';
 import { wrapping } from '../support/port-overrides';
+import { connect, destroy, exec } from '../support/snowflake-client';
 
 const label = `report_${process.pid}`;
 const demo = demoDatabase(label, { rows: 200, seed: 7 });
@@ -141,7 +143,14 @@ describe('the report in a browser', () => {
       });
     });
     const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
-    expect(Object.keys(byId).sort()).toEqual(['durations', 'failures', 'retries', 'rows-0', 'rows-1']);
+    expect(Object.keys(byId).sort()).toEqual([
+      'durations',
+      'failures',
+      'retries',
+      'rows-0',
+      'rows-1',
+      'steps',
+    ]);
     for (const chart of charts) expect(chart.painted, chart.id).toBeGreaterThan(1000);
     // Tables sort by name: customers, then orders.
     const customers = byId['rows-0']?.datasets as Record<string, { x: number; y: number }[]>;
@@ -155,8 +164,23 @@ describe('the report in a browser', () => {
     expect(orders.incremental?.map((p) => p.y > 0)).toEqual([true, false]);
     expect(byId.failures?.datasets.failures).toEqual([1]);
     expect(byId.retries?.datasets.retries).toEqual([1]);
-    // Plan, the table chain, the whole job, and the alert of the failed table.
-    expect(byId.durations?.datasets.p50).toHaveLength(4);
+    // Plan, each of the six steps of a table's chain, the chain, the whole job, and the failed table's alert.
+    expect(byId.durations?.datasets.p50).toHaveLength(10);
+    // Per step and table: every step of orders' chain ran in each of its runs, and each is timed.
+    const steps = byId.steps?.datasets as Record<string, (number | null)[]>;
+    expect(Object.keys(steps).sort()).toEqual([
+      'public.customers p50',
+      'public.customers p95',
+      'public.orders p50',
+      'public.orders p95',
+    ]);
+    expect(steps['public.orders p50']).toHaveLength(6);
+    for (const seconds of [...(steps['public.orders p50'] ?? []), ...(steps['public.orders p95'] ?? [])]) {
+      expect(seconds).toEqual(expect.any(Number));
+      expect(seconds).toBeGreaterThanOrEqual(0);
+    }
+    // The export, whose first attempt failed and was retried, takes longer than nothing.
+    expect(steps['public.orders p95']?.[1]).toBeGreaterThan(0);
   });
 
   it('shows the hostile error message as text and runs none of it', async () => {
@@ -200,6 +224,38 @@ describe('tally report --table --since', () => {
     expect(html).not.toContain('public.customers');
     const freshness = /<table id="freshness">.*?<\/table>/s.exec(html)?.[0] ?? '';
     expect(freshness).toMatch(/<td>public\.orders<\/td><td class="ok">fresh<\/td>/);
-    expect(html).toContain('the links between them are not (the events of one table)');
+    expect(html).toContain('only public.orders&#39;s events');
+    expect(html).toContain('not checked: the links between events');
+  });
+});
+
+describe('tally report after the audit table was tampered with', () => {
+  it('shows the chain broken, naming the changed event, from the audit log verifier', async () => {
+    const { readAudit } = await import('../../cli/audit-log');
+    const config = demo.config;
+    const victim = (await readAudit(config, { eventTypes: ['success'] })).find(
+      (e) => e.sourceTable === 'public.orders',
+    );
+    if (!victim) throw new Error('no success event of public.orders to tamper with');
+    const sql = await connect({ ...inject('stack').snowflake, schema: config.snowflake.schema });
+    try {
+      await exec(
+        sql,
+        `UPDATE "${config.snowflake.auditTable}" SET "ROWS_LOADED" = 99999 WHERE "EVENT_ID" = ?`,
+        [victim.eventId],
+      );
+    } finally {
+      await destroy(sql);
+    }
+    const out = dir.file('tampered.html');
+    const result = await tally('report', '--config', configFile, '--out', out);
+    expect(result.code, result.stderr).toBe(0);
+    const html = await readFile(out, 'utf8');
+    const section = /<div class="chain bad" id="chain-status" data-verdict="broken">(.*?)<\/div>/s.exec(
+      html,
+    )?.[1];
+    expect(section).toContain('checked by tally audit verify, run by tally report');
+    expect(section).toContain(`<code>${victim.eventId}</code> (changed, found by chain, mirror`);
+    expect(section).toContain('ROWS_LOADED');
   });
 });

@@ -1,10 +1,11 @@
 // In-memory stand-ins for the ports, for unit tests of the steps' own logic (no data moves here).
 
 import type { Readable } from 'node:stream';
+import { appendAudit } from '../../lambdas/audit/writer';
 import { type PipelineConfig, parseConfig } from '../../lambdas/config';
 import type { StepDeps, StepLogger } from '../../lambdas/deps';
 import type { AlertMessage } from '../../lambdas/domain/alert';
-import type { AuditEvent } from '../../lambdas/domain/audit';
+import { type AuditEvent, type AuditEventInput, blankEvent } from '../../lambdas/domain/audit';
 import { checkFilter, selectEvents } from '../../lambdas/domain/audit-filter';
 import type { KeyStats } from '../../lambdas/domain/chunks';
 import { SourceSchemaError } from '../../lambdas/domain/errors';
@@ -20,6 +21,7 @@ import type {
   TableLease,
   Warehouse,
 } from '../../lambdas/ports';
+import type { PortFactories } from '../../lambdas/runtime/lazy-ports';
 import type {
   DeletesOutput,
   ExportOutput,
@@ -268,6 +270,57 @@ export function fakeWarehousePorts() {
     leases: new FakeLeaseStore(),
     close: async () => {},
   };
+}
+
+/** The warehouse ports of these fakes, as an adapter factory hands them out. */
+export function warehousePortsOf(fakes: Pick<ReturnType<typeof fakeDeps>, 'warehouse' | 'audit' | 'leases'>) {
+  return { warehouse: fakes.warehouse, audit: fakes.audit, leases: fakes.leases, close: async () => {} };
+}
+
+/** Adapter factories that hand out these fakes; the audit's readers and writers open no source. */
+export function fakeFactories(fakes: ReturnType<typeof fakeDeps>): PortFactories {
+  return {
+    source: () => {
+      throw new Error('the audit log is read and written without the source');
+    },
+    stage: () => fakes.stage,
+    warehouse: () => warehousePortsOf(fakes),
+  };
+}
+
+/** An audit event of one job on public.orders, as the audit tests write them. */
+export function orderEvent(
+  jobId: string,
+  eventType: AuditEventInput['eventType'] = 'start',
+): AuditEventInput {
+  return blankEvent({
+    jobId,
+    executionId: `exec-${jobId}`,
+    pipelineName: 'incremental',
+    eventType,
+    status: 'RUNNING',
+    sourceSystem: 'postgresql',
+    targetSystem: 'snowflake',
+    sourceTable: 'public.orders',
+    targetTable: 'ORDERS',
+    jobStartTime: '2025-01-01T12:00:00.000Z',
+  });
+}
+
+/** Fakes whose clock moves one millisecond per reading, as a writer's does between writes. */
+export function tickingDeps() {
+  const fakes = fakeDeps();
+  let t = Date.parse('2025-01-01T12:00:00.000Z');
+  const deps: StepDeps = { ...fakes.deps, now: () => new Date(t++) };
+  return { ...fakes, deps };
+}
+
+/** Writes jobs `from` .. `from + count - 1`, each a start and a success event, one write each. */
+export async function writeJobs(deps: StepDeps, from: number, count: number): Promise<void> {
+  for (let j = from; j < from + count; j++) {
+    await appendAudit(deps, [orderEvent(`J${j}`, 'start')]);
+    await appendAudit(deps, [orderEvent(`J${j}`, 'success')]);
+  }
 }
 
 interface StepOutputs {

@@ -6,40 +6,9 @@ import { anchorDelivered, checkpointKey, readCheckpoint } from '../../lambdas/au
 import { verifyAuditChain } from '../../lambdas/audit/verify';
 import { appendAudit } from '../../lambdas/audit/writer';
 import type { AuditEvent } from '../../lambdas/domain/audit';
-import { type AuditEventInput, blankEvent } from '../../lambdas/domain/audit';
 import { buildCheckpoint, checkpointProblem, hasValidSignature } from '../../lambdas/domain/checkpoint';
 import type { AuditFilter } from '../../lambdas/ports';
-import { fakeDeps } from '../support/fakes';
-
-function event(jobId: string, eventType: AuditEventInput['eventType']): AuditEventInput {
-  return blankEvent({
-    jobId,
-    executionId: `exec-${jobId}`,
-    pipelineName: 'incremental',
-    eventType,
-    status: 'RUNNING',
-    sourceSystem: 'postgresql',
-    targetSystem: 'snowflake',
-    sourceTable: 'public.orders',
-    targetTable: 'ORDERS',
-    jobStartTime: '2025-01-01T12:00:00.000Z',
-  });
-}
-
-/** Fakes whose clock moves one millisecond per reading, as a writer's does between writes. */
-function ticking() {
-  const fakes = fakeDeps();
-  let t = Date.parse('2025-01-01T12:00:00.000Z');
-  const deps = { ...fakes.deps, now: () => new Date(t++) };
-  return { ...fakes, deps };
-}
-
-async function writeJobs(deps: ReturnType<typeof ticking>['deps'], from: number, count: number) {
-  for (let j = from; j < from + count; j++) {
-    await appendAudit(deps, [event(`J${j}`, 'start')]);
-    await appendAudit(deps, [event(`J${j}`, 'success')]);
-  }
-}
+import { orderEvent as event, tickingDeps as ticking, writeJobs } from '../support/fakes';
 
 /** The rows each read returned, and whether every read was bounded. */
 function counted(audit: ReturnType<typeof ticking>['audit']) {
@@ -117,9 +86,9 @@ describe('audit verification', () => {
     expect(hasValidSignature(checkpoint, key)).toBe(true);
     expect(hasValidSignature(checkpoint, Buffer.from('y'.repeat(32)))).toBe(false);
     const changed = { ...checkpoint, events: [{ ...entry, rowHash: 'b'.repeat(64) }] };
-    expect(checkpointProblem(changed, 1, null, key)).toMatch(/HMAC does not match/);
-    expect(checkpointProblem(buildCheckpoint(null, [entry], new Date(0)), 1, null, key)).toMatch(/no HMAC/);
-    expect(checkpointProblem(checkpoint, 2, null, key)).toMatch(/says it is checkpoint 1/);
+    expect(checkpointProblem(changed, 1, null, [key])).toMatch(/HMAC does not match/);
+    expect(checkpointProblem(buildCheckpoint(null, [entry], new Date(0)), 1, null, [key])).toMatch(/no HMAC/);
+    expect(checkpointProblem(checkpoint, 2, null, [key])).toMatch(/says it is checkpoint 1/);
   });
 
   it('finds a changed event in the in-memory table too', async () => {
@@ -129,5 +98,37 @@ describe('audit verification', () => {
     audit.events[3] = { ...victim, status: 'FAILED' };
     const result = await verifyAuditChain(deps, { full: true });
     expect(result.break).toMatchObject({ kind: 'changed', eventId: victim.eventId, columns: ['STATUS'] });
+  });
+
+  it('still verifies what an earlier key signed after a rotation that keeps it in previousCheckpointKeys', async () => {
+    const { deps } = ticking();
+    const OLD = 'o'.repeat(40);
+    const NEW = 'n'.repeat(40);
+    const withKeys = (checkpointKey: string, previousCheckpointKeys: string[]) => ({
+      ...deps,
+      config: { ...deps.config, audit: { ...deps.config.audit, checkpointKey, previousCheckpointKeys } },
+    });
+    const before = withKeys(OLD, []);
+    await writeJobs(before, 0, 3);
+    // The last verification's record is signed with the old key too.
+    expect(await verifyAuditChain(before)).toMatchObject({ intact: true, signed: true, recorded: true });
+
+    const after = withKeys(NEW, [OLD]);
+    await writeJobs(after, 3, 2);
+    const seq = (await after.ports.stage.list('tally/audit/checkpoints/')).length;
+    const newest = await readCheckpoint(after, seq);
+    expect(newest && hasValidSignature(newest, Buffer.from(NEW))).toBe(true);
+    expect(newest && hasValidSignature(newest, Buffer.from(OLD))).toBe(false);
+    expect(await verifyAuditChain(after)).toMatchObject({
+      intact: true,
+      checked: 4,
+      start: { from: 'checkpoint' },
+    });
+    expect(await verifyAuditChain(after, { full: true })).toMatchObject({ intact: true, checked: 10 });
+
+    // Dropped from previousCheckpointKeys, the old key's checkpoints no longer verify.
+    const dropped = await verifyAuditChain(withKeys(NEW, []), { full: true });
+    expect(dropped.break).toMatchObject({ kind: 'checkpoint', checkpoint: 1 });
+    expect(dropped.break?.detail).toMatch(/HMAC does not match its content under the configured key/);
   });
 });

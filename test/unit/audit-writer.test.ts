@@ -3,17 +3,11 @@
 // writer that died is taken over without a second insert, and conflicts that never end fail as retryable.
 import { describe, expect, it } from 'vitest';
 import { appendAudit, replayPendingAudit } from '../../lambdas/audit/writer';
-import {
-  type AuditEvent,
-  type AuditEventInput,
-  blankEvent,
-  sealEvent,
-  verifyChain,
-} from '../../lambdas/domain/audit';
+import { type AuditEvent, sealEvent, verifyChain } from '../../lambdas/domain/audit';
 import { StageUnavailableError } from '../../lambdas/domain/errors';
 import type { Stage } from '../../lambdas/ports';
 import { withStepClock } from '../../lambdas/step-clock';
-import { fakeDeps } from '../support/fakes';
+import { orderEvent as event, fakeDeps } from '../support/fakes';
 import { overriding } from '../support/port-overrides';
 
 const TAIL = 'tally/audit/tail.json';
@@ -23,21 +17,6 @@ interface TailObject {
   readonly rowHash: string;
   readonly undelivered: AuditEvent[];
   readonly delivery: { by: string; until: number } | null;
-}
-
-function event(jobId: string, eventType: AuditEventInput['eventType'] = 'start'): AuditEventInput {
-  return blankEvent({
-    jobId,
-    executionId: `exec-${jobId}`,
-    pipelineName: 'incremental',
-    eventType,
-    status: 'RUNNING',
-    sourceSystem: 'postgresql',
-    targetSystem: 'snowflake',
-    sourceTable: 'public.orders',
-    targetTable: 'ORDERS',
-    jobStartTime: '2025-01-01T12:00:00.000Z',
-  });
 }
 
 function withStage(env: ReturnType<typeof fakeDeps>, stage: Stage) {

@@ -3,51 +3,19 @@
 // invocation fails so that the function's error alarm fires too.
 import type { PublishCommand } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
-import { appendAudit } from '../../lambdas/audit/writer';
-import { type AuditEvent, type AuditEventInput, blankEvent } from '../../lambdas/domain/audit';
+import type { AuditEvent } from '../../lambdas/domain/audit';
 import { ENV } from '../../lambdas/runtime/env';
 import { createVerifyHandler } from '../../lambdas/runtime/verify-handler';
-import { config, fakeDeps } from '../support/fakes';
+import { config, fakeFactories, tickingDeps, writeJobs } from '../support/fakes';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:tally-alerts';
 
-function event(jobId: string, eventType: AuditEventInput['eventType']): AuditEventInput {
-  return blankEvent({
-    jobId,
-    executionId: `exec-${jobId}`,
-    pipelineName: 'incremental',
-    eventType,
-    status: 'RUNNING',
-    sourceSystem: 'postgresql',
-    targetSystem: 'snowflake',
-    sourceTable: 'public.orders',
-    targetTable: 'ORDERS',
-    jobStartTime: '2025-01-01T12:00:00.000Z',
-  });
-}
-
 async function deployed() {
-  const fakes = fakeDeps();
-  let t = Date.parse('2025-01-01T12:00:00.000Z');
-  const deps = { ...fakes.deps, now: () => new Date(t++) };
-  for (const job of ['J1', 'J2']) {
-    await appendAudit(deps, [event(job, 'start')]);
-    await appendAudit(deps, [event(job, 'success')]);
-  }
+  const fakes = tickingDeps();
+  await writeJobs(fakes.deps, 1, 2);
   const published: PublishCommand['input'][] = [];
   const handler = createVerifyHandler(
-    {
-      source: () => {
-        throw new Error('the verification reads no source');
-      },
-      stage: () => fakes.stage,
-      warehouse: () => ({
-        warehouse: fakes.warehouse,
-        audit: fakes.audit,
-        leases: fakes.leases,
-        close: async () => {},
-      }),
-    },
+    fakeFactories(fakes),
     { [ENV.config]: JSON.stringify(config), [ENV.alertTopicArn]: TOPIC },
     {
       snsClient: {
@@ -76,6 +44,41 @@ describe('the audit verification handler', () => {
     expect(published[0]?.TopicArn).toBe(TOPIC);
     expect(published[0]?.Message).toContain(`changed event ${victim.eventId}`);
     expect(published[0]?.Message).toContain('RECORD_COUNT_AFTER');
+  });
+
+  it('checks the checkpoints against the keys of the checkpoint secret, the rotated-away one included', async () => {
+    const OLD = 'o'.repeat(40);
+    const fakes = tickingDeps();
+    const signing = { ...fakes.deps.config, audit: { ...fakes.deps.config.audit, checkpointKey: OLD } };
+    await writeJobs({ ...fakes.deps, config: signing }, 1, 2);
+    const handlerWith = (secret: Record<string, unknown>) => {
+      const asked: string[] = [];
+      const handler = createVerifyHandler(
+        fakeFactories(fakes),
+        {
+          [ENV.config]: JSON.stringify(config),
+          [ENV.alertTopicArn]: TOPIC,
+          [ENV.checkpointSecretArn]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tally/cp-AbCdEf',
+        },
+        {
+          secretsClient: {
+            send: async (command: { input: { SecretId: string } }) => {
+              asked.push(command.input.SecretId);
+              return { SecretString: JSON.stringify(secret) };
+            },
+          } as never,
+          snsClient: { send: async () => ({}) } as never,
+        },
+      );
+      return { handler, asked };
+    };
+    const rotated = handlerWith({ key: 'n'.repeat(40), previousKeys: [OLD] });
+    await expect(rotated.handler({}, context)).resolves.toMatchObject({ intact: true, checked: 4 });
+    await rotated.handler({}, context);
+    expect(rotated.asked).toHaveLength(1);
+    // Without the key that signed them, the checkpoints were written without the key, as far as it can tell.
+    const forgotten = handlerWith({ key: 'n'.repeat(40) });
+    await expect(forgotten.handler({}, context)).rejects.toMatchObject({ name: 'AuditChainBrokenError' });
   });
 
   it('refuses to start without the alert topic', () => {

@@ -1,10 +1,11 @@
 // `tally report` without a warehouse: what the model draws from a history of audit events (runs, the
 // timed parts' percentiles, failures by error name, retries by step, freshness, volume warnings, alerts),
-// the chain check over what was read, and the HTML, which escapes everything taken from the log.
+// the chain status from the audit log's verifier, and the HTML, which escapes everything taken from the log.
 import { describe, expect, it } from 'vitest';
-import { chainStatusOfEvents } from '../../../cli/report/chain-status';
+import { chainStatusOfVerification } from '../../../cli/report/chain-status';
 import { age, jsonForScript, renderReport } from '../../../cli/report/html';
 import { buildReport, percentile, type ReportInput } from '../../../cli/report/model';
+import { verifyAuditChain } from '../../../lambdas/audit/verify';
 import {
   type AuditEvent,
   type AuditEventInput,
@@ -12,6 +13,8 @@ import {
   sealEvent,
 } from '../../../lambdas/domain/audit';
 import { jobEvent, retriedState, retryEvent } from '../../../lambdas/domain/job-events';
+import { type StepDurations, TIMED_STEPS, withStepDurations } from '../../../lambdas/domain/step-durations';
+import { tickingDeps, writeJobs } from '../../support/fakes';
 
 const T0 = Date.parse('2026-11-30T00:00:00.000Z');
 const at = (minutes: number, seconds = 0) => new Date(T0 + minutes * 60_000 + seconds * 1000);
@@ -39,6 +42,8 @@ class History {
       retryState?: string;
       volumeWarning?: string;
       windowEnd?: string;
+      /** The steps' durations the result event carries, as WriteAudit writes them. */
+      steps?: StepDurations;
     } = {},
   ): void {
     const pipeline = outcome.pipeline ?? 'incremental';
@@ -67,7 +72,10 @@ class History {
       jobEndTime: end.toISOString(),
       durationMs: end.getTime() - at(minute).getTime(),
       errorType: outcome.fail?.type ?? (outcome.volumeWarning ? 'VolumeWarning' : null),
-      errorMessage: outcome.fail?.message ?? outcome.volumeWarning ?? null,
+      errorMessage: withStepDurations(
+        outcome.fail?.message ?? outcome.volumeWarning ?? null,
+        outcome.steps ?? {},
+      ),
       retryCount: outcome.retryState ? 1 : 0,
     };
     this.add(result, end);
@@ -94,7 +102,12 @@ function input(history: History, overrides: Partial<ReportInput> = {}): ReportIn
     since: at(0).toISOString(),
     now: at(100),
     schedule: { intervalMinutes: 30, intervals: 3 },
-    chain: chainStatusOfEvents(history.events, { contiguous: true }),
+    chain: {
+      verdict: 'intact',
+      checked: history.events.length,
+      scope: 'every event',
+      checkedBy: 'tally audit verify, run by tally report',
+    },
     ...overrides,
   };
 }
@@ -143,6 +156,46 @@ describe('the report model', () => {
       p50Ms: 1000,
     });
     expect(report.durations.find((d) => d.phase === 'whole job')?.count).toBe(21);
+  });
+
+  it("draws each step's p50 and p95 per table from the durations the result events carry", () => {
+    const h = new History();
+    for (let i = 0; i < 20; i++) {
+      h.run('public.orders', i * 30, {
+        steps: { CountSource: 100 + i, ExportToS3: 1_000 * (i + 1), WriteAudit: 40 },
+      });
+    }
+    h.run('public.customers', 0, {
+      fail: { type: 'CountMismatchError', message: 'counts do not close' },
+      steps: { CountSource: 7, ExportToS3: 900, LoadSnowflake: 300, WriteAudit: 30 },
+    });
+    // A run written before the steps were recorded: it has the coarse parts only.
+    h.run('public.orders', 700);
+
+    const report = buildReport(input(h));
+
+    const orders = report.tables.find((t) => t.table === 'public.orders');
+    const phase = (name: string) => orders?.durations.find((d) => d.phase === name);
+    expect(phase('CountSource')).toEqual({ phase: 'CountSource', count: 20, p50Ms: 109, p95Ms: 118 });
+    expect(phase('ExportToS3')).toMatchObject({ count: 20, p50Ms: 10_000, p95Ms: 19_000 });
+    expect(phase('WriteAudit')).toMatchObject({ count: 20, p50Ms: 40 });
+    expect(phase('LoadSnowflake')).toBeUndefined();
+    expect(phase('whole job')?.count).toBe(21);
+    const customers = report.tables.find((t) => t.table === 'public.customers');
+    expect(customers?.durations.find((d) => d.phase === 'LoadSnowflake')).toMatchObject({ p50Ms: 300 });
+    // The failure shows its own message, not the durations after it.
+    expect(report.failures.map((f) => f.message)).toEqual(['counts do not close']);
+    expect(customers?.runs[0]?.errorMessage).toBe('counts do not close');
+
+    const html = renderReport(report);
+    expect(html).toContain('<canvas id="steps"></canvas>');
+    const data = JSON.parse(
+      /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}',
+    ) as { steps: { labels: string[]; tables: { table: string; p50Ms: (number | null)[] }[] } };
+    expect(data.steps.labels).toEqual([...TIMED_STEPS]);
+    expect(data.steps.tables.map((t) => t.table).sort()).toEqual(['public.customers', 'public.orders']);
+    const ordersSteps = data.steps.tables.find((t) => t.table === 'public.orders');
+    expect(ordersSteps?.p50Ms).toEqual([109, 10_000, null, null, null, 40]);
   });
 
   it('counts failures by error name and retries by the step that ran again', () => {
@@ -232,43 +285,38 @@ describe('the report model', () => {
   });
 });
 
-describe('the chain check over the events read', () => {
-  it('finds an untouched stretch of the chain intact, from whichever event it starts at', () => {
-    const h = new History();
-    for (let i = 0; i < 5; i++) h.run('public.orders', i * 30);
-    const stretch = h.events.slice(4);
-    expect(chainStatusOfEvents(stretch, { contiguous: true })).toMatchObject({
+describe("the chain status, from the audit log's verifier", () => {
+  it('is intact over an untouched log, saying what was checked and from where', async () => {
+    const { deps } = tickingDeps();
+    await writeJobs(deps, 0, 3);
+    const status = chainStatusOfVerification(await verifyAuditChain(deps, { since: '2025-01-01T00:00:00Z' }));
+    expect(status).toMatchObject({
       verdict: 'intact',
-      checked: stretch.length,
+      checked: 6,
+      checkedBy: 'tally audit verify, run by tally report',
     });
+    expect(status.scope).toMatch(
+      /^every event's hash, its link to the event before it, its S3 copy and its checkpoint entry; from the chain's first event, against \d+ checkpoint/,
+    );
   });
 
-  it('names a changed event, and a removed one by the event after it', () => {
-    const h = new History();
-    for (let i = 0; i < 3; i++) h.run('public.orders', i * 30);
-    const changed = h.events.map((e, i) => (i === 4 ? { ...e, rowsLoaded: 1 } : e));
-    expect(chainStatusOfEvents(changed, { contiguous: true }).broken).toEqual({
-      eventId: h.events[4]?.eventId,
-      reason: 'content changed',
-    });
-    const removed = h.events.filter((_, i) => i !== 3);
-    expect(chainStatusOfEvents(removed, { contiguous: true })).toMatchObject({
-      verdict: 'broken',
-      broken: { eventId: h.events[4]?.eventId, reason: 'link broken' },
-    });
+  it('names the event that was changed and what found it', async () => {
+    const { deps, audit } = tickingDeps();
+    await writeJobs(deps, 0, 3);
+    const victim = audit.events[3] as AuditEvent;
+    audit.events[3] = { ...victim, rowsLoaded: 1 };
+    const status = chainStatusOfVerification(await verifyAuditChain(deps, { since: '2025-01-01T00:00:00Z' }));
+    expect(status.verdict).toBe('broken');
+    expect(status.broken?.eventId).toBe(victim.eventId);
+    expect(status.broken?.reason).toMatch(/^changed, found by chain, mirror: .*ROWS_LOADED/);
   });
 
-  it("checks only each event's own hash over one table's events, and says so", () => {
-    const h = new History();
-    h.run('public.orders', 0);
-    h.run('public.customers', 0);
-    h.run('public.orders', 30);
-    const orders = h.events.filter((e) => e.sourceTable === 'public.orders');
-    const status = chainStatusOfEvents(orders, { contiguous: false });
+  it("over one table's events, says the links between events were not checked", async () => {
+    const { deps } = tickingDeps();
+    await writeJobs(deps, 0, 2);
+    const status = chainStatusOfVerification(await verifyAuditChain(deps, { table: 'public.orders' }));
     expect(status.verdict).toBe('intact');
-    expect(status.scope).toMatch(/links between them are not/);
-    const tampered = orders.map((e, i) => (i === 1 ? { ...e, errorMessage: 'edited' } : e));
-    expect(chainStatusOfEvents(tampered, { contiguous: false }).broken?.eventId).toBe(orders[1]?.eventId);
+    expect(status.scope).toMatch(/only public\.orders's events.*not checked: the links between events/);
   });
 });
 

@@ -113,7 +113,8 @@ describe('lineage events of a table job', () => {
       ...counted,
       recordCountAfter: 41,
       errorType: 'CountMismatchError',
-      errorMessage: "public.orders: counts do not close at stage 'target' (expected 42, got 41)",
+      errorMessage:
+        "public.orders: counts do not close at stage 'target' (expected 42, got 41) [step ms: CountSource=12 WriteAudit=3]",
     });
     expect(lineageProblems(fail)).toEqual([]);
     expect(fail.eventType).toBe('FAIL');

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Checkpoint, hasValidSignature } from '../../../lambdas/domain/checkpoint';
 import { InvalidConfigError } from '../../../lambdas/domain/errors';
 import { ENV } from '../../../lambdas/runtime/env';
 import { createHandler } from '../../../lambdas/runtime/handler';
@@ -87,7 +88,7 @@ describe('a step handler', () => {
       context,
     );
     vi.restoreAllMocks();
-    expect(counted).toEqual({ sourceCount: 0 });
+    expect(counted).toEqual({ sourceCount: 0, stepMs: expect.any(Number) });
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged.length).toBeGreaterThan(0);
     for (const line of logged) {
@@ -159,5 +160,45 @@ describe('a step handler', () => {
       );
     }
     expect(f.opened()).toBe(1);
+  });
+
+  it('signs checkpoints with the key of the checkpoint secret, read once per cold start, and never logs it', async () => {
+    const KEY = 'checkpoint-key-never-logged-'.padEnd(64, 'k');
+    const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tally/checkpoint-AbCdEf';
+    const asked: string[] = [];
+    const secretsClient = {
+      send: async (command: { input: { SecretId?: string } }) => {
+        asked.push(command.input.SecretId ?? '');
+        return { SecretString: JSON.stringify({ key: KEY, previousKeys: [] }) };
+      },
+    } as never;
+    const f = factories();
+    const deployed = JSON.parse(config[ENV.config]) as Record<string, unknown>;
+    const handler = createHandler(
+      f.factories,
+      {
+        ...env('plan'),
+        [ENV.config]: JSON.stringify({ ...deployed, audit: { checkpointEvery: 1 } }),
+        [ENV.checkpointSecretArn]: SECRET_ARN,
+      },
+      { secretsClient },
+    );
+    const lines = captureLogs();
+    for (let i = 0; i < 2; i++) {
+      await handler(
+        { executionId: `exec-${i}`, stateName: 'Plan', attempt: 0, state: { pipeline: 'historical' } },
+        context,
+      );
+    }
+    vi.restoreAllMocks();
+    expect(asked).toEqual([SECRET_ARN]);
+    const stage = f.factories.stage();
+    const keys = await stage.list('tally/audit/checkpoints/');
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    for (const key of keys) {
+      const checkpoint = (await stage.getJson<Checkpoint>(key))!;
+      expect(hasValidSignature(checkpoint, Buffer.from(KEY)), key).toBe(true);
+    }
+    expect(lines.join('')).not.toContain('never-logged');
   });
 });

@@ -142,4 +142,59 @@ describe('credentials from Secrets Manager', () => {
     expect(err?.message).toContain('password');
     expect(err?.message).not.toContain('hunter2-secret');
   });
+
+  it("takes the checkpoint key and the keys it replaced from the checkpoint secret, over the configuration's key file", () => {
+    const settings = loadRuntimeSettings({
+      [ENV.config]: JSON.stringify({
+        ...base,
+        snowflake: { ...base.snowflake, password: 'x' },
+        audit: { checkpointKeyFile: 'checkpoint.key' },
+      }),
+      [ENV.checkpointSecretArn]:
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tally/checkpoint-AbCdEf',
+    });
+    expect(settings.checkpointSecretArn).toMatch(/tally\/checkpoint/);
+    const config = applySecrets(settings.config, {
+      checkpoint: { key: 'k'.repeat(64), previousKeys: ['o'.repeat(40)] },
+    });
+    expect(config.audit).toMatchObject({
+      checkpointKey: 'k'.repeat(64),
+      previousCheckpointKeys: ['o'.repeat(40)],
+    });
+    expect(config.audit.checkpointKeyFile).toBeUndefined();
+    expect(
+      applySecrets(settings.config, { checkpoint: { key: 'n'.repeat(64) } }).audit.previousCheckpointKeys,
+    ).toEqual([]);
+  });
+
+  it('refuses a checkpoint secret whose key is short or missing, without showing it', () => {
+    const settings = loadRuntimeSettings({
+      [ENV.config]: JSON.stringify({ ...base, snowflake: { ...base.snowflake, password: 'x' } }),
+    });
+    const short = thrown(() => applySecrets(settings.config, { checkpoint: { key: 'short-secret-key' } }));
+    expect(short).toBeInstanceOf(InvalidConfigError);
+    expect(short?.message).toMatch(/checkpoint key secret .*key.*at least 32 characters/);
+    expect(short?.message).not.toContain('short-secret-key');
+    const old = thrown(() =>
+      applySecrets(settings.config, { checkpoint: { key: 'k'.repeat(32), previousKeys: ['old-secret'] } }),
+    );
+    expect(old?.message).toMatch(/previousKeys/);
+    expect(old?.message).not.toContain('old-secret');
+    expect(
+      thrown(() => applySecrets(settings.config, { checkpoint: { password: 'p'.repeat(40) } }))?.message,
+    ).toMatch(/checkpoint key secret .*key/);
+  });
+
+  it('refuses previousCheckpointKeys without a current key in the configuration', () => {
+    const err = thrown(() =>
+      loadRuntimeSettings({
+        [ENV.config]: JSON.stringify({
+          ...base,
+          snowflake: { ...base.snowflake, password: 'x' },
+          audit: { previousCheckpointKeys: ['o'.repeat(40)] },
+        }),
+      }),
+    );
+    expect(err?.message).toMatch(/previousCheckpointKeys needs the current key too/);
+  });
 });

@@ -37,7 +37,14 @@ describe('loadSnowflake', () => {
 
   it('merges nothing for an empty incremental window', async () => {
     const { warehouse, load } = await exported('incremental', 0);
-    expect(await load()).toEqual({ rowsParsed: 0, rowsLoaded: 0, inserted: 0, updated: 0, files: 0 });
+    expect(await load()).toEqual({
+      rowsParsed: 0,
+      rowsLoaded: 0,
+      inserted: 0,
+      updated: 0,
+      files: 0,
+      stepMs: expect.any(Number),
+    });
     expect(warehouse.loads).toEqual([]);
   });
 

@@ -142,6 +142,7 @@ describe('plan and a target that drifted from its source', () => {
       runStep('countSource', { executionId: 'exec-1', attempt: 0, state: other }, deps),
     ).resolves.toEqual({
       sourceCount: 0,
+      stepMs: expect.any(Number),
     });
   });
 });
@@ -172,7 +173,7 @@ describe('plan and the first incremental run of a table', () => {
     expect(out.tables[0]?.window).toEqual({ from: null, to: null });
     const state = { work: out.tables[0]!, executionId: 'exec-1' };
     await expect(runStep('countSource', { executionId: 'exec-1', attempt: 0, state }, deps)).resolves.toEqual(
-      { sourceCount: 0 },
+      { sourceCount: 0, stepMs: expect.any(Number) },
     );
   });
 

@@ -50,7 +50,7 @@ async function setup(rows: number, history: number[], mode?: 'warn' | 'alert' | 
 describe('verifyCounts volume guard', () => {
   it('passes a window in line with the table recent history without a warning', async () => {
     const out = await (await setup(95, [100, 110, 90]))();
-    expect(out).toEqual({ targetCount: 95, countMatch: true });
+    expect(out).toEqual({ targetCount: 95, countMatch: true, stepMs: expect.any(Number) });
   });
 
   it('warns, by default, on an empty window and on one far below the median of recent windows', async () => {
@@ -60,6 +60,10 @@ describe('verifyCounts volume guard', () => {
 
   it("fails the table with VolumeAnomalyError in 'alert' mode, and says nothing when 'off'", async () => {
     await expect((await setup(5, [100, 110, 90], 'alert'))()).rejects.toBeInstanceOf(VolumeAnomalyError);
-    expect(await (await setup(0, [100], 'off'))()).toEqual({ targetCount: 0, countMatch: true });
+    expect(await (await setup(0, [100], 'off'))()).toEqual({
+      targetCount: 0,
+      countMatch: true,
+      stepMs: expect.any(Number),
+    });
   });
 });

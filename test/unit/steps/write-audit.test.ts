@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AuditEvent, verifyChain } from '../../../lambdas/domain/audit';
 import { CountMismatchError, WarehouseUnavailableError } from '../../../lambdas/domain/errors';
+import { readStepDurations } from '../../../lambdas/domain/step-durations';
 import type { TableState } from '../../../lambdas/steps/contract';
 import { fakeDeps, runStep } from '../../support/fakes';
 
@@ -46,6 +47,7 @@ describe('verifyCounts', () => {
     ).resolves.toEqual({
       targetCount: 10,
       countMatch: true,
+      stepMs: expect.any(Number),
     });
   });
 });
@@ -206,8 +208,8 @@ describe('writeAudit', () => {
       eventType: 'success',
       status: 'SUCCEEDED',
       errorType: 'VolumeWarning',
-      errorMessage: warning,
     });
+    expect(readStepDurations(audit.events.at(-1)?.errorMessage ?? null).message).toBe(warning);
   });
 
   it('records the error of a failed table from a Lambda error cause', async () => {
@@ -230,11 +232,46 @@ describe('writeAudit', () => {
       eventType: 'failure',
       status: 'FAILED',
       errorType: 'CountMismatchError',
-      errorMessage: 'counts do not close',
       countMatch: false,
       recordCountBefore: 10,
       recordCountAfter: 9,
     });
+    // The message is the error's, with the durations of the steps that ran at its end.
+    const { message, durations } = readStepDurations(audit.events.at(-1)?.errorMessage ?? null);
+    expect(message).toBe('counts do not close');
+    expect(Object.keys(durations)).toEqual(['WriteAudit']);
+  });
+
+  it("carries each step's duration on the success event, as the steps' results recorded them", async () => {
+    const { deps, audit, state } = await planned();
+    const base = state(0);
+    const checked = { mode: 'full', segments: 2, checksumsCompared: 1, mismatches: 0, extraKeys: 0 } as const;
+    const s: TableState = {
+      ...base,
+      count: { sourceCount: 10, stepMs: 12 },
+      export: { ...base.export!, stepMs: 3_400 },
+      load: { ...base.load!, stepMs: 810 },
+      verify: { targetCount: 10, countMatch: true, stepMs: 95 },
+      values: { ...checked, stepMs: 420 },
+      deletes: { ran: false, mode: 'off', reason: 'deletes is off', stepMs: 7 },
+    };
+    await runStep('writeAudit', { mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
+    const success = audit.events.at(-1) as AuditEvent;
+    expect(success.errorMessage).toMatch(
+      /^values verified \(full\): .* \[step ms: CountSource=12 ExportToS3=3400 LoadSnowflake=810 VerifyCounts=95 VerifyValues=420 CheckDeletes=7 WriteAudit=\d+\]$/,
+    );
+    const { message, durations } = readStepDurations(success.errorMessage);
+    expect(message).toMatch(/^values verified \(full\)/);
+    expect(durations).toMatchObject({
+      CountSource: 12,
+      ExportToS3: 3_400,
+      LoadSnowflake: 810,
+      VerifyCounts: 95,
+      VerifyValues: 420,
+      CheckDeletes: 7,
+    });
+    expect(durations.WriteAudit).toBeGreaterThanOrEqual(0);
+    expect(verifyChain(audit.events)).toBeNull();
   });
 
   it('records a table another execution held as skipped, not failed, and leaves that execution its lease', async () => {
