@@ -93,6 +93,8 @@ export function formatReport(report: ReconcileReport): string {
     `rows: ${result.sourceRows} in PostgreSQL, ${result.targetRows} in Snowflake; ${result.checksumsCompared} segment checksums compared over ${result.levels} level(s) in ${(report.ms / 1000).toFixed(1)} s`,
     `columns compared: ${result.columns.join(', ')}`,
   ];
+  if (result.skipped.length > 0)
+    lines.push(`not compared (no canonical form yet): ${result.skipped.join(', ')}`);
   if (!report.equal) {
     lines.push('');
     for (const k of result.missing) lines.push(`missing in Snowflake: ${describeKey(pk, k)}`);

@@ -416,7 +416,7 @@ async function benchValues(options: BenchOptions): Promise<void> {
     ),
   );
   console.log(
-    `ratio reconciliation/export (seconds): ${report.ratio}; ${report.checksumsCompared} segment checksums compared; load average ${report.loadAverage.join(', ')}`,
+    `ratio reconciliation/export (seconds): ${report.ratio}; ${report.checksumsCompared} segment checksums compared over ${report.columns.length} columns${report.notCompared.length > 0 ? ` (not compared: ${report.notCompared.join(', ')})` : ''}; load average ${report.loadAverage.join(', ')}`,
   );
   await writeFigures(options.reconcileOut, { measuredAt: new Date().toISOString(), ...report });
 }

@@ -2,18 +2,11 @@
 // hashed, so that equal values give equal text on either side. The adapters write each form in their own
 // SQL (`adapters/postgres/checksum.ts`, `adapters/snowflake/checksum.ts`); the README's "Value
 // reconciliation" table documents the same forms. A NULL is a field of its own (`~n`), never an empty text.
-import { type ColumnInfo, columnsNamed, type ResolvedTable } from './table';
-import type { TargetType } from './type-mapping';
-
-/**
- * A JSON value's canonical text: what Snowflake's TO_JSON writes for the VARIANT or ARRAY that PARSE_JSON
- * read from the export's JSON, and what the source computes from that same JSON.
- */
-const CANONICAL_JSON =
-  'compact JSON (no blanks), members and elements in the order written; a number as a VARIANT holds it: up to 38 digits (37 after the point) exact without trailing fraction zeros, otherwise a double in 16 significant digits with a signed exponent of at least two digits (`1.912000000000000e+02`); strings in JSON’s shortest escapes';
+import { type ColumnInfo, columnsNamed, type ResolvedTable, type TableSpec } from './table';
+import { type TargetType, targetTypeOf } from './type-mapping';
 
 /** Each target type's canonical text, in words. */
-export const CANONICAL_FORMS: Readonly<Record<TargetType['kind'], string>> = {
+export const CANONICAL_FORMS: Readonly<Record<TargetType['kind'], string | null>> = {
   number:
     'sign, integer digits, then for a scale s > 0 a point and exactly s fraction digits (the column’s scale): exact, no exponent',
   float:
@@ -23,11 +16,28 @@ export const CANONICAL_FORMS: Readonly<Record<TargetType['kind'], string>> = {
   time: 'microseconds since midnight',
   timestamp_ntz: 'microseconds since 1970-01-01 00:00:00, the wall time read as UTC',
   timestamp_tz: 'microseconds since 1970-01-01 00:00:00 UTC (the instant; the offset is not compared)',
-  array: `the JSON the export wrote (nested for more dimensions, NULL elements as null), in the ${CANONICAL_JSON.replace('compact JSON', 'canonical JSON form:')}`,
-  variant: CANONICAL_JSON,
+  array:
+    'compact JSON: no blanks, elements in order, NULL elements as null (arrays of integers, booleans and text-like elements; not of numeric, float or JSON elements)',
+  variant: null,
   varchar:
     'the text itself, as PostgreSQL writes it (char(n) with its padding, bytea as \\x hex, intervals in ISO 8601)',
 };
+
+/**
+ * Array elements whose JSON a VARIANT re-renders (a number keeps its value, not its text: `1.50` reads back
+ * `1.5`): an array of them has no canonical form yet.
+ */
+const RERENDERED_ELEMENTS = new Set(['numeric', 'money', 'float4', 'float8', 'json', 'jsonb']);
+
+/** Whether a column's values are compared: every column but those whose type has no canonical form yet. */
+export function comparable(
+  column: Pick<ColumnInfo, 'name' | 'pgType' | 'baseType' | 'category'>,
+  table: Pick<TableSpec, 'textColumns'>,
+): boolean {
+  const kind = targetTypeOf(column, table).kind;
+  if (kind === 'array' && RERENDERED_ELEMENTS.has(column.baseType)) return false;
+  return CANONICAL_FORMS[kind] !== null;
+}
 
 /** The field separator of a row's canonical text, and the escapes that keep the text decodable. */
 export const FIELD_SEPARATOR = '|';

@@ -220,6 +220,8 @@ export const valuesOutputSchema = z.object({
   mismatches: z.number().int().min(0),
   /** Keys the target holds in the window and the source no longer does there (moved on or deleted). */
   extraKeys: z.number().int().min(0),
+  /** Columns not compared: their type has no canonical form. */
+  skipped: z.array(z.string()),
 });
 export type ValuesOutput = z.infer<typeof valuesOutputSchema>;
 

@@ -35,7 +35,7 @@ export async function verifyValues({ state }: TableEvent, deps: StepDeps): Promi
   if (!exported || !state.verify) throw new InvalidInputError(`${work.table}: values verified before counts`);
   const mode = valueCheckMode(deps.config, work.table, exported.sourceCount);
   if (mode === 'off') {
-    return { mode, segments: 0, checksumsCompared: 0, mismatches: 0, extraKeys: 0 };
+    return { mode, segments: 0, checksumsCompared: 0, mismatches: 0, extraKeys: 0, skipped: [] };
   }
   const table = await resolvedTable(deps, work);
   const sample =
@@ -67,12 +67,14 @@ export async function verifyValues({ state }: TableEvent, deps: StepDeps): Promi
     checksumsCompared: result.checksumsCompared,
     mismatches: 0,
     extraKeys: result.extra.length,
+    skipped: [...result.skipped],
   };
 }
 
 /** The value check's figures as the success event's message carries them. */
 export function describeValueCheck(values: ValuesOutput): string {
   if (values.mode === 'off') return 'values not verified (verifyValues: off)';
+  const skipped = values.skipped.length > 0 ? `; not compared: ${values.skipped.join(', ')}` : '';
   const extra = values.extraKeys > 0 ? `; ${values.extraKeys} key(s) moved on or deleted at the source` : '';
-  return `values verified (${values.mode}): ${values.segments} segment checksums, ${values.checksumsCompared} compared, ${values.mismatches} mismatches${extra}`;
+  return `values verified (${values.mode}): ${values.segments} segment checksums, ${values.checksumsCompared} compared, ${values.mismatches} mismatches${extra}${skipped}`;
 }

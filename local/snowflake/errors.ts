@@ -82,11 +82,6 @@ const RULES: readonly Rule[] = [
       new SnowflakeSqlError('100069', '22P02', `Error parsing JSON: ${m.input.replace(/^.*?Error: /, '')}`),
   ],
   [
-    // A refusal the translated SQL can only make once it sees a value's type (`functions.ts`).
-    /^Invalid Input Error: 000002: (.*)/,
-    (m) => new SnowflakeSqlError('000002', '0A000', m[1] as string),
-  ],
-  [
     /^(?:Conversion Error|Invalid Input Error: Invalid input for hex digit)/,
     (m) => new SnowflakeSqlError('100038', '22018', m.input.replace(/^.*? Error: /, '')),
   ],

@@ -11,14 +11,10 @@
 //   crossed from the second argument to the third, for the parts DAY and MICROSECOND.
 // - DATE_PART (https://docs.snowflake.com/en/sql-reference/functions/date_part) with EPOCH_MICROSECOND: the
 //   microseconds since 1970-01-01 00:00:00 UTC (a TIMESTAMP_NTZ read as UTC).
-// - PARSE_JSON (https://docs.snowflake.com/en/sql-reference/functions/parse_json) of a string literal or a
-//   bind: read as COPY reads a VARIANT's text (`variant-json.ts`); of another expression it is refused.
 // - TO_JSON (https://docs.snowflake.com/en/sql-reference/functions/to_json): a VARIANT or ARRAY as compact
-//   JSON text, its numbers written as the VARIANT holds them (PARSE_JSON's page: a NUMBER, or a DOUBLE as
-//   `1.912000000000000e+02`); of any other type it is refused.
+//   JSON text.
 import { SnowflakeSqlError } from './engine-types';
-import { sqlString, type Token } from './sql-tokens';
-import { parseVariant } from './variant-json';
+import type { Token } from './sql-tokens';
 
 const notSupported = (what: string) =>
   new SnowflakeSqlError('000002', '0A000', `not supported by the local Snowflake stand-in: ${what}`);
@@ -51,7 +47,6 @@ export const REWRITTEN_FUNCTIONS = new Set([
   'DATEDIFF',
   'DATE_PART',
   'TO_JSON',
-  'PARSE_JSON',
 ]);
 
 function significant(tokens: readonly Token[]): Token[] {
@@ -117,25 +112,9 @@ export function rewriteCall(
       }
       return `epoch_us(${translate(args[1] as Token[])})`;
     }
-    case 'TO_JSON': {
+    case 'TO_JSON':
       arity(1);
-      // A VARIANT (or ARRAY) is held as the compact JSON text PARSE_JSON's reading wrote
-      // (`variant-json.ts`): its numbers as the VARIANT holds them, which DuckDB's own JSON writer would
-      // re-render. Another type would first be cast to a VARIANT, which is not implemented.
-      const value = `(${translate(args[0] as Token[])})`;
-      return `CASE WHEN ${value} IS NULL THEN NULL WHEN typeof(${value}) = 'JSON' THEN CAST(${value} AS VARCHAR) ELSE error('000002: not supported by the local Snowflake stand-in: TO_JSON of a value other than a VARIANT or ARRAY') END`;
-    }
-    case 'PARSE_JSON': {
-      arity(1);
-      // Read as a COPY into a VARIANT reads it (`variant-json.ts`), so that a value written by a statement
-      // is held as one loaded from a file; the text must be known here: a literal or a bind.
-      const text = translate(args[0] as Token[]).trim();
-      if (text === 'NULL') return 'NULL';
-      const literal = /^'((?:[^']|'')*)'$/s.exec(text);
-      if (!literal) throw notSupported('PARSE_JSON of anything but a string literal or a bind');
-      const json = parseVariant((literal[1] as string).replaceAll("''", "'"));
-      return json === undefined ? 'CAST(NULL AS JSON)' : `CAST(${sqlString(json)} AS JSON)`;
-    }
+      return `CAST(json(${translate(args[0] as Token[])}) AS VARCHAR)`;
     default:
       throw notSupported(`the function ${name}`);
   }

@@ -16,6 +16,7 @@ export interface TranslateContext {
 const RENAMED_FUNCTIONS: Readonly<Record<string, string>> = {
   IFF: 'IF',
   NVL: 'COALESCE',
+  PARSE_JSON: 'JSON',
   LEN: 'LENGTH',
   TO_BINARY: 'UNHEX',
 };

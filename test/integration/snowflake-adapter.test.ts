@@ -63,9 +63,6 @@ function floatOf(text: string): number {
   return n === 0 ? 0 : n;
 }
 
-const variantNumbers = (_key: string, v: unknown) =>
-  typeof v === 'number' ? (v === 0 ? 0 : Number(v.toPrecision(16))) : v;
-
 /** What the Snowflake value must be, for the PostgreSQL text of a column, as a comparable form. */
 function comparable(column: AllTypesColumn, value: unknown, side: 'pg' | 'sf'): unknown {
   if (value === null || value === undefined) return null;
@@ -93,16 +90,8 @@ function comparable(column: AllTypesColumn, value: unknown, side: 'pg' | 'sf'): 
     case 'c_jsonb':
     case 'c_int_array':
     case 'c_text_array':
-    case 'c_numeric_array':
-    case 'c_double_array':
-    case 'c_jsonb_array':
-    case 'c_json_array':
-      // The PostgreSQL side is given as the export writes it (arrays as JSON): see `exportedForm`. A JSON
-      // -0 is a VARIANT NUMBER 0, and a number of more than 38 digits a DOUBLE written to 16 significant
-      // digits, as PARSE_JSON reads them (the README's type mapping): numbers compare to that precision.
-      return side === 'pg'
-        ? JSON.parse(pgText, variantNumbers)
-        : JSON.parse(JSON.stringify(value), variantNumbers);
+      // The PostgreSQL side is given as the export writes it (arrays as JSON): see `exportedForm`.
+      return side === 'pg' ? JSON.parse(pgText) : value;
     default:
       return value;
   }

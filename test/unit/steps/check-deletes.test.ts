@@ -39,6 +39,7 @@ async function setup(
       checksumsCompared: 1,
       mismatches: 0,
       extraKeys: 0,
+      skipped: [],
     },
   };
   // The target holds keys 1, 2 and 3; the source holds 1 below the bound, and 3 above it (updated since).

@@ -46,6 +46,7 @@ describe('verifyValues', () => {
       checksumsCompared: 1,
       mismatches: 0,
       extraKeys: 0,
+      skipped: [],
       stepMs: expect.any(Number),
     });
   });

@@ -252,7 +252,7 @@ describe('writeAudit', () => {
       export: { ...base.export!, stepMs: 3_400 },
       load: { ...base.load!, stepMs: 810 },
       verify: { targetCount: 10, countMatch: true, stepMs: 95 },
-      values: { ...checked, stepMs: 420 },
+      values: { ...checked, skipped: [], stepMs: 420 },
       deletes: { ran: false, mode: 'off', reason: 'deletes is off', stepMs: 7 },
     };
     await runStep('writeAudit', { mode: 'success', executionId: 'exec-1', attempt: 0, state: s }, deps);
