@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeConfigFile } from '../../lambdas/config-file';
 import { SourceSchemaError, SourceUnavailableError } from '../../lambdas/domain/errors';
+import { TIMED_STEPS } from '../../lambdas/domain/step-durations';
 import { synthesizeDefinition } from '../../lib/synthesize-definition';
 import { changeDemo } from '../../local/demo-data';
 import type { StateMachineDefinition } from '../../local/interpreter';
@@ -164,8 +165,8 @@ describe('the report in a browser', () => {
     expect(orders.incremental?.map((p) => p.y > 0)).toEqual([true, false]);
     expect(byId.failures?.datasets.failures).toEqual([1]);
     expect(byId.retries?.datasets.retries).toEqual([1]);
-    // Plan, each of the six steps of a table's chain, the chain, the whole job, and the failed table's alert.
-    expect(byId.durations?.datasets.p50).toHaveLength(10);
+    // Plan, each of the seven steps of a table's chain, the chain, the whole job, and the failed table's alert.
+    expect(byId.durations?.datasets.p50).toHaveLength(TIMED_STEPS.length + 4);
     // Per step and table: every step of orders' chain ran in each of its runs, and each is timed.
     const steps = byId.steps?.datasets as Record<string, (number | null)[]>;
     expect(Object.keys(steps).sort()).toEqual([
@@ -174,7 +175,7 @@ describe('the report in a browser', () => {
       'public.orders p50',
       'public.orders p95',
     ]);
-    expect(steps['public.orders p50']).toHaveLength(6);
+    expect(steps['public.orders p50']).toHaveLength(TIMED_STEPS.length);
     for (const seconds of [...(steps['public.orders p50'] ?? []), ...(steps['public.orders p95'] ?? [])]) {
       expect(seconds).toEqual(expect.any(Number));
       expect(seconds).toBeGreaterThanOrEqual(0);

@@ -195,7 +195,7 @@ describe('the report model', () => {
     expect(data.steps.labels).toEqual([...TIMED_STEPS]);
     expect(data.steps.tables.map((t) => t.table).sort()).toEqual(['public.customers', 'public.orders']);
     const ordersSteps = data.steps.tables.find((t) => t.table === 'public.orders');
-    expect(ordersSteps?.p50Ms).toEqual([109, 10_000, null, null, null, 40]);
+    expect(ordersSteps?.p50Ms).toEqual([109, 10_000, null, null, null, null, 40]);
   });
 
   it('counts failures by error name and retries by the step that ran again', () => {

@@ -76,7 +76,12 @@ function pastCheck(errorType: string | null) {
 describe('checkDeletes', () => {
   it('does nothing with deletes off (the default)', async () => {
     const { run, warehouse, audit } = await setup(undefined);
-    expect(await run()).toEqual({ ran: false, mode: 'off', reason: 'deletes: off' });
+    expect(await run()).toEqual({
+      ran: false,
+      mode: 'off',
+      reason: 'deletes: off',
+      stepMs: expect.any(Number),
+    });
     expect(warehouse.changed).toEqual([]);
     expect(audit.reads.some((r) => r.eventTypes?.includes('deletes'))).toBe(false);
   });
@@ -100,6 +105,7 @@ describe('checkDeletes', () => {
       missing: 0,
       keys: ['(id)=(2)'],
       incomplete: false,
+      stepMs: expect.any(Number),
     });
     expect(warehouse.changed).toEqual([{ kind: 'delete', table: 'orders', keys: ['2'] }]);
   });
@@ -128,6 +134,7 @@ describe('checkDeletes', () => {
       ran: false,
       mode: 'propagate',
       reason: 'not due until 2025-01-02T11:00:00.000Z (every P1D)',
+      stepMs: expect.any(Number),
     });
     expect(warehouse.changed).toEqual([]);
     const reads = audit.reads.filter((r) => r.eventTypes?.includes('deletes'));

@@ -107,7 +107,14 @@ async function chunkedLoad(options: { readonly missing?: number } = {}) {
 describe('loadSnowflake, the swap of a chunked load', () => {
   it('swaps once, recording before and after, and a retry that finds it done does not swap back', async () => {
     const { warehouse, swap, swapRecord } = await chunkedLoad();
-    expect(await swap()).toEqual({ rowsParsed: 0, rowsLoaded: 0, inserted: null, updated: null, files: 2 });
+    expect(await swap()).toEqual({
+      rowsParsed: 0,
+      rowsLoaded: 0,
+      inserted: null,
+      updated: null,
+      files: 2,
+      stepMs: expect.any(Number),
+    });
     expect(warehouse.copies).toEqual([{ table: 'orders', chunks: [], swapped: true }]);
     expect(await swapRecord()).toEqual({ phase: 'swapped', copyRows: 0, targetRows: 0 });
     warehouse.copies[0]!.swapped = false;
