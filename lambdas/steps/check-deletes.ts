@@ -21,6 +21,7 @@ import { describeKey } from '../domain/reconcile';
 import { qualifiedName } from '../domain/table';
 import type { Slice } from '../ports';
 import { compareValues } from '../reconcile/compare';
+import { deletesIntentKey } from './chunks';
 import { resolvedTable } from './columns';
 import type { DeletesOutput, TableEvent } from './contract';
 
@@ -35,6 +36,43 @@ export function deleteSettings(
   const spec = deps.config.tables.find((t) => qualifiedName(t) === table);
   const every = spec?.deleteCheckEvery ?? DEFAULT_DELETE_CHECK_EVERY;
   return { mode: spec?.deletes ?? 'off', every, everyMs: parseDuration(every) };
+}
+
+/** What a propagating check keeps before it deletes: the keys it found gone, so a retry can count them. */
+interface DeletesIntent {
+  readonly bound: string;
+  readonly keys: readonly string[];
+}
+
+/**
+ * Deletes `gone` from the target; returns the keys this check found gone and how many rows it deleted. The
+ * keys are kept in the stage first: an attempt whose DELETE committed but whose answer was lost (the Lambda
+ * stopped, the connection broke) leaves them, and its retry, whose comparison no longer sees them, takes
+ * them up again, deletes what is left of them and counts all of them, instead of an audit event saying
+ * nothing was deleted.
+ */
+async function propagate(
+  deps: StepDeps,
+  work: TableEvent['state']['work'],
+  table: Awaited<ReturnType<typeof resolvedTable>>,
+  slice: Slice,
+  found: readonly string[],
+): Promise<{ gone: string[]; handled: number }> {
+  const key = deletesIntentKey(deps, work);
+  const earlier = await deps.ports.stage.getJson<DeletesIntent>(key);
+  const bound = slice.kind === 'window' ? (slice.window.to ?? '') : '';
+  const resumed = earlier !== null && earlier.bound === bound;
+  const keys = resumed ? [...new Set([...earlier.keys, ...found])] : [...found];
+  if (keys.length === 0) return { gone: keys, handled: 0 };
+  await deps.ports.stage.putJson(key, { bound, keys } satisfies DeletesIntent);
+  const now = await deps.ports.warehouse.deleteKeys(table, slice, keys);
+  if (!resumed) return { gone: keys, handled: now };
+  deps.logger.info(
+    `${work.table}: deletes: an earlier attempt of this check began deleting ${earlier.keys.length} key(s); ${now} row(s) were left to delete`,
+  );
+  // Every key kept is gone from the target now: those this attempt found still there, and those an
+  // earlier attempt deleted, which the comparison no longer sees. Each was in the target when found.
+  return { gone: keys, handled: keys.length };
 }
 
 export async function checkDeletes({ state }: TableEvent, deps: StepDeps): Promise<DeletesOutput> {
@@ -79,13 +117,11 @@ export async function checkDeletes({ state }: TableEvent, deps: StepDeps): Promi
   // in one snapshot, is deleted.
   const candidates = result.extra.map((key) => encodeFields(key));
   const present = new Set(await deps.ports.source.presentKeys(table, candidates));
-  const gone = candidates.filter((key) => !present.has(key));
+  let gone = candidates.filter((key) => !present.has(key));
   let handled = 0;
   if (gone.length > 0 && mode === 'soft')
     handled = await deps.ports.warehouse.markDeleted(table, slice, gone);
-  if (gone.length > 0 && mode === 'propagate') {
-    handled = await deps.ports.warehouse.deleteKeys(table, slice, gone);
-  }
+  if (mode === 'propagate') ({ gone, handled } = await propagate(deps, work, table, slice, gone));
   if (mode !== 'report' && handled !== gone.length) {
     throw new DeleteCheckError(
       `${work.table}: ${gone.length} key(s) are gone from the source, but ${mode === 'soft' ? 'marking' : 'deleting'} them in the target changed ${handled} row(s); did the target change while it was checked? The next run checks again (a failed check leaves no deletes event); should it fail again, reload the table historically`,

@@ -30,7 +30,7 @@ import {
 } from './contract';
 import { STEP_PREFIX_PATHS } from './registry';
 
-/** Where a job keeps a table's chunk files: `<prefix>/staging/plans/<jobId>/<schema.name>/<name>`. */
+/** Where a job keeps a table's files (chunks, swap, deletes): `<prefix>/staging/plans/<jobId>/<schema.name>/<name>`. */
 function chunkFile(
   deps: Pick<StepDeps, 'config'>,
   work: Pick<TableWork, 'jobId' | 'table'>,
@@ -55,6 +55,9 @@ export const chunkLoadKey = (deps: ConfigOnly, work: JobTable, index: number) =>
 
 /** The first chunk that failed after its retries, as its Catch recorded it; later ones do not replace it. */
 export const chunkFailureKey = (deps: ConfigOnly, work: JobTable) => chunkFile(deps, work, 'failure.json');
+
+/** The keys a propagating delete check found gone, kept before it deletes them (`check-deletes.ts`). */
+export const deletesIntentKey = (deps: ConfigOnly, work: JobTable) => chunkFile(deps, work, 'deletes.json');
 
 /** The swap's record: what both tables held before it, then that it was done. */
 export const swapRecordKey = (deps: ConfigOnly, work: JobTable) => chunkFile(deps, work, 'swap.json');

@@ -145,7 +145,8 @@ export const STEPS = {
     timeoutSeconds: 900,
     memoryMb: 512,
     secrets: ['postgres', 'snowflake', 'checkpoint'],
-    prefixes: ['audit', 'plans-read'],
+    // plans: the keys a propagating check found gone, kept before it deletes them.
+    prefixes: ['audit', 'plans', 'plans-read'],
     states: [{ name: 'CheckDeletes', resultPath: '$.deletes' }],
     run: tableStep(checkDeletes),
   },

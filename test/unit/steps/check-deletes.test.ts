@@ -3,7 +3,7 @@ import { tableSchema } from '../../../lambdas/config';
 import type { StepDeps } from '../../../lambdas/deps';
 import { sealEvent } from '../../../lambdas/domain/audit';
 import { type DeleteMode, INCOMPLETE_CHECK } from '../../../lambdas/domain/deletes';
-import { DeleteCheckError } from '../../../lambdas/domain/errors';
+import { DeleteCheckError, WarehouseUnavailableError } from '../../../lambdas/domain/errors';
 import { jobEvent } from '../../../lambdas/domain/job-events';
 import { fakeDeps, runStep } from '../../support/fakes';
 
@@ -108,6 +108,28 @@ describe('checkDeletes', () => {
       stepMs: expect.any(Number),
     });
     expect(warehouse.changed).toEqual([{ kind: 'delete', table: 'orders', keys: ['2'] }]);
+  });
+
+  it('counts the keys an attempt deleted whose answer was lost, when its retry no longer sees them', async () => {
+    const { run, warehouse, stage } = await setup('propagate');
+    const deleteKeys = warehouse.deleteKeys.bind(warehouse);
+    // The first attempt's DELETE commits, then its answer is lost.
+    warehouse.deleteKeys = async (...args) => {
+      await deleteKeys(...args);
+      throw new WarehouseUnavailableError('connection reset after the DELETE committed');
+    };
+    await expect(run()).rejects.toThrow(WarehouseUnavailableError);
+    // The target no longer holds key 2; the retry's comparison finds no key gone from the source.
+    warehouse.deleteKeys = deleteKeys;
+    warehouse.digests = ['1', '3'].map((key) => ({ key, row: `r${key}`, columns: [`c${key}`] }));
+    warehouse.sums = [{ segment: '0a', rows: 2, sum: '4' }];
+    warehouse.changes = 0;
+    expect(await run()).toMatchObject({ ran: true, found: 1, handled: 1, keys: ['(id)=(2)'] });
+    expect(warehouse.changed).toEqual([
+      { kind: 'delete', table: 'orders', keys: ['2'] },
+      { kind: 'delete', table: 'orders', keys: ['2'] },
+    ]);
+    expect([...stage.json.keys()].filter((k) => k.endsWith('/deletes.json'))).toHaveLength(1);
   });
 
   it('marks the keys in soft mode and only lists them in report mode', async () => {
