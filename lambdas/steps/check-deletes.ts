@@ -38,25 +38,26 @@ export function deleteSettings(
   return { mode: spec?.deletes ?? 'off', every, everyMs: parseDuration(every) };
 }
 
-/** What a propagating check keeps before it deletes: the keys it found gone, so a retry can count them. */
+/** What a soft or propagating check keeps before it changes the target: the keys it found gone. */
 interface DeletesIntent {
   readonly bound: string;
   readonly keys: readonly string[];
 }
 
 /**
- * Deletes `gone` from the target; returns the keys this check found gone and how many rows it deleted. The
- * keys are kept in the stage first: an attempt whose DELETE committed but whose answer was lost (the Lambda
- * stopped, the connection broke) leaves them, and its retry, whose comparison no longer sees them, takes
- * them up again, deletes what is left of them and counts all of them, instead of an audit event saying
- * nothing was deleted.
+ * Marks (soft) or deletes (propagate) the rows of `found` in the target; returns the keys this check found
+ * gone and how many rows it changed. The keys are kept in the stage first: an attempt whose UPDATE or DELETE
+ * committed but whose answer was lost (the Lambda stopped, the connection broke) leaves them, and its retry,
+ * whose comparison no longer sees them (a marked row is out of it, a deleted one gone), takes them up again,
+ * changes what is left of them and counts all of them, instead of an audit event saying none were handled.
  */
-async function propagate(
+async function handleKeys(
   deps: StepDeps,
   work: TableEvent['state']['work'],
   table: Awaited<ReturnType<typeof resolvedTable>>,
   slice: Slice,
   found: readonly string[],
+  mode: 'soft' | 'propagate',
 ): Promise<{ gone: string[]; handled: number }> {
   const key = deletesIntentKey(deps, work);
   const earlier = await deps.ports.stage.getJson<DeletesIntent>(key);
@@ -65,13 +66,16 @@ async function propagate(
   const keys = resumed ? [...new Set([...earlier.keys, ...found])] : [...found];
   if (keys.length === 0) return { gone: keys, handled: 0 };
   await deps.ports.stage.putJson(key, { bound, keys } satisfies DeletesIntent);
-  const now = await deps.ports.warehouse.deleteKeys(table, slice, keys);
+  const now =
+    mode === 'soft'
+      ? await deps.ports.warehouse.markDeleted(table, slice, keys)
+      : await deps.ports.warehouse.deleteKeys(table, slice, keys);
   if (!resumed) return { gone: keys, handled: now };
   deps.logger.info(
-    `${work.table}: deletes: an earlier attempt of this check began deleting ${earlier.keys.length} key(s); ${now} row(s) were left to delete`,
+    `${work.table}: deletes: an earlier attempt of this check began on ${earlier.keys.length} key(s); ${now} row(s) were left to ${mode === 'soft' ? 'mark' : 'delete'}`,
   );
-  // Every key kept is gone from the target now: those this attempt found still there, and those an
-  // earlier attempt deleted, which the comparison no longer sees. Each was in the target when found.
+  // Every key kept is handled now: those this attempt found still there, and those an earlier attempt
+  // marked or deleted, which the comparison no longer sees. Each was in the target when found.
   return { gone: keys, handled: keys.length };
 }
 
@@ -119,9 +123,7 @@ export async function checkDeletes({ state }: TableEvent, deps: StepDeps): Promi
   const present = new Set(await deps.ports.source.presentKeys(table, candidates));
   let gone = candidates.filter((key) => !present.has(key));
   let handled = 0;
-  if (gone.length > 0 && mode === 'soft')
-    handled = await deps.ports.warehouse.markDeleted(table, slice, gone);
-  if (mode === 'propagate') ({ gone, handled } = await propagate(deps, work, table, slice, gone));
+  if (mode !== 'report') ({ gone, handled } = await handleKeys(deps, work, table, slice, gone, mode));
   if (mode !== 'report' && handled !== gone.length) {
     throw new DeleteCheckError(
       `${work.table}: ${gone.length} key(s) are gone from the source, but ${mode === 'soft' ? 'marking' : 'deleting'} them in the target changed ${handled} row(s); did the target change while it was checked? The next run checks again (a failed check leaves no deletes event); should it fail again, reload the table historically`,

@@ -56,7 +56,7 @@ export const chunkLoadKey = (deps: ConfigOnly, work: JobTable, index: number) =>
 /** The first chunk that failed after its retries, as its Catch recorded it; later ones do not replace it. */
 export const chunkFailureKey = (deps: ConfigOnly, work: JobTable) => chunkFile(deps, work, 'failure.json');
 
-/** The keys a propagating delete check found gone, kept before it deletes them (`check-deletes.ts`). */
+/** The keys a soft or propagating delete check found gone, kept before it changes the target (`check-deletes.ts`). */
 export const deletesIntentKey = (deps: ConfigOnly, work: JobTable) => chunkFile(deps, work, 'deletes.json');
 
 /** The swap's record: what both tables held before it, then that it was done. */

@@ -145,7 +145,7 @@ export const STEPS = {
     timeoutSeconds: 900,
     memoryMb: 512,
     secrets: ['postgres', 'snowflake', 'checkpoint'],
-    // plans: the keys a propagating check found gone, kept before it deletes them.
+    // plans: the keys a soft or propagating check found gone, kept before it changes the target.
     prefixes: ['audit', 'plans', 'plans-read'],
     states: [{ name: 'CheckDeletes', resultPath: '$.deletes' }],
     run: tableStep(checkDeletes),

@@ -110,27 +110,33 @@ describe('checkDeletes', () => {
     expect(warehouse.changed).toEqual([{ kind: 'delete', table: 'orders', keys: ['2'] }]);
   });
 
-  it('counts the keys an attempt deleted whose answer was lost, when its retry no longer sees them', async () => {
-    const { run, warehouse, stage } = await setup('propagate');
-    const deleteKeys = warehouse.deleteKeys.bind(warehouse);
-    // The first attempt's DELETE commits, then its answer is lost.
-    warehouse.deleteKeys = async (...args) => {
-      await deleteKeys(...args);
-      throw new WarehouseUnavailableError('connection reset after the DELETE committed');
-    };
-    await expect(run()).rejects.toThrow(WarehouseUnavailableError);
-    // The target no longer holds key 2; the retry's comparison finds no key gone from the source.
-    warehouse.deleteKeys = deleteKeys;
-    warehouse.digests = ['1', '3'].map((key) => ({ key, row: `r${key}`, columns: [`c${key}`] }));
-    warehouse.sums = [{ segment: '0a', rows: 2, sum: '4' }];
-    warehouse.changes = 0;
-    expect(await run()).toMatchObject({ ran: true, found: 1, handled: 1, keys: ['(id)=(2)'] });
-    expect(warehouse.changed).toEqual([
-      { kind: 'delete', table: 'orders', keys: ['2'] },
-      { kind: 'delete', table: 'orders', keys: ['2'] },
-    ]);
-    expect([...stage.json.keys()].filter((k) => k.endsWith('/deletes.json'))).toHaveLength(1);
-  });
+  it.each([
+    ['propagate', 'delete', 'deleteKeys'],
+    ['soft', 'mark', 'markDeleted'],
+  ] as const)(
+    '%s: counts the keys an attempt handled whose answer was lost, when its retry no longer sees them',
+    async (mode, kind, method) => {
+      const { run, warehouse, stage } = await setup(mode);
+      const change = warehouse[method].bind(warehouse);
+      // The first attempt's statement commits, then its answer is lost.
+      warehouse[method] = async (...args) => {
+        await change(...args);
+        throw new WarehouseUnavailableError('connection reset after the statement committed');
+      };
+      await expect(run()).rejects.toThrow(WarehouseUnavailableError);
+      // The target no longer shows key 2; the retry's comparison finds no key gone from the source.
+      warehouse[method] = change;
+      warehouse.digests = ['1', '3'].map((key) => ({ key, row: `r${key}`, columns: [`c${key}`] }));
+      warehouse.sums = [{ segment: '0a', rows: 2, sum: '4' }];
+      warehouse.changes = 0;
+      expect(await run()).toMatchObject({ ran: true, found: 1, handled: 1, keys: ['(id)=(2)'] });
+      expect(warehouse.changed).toEqual([
+        { kind, table: 'orders', keys: ['2'] },
+        { kind, table: 'orders', keys: ['2'] },
+      ]);
+      expect([...stage.json.keys()].filter((k) => k.endsWith('/deletes.json'))).toHaveLength(1);
+    },
+  );
 
   it('marks the keys in soft mode and only lists them in report mode', async () => {
     const soft = await setup('soft');
