@@ -53,6 +53,11 @@ const invalidIdentifier = (m: RegExpExecArray, pos: number) =>
 
 /** First matching rule wins; each maps one DuckDB message shape. */
 const RULES: readonly Rule[] = [
+  // A refusal the stand-in raises while a statement runs (`functions.ts`): DuckDB's `error()` prefixes it.
+  [
+    /^Invalid Input Error: not supported by the local Snowflake stand-in: (.*)/,
+    (m) => unsupported(m[1] as string),
+  ],
   [/^Parser Error: syntax error at or near "(.*)"/, (m, pos) => unexpectedToken(pos, m[1] as string)],
   [/^Parser Error: syntax error at end of input/, () => unexpectedToken(0, '<EOF>')],
   [/^Parser Error: (.*)/, (m) => syntaxError(m[1] as string)],
