@@ -170,9 +170,7 @@ async function outcome(engine: Engine, key: string, onError: string, codec: stri
   await run(`create or replace table p (${COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`);
   try {
     const copy = await run(`copy into p from @st_${codec} files = ('${key}') on_error = ${onError}`);
-    const rows = await run(
-      'select id, n, f, b, d, ts, ntz, t, s, to_json(v), to_json(a), bin from p order by id',
-    );
+    const rows = await run('select id, n, f, b, d, ts, ntz, t, s, v, a, bin from p order by id');
     return { copy: copy.rows.map((r) => r.slice(1)), rows: rows.rows };
   } catch (err) {
     const e = err as { code?: string; message?: string };
