@@ -9,6 +9,7 @@ import { DEMO_TABLES, seedDemo } from '../local/demo-data';
 import { localConfig } from '../local/local-config';
 import { runPipeline } from '../local/runner';
 import type { StackInfo } from '../local/stack';
+import { median } from './stats';
 
 /** The bar: an incremental run with the larger log costs at most this many times one with the small log. */
 export const AUDIT_HISTORY_ACCEPTANCE = { maxRatio: 1.25 } as const;
@@ -119,12 +120,4 @@ async function addHistory(config: TallyConfig, n: number): Promise<void> {
   } finally {
     await warehouse.close();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }

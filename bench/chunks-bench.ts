@@ -6,6 +6,7 @@ import type { KeyRange } from '../lambdas/domain/chunks';
 import type { Compression } from '../lambdas/domain/compression';
 import type { StackInfo } from '../local/stack';
 import { type BenchRun, createBenchTable, measureInChild } from './export-bench';
+import { medianBy, round } from './stats';
 
 /** The bar: two chunks on two cores finish at least 1.25 times sooner than one stream. */
 export const CHUNKS_ACCEPTANCE = { minSpeedup: 1.25 } as const;
@@ -32,9 +33,7 @@ export function spanSeconds(runs: readonly BenchRun[]): number {
   return (end - start) / 1000;
 }
 
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] as number;
-const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+const lowerMedian = (values: readonly number[]) => medianBy(values, (v) => v);
 
 /** The medians of both sides and their ratio, judged unrounded; throws when a round lost or added rows. */
 export function chunksFigures(settings: ChunksSettings, rounds: readonly ChunksRound[]) {
@@ -47,8 +46,8 @@ export function chunksFigures(settings: ChunksSettings, rounds: readonly ChunksR
       );
     }
   }
-  const streamSeconds = median(rounds.map((r) => r.stream.seconds));
-  const chunksSeconds = median(rounds.map((r) => spanSeconds(r.chunks)));
+  const streamSeconds = lowerMedian(rounds.map((r) => r.stream.seconds));
+  const chunksSeconds = lowerMedian(rounds.map((r) => spanSeconds(r.chunks)));
   const speedup = streamSeconds / chunksSeconds;
   return {
     measuredAt: new Date().toISOString(),
@@ -58,8 +57,11 @@ export function chunksFigures(settings: ChunksSettings, rounds: readonly ChunksR
     repeat: settings.repeat,
     streamSeconds: round(streamSeconds, 2),
     chunksSeconds: round(chunksSeconds, 2),
-    streamCpuSeconds: round(median(rounds.map((r) => r.stream.cpuSeconds)), 2),
-    chunksCpuSeconds: round(median(rounds.map((r) => r.chunks.reduce((s, c) => s + c.cpuSeconds, 0))), 2),
+    streamCpuSeconds: round(lowerMedian(rounds.map((r) => r.stream.cpuSeconds)), 2),
+    chunksCpuSeconds: round(
+      lowerMedian(rounds.map((r) => r.chunks.reduce((s, c) => s + c.cpuSeconds, 0))),
+      2,
+    ),
     speedup: round(speedup, 2),
     acceptance: { speedup: speedup >= CHUNKS_ACCEPTANCE.minSpeedup },
     rounds,

@@ -2,6 +2,7 @@
 // codec and level (the medians of its runs), each against gzip level 6, the former default, and the choice
 // of the default they lead to. Pure: unit-tested in test/unit/bench/codec-report.test.ts.
 import type { Compression } from '../lambdas/domain/compression';
+import { median, round } from './stats';
 
 /** What one child process measured compressing the benchmark table's CSV once. */
 export interface CodecRun {
@@ -33,15 +34,6 @@ export interface CodecFigures {
 export const CODEC_BASELINE: Compression = { codec: 'gzip', level: 6 };
 
 const label = (c: Compression) => `${c.codec}:${c.level}`;
-const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 interface Exact {
   readonly compression: Compression;

@@ -14,6 +14,7 @@ import { DEMO_TABLES, type DemoCounts, seedDemo } from '../local/demo-data';
 import { localConfig } from '../local/local-config';
 import { runPipeline } from '../local/runner';
 import type { StackInfo } from '../local/stack';
+import { round } from './stats';
 
 export interface EndToEndSettings {
   /** Orders in the demo (with one customer per five orders, one to four lines per order, as many events). */
@@ -35,7 +36,6 @@ export interface EndToEndReport {
 
 /** rows/s of the two sides and their ratio, rounded for the report; the ratio from the unrounded times. */
 export function endToEndFigures(rows: number, pipelineSeconds: number, baselineSeconds: number) {
-  const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
   return {
     pipeline: { seconds: round(pipelineSeconds, 2), rowsPerSecond: Math.round(rows / pipelineSeconds) },
     baseline: { seconds: round(baselineSeconds, 2), rowsPerSecond: Math.round(rows / baselineSeconds) },

@@ -11,6 +11,7 @@ import { LOCAL_ADAPTERS } from '../lambdas/runtime/adapters';
 import { DEMO_TABLES, seedDemo } from '../local/demo-data';
 import { localConfig } from '../local/local-config';
 import type { StackInfo } from '../local/stack';
+import { medianBy, round } from './stats';
 
 export interface ReconcileBenchSettings {
   /** Orders in the demo: the orders table holds this many rows. */
@@ -54,13 +55,7 @@ export interface ReconcileBenchReport {
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
-const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-/** The run whose `key` is the median of the runs' (the lower middle of an even count). */
-function medianBy<T>(runs: readonly T[], key: (run: T) => number): T {
-  const sorted = [...runs].sort((a, b) => key(a) - key(b));
-  return sorted[Math.floor((sorted.length - 1) / 2)] as T;
-}
-const median = (xs: readonly number[]) => medianBy(xs, (x) => x);
+const lowerMedian = (xs: readonly number[]) => medianBy(xs, (x) => x);
 
 export async function benchReconcile(
   stack: StackInfo,
@@ -137,7 +132,7 @@ export async function benchReconcile(
       );
     }
     if (last === undefined) throw new Error('the benchmark ran no round');
-    const exportSeconds = median(runs.map((r) => r.exportSeconds));
+    const exportSeconds = lowerMedian(runs.map((r) => r.exportSeconds));
     const reconcileRun = medianBy(runs, (r) => r.reconcileSeconds);
     return {
       orders: settings.orders,

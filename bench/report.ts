@@ -3,6 +3,7 @@
 import { cpus, totalmem } from 'node:os';
 import type { Compression } from '../lambdas/domain/compression';
 import { type BenchRun, MEASUREMENTS, type Measurement, throughput } from './export-bench';
+import { round } from './stats';
 
 /**
  * The bars the export must clear at one million rows, both against the baseline of the same run: its
@@ -21,7 +22,6 @@ export interface BenchSettings {
 }
 
 export const mb = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
-const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function describeRun(run: BenchRun): string {
   const t = throughput(run);
